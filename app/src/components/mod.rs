@@ -1,0 +1,16 @@
+//! Reusable components: the site header, status badges, loading and error states. One public
+//! component per file.
+
+mod error_notice;
+mod hydration_marker;
+mod priority_badge;
+mod rag_badge;
+mod site_header;
+mod skeleton;
+
+pub use error_notice::ErrorNotice;
+pub use hydration_marker::HydrationMarker;
+pub use priority_badge::PriorityBadge;
+pub use rag_badge::RagBadge;
+pub use site_header::SiteHeader;
+pub use skeleton::Skeleton;

@@ -1,0 +1,68 @@
+//! The error type of every server function, [`AppError`]. Its variants say what went wrong in words a
+//! reader can act on and map to an HTTP status; internal causes (SQL errors, I/O) are logged by the
+//! server and never carried in the message.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// What a server function can fail with, as seen by the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The thing asked for does not exist (HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request itself is wrong: a bad id, a value out of range (HTTP 400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A backing service (the store) is down or overloaded; retrying later may work (HTTP 503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The server failed in a way the reader cannot fix; the cause is in the server's log (HTTP 500).
+    #[error("{0}")]
+    Internal(String),
+    /// The server function machinery failed: the request could not be sent, or the reply decoded.
+    #[error("{0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl AppError {
+    /// The HTTP status this error is reported with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::BadRequest(_) => 400,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal(_) | AppError::ServerFn(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::ServerFn(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_the_variant() {
+        assert_eq!(AppError::NotFound("x".into()).status(), 404);
+        assert_eq!(AppError::BadRequest("x".into()).status(), 400);
+        assert_eq!(AppError::Unavailable("x".into()).status(), 503);
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let err = AppError::NotFound("Report 7 does not exist.".into());
+        let json = serde_json::to_string(&err).expect("serialize");
+        let back: AppError = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, err);
+        assert_eq!(back.to_string(), "Report 7 does not exist.");
+    }
+}

@@ -1,0 +1,92 @@
+//! Formatting numbers, money and filters for display. Pure functions with unit tests; components call
+//! them and stay free of logic.
+
+use crate::model::ProjectSummary;
+
+/// Money in a compact, readable form: `€12.4M`, `$850k`, `£1,200`.
+pub fn compact_money(amount: f64, currency: &str) -> String {
+    let symbol = match currency {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        _ => "",
+    };
+    let abs = amount.abs();
+    let sign = if amount < 0.0 { "-" } else { "" };
+    let body = if abs >= 1e9 {
+        format!("{:.1}B", abs / 1e9)
+    } else if abs >= 1e6 {
+        format!("{:.1}M", abs / 1e6)
+    } else if abs >= 1e4 {
+        format!("{:.0}k", abs / 1e3)
+    } else {
+        group_thousands(abs.round() as u64)
+    };
+    if symbol.is_empty() {
+        format!("{sign}{body} {currency}")
+    } else {
+        format!("{sign}{symbol}{body}")
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Whether a project matches the portfolio filter: every word of `query` must appear (ignoring case)
+/// in its code, name or manager. An empty query matches everything.
+pub fn project_matches(project: &ProjectSummary, query: &str) -> bool {
+    let haystack =
+        format!("{} {} {}", project.code, project.name, project.manager).to_lowercase();
+    query
+        .split_whitespace()
+        .all(|word| haystack.contains(&word.to_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Rag;
+
+    fn project(code: &str, name: &str, manager: &str) -> ProjectSummary {
+        ProjectSummary {
+            id: 1,
+            code: code.into(),
+            name: name.into(),
+            manager: manager.into(),
+            currency: "EUR".into(),
+            budget: 1.0,
+            start_date: "2026-01-01".into(),
+            target_finish: "2027-01-01".into(),
+            declared_overall: Rag::Green,
+            status_justification: String::new(),
+            reports: vec![],
+        }
+    }
+
+    #[test]
+    fn money_is_compact_with_symbols() {
+        assert_eq!(compact_money(12_400_000.0, "EUR"), "€12.4M");
+        assert_eq!(compact_money(850_000.0, "USD"), "$850k");
+        assert_eq!(compact_money(1_200.0, "GBP"), "£1,200");
+        assert_eq!(compact_money(-2_500_000_000.0, "USD"), "-$2.5B");
+        assert_eq!(compact_money(999.0, "CHF"), "999 CHF");
+    }
+
+    #[test]
+    fn filter_needs_every_word_in_any_field() {
+        let p = project("HBR", "Harbor Bridge Rehabilitation", "Ana Lopes");
+        assert!(project_matches(&p, ""));
+        assert!(project_matches(&p, "bridge"));
+        assert!(project_matches(&p, "hbr lopes"));
+        assert!(!project_matches(&p, "bridge portal"));
+    }
+}

@@ -1,0 +1,72 @@
+//! The PMR user interface, shared by the server (feature `ssr`) and the browser (feature `hydrate`).
+//!
+//! This crate owns every page, component and server function, plus the data types that cross the wire
+//! ([`model`]) and the error type server functions return ([`error::AppError`]). It never names a type
+//! of the `server` crate: server functions reach storage and caches through the [`services`] traits that
+//! the server provides as Leptos context.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod format;
+pub mod model;
+pub mod pages;
+mod response;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::components::{HydrationMarker, SiteHeader};
+use crate::pages::{HomePage, NotFoundPage, ReportPage};
+
+/// Base name of the compiled JS, WASM and CSS files; matches `name` in the workspace's
+/// `[[workspace.metadata.leptos]]` table.
+pub const OUTPUT_NAME: &str = "pmr";
+
+/// The HTML document around the app, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: head tags, the site header and the routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="description" content="Project monthly reports: status, earned value and risk."/>
+        <Title formatter=|title: String| format!("{title} · PMR")/>
+        <HydrationMarker/>
+        <Router>
+            <SiteHeader/>
+            <main id="main" class="page">
+                <Routes fallback=NotFoundPage>
+                    // Async rendering: the page is sent once its data is in, so the HTML is complete
+                    // without JavaScript and a missing report is a real HTTP 404.
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/reports/:id") view=ReportPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,99 @@
+//! The portfolio home: every project with its declared status and its monthly reports, and a filter
+//! that narrows the list as you type.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::api::list_portfolio;
+use crate::components::{ErrorNotice, RagBadge, Skeleton};
+use crate::format::{compact_money, project_matches};
+use crate::model::{period_label, Portfolio, ProjectSummary};
+
+/// The portfolio page at `/`.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let portfolio = Resource::new(|| (), |_| list_portfolio());
+    let filter = RwSignal::new(String::new());
+    view! {
+        <Title text="Portfolio"/>
+        <div class="page-head">
+            <h1>"Portfolio"</h1>
+            <input
+                class="filter"
+                type="search"
+                placeholder="Filter by project, code or manager"
+                aria-label="Filter projects"
+                prop:value=filter
+                on:input=move |ev| filter.set(event_target_value(&ev))
+            />
+        </div>
+        <Suspense fallback=|| view! { <Skeleton lines=6 label="Loading the portfolio"/> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors/> }>
+                {move || Suspend::new(async move {
+                    portfolio.await.map(|portfolio| view! { <ProjectGrid portfolio filter/> })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+/// The project cards that match the filter, or a message when none does.
+#[component]
+fn ProjectGrid(portfolio: Portfolio, filter: RwSignal<String>) -> impl IntoView {
+    let total = portfolio.projects.len();
+    let projects = StoredValue::new(portfolio.projects);
+    let visible = move || {
+        let query = filter.read();
+        projects.with_value(|all| {
+            all.iter().filter(|p| project_matches(p, &query)).cloned().collect::<Vec<_>>()
+        })
+    };
+    let shown = move || visible().len();
+    view! {
+        <p class="muted" aria-live="polite">
+            {portfolio.name} " · " {move || format!("{} of {total} projects", shown())}
+        </p>
+        <ul class="project-grid" aria-label="Projects">
+            <For each=visible key=|p| p.id let:project>
+                <ProjectCard project/>
+            </For>
+        </ul>
+        <Show when=move || shown() == 0>
+            <p class="empty-state">"No project matches “" {move || filter.get()} "”."</p>
+        </Show>
+    }
+}
+
+/// One project: identity, declared status, budget, and links to its reports (newest first).
+#[component]
+fn ProjectCard(project: ProjectSummary) -> impl IntoView {
+    let budget = compact_money(project.budget, &project.currency);
+    let mut reports = project.reports.into_iter();
+    let latest = reports.next();
+    view! {
+        <li class="project-card">
+            <div class="project-card__head">
+                <span class="project-card__code">{project.code}</span>
+                <RagBadge rag=project.declared_overall prefix="Declared"/>
+            </div>
+            <h2 class="project-card__name">{project.name}</h2>
+            <p class="project-card__justification">{project.status_justification}</p>
+            <dl class="facts">
+                <div><dt>"Manager"</dt><dd>{project.manager}</dd></div>
+                <div><dt>"Budget"</dt><dd>{budget}</dd></div>
+                <div><dt>"Target finish"</dt><dd>{project.target_finish}</dd></div>
+            </dl>
+            {latest.map(|r| view! {
+                <A href=format!("/reports/{}", r.id) attr:class="button button--primary">
+                    "Latest report: " {period_label(&r.period)}
+                </A>
+            })}
+            <ul class="report-links" aria-label="Earlier reports">
+                {reports.map(|r| view! {
+                    <li><A href=format!("/reports/{}", r.id)>{period_label(&r.period)}</A></li>
+                }).collect_view()}
+            </ul>
+        </li>
+    }
+}

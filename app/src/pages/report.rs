@@ -1,0 +1,130 @@
+//! The report page at `/reports/{id}`: header, table of contents and the report's sections in template
+//! order, with a filter by load priority. The outline comes from a server function inside Suspense.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::get_report_outline;
+use crate::components::{ErrorNotice, PriorityBadge, RagBadge, Skeleton};
+use crate::model::{period_label, section_description, Priority, ReportOutline, SectionOutline};
+
+/// The report page; an unparsable id is sent to the server as 0 and comes back as a clear error.
+#[component]
+pub fn ReportPage() -> impl IntoView {
+    let params = use_params_map();
+    let report_id =
+        move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let outline = Resource::new(report_id, get_report_outline);
+    view! {
+        <Suspense fallback=|| view! { <Skeleton lines=8 label="Loading the report"/> }>
+            <ErrorBoundary fallback=|errors| view! {
+                <Title text="Report unavailable"/>
+                <ErrorNotice errors/>
+                <A href="/" attr:class="button">"Back to the portfolio"</A>
+            }>
+                {move || Suspend::new(async move {
+                    outline.await.map(|outline| view! { <ReportView outline/> })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+/// A loaded report: header, contents and sections.
+#[component]
+fn ReportView(outline: ReportOutline) -> impl IntoView {
+    let filter = RwSignal::new(None::<Priority>);
+    let sections = StoredValue::new(outline.sections.clone());
+    view! {
+        <Title text=format!("{} · {}", outline.project_code, period_label(&outline.period))/>
+        <ReportHeader outline=outline.clone()/>
+        <div class="report-layout">
+            <nav class="toc" aria-label="Contents">
+                <h2 class="toc__title">"Contents"</h2>
+                <ol>
+                    {outline.sections.iter().map(|s| view! {
+                        <li><a href=format!("#{}", s.key)>{s.title.clone()}</a></li>
+                    }).collect_view()}
+                </ol>
+            </nav>
+            <div class="report-body">
+                <PriorityFilter filter sections=outline.sections.clone()/>
+                {move || sections.get_value().into_iter()
+                    .filter(|s| filter.get().is_none_or(|p| p == s.priority))
+                    .map(|section| view! { <SectionCard section/> })
+                    .collect_view()}
+            </div>
+        </div>
+    }
+}
+
+/// Project, period, status and links to the neighbouring months.
+#[component]
+fn ReportHeader(outline: ReportOutline) -> impl IntoView {
+    let month = period_label(&outline.period);
+    view! {
+        <header class="report-header">
+            <nav class="breadcrumb" aria-label="Breadcrumb">
+                <A href="/">"Portfolio"</A>
+                " › "
+                <span>{outline.project_code.clone()} " · " {outline.project_name.clone()}</span>
+            </nav>
+            <h1>{outline.title.clone()}</h1>
+            <div class="report-header__meta">
+                <span class="period">{month}</span>
+                <span class=format!("chip chip--{}", outline.status.as_str())>{outline.status.as_str()}</span>
+                <RagBadge rag=outline.declared_overall prefix="Declared"/>
+            </div>
+            <nav class="period-switcher" aria-label="Other months">
+                {outline.previous_report_id.map(|id| view! {
+                    <A href=format!("/reports/{id}") attr:rel="prev">"← Previous month"</A>
+                })}
+                {outline.next_report_id.map(|id| view! {
+                    <A href=format!("/reports/{id}") attr:rel="next">"Next month →"</A>
+                })}
+            </nav>
+        </header>
+    }
+}
+
+/// Buttons that show all sections or only those of one priority.
+#[component]
+fn PriorityFilter(filter: RwSignal<Option<Priority>>, sections: Vec<SectionOutline>) -> impl IntoView {
+    let count = move |p: Option<Priority>| {
+        sections.iter().filter(|s| p.is_none_or(|p| p == s.priority)).count()
+    };
+    let options = [None, Some(Priority::High), Some(Priority::Medium), Some(Priority::Low)];
+    view! {
+        <div class="segmented" role="group" aria-label="Show sections by priority">
+            {options.into_iter().map(|option| {
+                let label = option.map_or("All", |p| p.as_str());
+                let text = format!("{label} ({})", count(option));
+                view! {
+                    <button
+                        type="button"
+                        aria-pressed=move || (filter.get() == option).to_string()
+                        on:click=move |_| filter.set(option)
+                    >
+                        {text}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// A section's heading, priority and what it contains.
+#[component]
+fn SectionCard(section: SectionOutline) -> impl IntoView {
+    view! {
+        <section class="report-section" id=section.key.clone() data-priority=section.priority.as_str()>
+            <div class="report-section__head">
+                <h2>{section.title}</h2>
+                <PriorityBadge priority=section.priority/>
+            </div>
+            <p class="muted">{section_description(&section.section_type)}</p>
+        </section>
+    }
+}

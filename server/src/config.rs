@@ -1,0 +1,78 @@
+//! The server's configuration, read once at start from flags and environment variables and passed
+//! down. Every field is listed in the README's configuration table.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser};
+
+/// Settings of one server instance.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "server", version, about = "PMR: project monthly reports, served.")]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "PMR_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Where data lives: `sqlite://PATH` (created when missing) or `postgres://USER:PASS@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/pmr.db")]
+    pub database_url: String,
+
+    /// Redis, e.g. `redis://127.0.0.1:6379/0`. Optional for one instance; required for several.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Folder holding the compiled site (`pkg/pmr.js`, `pkg/pmr.wasm`, `pkg/pmr.css`, public files).
+    #[arg(long, env = "PMR_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Write the demo portfolio into an empty database at start.
+    #[arg(long, env = "PMR_SEED_DEMO", default_value_t = true, action = ArgAction::Set)]
+    pub seed_demo: bool,
+
+    /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "PMR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Config {
+    /// The configuration for tests: defaults, with the given database and no demo seeding.
+    pub fn for_database(database_url: impl Into<String>) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            redis_url: None,
+            site_root: PathBuf::from("target/site"),
+            seed_demo: false,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let config = Config::try_parse_from(["server"]).expect("defaults parse");
+        assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url, "sqlite://data/pmr.db");
+        assert!(config.seed_demo);
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let config = Config::try_parse_from([
+            "server", "--addr", "0.0.0.0:8080", "--seed-demo", "false",
+        ])
+        .expect("flags parse");
+        assert_eq!(config.addr.port(), 8080);
+        assert!(!config.seed_demo);
+    }
+
+    #[test]
+    fn bad_addresses_are_refused() {
+        assert!(Config::try_parse_from(["server", "--addr", "nowhere"]).is_err());
+    }
+}

@@ -1,0 +1,38 @@
+//! The PMR server as a library: [`router`] builds the whole HTTP application from an [`AppState`],
+//! so `main` and the integration tests serve exactly the same thing.
+//!
+//! Modules: [`config`] (settings), [`state`] (shared state), [`storage`] (SQLite/PostgreSQL store),
+//! [`seed`] (demo portfolio), [`reports`] (services behind the app's server functions), [`routes`]
+//! (health endpoints), [`redis_probe`] (Redis readiness).
+
+pub mod config;
+pub mod redis_probe;
+pub mod reports;
+pub mod routes;
+pub mod seed;
+pub mod state;
+pub mod storage;
+
+use app::{shell, App};
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// The application: health routes, server functions, the server-rendered pages, and static files
+/// from the site root (anything else is the app's 404 page).
+pub fn router(state: AppState) -> Router {
+    let pages = generate_route_list(App);
+    let services = state.services.clone();
+    let context = move || provide_context(services.clone());
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(routes::health::router())
+        .leptos_routes_with_context(&state, pages, context.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

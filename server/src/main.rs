@@ -1,0 +1,60 @@
+//! The `server` binary: reads the configuration, sets up logging, builds the state, and serves the
+//! router until SIGTERM or Ctrl-C, then gives in-flight requests a bounded time to finish.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use server::{router, AppState, Config};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let config = Config::parse();
+    let state = AppState::build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    tracing::info!("PMR is serving on http://{}", listener.local_addr()?);
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal());
+    // Requests still running `grace` after the signal are cut off rather than holding the process.
+    tokio::select! {
+        result = server => result.context("server error")?,
+        () = async { shutdown_signal().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!("requests still running after {grace:?}; exiting anyway");
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

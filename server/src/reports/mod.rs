@@ -1,0 +1,43 @@
+//! The read side of reports: implements the app's [`PortfolioService`] over the store, and maps store
+//! failures to errors a reader can act on (the cause is logged here, once). The cache service will
+//! sit in front of these reads.
+
+use app::error::AppError;
+use app::model::{Portfolio, ReportOutline};
+use app::services::PortfolioService;
+use async_trait::async_trait;
+
+use crate::storage::{Store, StoreError};
+
+/// Portfolio and report outlines, read from the store.
+pub struct StorePortfolio {
+    store: Store,
+}
+
+impl StorePortfolio {
+    pub fn new(store: Store) -> StorePortfolio {
+        StorePortfolio { store }
+    }
+}
+
+#[async_trait]
+impl PortfolioService for StorePortfolio {
+    async fn portfolio(&self) -> Result<Portfolio, AppError> {
+        self.store.portfolio().await.map_err(to_app_error)
+    }
+
+    async fn report_outline(&self, report_id: i64) -> Result<Option<ReportOutline>, AppError> {
+        self.store.report_outline(report_id).await.map_err(to_app_error)
+    }
+}
+
+/// Logs a store failure and says what the reader needs to know.
+pub fn to_app_error(err: StoreError) -> AppError {
+    if err.is_unavailable() {
+        tracing::warn!(error = %err, "store unavailable");
+        AppError::Unavailable("The report database is unavailable right now; try again in a moment.".into())
+    } else {
+        tracing::error!(error = %err, "store query failed");
+        AppError::Internal("The server could not read the report data; the error has been logged.".into())
+    }
+}

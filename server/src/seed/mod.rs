@@ -1,0 +1,255 @@
+//! The demo portfolio written into an empty store on first start: four projects (on track, at risk,
+//! troubled while declared green, slightly behind) with 60 to 210 tasks each, dependencies, budgets,
+//! progress, milestones with their forecast history, risks, and six monthly reports each.
+//!
+//! Dates are relative to the day of seeding, so the demo always shows the last six months. Everything
+//! else is deterministic. The whole portfolio is written in one transaction: a crash mid-seed leaves an
+//! empty store that the next start seeds again.
+
+mod catalogue;
+mod plan;
+
+use app::model::{ReportStatus, TemplateSection};
+use chrono::{Datelike, Duration, Months, NaiveDate};
+use sqlx::AnyConnection;
+
+use crate::storage::projects::{
+    insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio, insert_project,
+    insert_risk, insert_task, NewMilestone, NewProject, NewRisk, NewTask,
+};
+use crate::storage::reports::{insert_report, insert_section, insert_template, NewReport, NewSection};
+use crate::storage::{Store, StoreError};
+use catalogue::{standard_template, Profile, PROFILES};
+use plan::{plan, working_days_between, PlannedTask, Rng};
+
+/// Monthly reports per demo project.
+const REPORT_MONTHS: u32 = 6;
+
+/// What seeding did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedOutcome {
+    /// The store already had projects; nothing was written.
+    AlreadyPresent,
+    /// The demo portfolio was written.
+    Seeded { projects: usize, tasks: usize, reports: usize },
+}
+
+/// Writes the demo portfolio if the store has no project yet. `today` anchors the dates.
+pub async fn seed_if_empty(store: &Store, today: NaiveDate) -> Result<SeedOutcome, StoreError> {
+    if store.project_count().await? > 0 {
+        return Ok(SeedOutcome::AlreadyPresent);
+    }
+    let mut tx = store.begin().await?;
+    let portfolio_id = insert_portfolio(&mut tx, "Northwind Infrastructure & Operations").await?;
+    let template = standard_template();
+    let template_id = insert_template(&mut tx, "Standard monthly report", &template).await?;
+    let this_month = first_of_month(today);
+    let (mut tasks, mut reports) = (0, 0);
+    for (i, profile) in PROFILES.iter().enumerate() {
+        let ctx = ProjectContext { portfolio_id, template_id, template: &template, this_month };
+        let mut rng = Rng::new(0x5EED_0000 + i as u64);
+        let (t, r) = seed_project(&mut tx, profile, &ctx, &mut rng).await?;
+        tasks += t;
+        reports += r;
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(SeedOutcome::Seeded { projects: PROFILES.len(), tasks, reports }),
+        // Another instance seeded the same empty database at the same moment.
+        Err(e) => match StoreError::from(e) {
+            StoreError::Conflict(_) => Ok(SeedOutcome::AlreadyPresent),
+            other => Err(other),
+        },
+    }
+}
+
+struct ProjectContext<'a> {
+    portfolio_id: i64,
+    template_id: i64,
+    template: &'a [TemplateSection],
+    this_month: NaiveDate,
+}
+
+/// Seeds one project; returns its task and report counts.
+async fn seed_project(
+    conn: &mut AnyConnection,
+    profile: &Profile,
+    ctx: &ProjectContext<'_>,
+    rng: &mut Rng,
+) -> Result<(usize, usize), StoreError> {
+    let start = months_before(ctx.this_month, profile.started_months_ago);
+    let status_date = ctx.this_month - Duration::days(1);
+    let planned = plan(profile, start, status_date, rng);
+    let bac: f64 = planned.iter().map(|t| t.budget).sum();
+    let finish = planned.iter().map(|t| t.finish).max().unwrap_or(start);
+    let project_id = insert_project(conn, &new_project(profile, ctx.portfolio_id, bac, start, finish)).await?;
+    let ids = seed_tasks(conn, project_id, &planned).await?;
+    seed_milestones(conn, project_id, profile, &planned, start, ctx.this_month).await?;
+    for spec in profile.risks {
+        let affected: Vec<i64> = (0..2).map(|_| ids[rng.index(ids.len())]).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let risk = NewRisk {
+            project_id,
+            title: spec.title.into(),
+            probability: spec.probability,
+            cost_impact: (bac * spec.cost_share).round(),
+            schedule_impact_days: spec.schedule_days,
+            owner: spec.owner.into(),
+            mitigation: spec.mitigation.into(),
+            status: if spec.probability >= 0.4 { "mitigating" } else { "open" }.into(),
+        };
+        insert_risk(conn, &risk, &affected).await?;
+    }
+    let reports = seed_reports(conn, project_id, profile, ctx).await?;
+    Ok((planned.len(), reports))
+}
+
+fn new_project(profile: &Profile, portfolio_id: i64, bac: f64, start: NaiveDate, finish: NaiveDate) -> NewProject {
+    NewProject {
+        portfolio_id,
+        code: profile.code.into(),
+        name: profile.name.into(),
+        manager: profile.manager.into(),
+        currency: profile.currency.into(),
+        budget_at_completion: bac,
+        start_date: start.to_string(),
+        target_finish: finish.to_string(),
+        declared: profile.declared,
+        status_justification: profile.justification.into(),
+    }
+}
+
+/// Inserts the tasks and their dependencies; returns the new ids, index for index.
+async fn seed_tasks(conn: &mut AnyConnection, project_id: i64, planned: &[PlannedTask]) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::with_capacity(planned.len());
+    for t in planned {
+        let task = NewTask {
+            project_id,
+            wbs: t.wbs.clone(),
+            name: t.name.clone(),
+            owner: t.owner.clone(),
+            optimistic_days: t.optimistic,
+            most_likely_days: t.most_likely,
+            pessimistic_days: t.pessimistic,
+            planned_start: t.start.to_string(),
+            planned_finish: t.finish.to_string(),
+            budgeted_cost: t.budget,
+            actual_cost: t.actual_cost,
+            percent_complete: t.percent_complete,
+            actual_start: t.actual_start.map(|d| d.to_string()),
+            actual_finish: t.actual_finish.map(|d| d.to_string()),
+        };
+        ids.push(insert_task(conn, &task).await?);
+    }
+    for (i, t) in planned.iter().enumerate() {
+        for &p in &t.predecessors {
+            insert_dependency(conn, ids[i], ids[p]).await?;
+        }
+    }
+    Ok(ids)
+}
+
+/// One milestone per phase, at the phase's planned end. The forecast slips in proportion to the
+/// project's schedule efficiency and to how much of the way to the milestone has been travelled, so
+/// the recorded history shows the slip growing month by month, as it does in troubled projects.
+async fn seed_milestones(
+    conn: &mut AnyConnection,
+    project_id: i64,
+    profile: &Profile,
+    planned: &[PlannedTask],
+    start: NaiveDate,
+    this_month: NaiveDate,
+) -> Result<(), StoreError> {
+    for (phase, (name, _)) in profile.phases.iter().enumerate() {
+        let phase_tasks = planned.iter().filter(|t| t.phase == phase);
+        let Some(baseline) = phase_tasks.clone().map(|t| t.finish).max() else { continue };
+        let done = phase_tasks.clone().all(|t| t.actual_finish.is_some());
+        let span = working_days_between(start, baseline).max(1) as f64;
+        let slip_at = |status: NaiveDate| {
+            let travelled = (working_days_between(start, status) as f64 / span).clamp(0.0, 1.0);
+            let full_slip = span * (1.0 / profile.schedule_efficiency - 1.0);
+            plan::add_working_days(baseline, (full_slip * travelled).round() as i64)
+        };
+        let forecast = slip_at(this_month - Duration::days(1));
+        let actual = phase_tasks.filter_map(|t| t.actual_finish).max().filter(|_| done);
+        let milestone = NewMilestone {
+            project_id,
+            name: format!("{name} complete"),
+            baseline_date: baseline.to_string(),
+            forecast_date: actual.unwrap_or(forecast).to_string(),
+            actual_date: actual.map(|d| d.to_string()),
+        };
+        let id = insert_milestone(conn, &milestone).await?;
+        for month in report_months(this_month) {
+            let status = first_of_month(month + Months::new(1)) - Duration::days(1);
+            let period = period_of(month);
+            insert_milestone_forecast(conn, id, &period, &slip_at(status).to_string()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Six monthly reports from the standard template: the latest is a draft, earlier ones are final.
+async fn seed_reports(
+    conn: &mut AnyConnection,
+    project_id: i64,
+    profile: &Profile,
+    ctx: &ProjectContext<'_>,
+) -> Result<usize, StoreError> {
+    let months = report_months(ctx.this_month);
+    let latest = months.last().copied();
+    for month in &months {
+        let report = NewReport {
+            project_id,
+            period: period_of(*month),
+            template_id: ctx.template_id,
+            status: if Some(*month) == latest { ReportStatus::Draft } else { ReportStatus::Final },
+            title: format!("{}: monthly report", profile.name),
+        };
+        let report_id = insert_report(conn, &report).await?;
+        for (position, template) in ctx.template.iter().enumerate() {
+            let section = NewSection {
+                report_id,
+                position: position as i64,
+                template: template.clone(),
+                content: "{}".into(),
+                narrative: String::new(),
+            };
+            insert_section(conn, &section).await?;
+        }
+    }
+    Ok(months.len())
+}
+
+/// The first days of the [`REPORT_MONTHS`] months before `this_month`, oldest first.
+fn report_months(this_month: NaiveDate) -> Vec<NaiveDate> {
+    (1..=REPORT_MONTHS).rev().map(|n| months_before(this_month, n)).collect()
+}
+
+fn first_of_month(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).unwrap_or(date)
+}
+
+fn months_before(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_sub_months(Months::new(months)).unwrap_or(date)
+}
+
+fn period_of(month: NaiveDate) -> String {
+    format!("{:04}-{:02}", month.year(), month.month())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn six_report_months_end_last_month() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+        let months: Vec<String> = report_months(first_of_month(today)).into_iter().map(period_of).collect();
+        assert_eq!(months, ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]);
+    }
+
+    #[test]
+    fn months_before_crosses_years() {
+        let jan = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        assert_eq!(period_of(months_before(jan, 2)), "2025-11");
+    }
+}

@@ -1,0 +1,65 @@
+//! The state shared by every request: Leptos options, the store, the optional Redis connection, and
+//! the services that server functions use. Built once at start-up; cheap to clone.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use app::services::Services;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use crate::config::Config;
+use crate::redis_probe::RedisProbe;
+use crate::reports::StorePortfolio;
+use crate::seed::{seed_if_empty, SeedOutcome};
+use crate::storage::{redact, Store};
+
+/// Everything a handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    pub redis: Option<RedisProbe>,
+    pub services: Services,
+    pub started: Instant,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// Opens the store (migrating it), seeds the demo portfolio when configured and the store is
+    /// empty, and wires the services.
+    pub async fn build(config: &Config) -> anyhow::Result<AppState> {
+        let store = Store::open(&config.database_url).await.map_err(|e| {
+            anyhow::anyhow!("cannot open the database {}: {e}", redact(&config.database_url))
+        })?;
+        tracing::info!(backend = store.backend().as_str(), "store ready");
+        if config.seed_demo {
+            let today = chrono::Local::now().date_naive();
+            match seed_if_empty(&store, today).await? {
+                SeedOutcome::Seeded { projects, tasks, reports } => {
+                    tracing::info!(projects, tasks, reports, "seeded the demo portfolio");
+                }
+                SeedOutcome::AlreadyPresent => {}
+            }
+        }
+        let redis = config.redis_url.as_deref().map(RedisProbe::new).transpose()?;
+        Ok(AppState::from_parts(config, store, redis))
+    }
+
+    /// Wires state around an open store.
+    pub fn from_parts(config: &Config, store: Store, redis: Option<RedisProbe>) -> AppState {
+        let leptos_options = LeptosOptions::builder()
+            .output_name(app::OUTPUT_NAME)
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        let services = Services { portfolio: Arc::new(StorePortfolio::new(store.clone())) };
+        AppState { leptos_options, store, redis, services, started: Instant::now() }
+    }
+}

@@ -1,0 +1,318 @@
+//! Portfolios, projects and their planning data: tasks with dependencies, milestones with their
+//! forecast history, risks with the tasks they affect. Writes take a connection (usually a
+//! transaction's) so that a whole import or seed lands at once; reads take the [`Store`].
+
+use app::model::{Portfolio, ProjectSummary, Rag, ReportLink};
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// A project to insert.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub portfolio_id: i64,
+    pub code: String,
+    pub name: String,
+    pub manager: String,
+    pub currency: String,
+    pub budget_at_completion: f64,
+    pub start_date: String,
+    pub target_finish: String,
+    /// Declared status per dimension: overall, scope, schedule, cost, resources.
+    pub declared: [Rag; 5],
+    pub status_justification: String,
+}
+
+/// A task to insert. Durations are in working days; money in the project's currency.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub project_id: i64,
+    pub wbs: String,
+    pub name: String,
+    pub owner: String,
+    pub optimistic_days: f64,
+    pub most_likely_days: f64,
+    pub pessimistic_days: f64,
+    pub planned_start: String,
+    pub planned_finish: String,
+    pub budgeted_cost: f64,
+    pub actual_cost: f64,
+    pub percent_complete: f64,
+    pub actual_start: Option<String>,
+    pub actual_finish: Option<String>,
+}
+
+/// A milestone to insert.
+#[derive(Debug, Clone)]
+pub struct NewMilestone {
+    pub project_id: i64,
+    pub name: String,
+    pub baseline_date: String,
+    pub forecast_date: String,
+    pub actual_date: Option<String>,
+}
+
+/// A risk to insert.
+#[derive(Debug, Clone)]
+pub struct NewRisk {
+    pub project_id: i64,
+    pub title: String,
+    pub probability: f64,
+    pub cost_impact: f64,
+    pub schedule_impact_days: f64,
+    pub owner: String,
+    pub mitigation: String,
+    /// `open`, `mitigating` or `closed`.
+    pub status: String,
+}
+
+/// Row counts of a project's planning data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectCounts {
+    pub tasks: i64,
+    pub dependencies: i64,
+    pub milestones: i64,
+    pub risks: i64,
+    pub reports: i64,
+}
+
+/// Inserts a portfolio and returns its id.
+pub async fn insert_portfolio(conn: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar("INSERT INTO portfolios (name) VALUES ($1) RETURNING id")
+        .bind(name)
+        .fetch_one(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Inserts a project and returns its id.
+pub async fn insert_project(conn: &mut AnyConnection, p: &NewProject) -> Result<i64, StoreError> {
+    let [overall, scope, schedule, cost, resources] = p.declared.map(Rag::as_str);
+    let id = sqlx::query_scalar(
+        "INSERT INTO projects (portfolio_id, code, name, manager, currency, budget_at_completion,
+            start_date, target_finish, declared_overall, declared_scope, declared_schedule,
+            declared_cost, declared_resources, status_justification, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(p.portfolio_id)
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(&p.manager)
+    .bind(&p.currency)
+    .bind(p.budget_at_completion)
+    .bind(&p.start_date)
+    .bind(&p.target_finish)
+    .bind(overall)
+    .bind(scope)
+    .bind(schedule)
+    .bind(cost)
+    .bind(resources)
+    .bind(&p.status_justification)
+    .bind(chrono::Utc::now().to_rfc3339())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Inserts a task and returns its id.
+pub async fn insert_task(conn: &mut AnyConnection, t: &NewTask) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO tasks (project_id, wbs, name, owner, optimistic_days, most_likely_days,
+            pessimistic_days, planned_start, planned_finish, budgeted_cost, actual_cost,
+            percent_complete, actual_start, actual_finish)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(t.project_id)
+    .bind(&t.wbs)
+    .bind(&t.name)
+    .bind(&t.owner)
+    .bind(t.optimistic_days)
+    .bind(t.most_likely_days)
+    .bind(t.pessimistic_days)
+    .bind(&t.planned_start)
+    .bind(&t.planned_finish)
+    .bind(t.budgeted_cost)
+    .bind(t.actual_cost)
+    .bind(t.percent_complete)
+    .bind(t.actual_start.as_deref())
+    .bind(t.actual_finish.as_deref())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Records that `task_id` cannot start before `predecessor_id` finishes.
+pub async fn insert_dependency(
+    conn: &mut AnyConnection,
+    task_id: i64,
+    predecessor_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO task_dependencies (task_id, predecessor_id) VALUES ($1, $2)")
+        .bind(task_id)
+        .bind(predecessor_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Inserts a milestone and returns its id.
+pub async fn insert_milestone(
+    conn: &mut AnyConnection,
+    m: &NewMilestone,
+) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO milestones (project_id, name, baseline_date, forecast_date, actual_date)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(m.project_id)
+    .bind(&m.name)
+    .bind(&m.baseline_date)
+    .bind(&m.forecast_date)
+    .bind(m.actual_date.as_deref())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Records a milestone's forecast as it stood in the report of `period` (`YYYY-MM`).
+pub async fn insert_milestone_forecast(
+    conn: &mut AnyConnection,
+    milestone_id: i64,
+    period: &str,
+    forecast_date: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO milestone_forecasts (milestone_id, period, forecast_date) VALUES ($1, $2, $3)",
+    )
+    .bind(milestone_id)
+    .bind(period)
+    .bind(forecast_date)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a risk with the tasks it affects and returns its id.
+pub async fn insert_risk(
+    conn: &mut AnyConnection,
+    r: &NewRisk,
+    affected_tasks: &[i64],
+) -> Result<i64, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO risks (project_id, title, probability, cost_impact, schedule_impact_days,
+            owner, mitigation, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(r.project_id)
+    .bind(&r.title)
+    .bind(r.probability)
+    .bind(r.cost_impact)
+    .bind(r.schedule_impact_days)
+    .bind(&r.owner)
+    .bind(&r.mitigation)
+    .bind(&r.status)
+    .fetch_one(&mut *conn)
+    .await?;
+    for task_id in affected_tasks {
+        sqlx::query("INSERT INTO risk_tasks (risk_id, task_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(task_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+impl Store {
+    /// Number of projects in the store; zero means a fresh database.
+    pub async fn project_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM projects").fetch_one(self.pool()).await?)
+    }
+
+    /// Counts of a project's tasks, dependencies, milestones, risks and reports.
+    pub async fn project_counts(&self, project_id: i64) -> Result<ProjectCounts, StoreError> {
+        let row = sqlx::query(
+            "SELECT
+                (SELECT COUNT(*) FROM tasks WHERE project_id = $1) AS tasks,
+                (SELECT COUNT(*) FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+                    WHERE t.project_id = $1) AS dependencies,
+                (SELECT COUNT(*) FROM milestones WHERE project_id = $1) AS milestones,
+                (SELECT COUNT(*) FROM risks WHERE project_id = $1) AS risks,
+                (SELECT COUNT(*) FROM reports WHERE project_id = $1) AS reports",
+        )
+        .bind(project_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(ProjectCounts {
+            tasks: row.try_get("tasks")?,
+            dependencies: row.try_get("dependencies")?,
+            milestones: row.try_get("milestones")?,
+            risks: row.try_get("risks")?,
+            reports: row.try_get("reports")?,
+        })
+    }
+
+    /// The portfolio: every project by name, each with its reports newest first.
+    pub async fn portfolio(&self) -> Result<Portfolio, StoreError> {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM portfolios ORDER BY id LIMIT 1")
+                .fetch_optional(self.pool())
+                .await?;
+        let rows = sqlx::query(
+            "SELECT id, code, name, manager, currency, budget_at_completion, start_date,
+                target_finish, declared_overall, status_justification
+             FROM projects ORDER BY name, id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut projects = rows.iter().map(project_summary).collect::<Result<Vec<_>, _>>()?;
+        let reports = sqlx::query(
+            "SELECT id, project_id, period, status FROM reports ORDER BY project_id, period DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for row in &reports {
+            let project_id: i64 = row.try_get("project_id")?;
+            let link = ReportLink {
+                id: row.try_get("id")?,
+                period: row.try_get("period")?,
+                status: parse(row, "status", "reports")?,
+            };
+            if let Some(p) = projects.iter_mut().find(|p| p.id == project_id) {
+                p.reports.push(link);
+            }
+        }
+        Ok(Portfolio { name: name.unwrap_or_else(|| "Portfolio".into()), projects })
+    }
+}
+
+fn project_summary(row: &AnyRow) -> Result<ProjectSummary, StoreError> {
+    Ok(ProjectSummary {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        manager: row.try_get("manager")?,
+        currency: row.try_get("currency")?,
+        budget: row.try_get("budget_at_completion")?,
+        start_date: row.try_get("start_date")?,
+        target_finish: row.try_get("target_finish")?,
+        declared_overall: parse(row, "declared_overall", "projects")?,
+        status_justification: row.try_get("status_justification")?,
+        reports: Vec::new(),
+    })
+}
+
+/// Reads a text column and parses it into one of the model's enums.
+pub(super) fn parse<T: std::str::FromStr>(
+    row: &AnyRow,
+    column: &str,
+    table: &'static str,
+) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e: T::Err| StoreError::Corrupt { table, detail: format!("{column}: {e}") })
+}

@@ -1,0 +1,193 @@
+//! Report templates, monthly reports and their sections. A template lists sections (key, type, title,
+//! priority) in order; a report is created from one for a project and a month, with one section row
+//! per template entry.
+
+use app::model::{ReportOutline, ReportStatus, SectionOutline, TemplateSection};
+use sqlx::AnyConnection;
+use sqlx::Row;
+
+use super::projects::parse;
+use super::{Store, StoreError};
+
+/// A report to insert.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub project_id: i64,
+    /// The month reported on, `YYYY-MM`.
+    pub period: String,
+    pub template_id: i64,
+    pub status: ReportStatus,
+    pub title: String,
+}
+
+/// A section to insert into a report.
+#[derive(Debug, Clone)]
+pub struct NewSection {
+    pub report_id: i64,
+    pub position: i64,
+    pub template: TemplateSection,
+    /// Structured content as JSON text.
+    pub content: String,
+    pub narrative: String,
+}
+
+/// Inserts a template and returns its id.
+pub async fn insert_template(
+    conn: &mut AnyConnection,
+    name: &str,
+    sections: &[TemplateSection],
+) -> Result<i64, StoreError> {
+    let json = serde_json::to_string(sections).map_err(|e| StoreError::Corrupt {
+        table: "report_templates",
+        detail: e.to_string(),
+    })?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO report_templates (name, sections) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(name)
+    .bind(json)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Inserts a report (without sections) and returns its id.
+pub async fn insert_report(conn: &mut AnyConnection, r: &NewReport) -> Result<i64, StoreError> {
+    let now = chrono::Utc::now().to_rfc3339();
+    let finalized = (r.status == ReportStatus::Final).then(|| now.clone());
+    let id = sqlx::query_scalar(
+        "INSERT INTO reports (project_id, period, template_id, status, title, created_at,
+            updated_at, finalized_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
+    )
+    .bind(r.project_id)
+    .bind(&r.period)
+    .bind(r.template_id)
+    .bind(r.status.as_str())
+    .bind(&r.title)
+    .bind(&now)
+    .bind(finalized)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Inserts a report section and returns its id.
+pub async fn insert_section(conn: &mut AnyConnection, s: &NewSection) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO report_sections (report_id, position, section_key, section_type, title,
+            priority, content, narrative, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(s.report_id)
+    .bind(s.position)
+    .bind(&s.template.key)
+    .bind(&s.template.section_type)
+    .bind(&s.template.title)
+    .bind(s.template.priority.as_str())
+    .bind(&s.content)
+    .bind(&s.narrative)
+    .bind(chrono::Utc::now().to_rfc3339())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+impl Store {
+    /// The sections of a template, in order; `None` when no template has this id.
+    pub async fn template_sections(
+        &self,
+        template_id: i64,
+    ) -> Result<Option<Vec<TemplateSection>>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT sections FROM report_templates WHERE id = $1")
+                .bind(template_id)
+                .fetch_optional(self.pool())
+                .await?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| StoreError::Corrupt {
+                table: "report_templates",
+                detail: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// A report's header, its neighbours in time and its sections in order; `None` when no report
+    /// has this id.
+    pub async fn report_outline(&self, report_id: i64) -> Result<Option<ReportOutline>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT r.id, r.project_id, p.code, p.name, r.period, r.status, r.title,
+                p.declared_overall
+             FROM reports r JOIN projects p ON p.id = r.project_id WHERE r.id = $1",
+        )
+        .bind(report_id)
+        .fetch_optional(self.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let project_id: i64 = row.try_get("project_id")?;
+        let period: String = row.try_get("period")?;
+        let (previous_report_id, next_report_id) = self.neighbours(project_id, &period).await?;
+        Ok(Some(ReportOutline {
+            id: row.try_get("id")?,
+            project_id,
+            project_code: row.try_get("code")?,
+            project_name: row.try_get("name")?,
+            period,
+            status: parse(&row, "status", "reports")?,
+            title: row.try_get("title")?,
+            declared_overall: parse(&row, "declared_overall", "projects")?,
+            previous_report_id,
+            next_report_id,
+            sections: self.section_outlines(report_id).await?,
+        }))
+    }
+
+    async fn neighbours(
+        &self,
+        project_id: i64,
+        period: &str,
+    ) -> Result<(Option<i64>, Option<i64>), StoreError> {
+        let previous = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE project_id = $1 AND period < $2
+             ORDER BY period DESC LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(period)
+        .fetch_optional(self.pool())
+        .await?;
+        let next = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE project_id = $1 AND period > $2
+             ORDER BY period ASC LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(period)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok((previous, next))
+    }
+
+    async fn section_outlines(&self, report_id: i64) -> Result<Vec<SectionOutline>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, section_key, section_type, title, priority, position
+             FROM report_sections WHERE report_id = $1 ORDER BY position, id",
+        )
+        .bind(report_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SectionOutline {
+                    id: row.try_get("id")?,
+                    key: row.try_get("section_key")?,
+                    section_type: row.try_get("section_type")?,
+                    title: row.try_get("title")?,
+                    priority: parse(row, "priority", "report_sections")?,
+                    position: row.try_get("position")?,
+                })
+            })
+            .collect()
+    }
+}
