@@ -10,7 +10,11 @@ use crate::model::{Portfolio, ReportOutline};
 /// Lists the portfolio's projects and their reports.
 #[server(endpoint = "list_portfolio")]
 pub async fn list_portfolio() -> Result<Portfolio, AppError> {
-    crate::services::services()?.portfolio.portfolio().await.inspect_err(report_status)
+    crate::services::services()?
+        .portfolio
+        .portfolio()
+        .await
+        .inspect_err(report_status)
 }
 
 /// The header and section titles of one report.
@@ -18,7 +22,9 @@ pub async fn list_portfolio() -> Result<Portfolio, AppError> {
 pub async fn get_report_outline(report_id: i64) -> Result<ReportOutline, AppError> {
     let result = async {
         if report_id <= 0 {
-            return Err(AppError::BadRequest(format!("Report id must be a positive number, not {report_id}.")));
+            return Err(AppError::BadRequest(format!(
+                "Report id must be a positive number, not {report_id}."
+            )));
         }
         crate::services::services()?
             .portfolio

@@ -33,7 +33,7 @@ fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -41,11 +41,17 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
+/// An ISO date (`2027-04-23`) as readers write it (`23 Apr 2027`); other text is returned unchanged.
+pub fn readable_date(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(|d| d.format("%-d %b %Y").to_string())
+        .unwrap_or_else(|_| iso.to_string())
+}
+
 /// Whether a project matches the portfolio filter: every word of `query` must appear (ignoring case)
 /// in its code, name or manager. An empty query matches everything.
 pub fn project_matches(project: &ProjectSummary, query: &str) -> bool {
-    let haystack =
-        format!("{} {} {}", project.code, project.name, project.manager).to_lowercase();
+    let haystack = format!("{} {} {}", project.code, project.name, project.manager).to_lowercase();
     query
         .split_whitespace()
         .all(|word| haystack.contains(&word.to_lowercase()))
@@ -79,6 +85,12 @@ mod tests {
         assert_eq!(compact_money(1_200.0, "GBP"), "£1,200");
         assert_eq!(compact_money(-2_500_000_000.0, "USD"), "-$2.5B");
         assert_eq!(compact_money(999.0, "CHF"), "999 CHF");
+    }
+
+    #[test]
+    fn dates_read_naturally() {
+        assert_eq!(readable_date("2027-04-03"), "3 Apr 2027");
+        assert_eq!(readable_date("soon"), "soon");
     }
 
     #[test]

@@ -195,13 +195,18 @@ mod tests {
 
     #[test]
     fn unknown_text_names_the_kind_and_value() {
-        let err = "purple".parse::<Rag>().expect_err("purple is not a RAG status");
+        let err = "purple"
+            .parse::<Rag>()
+            .expect_err("purple is not a RAG status");
         assert_eq!(err.to_string(), "unknown RAG status 'purple'");
     }
 
     #[test]
     fn serde_uses_lowercase() {
-        assert_eq!(serde_json::to_string(&Priority::Medium).expect("json"), "\"medium\"");
+        assert_eq!(
+            serde_json::to_string(&Priority::Medium).expect("json"),
+            "\"medium\""
+        );
     }
 
     #[test]

@@ -8,7 +8,11 @@ use clap::{ArgAction, Parser};
 
 /// Settings of one server instance.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "server", version, about = "PMR: project monthly reports, served.")]
+#[command(
+    name = "server",
+    version,
+    about = "PMR: project monthly reports, served."
+)]
 pub struct Config {
     /// Address and port to listen on.
     #[arg(long, env = "PMR_ADDR", default_value = "127.0.0.1:3000")]
@@ -63,10 +67,9 @@ mod tests {
 
     #[test]
     fn flags_override_defaults() {
-        let config = Config::try_parse_from([
-            "server", "--addr", "0.0.0.0:8080", "--seed-demo", "false",
-        ])
-        .expect("flags parse");
+        let config =
+            Config::try_parse_from(["server", "--addr", "0.0.0.0:8080", "--seed-demo", "false"])
+                .expect("flags parse");
         assert_eq!(config.addr.port(), 8080);
         assert!(!config.seed_demo);
     }

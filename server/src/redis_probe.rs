@@ -23,8 +23,8 @@ pub struct ProbeResult {
 impl RedisProbe {
     /// Validates the URL; does not connect.
     pub fn new(url: &str) -> anyhow::Result<RedisProbe> {
-        let client = redis::Client::open(url)
-            .map_err(|e| anyhow::anyhow!("invalid REDIS_URL: {e}"))?;
+        let client =
+            redis::Client::open(url).map_err(|e| anyhow::anyhow!("invalid REDIS_URL: {e}"))?;
         Ok(RedisProbe { client })
     }
 
@@ -41,6 +41,10 @@ impl RedisProbe {
             Ok(Err(e)) => Some(e.to_string()),
             Err(_) => Some(format!("no answer within {} ms", PROBE_TIMEOUT.as_millis())),
         };
-        ProbeResult { up: error.is_none(), latency: started.elapsed(), error }
+        ProbeResult {
+            up: error.is_none(),
+            latency: started.elapsed(),
+            error,
+        }
     }
 }

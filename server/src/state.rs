@@ -35,19 +35,30 @@ impl AppState {
     /// empty, and wires the services.
     pub async fn build(config: &Config) -> anyhow::Result<AppState> {
         let store = Store::open(&config.database_url).await.map_err(|e| {
-            anyhow::anyhow!("cannot open the database {}: {e}", redact(&config.database_url))
+            anyhow::anyhow!(
+                "cannot open the database {}: {e}",
+                redact(&config.database_url)
+            )
         })?;
         tracing::info!(backend = store.backend().as_str(), "store ready");
         if config.seed_demo {
             let today = chrono::Local::now().date_naive();
             match seed_if_empty(&store, today).await? {
-                SeedOutcome::Seeded { projects, tasks, reports } => {
+                SeedOutcome::Seeded {
+                    projects,
+                    tasks,
+                    reports,
+                } => {
                     tracing::info!(projects, tasks, reports, "seeded the demo portfolio");
                 }
                 SeedOutcome::AlreadyPresent => {}
             }
         }
-        let redis = config.redis_url.as_deref().map(RedisProbe::new).transpose()?;
+        let redis = config
+            .redis_url
+            .as_deref()
+            .map(RedisProbe::new)
+            .transpose()?;
         Ok(AppState::from_parts(config, store, redis))
     }
 
@@ -59,7 +70,15 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
-        let services = Services { portfolio: Arc::new(StorePortfolio::new(store.clone())) };
-        AppState { leptos_options, store, redis, services, started: Instant::now() }
+        let services = Services {
+            portfolio: Arc::new(StorePortfolio::new(store.clone())),
+        };
+        AppState {
+            leptos_options,
+            store,
+            redis,
+            services,
+            started: Instant::now(),
+        }
     }
 }

@@ -34,7 +34,12 @@ async fn app() -> App {
 async fn send(router: Router, request: Request<Body>) -> (StatusCode, String) {
     let response = router.oneshot(request).await.expect("response");
     let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -74,12 +79,18 @@ async fn readyz_follows_redis_down_and_up() {
     let mut redis = test_support::RedisServer::start();
     let app = app_with(Some(RedisProbe::new(&redis.url()).expect("probe"))).await;
     let (status, body) = get(&app, "/readyz").await;
-    assert_eq!((status, json(&body)["redis"]["status"].clone()), (StatusCode::OK, "up".into()));
+    assert_eq!(
+        (status, json(&body)["redis"]["status"].clone()),
+        (StatusCode::OK, "up".into())
+    );
     redis.stop();
     let (status, body) = get(&app, "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let body = json(&body);
-    assert_eq!((body["status"].as_str(), body["redis"]["status"].as_str()), (Some("not_ready"), Some("down")));
+    assert_eq!(
+        (body["status"].as_str(), body["redis"]["status"].as_str()),
+        (Some("not_ready"), Some("down"))
+    );
     assert!(body["redis"]["error"].is_string());
     redis.resume();
     let (status, _) = get(&app, "/readyz").await;
@@ -100,12 +111,24 @@ async fn home_page_is_server_rendered_with_every_project_and_report() {
     let app = app().await;
     let (status, html) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
-    for name in ["Harbor Bridge Rehabilitation", "Customer Portal Replatform", "North Plant ERP Rollout", "Clinical Data Warehouse"] {
+    for name in [
+        "Harbor Bridge Rehabilitation",
+        "Customer Portal Replatform",
+        "North Plant ERP Rollout",
+        "Clinical Data Warehouse",
+    ] {
         assert!(html.contains(name), "home page lacks {name}");
     }
-    assert_eq!(html.matches("href=\"/reports/").count(), 24, "one link per report");
+    assert_eq!(
+        html.matches("href=\"/reports/").count(),
+        24,
+        "one link per report"
+    );
     assert!(html.contains("October 2026"), "latest period is labelled");
-    assert!(html.contains("/pkg/pmr.js") || html.contains("pmr.js"), "hydration script linked");
+    assert!(
+        html.contains("/pkg/pmr.js") || html.contains("pmr.js"),
+        "hydration script linked"
+    );
 }
 
 #[tokio::test]
@@ -113,13 +136,31 @@ async fn report_page_lists_its_sections_in_template_order() {
     let app = app().await;
     let (status, html) = get(&app, "/reports/1").await;
     assert_eq!(status, StatusCode::OK);
-    let titles = ["Executive summary", "Key metrics", "AI insights", "Monte Carlo risk analysis", "Performance charts", "Milestones", "Risks", "Appendix: task table"];
+    let titles = [
+        "Executive summary",
+        "Key metrics",
+        "AI insights",
+        "Monte Carlo risk analysis",
+        "Performance charts",
+        "Milestones",
+        "Risks",
+        "Appendix: task table",
+    ];
     let positions: Vec<usize> = titles
         .iter()
-        .map(|t| html.find(&format!("<h2>{t}</h2>")).unwrap_or_else(|| panic!("section {t} missing")))
+        .map(|t| {
+            html.find(&format!("<h2>{t}</h2>"))
+                .unwrap_or_else(|| panic!("section {t} missing"))
+        })
         .collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "sections out of order");
-    assert!(html.contains("Next month"), "first report links to the next month");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "sections out of order"
+    );
+    assert!(
+        html.contains("Next month"),
+        "first report links to the next month"
+    );
 }
 
 #[tokio::test]
@@ -159,5 +200,8 @@ async fn server_functions_answer_json_and_errors_with_status() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("positive number"), "{body}");
     let (status, body) = send(router(app.state.clone()), post("report_id=abc")).await;
-    assert!(status.is_client_error() || status.is_server_error(), "garbage accepted: {status} {body}");
+    assert!(
+        status.is_client_error() || status.is_server_error(),
+        "garbage accepted: {status} {body}"
+    );
 }

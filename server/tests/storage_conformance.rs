@@ -6,10 +6,12 @@ use app::model::{Priority, Rag, ReportStatus, TemplateSection};
 use chrono::NaiveDate;
 use server::seed::{seed_if_empty, SeedOutcome};
 use server::storage::projects::{
-    insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio, insert_project,
-    insert_risk, insert_task, NewMilestone, NewProject, NewRisk, NewTask,
+    insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio,
+    insert_project, insert_risk, insert_task, NewMilestone, NewProject, NewRisk, NewTask,
 };
-use server::storage::reports::{insert_report, insert_section, insert_template, NewReport, NewSection};
+use server::storage::reports::{
+    insert_report, insert_section, insert_template, NewReport, NewSection,
+};
 use server::storage::{Store, StoreError, SCHEMA_VERSION};
 
 macro_rules! conformance {
@@ -52,15 +54,18 @@ conformance!(
 );
 
 fn template() -> Vec<TemplateSection> {
-    [("summary", "executive_summary", "Summary", Priority::High), ("risks", "risks", "Risks", Priority::Low)]
-        .into_iter()
-        .map(|(key, t, title, priority)| TemplateSection {
-            key: key.into(),
-            section_type: t.into(),
-            title: title.into(),
-            priority,
-        })
-        .collect()
+    [
+        ("summary", "executive_summary", "Summary", Priority::High),
+        ("risks", "risks", "Risks", Priority::Low),
+    ]
+    .into_iter()
+    .map(|(key, t, title, priority)| TemplateSection {
+        key: key.into(),
+        section_type: t.into(),
+        title: title.into(),
+        priority,
+    })
+    .collect()
 }
 
 fn project(portfolio_id: i64, code: &str, name: &str) -> NewProject {
@@ -97,7 +102,12 @@ fn task(project_id: i64, wbs: &str) -> NewTask {
     }
 }
 
-async fn report(store: &Store, project_id: i64, template_id: i64, period: &str) -> Result<i64, StoreError> {
+async fn report(
+    store: &Store,
+    project_id: i64,
+    template_id: i64,
+    period: &str,
+) -> Result<i64, StoreError> {
     let mut tx = store.begin().await?;
     let report = NewReport {
         project_id,
@@ -108,7 +118,13 @@ async fn report(store: &Store, project_id: i64, template_id: i64, period: &str) 
     };
     let id = insert_report(&mut tx, &report).await?;
     for (position, template) in template().into_iter().enumerate() {
-        let section = NewSection { report_id: id, position: position as i64, template, content: "{}".into(), narrative: String::new() };
+        let section = NewSection {
+            report_id: id,
+            position: position as i64,
+            template,
+            content: "{}".into(),
+            narrative: String::new(),
+        };
         insert_section(&mut tx, &section).await?;
     }
     tx.commit().await?;
@@ -119,16 +135,29 @@ async fn report(store: &Store, project_id: i64, template_id: i64, period: &str) 
 async fn basic(store: &Store) -> (i64, i64) {
     let mut tx = store.begin().await.expect("begin");
     let portfolio = insert_portfolio(&mut tx, "Main").await.expect("portfolio");
-    let project = insert_project(&mut tx, &project(portfolio, "HBR", "Harbor Bridge")).await.expect("project");
-    let template = insert_template(&mut tx, "Standard", &template()).await.expect("template");
+    let project = insert_project(&mut tx, &project(portfolio, "HBR", "Harbor Bridge"))
+        .await
+        .expect("project");
+    let template = insert_template(&mut tx, "Standard", &template())
+        .await
+        .expect("template");
     tx.commit().await.expect("commit");
     (project, template)
 }
 
 async fn migrations_are_recorded_and_idempotent(store: Store) {
-    assert_eq!(store.schema_version().await.expect("version"), SCHEMA_VERSION);
-    store.migrate().await.expect("second migration run is a no-op");
-    assert_eq!(store.schema_version().await.expect("version"), SCHEMA_VERSION);
+    assert_eq!(
+        store.schema_version().await.expect("version"),
+        SCHEMA_VERSION
+    );
+    store
+        .migrate()
+        .await
+        .expect("second migration run is a no-op");
+    assert_eq!(
+        store.schema_version().await.expect("version"),
+        SCHEMA_VERSION
+    );
     store.ping().await.expect("ping");
 }
 
@@ -142,8 +171,12 @@ async fn an_empty_store_has_an_empty_portfolio(store: Store) {
 async fn a_project_reads_back_exactly(store: Store) {
     let (project_id, template_id) = basic(&store).await;
     let mut tx = store.begin().await.expect("begin");
-    let a = insert_task(&mut tx, &task(project_id, "1.1")).await.expect("task a");
-    let b = insert_task(&mut tx, &task(project_id, "1.2")).await.expect("task b");
+    let a = insert_task(&mut tx, &task(project_id, "1.1"))
+        .await
+        .expect("task a");
+    let b = insert_task(&mut tx, &task(project_id, "1.2"))
+        .await
+        .expect("task b");
     insert_dependency(&mut tx, b, a).await.expect("dependency");
     let milestone = NewMilestone {
         project_id,
@@ -152,8 +185,12 @@ async fn a_project_reads_back_exactly(store: Store) {
         forecast_date: "2026-03-15".into(),
         actual_date: None,
     };
-    let m = insert_milestone(&mut tx, &milestone).await.expect("milestone");
-    insert_milestone_forecast(&mut tx, m, "2026-02", "2026-03-08").await.expect("forecast");
+    let m = insert_milestone(&mut tx, &milestone)
+        .await
+        .expect("milestone");
+    insert_milestone_forecast(&mut tx, m, "2026-02", "2026-03-08")
+        .await
+        .expect("forecast");
     let risk = NewRisk {
         project_id,
         title: "Storms".into(),
@@ -166,49 +203,115 @@ async fn a_project_reads_back_exactly(store: Store) {
     };
     insert_risk(&mut tx, &risk, &[a, b]).await.expect("risk");
     tx.commit().await.expect("commit");
-    report(&store, project_id, template_id, "2026-02").await.expect("report");
+    report(&store, project_id, template_id, "2026-02")
+        .await
+        .expect("report");
 
     let counts = store.project_counts(project_id).await.expect("counts");
-    assert_eq!((counts.tasks, counts.dependencies, counts.milestones, counts.risks, counts.reports), (2, 1, 1, 1, 1));
+    assert_eq!(
+        (
+            counts.tasks,
+            counts.dependencies,
+            counts.milestones,
+            counts.risks,
+            counts.reports
+        ),
+        (2, 1, 1, 1, 1)
+    );
     let portfolio = store.portfolio().await.expect("portfolio");
     assert_eq!(portfolio.name, "Main");
     let p = &portfolio.projects[0];
-    assert_eq!((p.code.as_str(), p.name.as_str(), p.currency.as_str()), ("HBR", "Harbor Bridge", "EUR"));
-    assert_eq!(p.budget, 1_234_567.89, "money survives the round trip exactly");
+    assert_eq!(
+        (p.code.as_str(), p.name.as_str(), p.currency.as_str()),
+        ("HBR", "Harbor Bridge", "EUR")
+    );
+    assert_eq!(
+        p.budget, 1_234_567.89,
+        "money survives the round trip exactly"
+    );
     assert_eq!(p.declared_overall, Rag::Green);
-    assert_eq!((p.start_date.as_str(), p.target_finish.as_str()), ("2026-01-05", "2027-03-31"));
-    assert_eq!(store.template_sections(template_id).await.expect("template"), Some(template()));
+    assert_eq!(
+        (p.start_date.as_str(), p.target_finish.as_str()),
+        ("2026-01-05", "2027-03-31")
+    );
+    assert_eq!(
+        store
+            .template_sections(template_id)
+            .await
+            .expect("template"),
+        Some(template())
+    );
 }
 
 async fn reports_list_newest_first_with_neighbours(store: Store) {
     let (project_id, template_id) = basic(&store).await;
-    let jan = report(&store, project_id, template_id, "2026-01").await.expect("jan");
-    let mar = report(&store, project_id, template_id, "2026-03").await.expect("mar");
-    let feb = report(&store, project_id, template_id, "2026-02").await.expect("feb");
+    let jan = report(&store, project_id, template_id, "2026-01")
+        .await
+        .expect("jan");
+    let mar = report(&store, project_id, template_id, "2026-03")
+        .await
+        .expect("mar");
+    let feb = report(&store, project_id, template_id, "2026-02")
+        .await
+        .expect("feb");
     let portfolio = store.portfolio().await.expect("portfolio");
-    let periods: Vec<_> = portfolio.projects[0].reports.iter().map(|r| r.period.as_str()).collect();
+    let periods: Vec<_> = portfolio.projects[0]
+        .reports
+        .iter()
+        .map(|r| r.period.as_str())
+        .collect();
     assert_eq!(periods, ["2026-03", "2026-02", "2026-01"]);
-    let outline = store.report_outline(feb).await.expect("outline").expect("feb exists");
-    assert_eq!((outline.previous_report_id, outline.next_report_id), (Some(jan), Some(mar)));
+    let outline = store
+        .report_outline(feb)
+        .await
+        .expect("outline")
+        .expect("feb exists");
+    assert_eq!(
+        (outline.previous_report_id, outline.next_report_id),
+        (Some(jan), Some(mar))
+    );
     assert_eq!(outline.project_code, "HBR");
     assert_eq!(outline.status, ReportStatus::Final);
-    let titles: Vec<_> = outline.sections.iter().map(|s| (s.title.as_str(), s.priority)).collect();
-    assert_eq!(titles, [("Summary", Priority::High), ("Risks", Priority::Low)]);
-    let first = store.report_outline(jan).await.expect("outline").expect("jan exists");
-    assert_eq!((first.previous_report_id, first.next_report_id), (None, Some(feb)));
+    let titles: Vec<_> = outline
+        .sections
+        .iter()
+        .map(|s| (s.title.as_str(), s.priority))
+        .collect();
+    assert_eq!(
+        titles,
+        [("Summary", Priority::High), ("Risks", Priority::Low)]
+    );
+    let first = store
+        .report_outline(jan)
+        .await
+        .expect("outline")
+        .expect("jan exists");
+    assert_eq!(
+        (first.previous_report_id, first.next_report_id),
+        (None, Some(feb))
+    );
 }
 
 async fn a_second_report_for_a_month_is_a_conflict(store: Store) {
     let (project_id, template_id) = basic(&store).await;
-    report(&store, project_id, template_id, "2026-01").await.expect("first");
-    let err = report(&store, project_id, template_id, "2026-01").await.expect_err("duplicate month");
+    report(&store, project_id, template_id, "2026-01")
+        .await
+        .expect("first");
+    let err = report(&store, project_id, template_id, "2026-01")
+        .await
+        .expect_err("duplicate month");
     assert!(matches!(err, StoreError::Conflict(_)), "got {err:?}");
 }
 
 async fn dangling_references_are_refused(store: Store) {
     let mut tx = store.begin().await.expect("begin");
-    let err = insert_task(&mut tx, &task(9_999, "1.1")).await.expect_err("no such project");
-    assert!(matches!(err, StoreError::InvalidReference(_)), "got {err:?}");
+    let err = insert_task(&mut tx, &task(9_999, "1.1"))
+        .await
+        .expect_err("no such project");
+    assert!(
+        matches!(err, StoreError::InvalidReference(_)),
+        "got {err:?}"
+    );
 }
 
 async fn schema_checks_refuse_impossible_values(store: Store) {
@@ -216,20 +319,26 @@ async fn schema_checks_refuse_impossible_values(store: Store) {
     let mut backwards = task(project_id, "9.9");
     backwards.optimistic_days = 10.0;
     let mut tx = store.begin().await.expect("begin");
-    let err = insert_task(&mut tx, &backwards).await.expect_err("optimistic above most likely");
+    let err = insert_task(&mut tx, &backwards)
+        .await
+        .expect_err("optimistic above most likely");
     assert!(matches!(err, StoreError::Invalid(_)), "got {err:?}");
     drop(tx);
     let mut negative = task(project_id, "9.8");
     negative.budgeted_cost = -1.0;
     let mut tx = store.begin().await.expect("begin");
-    let err = insert_task(&mut tx, &negative).await.expect_err("negative cost");
+    let err = insert_task(&mut tx, &negative)
+        .await
+        .expect_err("negative cost");
     assert!(matches!(err, StoreError::Invalid(_)), "got {err:?}");
 }
 
 async fn a_rolled_back_transaction_leaves_nothing(store: Store) {
     let mut tx = store.begin().await.expect("begin");
     let portfolio = insert_portfolio(&mut tx, "Gone").await.expect("portfolio");
-    insert_project(&mut tx, &project(portfolio, "GON", "Gone")).await.expect("project");
+    insert_project(&mut tx, &project(portfolio, "GON", "Gone"))
+        .await
+        .expect("project");
     tx.rollback().await.expect("rollback");
     assert_eq!(store.project_count().await.expect("count"), 0);
 }
@@ -238,7 +347,9 @@ async fn hostile_text_is_stored_verbatim(store: Store) {
     let name = "Robert'); DROP TABLE projects;-- <script>alert(1)</script> ✓ “quotes”";
     let mut tx = store.begin().await.expect("begin");
     let portfolio = insert_portfolio(&mut tx, "P").await.expect("portfolio");
-    insert_project(&mut tx, &project(portfolio, "X'1", name)).await.expect("project");
+    insert_project(&mut tx, &project(portfolio, "X'1", name))
+        .await
+        .expect("project");
     tx.commit().await.expect("commit");
     let portfolio = store.portfolio().await.expect("portfolio");
     assert_eq!(portfolio.projects[0].name, name);
@@ -253,23 +364,59 @@ async fn missing_reports_have_no_outline(store: Store) {
 async fn the_demo_portfolio_is_seeded_once(store: Store) {
     let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
     let outcome = seed_if_empty(&store, today).await.expect("seed");
-    let SeedOutcome::Seeded { projects, reports, .. } = outcome else { panic!("expected a seed, got {outcome:?}") };
+    let SeedOutcome::Seeded {
+        projects, reports, ..
+    } = outcome
+    else {
+        panic!("expected a seed, got {outcome:?}")
+    };
     assert_eq!((projects, reports), (4, 24));
-    assert_eq!(seed_if_empty(&store, today).await.expect("second seed"), SeedOutcome::AlreadyPresent);
+    assert_eq!(
+        seed_if_empty(&store, today).await.expect("second seed"),
+        SeedOutcome::AlreadyPresent
+    );
     let portfolio = store.portfolio().await.expect("portfolio");
     assert_eq!(portfolio.projects.len(), 4);
     for p in &portfolio.projects {
         let counts = store.project_counts(p.id).await.expect("counts");
-        assert!((50..=300).contains(&counts.tasks), "{} has {} tasks", p.code, counts.tasks);
-        assert!(counts.dependencies >= counts.tasks - 3, "{} is not a connected plan", p.code);
-        assert!(counts.milestones >= 5 && counts.risks >= 5, "{}: {counts:?}", p.code);
+        assert!(
+            (50..=300).contains(&counts.tasks),
+            "{} has {} tasks",
+            p.code,
+            counts.tasks
+        );
+        assert!(
+            counts.dependencies >= counts.tasks - 3,
+            "{} is not a connected plan",
+            p.code
+        );
+        assert!(
+            counts.milestones >= 5 && counts.risks >= 5,
+            "{}: {counts:?}",
+            p.code
+        );
         let periods: Vec<_> = p.reports.iter().map(|r| r.period.as_str()).collect();
-        assert_eq!(periods, ["2026-10", "2026-09", "2026-08", "2026-07", "2026-06", "2026-05"]);
+        assert_eq!(
+            periods,
+            ["2026-10", "2026-09", "2026-08", "2026-07", "2026-06", "2026-05"]
+        );
         assert_eq!(p.reports[0].status, ReportStatus::Draft);
     }
-    let erp = portfolio.projects.iter().find(|p| p.code == "ERP").expect("ERP");
-    assert_eq!(erp.declared_overall, Rag::Green, "the troubled project claims green");
-    let outline = store.report_outline(erp.reports[0].id).await.expect("outline").expect("exists");
+    let erp = portfolio
+        .projects
+        .iter()
+        .find(|p| p.code == "ERP")
+        .expect("ERP");
+    assert_eq!(
+        erp.declared_overall,
+        Rag::Green,
+        "the troubled project claims green"
+    );
+    let outline = store
+        .report_outline(erp.reports[0].id)
+        .await
+        .expect("outline")
+        .expect("exists");
     assert_eq!(outline.sections.len(), 8);
     assert_eq!(outline.sections[0].key, "executive-summary");
 }

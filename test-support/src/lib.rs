@@ -34,7 +34,10 @@ pub fn free_port() -> u16 {
 pub fn wait_for_port(port: u16, timeout: Duration, what: &str) {
     let deadline = Instant::now() + timeout;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not accept connections on port {port} within {timeout:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not accept connections on port {port} within {timeout:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -68,7 +68,12 @@ impl PostgresServer {
         ]);
         // The warden exists before initdb runs, so a failing initdb still gets its folder removed.
         let warden = Warden::new(&dir, "INT", &command);
-        let server = PostgresServer { port, bin, dir, warden: Mutex::new(warden) };
+        let server = PostgresServer {
+            port,
+            bin,
+            dir,
+            warden: Mutex::new(warden),
+        };
         server.initdb(&user, &data);
         server.resume();
         server
@@ -90,7 +95,11 @@ impl PostgresServer {
             "--no-sync".into(),
         ]);
         let output = run(&args);
-        assert!(output.status.success(), "initdb failed:\n{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "initdb failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// The port it listens on.
@@ -114,8 +123,21 @@ impl PostgresServer {
         let name = format!("pmr_test_{}_{n}", std::process::id());
         let createdb = self.bin.join("createdb").display().to_string();
         let port = self.port.to_string();
-        let output = run(&[createdb, "-h".into(), "127.0.0.1".into(), "-p".into(), port, "-U".into(), "postgres".into(), name.clone()]);
-        assert!(output.status.success(), "createdb failed:\n{}", String::from_utf8_lossy(&output.stderr));
+        let output = run(&[
+            createdb,
+            "-h".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port,
+            "-U".into(),
+            "postgres".into(),
+            name.clone(),
+        ]);
+        assert!(
+            output.status.success(),
+            "createdb failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         self.url_for(&name)
     }
 
@@ -134,9 +156,20 @@ impl PostgresServer {
         self.warden().send("start");
         let deadline = Instant::now() + START_TIMEOUT;
         let ready = self.bin.join("pg_isready").display().to_string();
-        let args = [ready, "-h".into(), "127.0.0.1".into(), "-p".into(), self.port.to_string(), "-q".into()];
+        let args = [
+            ready,
+            "-h".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            self.port.to_string(),
+            "-q".into(),
+        ];
         while !run(&args).status.success() {
-            assert!(Instant::now() < deadline, "postgres did not start within {START_TIMEOUT:?}:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not start within {START_TIMEOUT:?}:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -147,7 +180,9 @@ impl PostgresServer {
     }
 
     fn warden(&self) -> std::sync::MutexGuard<'_, Warden> {
-        self.warden.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.warden
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -166,7 +201,10 @@ fn postgres_bin_dir() -> PathBuf {
     versions.sort();
     match versions.pop() {
         Some((_, bin)) => bin,
-        None => find_binary("initdb", &[], "postgresql").parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => find_binary("initdb", &[], "postgresql")
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
     }
 }
 
@@ -212,8 +250,16 @@ impl RunAs {
     /// Hands the folder to this user.
     fn own(&self, dir: &Path) {
         if let RunAs::User { uid, gid } = self {
-            let output = run(&["chown".into(), format!("{uid}:{gid}"), dir.display().to_string()]);
-            assert!(output.status.success(), "chown failed: {}", String::from_utf8_lossy(&output.stderr));
+            let output = run(&[
+                "chown".into(),
+                format!("{uid}:{gid}"),
+                dir.display().to_string(),
+            ]);
+            assert!(
+                output.status.success(),
+                "chown failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
     }
 }

@@ -39,7 +39,11 @@ impl RedisServer {
             "--dir".into(),
             dir.display().to_string(),
         ];
-        let mut server = RedisServer { port, warden: Warden::new(&dir, "TERM", &command), running: false };
+        let mut server = RedisServer {
+            port,
+            warden: Warden::new(&dir, "TERM", &command),
+            running: false,
+        };
         server.resume();
         server
     }

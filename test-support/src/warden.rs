@@ -50,18 +50,35 @@ impl Warden {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start sh for the test server warden: {e}"));
         let stdin = child.stdin.take();
-        let stdout = child.stdout.take().map(BufReader::new).unwrap_or_else(|| panic!("warden has no stdout"));
-        Warden { child, stdin, stdout, dir: dir.to_path_buf() }
+        let stdout = child
+            .stdout
+            .take()
+            .map(BufReader::new)
+            .unwrap_or_else(|| panic!("warden has no stdout"));
+        Warden {
+            child,
+            stdin,
+            stdout,
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// Sends a command and waits for its acknowledgement.
     pub(crate) fn send(&mut self, command: &str) {
-        let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("warden already closed"));
+        let stdin = self
+            .stdin
+            .as_mut()
+            .unwrap_or_else(|| panic!("warden already closed"));
         writeln!(stdin, "{command}").unwrap_or_else(|e| panic!("warden gone: {e}"));
         stdin.flush().unwrap_or_else(|e| panic!("warden gone: {e}"));
         let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap_or_else(|e| panic!("warden gone: {e}"));
-        assert!(!line.trim().is_empty() && !line.starts_with("unknown"), "warden refused `{command}`: {line:?}");
+        self.stdout
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("warden gone: {e}"));
+        assert!(
+            !line.trim().is_empty() && !line.starts_with("unknown"),
+            "warden refused `{command}`: {line:?}"
+        );
     }
 
     /// The server's log so far, for assertion messages.

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 
 use crate::api::list_portfolio;
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
-use crate::format::{compact_money, project_matches};
+use crate::format::{compact_money, project_matches, readable_date};
 use crate::model::{period_label, Portfolio, ProjectSummary};
 
 /// The portfolio page at `/`.
@@ -46,7 +46,10 @@ fn ProjectGrid(portfolio: Portfolio, filter: RwSignal<String>) -> impl IntoView 
     let visible = move || {
         let query = filter.read();
         projects.with_value(|all| {
-            all.iter().filter(|p| project_matches(p, &query)).cloned().collect::<Vec<_>>()
+            all.iter()
+                .filter(|p| project_matches(p, &query))
+                .cloned()
+                .collect::<Vec<_>>()
         })
     };
     let shown = move || visible().len();
@@ -82,7 +85,7 @@ fn ProjectCard(project: ProjectSummary) -> impl IntoView {
             <dl class="facts">
                 <div><dt>"Manager"</dt><dd>{project.manager}</dd></div>
                 <div><dt>"Budget"</dt><dd>{budget}</dd></div>
-                <div><dt>"Target finish"</dt><dd>{project.target_finish}</dd></div>
+                <div><dt>"Target finish"</dt><dd>{readable_date(&project.target_finish)}</dd></div>
             </dl>
             {latest.map(|r| view! {
                 <A href=format!("/reports/{}", r.id) attr:class="button button--primary">

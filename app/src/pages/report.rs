@@ -14,8 +14,13 @@ use crate::model::{period_label, section_description, Priority, ReportOutline, S
 #[component]
 pub fn ReportPage() -> impl IntoView {
     let params = use_params_map();
-    let report_id =
-        move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let report_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
     let outline = Resource::new(report_id, get_report_outline);
     view! {
         <Suspense fallback=|| view! { <Skeleton lines=8 label="Loading the report"/> }>
@@ -91,11 +96,22 @@ fn ReportHeader(outline: ReportOutline) -> impl IntoView {
 
 /// Buttons that show all sections or only those of one priority.
 #[component]
-fn PriorityFilter(filter: RwSignal<Option<Priority>>, sections: Vec<SectionOutline>) -> impl IntoView {
+fn PriorityFilter(
+    filter: RwSignal<Option<Priority>>,
+    sections: Vec<SectionOutline>,
+) -> impl IntoView {
     let count = move |p: Option<Priority>| {
-        sections.iter().filter(|s| p.is_none_or(|p| p == s.priority)).count()
+        sections
+            .iter()
+            .filter(|s| p.is_none_or(|p| p == s.priority))
+            .count()
     };
-    let options = [None, Some(Priority::High), Some(Priority::Medium), Some(Priority::Low)];
+    let options = [
+        None,
+        Some(Priority::High),
+        Some(Priority::Medium),
+        Some(Priority::Low),
+    ];
     view! {
         <div class="segmented" role="group" aria-label="Show sections by priority">
             {options.into_iter().map(|option| {

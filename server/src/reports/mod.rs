@@ -27,7 +27,10 @@ impl PortfolioService for StorePortfolio {
     }
 
     async fn report_outline(&self, report_id: i64) -> Result<Option<ReportOutline>, AppError> {
-        self.store.report_outline(report_id).await.map_err(to_app_error)
+        self.store
+            .report_outline(report_id)
+            .await
+            .map_err(to_app_error)
     }
 }
 
@@ -35,9 +38,13 @@ impl PortfolioService for StorePortfolio {
 pub fn to_app_error(err: StoreError) -> AppError {
     if err.is_unavailable() {
         tracing::warn!(error = %err, "store unavailable");
-        AppError::Unavailable("The report database is unavailable right now; try again in a moment.".into())
+        AppError::Unavailable(
+            "The report database is unavailable right now; try again in a moment.".into(),
+        )
     } else {
         tracing::error!(error = %err, "store query failed");
-        AppError::Internal("The server could not read the report data; the error has been logged.".into())
+        AppError::Internal(
+            "The server could not read the report data; the error has been logged.".into(),
+        )
     }
 }

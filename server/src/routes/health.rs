@@ -17,7 +17,9 @@ use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 /// Body of `GET /healthz`.
@@ -62,8 +64,16 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) 
     let store = store_check(&state).await;
     let redis = redis_check(&state).await;
     let ready = store.status == "up" && redis.status != "down";
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let body = Readiness { status: if ready { "ready" } else { "not_ready" }, store, redis };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        store,
+        redis,
+    };
     (status, Json(body))
 }
 
@@ -80,7 +90,12 @@ async fn store_check(state: &AppState) -> Check {
 
 async fn redis_check(state: &AppState) -> Check {
     let Some(redis) = &state.redis else {
-        return Check { status: "not_configured", backend: None, latency_ms: None, error: None };
+        return Check {
+            status: "not_configured",
+            backend: None,
+            latency_ms: None,
+            error: None,
+        };
     };
     let probe = redis.probe().await;
     Check {

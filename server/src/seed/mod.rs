@@ -14,10 +14,12 @@ use chrono::{Datelike, Duration, Months, NaiveDate};
 use sqlx::AnyConnection;
 
 use crate::storage::projects::{
-    insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio, insert_project,
-    insert_risk, insert_task, NewMilestone, NewProject, NewRisk, NewTask,
+    insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio,
+    insert_project, insert_risk, insert_task, NewMilestone, NewProject, NewRisk, NewTask,
 };
-use crate::storage::reports::{insert_report, insert_section, insert_template, NewReport, NewSection};
+use crate::storage::reports::{
+    insert_report, insert_section, insert_template, NewReport, NewSection,
+};
 use crate::storage::{Store, StoreError};
 use catalogue::{standard_template, Profile, PROFILES};
 use plan::{plan, working_days_between, PlannedTask, Rng};
@@ -31,7 +33,11 @@ pub enum SeedOutcome {
     /// The store already had projects; nothing was written.
     AlreadyPresent,
     /// The demo portfolio was written.
-    Seeded { projects: usize, tasks: usize, reports: usize },
+    Seeded {
+        projects: usize,
+        tasks: usize,
+        reports: usize,
+    },
 }
 
 /// Writes the demo portfolio if the store has no project yet. `today` anchors the dates.
@@ -46,14 +52,23 @@ pub async fn seed_if_empty(store: &Store, today: NaiveDate) -> Result<SeedOutcom
     let this_month = first_of_month(today);
     let (mut tasks, mut reports) = (0, 0);
     for (i, profile) in PROFILES.iter().enumerate() {
-        let ctx = ProjectContext { portfolio_id, template_id, template: &template, this_month };
+        let ctx = ProjectContext {
+            portfolio_id,
+            template_id,
+            template: &template,
+            this_month,
+        };
         let mut rng = Rng::new(0x5EED_0000 + i as u64);
         let (t, r) = seed_project(&mut tx, profile, &ctx, &mut rng).await?;
         tasks += t;
         reports += r;
     }
     match tx.commit().await {
-        Ok(()) => Ok(SeedOutcome::Seeded { projects: PROFILES.len(), tasks, reports }),
+        Ok(()) => Ok(SeedOutcome::Seeded {
+            projects: PROFILES.len(),
+            tasks,
+            reports,
+        }),
         // Another instance seeded the same empty database at the same moment.
         Err(e) => match StoreError::from(e) {
             StoreError::Conflict(_) => Ok(SeedOutcome::AlreadyPresent),
@@ -81,11 +96,19 @@ async fn seed_project(
     let planned = plan(profile, start, status_date, rng);
     let bac: f64 = planned.iter().map(|t| t.budget).sum();
     let finish = planned.iter().map(|t| t.finish).max().unwrap_or(start);
-    let project_id = insert_project(conn, &new_project(profile, ctx.portfolio_id, bac, start, finish)).await?;
+    let project_id = insert_project(
+        conn,
+        &new_project(profile, ctx.portfolio_id, bac, start, finish),
+    )
+    .await?;
     let ids = seed_tasks(conn, project_id, &planned).await?;
     seed_milestones(conn, project_id, profile, &planned, start, ctx.this_month).await?;
     for spec in profile.risks {
-        let affected: Vec<i64> = (0..2).map(|_| ids[rng.index(ids.len())]).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let affected: Vec<i64> = (0..2)
+            .map(|_| ids[rng.index(ids.len())])
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let risk = NewRisk {
             project_id,
             title: spec.title.into(),
@@ -94,7 +117,12 @@ async fn seed_project(
             schedule_impact_days: spec.schedule_days,
             owner: spec.owner.into(),
             mitigation: spec.mitigation.into(),
-            status: if spec.probability >= 0.4 { "mitigating" } else { "open" }.into(),
+            status: if spec.probability >= 0.4 {
+                "mitigating"
+            } else {
+                "open"
+            }
+            .into(),
         };
         insert_risk(conn, &risk, &affected).await?;
     }
@@ -102,7 +130,13 @@ async fn seed_project(
     Ok((planned.len(), reports))
 }
 
-fn new_project(profile: &Profile, portfolio_id: i64, bac: f64, start: NaiveDate, finish: NaiveDate) -> NewProject {
+fn new_project(
+    profile: &Profile,
+    portfolio_id: i64,
+    bac: f64,
+    start: NaiveDate,
+    finish: NaiveDate,
+) -> NewProject {
     NewProject {
         portfolio_id,
         code: profile.code.into(),
@@ -118,7 +152,11 @@ fn new_project(profile: &Profile, portfolio_id: i64, bac: f64, start: NaiveDate,
 }
 
 /// Inserts the tasks and their dependencies; returns the new ids, index for index.
-async fn seed_tasks(conn: &mut AnyConnection, project_id: i64, planned: &[PlannedTask]) -> Result<Vec<i64>, StoreError> {
+async fn seed_tasks(
+    conn: &mut AnyConnection,
+    project_id: i64,
+    planned: &[PlannedTask],
+) -> Result<Vec<i64>, StoreError> {
     let mut ids = Vec::with_capacity(planned.len());
     for t in planned {
         let task = NewTask {
@@ -160,7 +198,9 @@ async fn seed_milestones(
 ) -> Result<(), StoreError> {
     for (phase, (name, _)) in profile.phases.iter().enumerate() {
         let phase_tasks = planned.iter().filter(|t| t.phase == phase);
-        let Some(baseline) = phase_tasks.clone().map(|t| t.finish).max() else { continue };
+        let Some(baseline) = phase_tasks.clone().map(|t| t.finish).max() else {
+            continue;
+        };
         let done = phase_tasks.clone().all(|t| t.actual_finish.is_some());
         let span = working_days_between(start, baseline).max(1) as f64;
         let slip_at = |status: NaiveDate| {
@@ -169,7 +209,10 @@ async fn seed_milestones(
             plan::add_working_days(baseline, (full_slip * travelled).round() as i64)
         };
         let forecast = slip_at(this_month - Duration::days(1));
-        let actual = phase_tasks.filter_map(|t| t.actual_finish).max().filter(|_| done);
+        let actual = phase_tasks
+            .filter_map(|t| t.actual_finish)
+            .max()
+            .filter(|_| done);
         let milestone = NewMilestone {
             project_id,
             name: format!("{name} complete"),
@@ -201,7 +244,11 @@ async fn seed_reports(
             project_id,
             period: period_of(*month),
             template_id: ctx.template_id,
-            status: if Some(*month) == latest { ReportStatus::Draft } else { ReportStatus::Final },
+            status: if Some(*month) == latest {
+                ReportStatus::Draft
+            } else {
+                ReportStatus::Final
+            },
             title: format!("{}: monthly report", profile.name),
         };
         let report_id = insert_report(conn, &report).await?;
@@ -221,7 +268,10 @@ async fn seed_reports(
 
 /// The first days of the [`REPORT_MONTHS`] months before `this_month`, oldest first.
 fn report_months(this_month: NaiveDate) -> Vec<NaiveDate> {
-    (1..=REPORT_MONTHS).rev().map(|n| months_before(this_month, n)).collect()
+    (1..=REPORT_MONTHS)
+        .rev()
+        .map(|n| months_before(this_month, n))
+        .collect()
 }
 
 fn first_of_month(date: NaiveDate) -> NaiveDate {
@@ -243,8 +293,14 @@ mod tests {
     #[test]
     fn six_report_months_end_last_month() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
-        let months: Vec<String> = report_months(first_of_month(today)).into_iter().map(period_of).collect();
-        assert_eq!(months, ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]);
+        let months: Vec<String> = report_months(first_of_month(today))
+            .into_iter()
+            .map(period_of)
+            .collect();
+        assert_eq!(
+            months,
+            ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+        );
     }
 
     #[test]

@@ -88,7 +88,12 @@ pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
 }
 
 /// Builds the plan of `profile` starting at `start`, with progress as of `status_date`.
-pub fn plan(profile: &Profile, start: NaiveDate, status_date: NaiveDate, rng: &mut Rng) -> Vec<PlannedTask> {
+pub fn plan(
+    profile: &Profile,
+    start: NaiveDate,
+    status_date: NaiveDate,
+    rng: &mut Rng,
+) -> Vec<PlannedTask> {
     let mut tasks = layout(profile, rng);
     schedule(&mut tasks, working_day_from(start));
     let elapsed = (status_date - start).num_days() as f64;
@@ -115,7 +120,11 @@ fn layout(profile: &Profile, rng: &mut Rng) -> Vec<PlannedTask> {
             let stream = j % STREAMS;
             let stem = stems[j % stems.len()];
             let round = j / stems.len();
-            let name = if count > stems.len() { format!("{stem}, part {}", round + 1) } else { stem.to_string() };
+            let name = if count > stems.len() {
+                format!("{stem}, part {}", round + 1)
+            } else {
+                stem.to_string()
+            };
             let most_likely = (rng.range(4.0, 16.0) * scale * 2.0).round().max(2.0) / 2.0;
             let predecessors = match stream_last[stream] {
                 Some(prev) => vec![prev],
@@ -202,9 +211,18 @@ mod tests {
             let tasks = plan(profile, start, date(2026, 10, 31), &mut Rng::new(7));
             assert_eq!(tasks.len(), profile.task_count, "{}", profile.code);
             for t in &tasks {
-                assert!(t.optimistic <= t.most_likely && t.most_likely <= t.pessimistic, "{}", t.name);
+                assert!(
+                    t.optimistic <= t.most_likely && t.most_likely <= t.pessimistic,
+                    "{}",
+                    t.name
+                );
                 for &p in &t.predecessors {
-                    assert!(tasks[p].finish < t.start, "{} starts before {}", t.name, tasks[p].name);
+                    assert!(
+                        tasks[p].finish < t.start,
+                        "{} starts before {}",
+                        t.name,
+                        tasks[p].name
+                    );
                 }
                 assert!((0.0..=100.0).contains(&t.percent_complete));
             }
@@ -213,16 +231,32 @@ mod tests {
 
     #[test]
     fn plans_are_deterministic() {
-        let a = plan(&PROFILES[0], date(2025, 9, 1), date(2026, 10, 31), &mut Rng::new(1));
-        let b = plan(&PROFILES[0], date(2025, 9, 1), date(2026, 10, 31), &mut Rng::new(1));
+        let a = plan(
+            &PROFILES[0],
+            date(2025, 9, 1),
+            date(2026, 10, 31),
+            &mut Rng::new(1),
+        );
+        let b = plan(
+            &PROFILES[0],
+            date(2025, 9, 1),
+            date(2026, 10, 31),
+            &mut Rng::new(1),
+        );
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
     }
 
     #[test]
     fn troubled_projects_earn_less_than_they_spend() {
-        let erp = PROFILES.iter().find(|p| p.code == "ERP").expect("ERP profile");
+        let erp = PROFILES
+            .iter()
+            .find(|p| p.code == "ERP")
+            .expect("ERP profile");
         let tasks = plan(erp, date(2025, 11, 3), date(2026, 10, 31), &mut Rng::new(3));
-        let earned: f64 = tasks.iter().map(|t| t.budget * t.percent_complete / 100.0).sum();
+        let earned: f64 = tasks
+            .iter()
+            .map(|t| t.budget * t.percent_complete / 100.0)
+            .sum();
         let spent: f64 = tasks.iter().map(|t| t.actual_cost).sum();
         let cpi = earned / spent;
         assert!((0.7..0.86).contains(&cpi), "CPI {cpi}");

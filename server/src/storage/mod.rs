@@ -90,10 +90,17 @@ pub enum StoreError {
     Corrupt { table: &'static str, detail: String },
     /// The SQLite file's folder could not be created.
     #[error("cannot create the database folder {path}: {source}")]
-    Folder { path: String, source: std::io::Error },
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
     /// A migration failed; the database is left at the previous version.
     #[error("migration {version} ({name}) failed: {source}")]
-    Migration { version: i64, name: &'static str, source: Box<StoreError> },
+    Migration {
+        version: i64,
+        name: &'static str,
+        source: Box<StoreError>,
+    },
     /// Any other database error.
     #[error("database error: {0}")]
     Query(#[source] sqlx::Error),
@@ -235,14 +242,25 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
             "{url} (an in-memory SQLite database would vanish with each connection; give a file path)"
         )));
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
             path: parent.display().to_string(),
             source,
         })?;
     }
-    let mode = if query.contains("mode=") { "" } else { "mode=rwc" };
-    let sep = if query.is_empty() || mode.is_empty() { "" } else { "&" };
+    let mode = if query.contains("mode=") {
+        ""
+    } else {
+        "mode=rwc"
+    };
+    let sep = if query.is_empty() || mode.is_empty() {
+        ""
+    } else {
+        "&"
+    };
     Ok(format!("sqlite://{path}?{query}{sep}{mode}"))
 }
 
@@ -266,10 +284,22 @@ mod tests {
 
     #[test]
     fn backend_follows_the_scheme() {
-        assert_eq!(Backend::from_url("sqlite://data/pmr.db").ok(), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://u@h/db").ok(), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://u@h/db").ok(), Some(Backend::Postgres));
-        assert!(matches!(Backend::from_url("mysql://x"), Err(StoreError::UnsupportedUrl(_))));
+        assert_eq!(
+            Backend::from_url("sqlite://data/pmr.db").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert!(matches!(
+            Backend::from_url("mysql://x"),
+            Err(StoreError::UnsupportedUrl(_))
+        ));
     }
 
     #[test]
@@ -292,7 +322,10 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://pmr:s3cret@db:5432/pmr"), "postgres://pmr:***@db:5432/pmr");
+        assert_eq!(
+            redact("postgres://pmr:s3cret@db:5432/pmr"),
+            "postgres://pmr:***@db:5432/pmr"
+        );
         assert_eq!(redact("postgres://pmr@db/pmr"), "postgres://pmr@db/pmr");
         assert_eq!(redact("sqlite://data/pmr.db"), "sqlite://data/pmr.db");
     }

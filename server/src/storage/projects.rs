@@ -228,7 +228,9 @@ pub async fn insert_risk(
 impl Store {
     /// Number of projects in the store; zero means a fresh database.
     pub async fn project_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM projects").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM projects")
+            .fetch_one(self.pool())
+            .await?)
     }
 
     /// Counts of a project's tasks, dependencies, milestones, risks and reports.
@@ -267,7 +269,10 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?;
-        let mut projects = rows.iter().map(project_summary).collect::<Result<Vec<_>, _>>()?;
+        let mut projects = rows
+            .iter()
+            .map(project_summary)
+            .collect::<Result<Vec<_>, _>>()?;
         let reports = sqlx::query(
             "SELECT id, project_id, period, status FROM reports ORDER BY project_id, period DESC",
         )
@@ -284,7 +289,10 @@ impl Store {
                 p.reports.push(link);
             }
         }
-        Ok(Portfolio { name: name.unwrap_or_else(|| "Portfolio".into()), projects })
+        Ok(Portfolio {
+            name: name.unwrap_or_else(|| "Portfolio".into()),
+            projects,
+        })
     }
 }
 
@@ -314,5 +322,8 @@ where
     T::Err: std::fmt::Display,
 {
     let text: String = row.try_get(column)?;
-    text.parse().map_err(|e: T::Err| StoreError::Corrupt { table, detail: format!("{column}: {e}") })
+    text.parse().map_err(|e: T::Err| StoreError::Corrupt {
+        table,
+        detail: format!("{column}: {e}"),
+    })
 }

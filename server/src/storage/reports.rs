@@ -115,7 +115,10 @@ impl Store {
 
     /// A report's header, its neighbours in time and its sections in order; `None` when no report
     /// has this id.
-    pub async fn report_outline(&self, report_id: i64) -> Result<Option<ReportOutline>, StoreError> {
+    pub async fn report_outline(
+        &self,
+        report_id: i64,
+    ) -> Result<Option<ReportOutline>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT r.id, r.project_id, p.code, p.name, r.period, r.status, r.title,
                 p.declared_overall

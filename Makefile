@@ -1,0 +1,88 @@
+# PMR has two entry points:
+#   make run   builds the app (release) and serves it on http://127.0.0.1:3000 (PMR_ADDR overrides)
+#   make test  fmt, clippy, every unit and integration test, and the Playwright suite in Chromium
+# Both install what is missing first (the wasm32 target, cargo-leptos, wasm-bindgen-cli, wasm-opt,
+# Debian packages, npm packages) and are safe to run again.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# The CLI must match the `wasm-bindgen` crate pinned in Cargo.toml exactly.
+WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+# Debian packages the test suite needs: real servers for the harness and a browser for Playwright.
+TEST_PACKAGES := redis-server postgresql chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
+export PMR_ADDR ?= 127.0.0.1:3000
+
+WASM_OPT := tools/node_modules/.bin/wasm-opt
+E2E_MODULES := end2end/node_modules/.package-lock.json
+FREE_PORT = node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+
+.PHONY: run test tools rust-tools test-packages build fmt clippy unit e2e clean
+
+## run: build the release app and serve it (SQLite under ./data, in-process cache, no Redis)
+run: tools build
+	@echo "PMR: serving http://$(PMR_ADDR) (data in ./data; Ctrl-C stops)"
+	PMR_SITE_ROOT=target/site ./target/release/server
+
+## test: every check; any failure exits non-zero
+test: tools test-packages $(E2E_MODULES) fmt clippy unit e2e
+	@echo "make test: fmt, clippy, unit/integration and end-to-end suites all passed"
+
+build: tools
+	cargo leptos build --release
+
+tools: rust-tools $(WASM_OPT)
+
+rust-tools:
+	@command -v rustup >/dev/null || { echo "rustup is required (https://rustup.rs)"; exit 1; }
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@cargo leptos --version 2>/dev/null | grep -qx 'cargo-leptos $(CARGO_LEPTOS_VERSION)' \
+		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
+	@wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' \
+		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked
+
+# wasm-opt from npm's binaryen, pinned in tools/package-lock.json.
+$(WASM_OPT): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund
+	touch $@
+
+$(E2E_MODULES): end2end/package.json end2end/package-lock.json
+	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+test-packages:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
+fmt:
+	cargo fmt --all --check
+
+# Host targets with `ssr`, then the browser crate and the app's `hydrate` code on wasm32.
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --workspace
+
+# The release build `make run` serves, on a free port with a fresh database.
+e2e: build $(E2E_MODULES)
+	port=$$($(FREE_PORT)); cd end2end && PMR_E2E_PORT=$$port PMR_E2E_SERVER=../target/release/server npx playwright test
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules tools/node_modules end2end/.cache
