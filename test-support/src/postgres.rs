@@ -107,6 +107,11 @@ impl PostgresServer {
         self.port
     }
 
+    /// The cluster's temporary folder; gone once the guard is dropped.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// URL of the `postgres` database (for administration).
     pub fn admin_url(&self) -> String {
         self.url_for("postgres")

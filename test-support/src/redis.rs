@@ -1,6 +1,6 @@
 //! A throwaway `redis-server`: no persistence, loopback only, stopped and deleted with its guard.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::warden::Warden;
@@ -12,6 +12,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// A running (or deliberately stopped) Redis server owned by a test.
 pub struct RedisServer {
     port: u16,
+    dir: PathBuf,
     warden: Warden,
     running: bool,
 }
@@ -39,9 +40,11 @@ impl RedisServer {
             "--dir".into(),
             dir.display().to_string(),
         ];
+        let warden = Warden::new(&dir, "TERM", &command);
         let mut server = RedisServer {
             port,
-            warden: Warden::new(&dir, "TERM", &command),
+            dir,
+            warden,
             running: false,
         };
         server.resume();
@@ -51,6 +54,11 @@ impl RedisServer {
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's temporary folder; gone once the guard is dropped.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// `redis://127.0.0.1:PORT/0`.
