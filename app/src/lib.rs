@@ -5,6 +5,7 @@
 //! of the `server` crate: server functions reach storage and caches through the [`services`] traits that
 //! the server provides as Leptos context.
 
+pub mod analysis;
 pub mod api;
 pub mod components;
 pub mod error;

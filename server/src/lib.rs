@@ -6,6 +6,7 @@
 //! (health endpoints), [`redis_probe`] (Redis readiness).
 
 pub mod config;
+pub mod domain;
 pub mod redis_probe;
 pub mod reports;
 pub mod routes;

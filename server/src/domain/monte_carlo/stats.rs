@@ -1,0 +1,166 @@
+//! Summaries of simulated outcomes: percentiles, histograms, S-curves and Spearman rank correlation.
+
+use app::analysis::{CurvePoint, HistogramBin, Percentiles};
+
+/// Bars of every histogram.
+pub const HISTOGRAM_BINS: usize = 30;
+/// Points of every S-curve (every 2.5 %).
+pub const CURVE_POINTS: usize = 41;
+
+/// The value below which a fraction `q` of the sorted values fall (linear interpolation between
+/// order statistics, "type 7").
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let position = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lower = position.floor() as usize;
+    let upper = position.ceil() as usize;
+    sorted[lower] + (position - lower as f64) * (sorted[upper] - sorted[lower])
+}
+
+/// P10, P50, P80, P90, P95 and the mean of sorted values.
+pub fn percentiles(sorted: &[f64]) -> Percentiles {
+    let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
+    Percentiles {
+        p10: quantile(sorted, 0.10),
+        p50: quantile(sorted, 0.50),
+        p80: quantile(sorted, 0.80),
+        p90: quantile(sorted, 0.90),
+        p95: quantile(sorted, 0.95),
+        mean,
+    }
+}
+
+/// Equal-width bars from the smallest to the largest value.
+pub fn histogram(sorted: &[f64]) -> Vec<HistogramBin> {
+    let (Some(&low), Some(&high)) = (sorted.first(), sorted.last()) else {
+        return Vec::new();
+    };
+    let width = ((high - low) / HISTOGRAM_BINS as f64).max(f64::EPSILON);
+    let mut counts = [0usize; HISTOGRAM_BINS];
+    for &v in sorted {
+        counts[(((v - low) / width) as usize).min(HISTOGRAM_BINS - 1)] += 1;
+    }
+    let n = sorted.len() as f64;
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| HistogramBin {
+            from: low + i as f64 * width,
+            to: low + (i + 1) as f64 * width,
+            share: c as f64 / n,
+        })
+        .collect()
+}
+
+/// The cumulative distribution at evenly spaced probabilities.
+pub fn s_curve(sorted: &[f64]) -> Vec<CurvePoint> {
+    (0..CURVE_POINTS)
+        .map(|i| {
+            let probability = i as f64 / (CURVE_POINTS - 1) as f64;
+            CurvePoint {
+                value: quantile(sorted, probability),
+                probability,
+            }
+        })
+        .collect()
+}
+
+/// Fraction of values at most `limit`.
+pub fn share_at_most(sorted: &[f64], limit: f64) -> f64 {
+    sorted.partition_point(|&v| v <= limit) as f64 / sorted.len().max(1) as f64
+}
+
+/// Ranks (1-based, ties get their average rank).
+pub fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+            j += 1;
+        }
+        let average = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            ranks[k] = average;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+/// Pearson correlation; 0 when either side is constant.
+pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len()) as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        0.0
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
+}
+
+/// Spearman rank correlation of `x` with already-ranked `y_ranks`.
+pub fn spearman_with_ranks(x: &[f64], y_ranks: &[f64]) -> f64 {
+    pearson(&ranks(x), y_ranks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile(&v, 0.5), 3.0);
+        assert_eq!(quantile(&v, 0.25), 2.0);
+        assert!((quantile(&v, 0.1) - 1.4).abs() < 1e-12);
+        assert_eq!(quantile(&v, 1.0), 5.0);
+    }
+
+    #[test]
+    fn histogram_shares_sum_to_one() {
+        let v: Vec<f64> = (0..1000).map(f64::from).collect();
+        let h = histogram(&v);
+        assert_eq!(h.len(), HISTOGRAM_BINS);
+        assert!((h.iter().map(|b| b.share).sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn curve_and_shares_agree() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(share_at_most(&v, 80.0), 0.8);
+        let curve = s_curve(&v);
+        assert_eq!(
+            (curve[0].value, curve[CURVE_POINTS - 1].value),
+            (1.0, 100.0)
+        );
+    }
+
+    #[test]
+    fn ranks_average_ties() {
+        assert_eq!(ranks(&[10.0, 20.0, 20.0, 5.0]), vec![2.0, 3.5, 3.5, 1.0]);
+    }
+
+    #[test]
+    fn spearman_sees_monotone_relations() {
+        let x: Vec<f64> = (1..=50).map(f64::from).collect();
+        let cubes: Vec<f64> = x.iter().map(|v| v * v * v).collect();
+        assert!((spearman_with_ranks(&x, &ranks(&cubes)) - 1.0).abs() < 1e-12);
+        let reversed: Vec<f64> = x.iter().rev().copied().collect();
+        assert!((spearman_with_ranks(&x, &ranks(&reversed)) + 1.0).abs() < 1e-12);
+        assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), 0.0);
+    }
+}
