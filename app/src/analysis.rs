@@ -235,3 +235,44 @@ pub struct MonteCarloResult {
     pub sensitivity_sample: u32,
     pub elapsed_ms: f64,
 }
+
+/// What an insight is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsightCategory {
+    Cost,
+    Schedule,
+    Risk,
+    Resources,
+    DataQuality,
+}
+
+/// How urgently an insight needs attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+/// One finding: what, the exact figures it rests on, and what to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Insight {
+    pub category: InsightCategory,
+    pub severity: Severity,
+    pub title: String,
+    /// The figures behind the finding, each a short "label: value" line.
+    pub evidence: Vec<String>,
+    pub action: String,
+}
+
+/// The insights of one report and the engine that made them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InsightSet {
+    /// Engine that produced the insights, e.g. `rules-v1`.
+    pub engine: String,
+    /// Why a requested engine was not used (e.g. the language model timed out), if it was not.
+    pub fallback_reason: Option<String>,
+    pub insights: Vec<Insight>,
+}

@@ -13,6 +13,7 @@ pub mod format;
 pub mod model;
 pub mod pages;
 mod response;
+pub mod sections;
 #[cfg(feature = "ssr")]
 pub mod services;
 

@@ -175,6 +175,8 @@ pub struct ReportOutline {
     pub declared_overall: Rag,
     pub previous_report_id: Option<i64>,
     pub next_report_id: Option<i64>,
+    /// The executive summary's narrative, when the report has been generated.
+    pub summary: Option<String>,
     pub sections: Vec<SectionOutline>,
 }
 

@@ -41,3 +41,14 @@ test('an unknown report says so', async ({ page }) => {
   await expect(page.getByRole('alert')).toContainText('There is no report with id 987654.');
   await expect(page.getByRole('link', { name: 'Back to the portfolio' })).toBeVisible();
 });
+
+test('a generated report summarises the month and calls out a green status over red figures', async ({ page, consoleErrors }) => {
+  const portfolio = new PortfolioPage(page);
+  await portfolio.open();
+  await portfolio.project('North Plant ERP Rollout').getByRole('link', { name: /Latest report/ }).click();
+  const summary = page.locator('.report-summary');
+  await expect(summary).toContainText(/is \d+ % complete against \d+ % planned/);
+  await expect(summary).toContainText('The Monte Carlo analysis');
+  await expect(summary).toContainText('The declared overall status is green, but the figures say red');
+  expect(consoleErrors).toEqual([]);
+});

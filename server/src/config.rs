@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser};
 
+use crate::domain::rag::{RagPolicy, Thresholds};
+use crate::reports::generate::GenerationParams;
+
 /// Settings of one server instance.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -34,6 +37,19 @@ pub struct Config {
     #[arg(long, env = "PMR_SEED_DEMO", default_value_t = true, action = ArgAction::Set)]
     pub seed_demo: bool,
 
+    /// Monte Carlo iterations per report generation (1 to 1,000,000).
+    #[arg(long, env = "PMR_MC_ITERATIONS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub monte_carlo_iterations: u32,
+
+    /// CPI and SPI(t) at or above this are green.
+    #[arg(long, env = "PMR_RAG_GREEN_INDEX", default_value_t = 0.95)]
+    pub rag_green_index: f64,
+
+    /// CPI and SPI(t) at or above this (and below the green threshold) are amber; below it, red.
+    #[arg(long, env = "PMR_RAG_AMBER_INDEX", default_value_t = 0.85)]
+    pub rag_amber_index: f64,
+
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "PMR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
@@ -49,6 +65,26 @@ impl Config {
             site_root: PathBuf::from("target/site"),
             seed_demo: false,
             shutdown_grace_secs: 10,
+            monte_carlo_iterations: 10_000,
+            rag_green_index: 0.95,
+            rag_amber_index: 0.85,
+        }
+    }
+
+    /// Report generation settings from this configuration.
+    pub fn generation_params(&self) -> GenerationParams {
+        let bands = Thresholds {
+            green_from: self.rag_green_index,
+            amber_from: self.rag_amber_index,
+        };
+        GenerationParams {
+            iterations: self.monte_carlo_iterations,
+            rag: RagPolicy {
+                cost: bands,
+                schedule: bands,
+            },
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ..GenerationParams::default()
         }
     }
 }
@@ -72,6 +108,15 @@ mod tests {
                 .expect("flags parse");
         assert_eq!(config.addr.port(), 8080);
         assert!(!config.seed_demo);
+    }
+
+    #[test]
+    fn iterations_are_bounded() {
+        assert!(Config::try_parse_from(["server", "--monte-carlo-iterations", "0"]).is_err());
+        assert!(Config::try_parse_from(["server", "--monte-carlo-iterations", "1000001"]).is_err());
+        let config =
+            Config::try_parse_from(["server", "--monte-carlo-iterations", "500"]).expect("parse");
+        assert_eq!(config.generation_params().iterations, 500);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod insights;
 pub mod redis_probe;
 pub mod reports;
 pub mod routes;

@@ -43,7 +43,7 @@ impl AppState {
         tracing::info!(backend = store.backend().as_str(), "store ready");
         if config.seed_demo {
             let today = chrono::Local::now().date_naive();
-            match seed_if_empty(&store, today).await? {
+            match seed_if_empty(&store, today, config.generation_params()).await? {
                 SeedOutcome::Seeded {
                     projects,
                     tasks,

@@ -7,6 +7,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use server::redis_probe::RedisProbe;
+use server::reports::generate::GenerationParams;
 use server::seed::seed_if_empty;
 use server::storage::Store;
 use server::{router, AppState, Config};
@@ -22,7 +23,7 @@ async fn app_with(redis: Option<RedisProbe>) -> App {
     let db = test_support::SqliteDb::new();
     let store = Store::open(&db.url()).await.expect("open store");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
-    seed_if_empty(&store, today).await.expect("seed");
+    seed_if_empty(&store, today, quick()).await.expect("seed");
     let state = AppState::from_parts(&Config::for_database(db.url()), store, redis);
     App { _db: db, state }
 }
@@ -204,4 +205,12 @@ async fn server_functions_answer_json_and_errors_with_status() {
         status.is_client_error() || status.is_server_error(),
         "garbage accepted: {status} {body}"
     );
+}
+
+/// Demo seeding with a short Monte Carlo run: the figures matter here, not their precision.
+fn quick() -> GenerationParams {
+    GenerationParams {
+        iterations: 300,
+        ..GenerationParams::default()
+    }
 }

@@ -4,6 +4,7 @@
 
 use app::model::{Priority, Rag, ReportStatus, TemplateSection};
 use chrono::NaiveDate;
+use server::reports::generate::GenerationParams;
 use server::seed::{seed_if_empty, SeedOutcome};
 use server::storage::projects::{
     insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio,
@@ -363,7 +364,7 @@ async fn missing_reports_have_no_outline(store: Store) {
 
 async fn the_demo_portfolio_is_seeded_once(store: Store) {
     let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
-    let outcome = seed_if_empty(&store, today).await.expect("seed");
+    let outcome = seed_if_empty(&store, today, quick()).await.expect("seed");
     let SeedOutcome::Seeded {
         projects, reports, ..
     } = outcome
@@ -372,7 +373,9 @@ async fn the_demo_portfolio_is_seeded_once(store: Store) {
     };
     assert_eq!((projects, reports), (4, 24));
     assert_eq!(
-        seed_if_empty(&store, today).await.expect("second seed"),
+        seed_if_empty(&store, today, quick())
+            .await
+            .expect("second seed"),
         SeedOutcome::AlreadyPresent
     );
     let portfolio = store.portfolio().await.expect("portfolio");
@@ -419,4 +422,12 @@ async fn the_demo_portfolio_is_seeded_once(store: Store) {
         .expect("exists");
     assert_eq!(outline.sections.len(), 8);
     assert_eq!(outline.sections[0].key, "executive-summary");
+}
+
+/// Demo seeding with a short Monte Carlo run: the figures matter here, not their precision.
+fn quick() -> GenerationParams {
+    GenerationParams {
+        iterations: 300,
+        ..GenerationParams::default()
+    }
 }

@@ -82,6 +82,11 @@ fn ReportHeader(outline: ReportOutline) -> impl IntoView {
                 <span class=format!("chip chip--{}", outline.status.as_str())>{outline.status.as_str()}</span>
                 <RagBadge rag=outline.declared_overall prefix="Declared"/>
             </div>
+            {outline.summary.clone().map(|text| view! {
+                <div class="report-summary">
+                    {text.split("\n\n").map(|p| view! { <p>{p.to_string()}</p> }).collect_view()}
+                </div>
+            })}
             <nav class="period-switcher" aria-label="Other months">
                 {outline.previous_report_id.map(|id| view! {
                     <A href=format!("/reports/{id}") attr:rel="prev">"← Previous month"</A>

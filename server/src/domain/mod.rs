@@ -3,6 +3,7 @@
 //! computation over plain inputs, no I/O; the report generator feeds it from the store. Result types
 //! that the browser renders live in `app::analysis`.
 
+pub mod calendar;
 pub mod evm;
 pub mod monte_carlo;
 pub mod rag;

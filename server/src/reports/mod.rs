@@ -1,7 +1,12 @@
-//! The read side of reports: implements the app's [`PortfolioService`] over the store, and maps store
-//! failures to errors a reader can act on (the cause is logged here, once). The cache service will
-//! sit in front of these reads.
+//! Reports: the read side behind the app's server functions ([`StorePortfolio`]), the project data the
+//! generator reads ([`data`]), and generation itself ([`generate`]): earned value, status checks, the
+//! Monte Carlo run, insights and every section's content. Store failures are logged here, once, and
+//! mapped to errors a reader can act on. The cache service will sit in front of these reads.
 
+pub mod data;
+pub mod evm_input;
+pub mod generate;
+mod narrative;
 use app::error::AppError;
 use app::model::{Portfolio, ReportOutline};
 use app::services::PortfolioService;

@@ -20,6 +20,9 @@ pub struct Profile {
     pub cost_efficiency: f64,
     /// Work performed per unit of work planned (SPI) the data should show.
     pub schedule_efficiency: f64,
+    /// Schedule contingency between the planned finish (most likely durations) and the target date,
+    /// as a share of the planned working days: plans built on most-likely estimates are rarely met.
+    pub schedule_buffer: f64,
     /// Declared status: overall, scope, schedule, cost, resources.
     pub declared: [Rag; 5],
     pub justification: &'static str,
@@ -113,6 +116,7 @@ pub const PROFILES: &[Profile] = &[
         daily_rate: 9_000.0,
         cost_efficiency: 1.03,
         schedule_efficiency: 0.99,
+        schedule_buffer: 0.15,
         declared: [Green, Green, Green, Green, Green],
         justification: "Deck replacement on plan; cable inspection closed with no findings.",
         phases: &[
@@ -225,6 +229,7 @@ pub const PROFILES: &[Profile] = &[
         daily_rate: 4_200.0,
         cost_efficiency: 0.92,
         schedule_efficiency: 0.9,
+        schedule_buffer: 0.08,
         declared: [Amber, Green, Amber, Amber, Green],
         justification:
             "Billing integration slipped two weeks; vendor API limits under negotiation.",
@@ -332,6 +337,7 @@ pub const PROFILES: &[Profile] = &[
         daily_rate: 6_500.0,
         cost_efficiency: 0.78,
         schedule_efficiency: 0.74,
+        schedule_buffer: 0.05,
         declared: [Green, Green, Green, Green, Amber],
         justification: "Team confident of go-live date; minor data issues being worked.",
         phases: &[
@@ -474,6 +480,7 @@ pub const PROFILES: &[Profile] = &[
         daily_rate: 3_800.0,
         cost_efficiency: 0.97,
         schedule_efficiency: 0.94,
+        schedule_buffer: 0.10,
         declared: [Amber, Green, Amber, Green, Green],
         justification:
             "Ingestion of lab results two weeks late; recovery plan agreed with the trust.",

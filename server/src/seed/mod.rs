@@ -2,6 +2,10 @@
 //! troubled while declared green, slightly behind) with 60 to 210 tasks each, dependencies, budgets,
 //! progress, milestones with their forecast history, risks, and six monthly reports each.
 //!
+//! Each month's report is generated (earned value, Monte Carlo, insights, every section) from the
+//! plan's state at the end of that month, so the reports differ month by month the way real ones do and
+//! the charts show a real history; the live task data is the state at the end of the latest month.
+//!
 //! Dates are relative to the day of seeding, so the demo always shows the last six months. Everything
 //! else is deterministic. The whole portfolio is written in one transaction: a crash mid-seed leaves an
 //! empty store that the next start seeds again.
@@ -13,6 +17,10 @@ use app::model::{ReportStatus, TemplateSection};
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use sqlx::AnyConnection;
 
+use crate::insights::rules::RulesEngine;
+use crate::reports::data::{MilestoneData, ProjectData, RiskData, TaskData};
+use crate::reports::generate::{generate, GenerationParams};
+use crate::storage::project_data::write_generated;
 use crate::storage::projects::{
     insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio,
     insert_project, insert_risk, insert_task, NewMilestone, NewProject, NewRisk, NewTask,
@@ -26,6 +34,15 @@ use plan::{plan, working_days_between, PlannedTask, Rng};
 
 /// Monthly reports per demo project.
 const REPORT_MONTHS: u32 = 6;
+
+/// Why seeding failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("generating a demo report: {0}")]
+    Generation(#[from] crate::reports::generate::GenerationError),
+}
 
 /// What seeding did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +58,11 @@ pub enum SeedOutcome {
 }
 
 /// Writes the demo portfolio if the store has no project yet. `today` anchors the dates.
-pub async fn seed_if_empty(store: &Store, today: NaiveDate) -> Result<SeedOutcome, StoreError> {
+pub async fn seed_if_empty(
+    store: &Store,
+    today: NaiveDate,
+    params: GenerationParams,
+) -> Result<SeedOutcome, SeedError> {
     if store.project_count().await? > 0 {
         return Ok(SeedOutcome::AlreadyPresent);
     }
@@ -57,9 +78,10 @@ pub async fn seed_if_empty(store: &Store, today: NaiveDate) -> Result<SeedOutcom
             template_id,
             template: &template,
             this_month,
+            params,
+            seed: 0x5EED_0000 + i as u64,
         };
-        let mut rng = Rng::new(0x5EED_0000 + i as u64);
-        let (t, r) = seed_project(&mut tx, profile, &ctx, &mut rng).await?;
+        let (t, r) = seed_project(&mut tx, profile, &ctx).await?;
         tasks += t;
         reports += r;
     }
@@ -72,7 +94,7 @@ pub async fn seed_if_empty(store: &Store, today: NaiveDate) -> Result<SeedOutcom
         // Another instance seeded the same empty database at the same moment.
         Err(e) => match StoreError::from(e) {
             StoreError::Conflict(_) => Ok(SeedOutcome::AlreadyPresent),
-            other => Err(other),
+            other => Err(other.into()),
         },
     }
 }
@@ -82,6 +104,9 @@ struct ProjectContext<'a> {
     template_id: i64,
     template: &'a [TemplateSection],
     this_month: NaiveDate,
+    params: GenerationParams,
+    /// Seed of the project's plan generator.
+    seed: u64,
 }
 
 /// Seeds one project; returns its task and report counts.
@@ -89,45 +114,86 @@ async fn seed_project(
     conn: &mut AnyConnection,
     profile: &Profile,
     ctx: &ProjectContext<'_>,
-    rng: &mut Rng,
-) -> Result<(usize, usize), StoreError> {
+) -> Result<(usize, usize), SeedError> {
     let start = months_before(ctx.this_month, profile.started_months_ago);
     let status_date = ctx.this_month - Duration::days(1);
-    let planned = plan(profile, start, status_date, rng);
+    let planned = plan(profile, start, status_date, &mut Rng::new(ctx.seed));
     let bac: f64 = planned.iter().map(|t| t.budget).sum();
-    let finish = planned.iter().map(|t| t.finish).max().unwrap_or(start);
+    let planned_finish = planned.iter().map(|t| t.finish).max().unwrap_or(start);
+    let buffer = working_days_between(start, planned_finish) as f64 * profile.schedule_buffer;
+    let finish = plan::add_working_days(planned_finish, buffer.round() as i64);
     let project_id = insert_project(
         conn,
         &new_project(profile, ctx.portfolio_id, bac, start, finish),
     )
     .await?;
     let ids = seed_tasks(conn, project_id, &planned).await?;
-    seed_milestones(conn, project_id, profile, &planned, start, ctx.this_month).await?;
-    for spec in profile.risks {
-        let affected: Vec<i64> = (0..2)
-            .map(|_| ids[rng.index(ids.len())])
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let risk = NewRisk {
+    let milestones = milestone_plans(profile, &planned, start, ctx.this_month);
+    seed_milestones(conn, project_id, &milestones).await?;
+    let risks = risk_data(
+        profile,
+        bac,
+        planned.len(),
+        &mut Rng::new(ctx.seed ^ 0xFACE),
+    );
+    for risk in &risks {
+        let affected: Vec<i64> = risk.affected.iter().map(|&i| ids[i]).collect();
+        let new = NewRisk {
             project_id,
-            title: spec.title.into(),
-            probability: spec.probability,
-            cost_impact: (bac * spec.cost_share).round(),
-            schedule_impact_days: spec.schedule_days,
-            owner: spec.owner.into(),
-            mitigation: spec.mitigation.into(),
-            status: if spec.probability >= 0.4 {
-                "mitigating"
-            } else {
-                "open"
-            }
-            .into(),
+            title: risk.title.clone(),
+            probability: risk.probability,
+            cost_impact: risk.cost_impact,
+            schedule_impact_days: risk.schedule_impact_days,
+            owner: risk.owner.clone(),
+            mitigation: risk.mitigation.clone(),
+            status: risk.status.clone(),
         };
-        insert_risk(conn, &risk, &affected).await?;
+        insert_risk(conn, &new, &affected).await?;
     }
-    let reports = seed_reports(conn, project_id, profile, ctx).await?;
+    let base = ProjectData {
+        id: project_id,
+        code: profile.code.into(),
+        name: profile.name.into(),
+        currency: profile.currency.into(),
+        bac,
+        start,
+        target_finish: finish,
+        declared: profile.declared,
+        justification: profile.justification.into(),
+        tasks: Vec::new(),
+        milestones: Vec::new(),
+        risks,
+        history: Vec::new(),
+    };
+    let reports = seed_reports(conn, profile, ctx, base, &milestones).await?;
     Ok((planned.len(), reports))
+}
+
+/// The demo risks, each affecting one or two tasks.
+fn risk_data(profile: &Profile, bac: f64, tasks: usize, rng: &mut Rng) -> Vec<RiskData> {
+    profile
+        .risks
+        .iter()
+        .map(|spec| {
+            let affected: std::collections::BTreeSet<usize> =
+                (0..2).map(|_| rng.index(tasks)).collect();
+            RiskData {
+                title: spec.title.into(),
+                probability: spec.probability,
+                cost_impact: (bac * spec.cost_share).round(),
+                schedule_impact_days: spec.schedule_days,
+                owner: spec.owner.into(),
+                mitigation: spec.mitigation.into(),
+                status: if spec.probability >= 0.4 {
+                    "mitigating"
+                } else {
+                    "open"
+                }
+                .into(),
+                affected: affected.into_iter().collect(),
+            }
+        })
+        .collect()
 }
 
 fn new_project(
@@ -185,66 +251,137 @@ async fn seed_tasks(
     Ok(ids)
 }
 
+/// A milestone of the demo plan with its forecast in each report month and at the latest status.
+struct MilestonePlan {
+    name: String,
+    baseline: NaiveDate,
+    /// `(period, forecast)` for each report month, oldest first.
+    forecasts: Vec<(String, NaiveDate)>,
+    /// Completion date, if the phase finished, and the phase's task indexes.
+    phase: usize,
+}
+
 /// One milestone per phase, at the phase's planned end. The forecast slips in proportion to the
 /// project's schedule efficiency and to how much of the way to the milestone has been travelled, so
 /// the recorded history shows the slip growing month by month, as it does in troubled projects.
-async fn seed_milestones(
-    conn: &mut AnyConnection,
-    project_id: i64,
+fn milestone_plans(
     profile: &Profile,
     planned: &[PlannedTask],
     start: NaiveDate,
     this_month: NaiveDate,
+) -> Vec<MilestonePlan> {
+    let months = report_months(this_month);
+    profile
+        .phases
+        .iter()
+        .enumerate()
+        .filter_map(|(phase, (name, _))| {
+            let baseline = planned
+                .iter()
+                .filter(|t| t.phase == phase)
+                .map(|t| t.finish)
+                .max()?;
+            let span = working_days_between(start, baseline).max(1) as f64;
+            let slip_at = |status: NaiveDate| {
+                let travelled = (working_days_between(start, status) as f64 / span).clamp(0.0, 1.0);
+                let full_slip = span * (1.0 / profile.schedule_efficiency - 1.0);
+                plan::add_working_days(baseline, (full_slip * travelled).round() as i64)
+            };
+            let forecasts = months
+                .iter()
+                .map(|&m| (period_of(m), slip_at(month_end(m))))
+                .collect();
+            Some(MilestonePlan {
+                name: format!("{name} complete"),
+                baseline,
+                forecasts,
+                phase,
+            })
+        })
+        .collect()
+}
+
+/// The milestones as they stood at the end of report month `k` of the plan snapshot `tasks`.
+fn milestones_at(plans: &[MilestonePlan], k: usize, tasks: &[PlannedTask]) -> Vec<MilestoneData> {
+    plans
+        .iter()
+        .map(|m| {
+            let phase: Vec<&PlannedTask> = tasks.iter().filter(|t| t.phase == m.phase).collect();
+            let done = phase.iter().all(|t| t.actual_finish.is_some());
+            let actual = phase
+                .iter()
+                .filter_map(|t| t.actual_finish)
+                .max()
+                .filter(|_| done);
+            let forecast = m.forecasts.get(k).map_or(m.baseline, |(_, d)| *d);
+            MilestoneData {
+                name: m.name.clone(),
+                baseline: m.baseline,
+                forecast: actual.unwrap_or(forecast),
+                actual,
+                history: m.forecasts.iter().take(k + 1).cloned().collect(),
+            }
+        })
+        .collect()
+}
+
+/// Writes the milestones as of the latest month, with every month's forecast.
+async fn seed_milestones(
+    conn: &mut AnyConnection,
+    project_id: i64,
+    plans: &[MilestonePlan],
 ) -> Result<(), StoreError> {
-    for (phase, (name, _)) in profile.phases.iter().enumerate() {
-        let phase_tasks = planned.iter().filter(|t| t.phase == phase);
-        let Some(baseline) = phase_tasks.clone().map(|t| t.finish).max() else {
-            continue;
-        };
-        let done = phase_tasks.clone().all(|t| t.actual_finish.is_some());
-        let span = working_days_between(start, baseline).max(1) as f64;
-        let slip_at = |status: NaiveDate| {
-            let travelled = (working_days_between(start, status) as f64 / span).clamp(0.0, 1.0);
-            let full_slip = span * (1.0 / profile.schedule_efficiency - 1.0);
-            plan::add_working_days(baseline, (full_slip * travelled).round() as i64)
-        };
-        let forecast = slip_at(this_month - Duration::days(1));
-        let actual = phase_tasks
-            .filter_map(|t| t.actual_finish)
-            .max()
-            .filter(|_| done);
+    for m in plans {
+        let (_, latest) = m
+            .forecasts
+            .last()
+            .cloned()
+            .unwrap_or((String::new(), m.baseline));
         let milestone = NewMilestone {
             project_id,
-            name: format!("{name} complete"),
-            baseline_date: baseline.to_string(),
-            forecast_date: actual.unwrap_or(forecast).to_string(),
-            actual_date: actual.map(|d| d.to_string()),
+            name: m.name.clone(),
+            baseline_date: m.baseline.to_string(),
+            forecast_date: latest.to_string(),
+            actual_date: None,
         };
         let id = insert_milestone(conn, &milestone).await?;
-        for month in report_months(this_month) {
-            let status = first_of_month(month + Months::new(1)) - Duration::days(1);
-            let period = period_of(month);
-            insert_milestone_forecast(conn, id, &period, &slip_at(status).to_string()).await?;
+        for (period, forecast) in &m.forecasts {
+            insert_milestone_forecast(conn, id, period, &forecast.to_string()).await?;
         }
     }
     Ok(())
 }
 
-/// Six monthly reports from the standard template: the latest is a draft, earlier ones are final.
+/// Six monthly reports from the standard template, each generated from the plan as it stood at the
+/// end of its month: the latest is a draft, earlier ones are final.
 async fn seed_reports(
     conn: &mut AnyConnection,
-    project_id: i64,
     profile: &Profile,
     ctx: &ProjectContext<'_>,
-) -> Result<usize, StoreError> {
+    mut data: ProjectData,
+    milestones: &[MilestonePlan],
+) -> Result<usize, SeedError> {
     let months = report_months(ctx.this_month);
-    let latest = months.last().copied();
-    for month in &months {
+    for (k, month) in months.iter().enumerate() {
+        let status_date = month_end(*month);
+        let snapshot = plan(profile, data.start, status_date, &mut Rng::new(ctx.seed));
+        data.tasks = task_data(&snapshot);
+        data.milestones = milestones_at(milestones, k, &snapshot);
+        let period = period_of(*month);
+        let generated = generate(
+            &data,
+            &period,
+            status_date,
+            ctx.template,
+            ctx.params,
+            &RulesEngine,
+        )
+        .await?;
         let report = NewReport {
-            project_id,
-            period: period_of(*month),
+            project_id: data.id,
+            period: period.clone(),
             template_id: ctx.template_id,
-            status: if Some(*month) == latest {
+            status: if k + 1 == months.len() {
                 ReportStatus::Draft
             } else {
                 ReportStatus::Final
@@ -262,8 +399,37 @@ async fn seed_reports(
             };
             insert_section(conn, &section).await?;
         }
+        write_generated(conn, report_id, &generated.sections).await?;
+        data.history.push(generated.evm_point);
     }
     Ok(months.len())
+}
+
+fn task_data(planned: &[PlannedTask]) -> Vec<TaskData> {
+    planned
+        .iter()
+        .map(|t| TaskData {
+            wbs: t.wbs.clone(),
+            name: t.name.clone(),
+            owner: t.owner.clone(),
+            optimistic: t.optimistic,
+            most_likely: t.most_likely,
+            pessimistic: t.pessimistic,
+            planned_start: t.start,
+            planned_finish: t.finish,
+            budgeted_cost: t.budget,
+            actual_cost: t.actual_cost,
+            percent_complete: t.percent_complete,
+            actual_start: t.actual_start,
+            actual_finish: t.actual_finish,
+            predecessors: t.predecessors.clone(),
+        })
+        .collect()
+}
+
+/// The last day of the month starting at `month`.
+fn month_end(month: NaiveDate) -> NaiveDate {
+    first_of_month(month + Months::new(1)) - Duration::days(1)
 }
 
 /// The first days of the [`REPORT_MONTHS`] months before `this_month`, oldest first.

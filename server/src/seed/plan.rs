@@ -2,7 +2,9 @@
 //! for the last one (merge points, as real plans have), three-point estimates, budgets, and progress
 //! and cost at a status date that reproduce the profile's schedule and cost efficiency.
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Duration, NaiveDate};
+
+pub use crate::domain::calendar::{add_working_days, working_day_from, working_days_between};
 
 use super::catalogue::{owners, Profile};
 
@@ -56,35 +58,6 @@ pub struct PlannedTask {
     pub actual_cost: f64,
     pub actual_start: Option<NaiveDate>,
     pub actual_finish: Option<NaiveDate>,
-}
-
-/// The first working day on or after `date`.
-pub fn working_day_from(mut date: NaiveDate) -> NaiveDate {
-    while matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
-        date += Duration::days(1);
-    }
-    date
-}
-
-/// The working day `n` working days after `date` (a working day).
-pub fn add_working_days(mut date: NaiveDate, n: i64) -> NaiveDate {
-    for _ in 0..n {
-        date = working_day_from(date + Duration::days(1));
-    }
-    date
-}
-
-/// Working days in `[from, to)`.
-pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
-    let mut days = 0;
-    let mut d = from;
-    while d < to {
-        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
-            days += 1;
-        }
-        d += Duration::days(1);
-    }
-    days
 }
 
 /// Builds the plan of `profile` starting at `start`, with progress as of `status_date`.
@@ -194,14 +167,6 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
-    }
-
-    #[test]
-    fn working_days_skip_weekends() {
-        let friday = date(2026, 11, 27);
-        assert_eq!(add_working_days(friday, 1), date(2026, 11, 30));
-        assert_eq!(working_days_between(friday, date(2026, 12, 4)), 5);
-        assert_eq!(working_day_from(date(2026, 11, 28)), date(2026, 11, 30));
     }
 
     #[test]

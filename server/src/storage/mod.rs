@@ -12,6 +12,7 @@
 //! beyond what the schema's constraints enforce.
 
 mod migrations;
+pub mod project_data;
 pub mod projects;
 pub mod reports;
 

@@ -144,6 +144,7 @@ impl Store {
             declared_overall: parse(&row, "declared_overall", "projects")?,
             previous_report_id,
             next_report_id,
+            summary: self.summary_narrative(report_id).await?,
             sections: self.section_outlines(report_id).await?,
         }))
     }
@@ -170,6 +171,17 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         Ok((previous, next))
+    }
+
+    async fn summary_narrative(&self, report_id: i64) -> Result<Option<String>, StoreError> {
+        let text: Option<String> = sqlx::query_scalar(
+            "SELECT narrative FROM report_sections
+             WHERE report_id = $1 AND section_type = 'executive_summary' ORDER BY position LIMIT 1",
+        )
+        .bind(report_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(text.filter(|t| !t.trim().is_empty()))
     }
 
     async fn section_outlines(&self, report_id: i64) -> Result<Vec<SectionOutline>, StoreError> {

@@ -16,7 +16,7 @@
 //! each with its own random stream. The work is CPU-bound; async callers run it on the blocking pool.
 
 mod kernel;
-mod sampler;
+pub mod sampler;
 pub mod stats;
 
 use std::time::Instant;
@@ -210,11 +210,11 @@ fn sensitivities(runs: &kernel::Runs) -> Vec<f64> {
         return vec![0.0; tasks];
     }
     let finish_ranks = stats::ranks(&runs.finish[..rows]);
-    let mut column = vec![0.0; rows];
+    let mut column = vec![0f32; rows];
     (0..tasks)
         .map(|t| {
             for (r, slot) in column.iter_mut().enumerate() {
-                *slot = f64::from(runs.sample_durations[r * tasks + t]);
+                *slot = runs.sample_durations[r * tasks + t];
             }
             stats::spearman_with_ranks(&column, &finish_ranks)
         })

@@ -72,24 +72,74 @@ pub fn share_at_most(sorted: &[f64], limit: f64) -> f64 {
     sorted.partition_point(|&v| v <= limit) as f64 / sorted.len().max(1) as f64
 }
 
-/// Ranks (1-based, ties get their average rank).
+/// Ranks (1-based, ties get their average rank). Values are sorted as integer keys (IEEE bits made
+/// order-preserving) with their index, which is several times faster than a comparator sort; the
+/// sensitivity ranking ranks thousands of values per task.
 pub fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut keys: Vec<(u64, u32)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (sortable(v), i as u32))
+        .collect();
+    keys.sort_unstable();
     let mut ranks = vec![0.0; values.len()];
     let mut i = 0;
-    while i < order.len() {
+    while i < keys.len() {
         let mut j = i;
-        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+        while j + 1 < keys.len() && keys[j + 1].0 == keys[i].0 {
             j += 1;
         }
         let average = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
-            ranks[k] = average;
+        for &(_, k) in &keys[i..=j] {
+            ranks[k as usize] = average;
         }
         i = j + 1;
     }
     ranks
+}
+
+/// Ranks of single-precision values, as [`ranks`]: each key packs the value's order-preserving bits
+/// and its index into one `u64`, the cheapest thing to sort.
+pub fn ranks_f32(values: &[f32]) -> Vec<f64> {
+    let mut keys: Vec<u64> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (u64::from(sortable_f32(v)) << 32) | i as u64)
+        .collect();
+    keys.sort_unstable();
+    let mut ranks = vec![0.0; values.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        let mut j = i;
+        while j + 1 < keys.len() && keys[j + 1] >> 32 == keys[i] >> 32 {
+            j += 1;
+        }
+        let average = (i + j) as f64 / 2.0 + 1.0;
+        for &key in &keys[i..=j] {
+            ranks[(key & 0xFFFF_FFFF) as usize] = average;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+fn sortable_f32(v: f32) -> u32 {
+    let bits = v.to_bits();
+    if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | (1 << 31)
+    }
+}
+
+/// The bits of a float, flipped so that unsigned order is numeric order.
+fn sortable(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
 }
 
 /// Pearson correlation; 0 when either side is constant.
@@ -113,8 +163,8 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
 }
 
 /// Spearman rank correlation of `x` with already-ranked `y_ranks`.
-pub fn spearman_with_ranks(x: &[f64], y_ranks: &[f64]) -> f64 {
-    pearson(&ranks(x), y_ranks)
+pub fn spearman_with_ranks(x: &[f32], y_ranks: &[f64]) -> f64 {
+    pearson(&ranks_f32(x), y_ranks)
 }
 
 #[cfg(test)]
@@ -152,15 +202,21 @@ mod tests {
     #[test]
     fn ranks_average_ties() {
         assert_eq!(ranks(&[10.0, 20.0, 20.0, 5.0]), vec![2.0, 3.5, 3.5, 1.0]);
+        assert_eq!(
+            ranks(&[-1.5, 0.0, -3.0, 2.0]),
+            vec![2.0, 3.0, 1.0, 4.0],
+            "negatives sort first"
+        );
     }
 
     #[test]
     fn spearman_sees_monotone_relations() {
-        let x: Vec<f64> = (1..=50).map(f64::from).collect();
-        let cubes: Vec<f64> = x.iter().map(|v| v * v * v).collect();
+        let x: Vec<f32> = (1..=50u16).map(f32::from).collect();
+        let cubes: Vec<f64> = x.iter().map(|&v| f64::from(v).powi(3)).collect();
         assert!((spearman_with_ranks(&x, &ranks(&cubes)) - 1.0).abs() < 1e-12);
-        let reversed: Vec<f64> = x.iter().rev().copied().collect();
+        let reversed: Vec<f64> = x.iter().rev().map(|&v| f64::from(v)).collect();
         assert!((spearman_with_ranks(&x, &ranks(&reversed)) + 1.0).abs() < 1e-12);
+        assert_eq!(ranks_f32(&[3.0, -1.0, 3.0]), vec![2.5, 1.0, 2.5]);
         assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), 0.0);
     }
 }

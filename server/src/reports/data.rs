@@ -1,0 +1,73 @@
+//! A project's data as the report generator reads it: plain structs with dates parsed and
+//! dependencies as indexes. Loaded from the store for live reports, or built by the demo seed for the
+//! months it back-fills.
+
+use app::model::Rag;
+use app::sections::EvmPoint;
+use chrono::NaiveDate;
+
+/// Everything a monthly report is computed from.
+#[derive(Debug, Clone)]
+pub struct ProjectData {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+    /// Budget at completion.
+    pub bac: f64,
+    pub start: NaiveDate,
+    pub target_finish: NaiveDate,
+    /// Declared status: overall, scope, schedule, cost, resources.
+    pub declared: [Rag; 5],
+    pub justification: String,
+    pub tasks: Vec<TaskData>,
+    pub milestones: Vec<MilestoneData>,
+    pub risks: Vec<RiskData>,
+    /// EVM figures of earlier reports, oldest first.
+    pub history: Vec<EvmPoint>,
+}
+
+/// A task with its estimates, plan and progress.
+#[derive(Debug, Clone)]
+pub struct TaskData {
+    pub wbs: String,
+    pub name: String,
+    pub owner: String,
+    pub optimistic: f64,
+    pub most_likely: f64,
+    pub pessimistic: f64,
+    pub planned_start: NaiveDate,
+    pub planned_finish: NaiveDate,
+    pub budgeted_cost: f64,
+    pub actual_cost: f64,
+    pub percent_complete: f64,
+    pub actual_start: Option<NaiveDate>,
+    pub actual_finish: Option<NaiveDate>,
+    /// Indexes into the project's task list.
+    pub predecessors: Vec<usize>,
+}
+
+/// A milestone and the forecasts earlier reports gave for it.
+#[derive(Debug, Clone)]
+pub struct MilestoneData {
+    pub name: String,
+    pub baseline: NaiveDate,
+    pub forecast: NaiveDate,
+    pub actual: Option<NaiveDate>,
+    /// `(period, forecast)`, oldest first.
+    pub history: Vec<(String, NaiveDate)>,
+}
+
+/// A risk and the tasks it affects.
+#[derive(Debug, Clone)]
+pub struct RiskData {
+    pub title: String,
+    pub probability: f64,
+    pub cost_impact: f64,
+    pub schedule_impact_days: f64,
+    pub owner: String,
+    pub mitigation: String,
+    pub status: String,
+    /// Indexes into the project's task list.
+    pub affected: Vec<usize>,
+}

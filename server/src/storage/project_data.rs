@@ -1,0 +1,285 @@
+//! Loading a project's full data for report generation, and writing generated sections back.
+
+use std::collections::HashMap;
+
+use app::model::Rag;
+use app::sections::{EvmPoint, KeyMetrics};
+use chrono::NaiveDate;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::projects::parse;
+use super::{Store, StoreError};
+use crate::reports::data::{MilestoneData, ProjectData, RiskData, TaskData};
+use crate::reports::generate::GeneratedSection;
+
+fn date(row: &AnyRow, column: &str, table: &'static str) -> Result<NaiveDate, StoreError> {
+    let text: String = row.try_get(column)?;
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|e| StoreError::Corrupt {
+        table,
+        detail: format!("{column} '{text}': {e}"),
+    })
+}
+
+fn optional_date(
+    row: &AnyRow,
+    column: &str,
+    table: &'static str,
+) -> Result<Option<NaiveDate>, StoreError> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|e| StoreError::Corrupt {
+            table,
+            detail: format!("{column} '{t}': {e}"),
+        })
+    })
+    .transpose()
+}
+
+impl Store {
+    /// A project's data with EVM history from its reports before `period`; `None` if no such project.
+    pub async fn project_data(
+        &self,
+        project_id: i64,
+        period: &str,
+    ) -> Result<Option<ProjectData>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT id, code, name, currency, budget_at_completion, start_date, target_finish,
+                declared_overall, declared_scope, declared_schedule, declared_cost, declared_resources,
+                status_justification
+             FROM projects WHERE id = $1",
+        )
+        .bind(project_id)
+        .fetch_optional(self.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let declared: [Rag; 5] = [
+            parse(&row, "declared_overall", "projects")?,
+            parse(&row, "declared_scope", "projects")?,
+            parse(&row, "declared_schedule", "projects")?,
+            parse(&row, "declared_cost", "projects")?,
+            parse(&row, "declared_resources", "projects")?,
+        ];
+        let (tasks, index) = self.tasks_of(project_id).await?;
+        Ok(Some(ProjectData {
+            id: project_id,
+            code: row.try_get("code")?,
+            name: row.try_get("name")?,
+            currency: row.try_get("currency")?,
+            bac: row.try_get("budget_at_completion")?,
+            start: date(&row, "start_date", "projects")?,
+            target_finish: date(&row, "target_finish", "projects")?,
+            declared,
+            justification: row.try_get("status_justification")?,
+            milestones: self.milestones_of(project_id).await?,
+            risks: self.risks_of(project_id, &index).await?,
+            history: self.evm_history(project_id, period).await?,
+            tasks,
+        }))
+    }
+
+    async fn tasks_of(
+        &self,
+        project_id: i64,
+    ) -> Result<(Vec<TaskData>, HashMap<i64, usize>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, wbs, name, owner, optimistic_days, most_likely_days, pessimistic_days,
+                planned_start, planned_finish, budgeted_cost, actual_cost, percent_complete,
+                actual_start, actual_finish
+             FROM tasks WHERE project_id = $1 ORDER BY id",
+        )
+        .bind(project_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut index = HashMap::with_capacity(rows.len());
+        let mut tasks = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            index.insert(row.try_get::<i64, _>("id")?, i);
+            tasks.push(TaskData {
+                wbs: row.try_get("wbs")?,
+                name: row.try_get("name")?,
+                owner: row.try_get("owner")?,
+                optimistic: row.try_get("optimistic_days")?,
+                most_likely: row.try_get("most_likely_days")?,
+                pessimistic: row.try_get("pessimistic_days")?,
+                planned_start: date(row, "planned_start", "tasks")?,
+                planned_finish: date(row, "planned_finish", "tasks")?,
+                budgeted_cost: row.try_get("budgeted_cost")?,
+                actual_cost: row.try_get("actual_cost")?,
+                percent_complete: row.try_get("percent_complete")?,
+                actual_start: optional_date(row, "actual_start", "tasks")?,
+                actual_finish: optional_date(row, "actual_finish", "tasks")?,
+                predecessors: Vec::new(),
+            });
+        }
+        let deps = sqlx::query(
+            "SELECT d.task_id, d.predecessor_id FROM task_dependencies d
+             JOIN tasks t ON t.id = d.task_id WHERE t.project_id = $1 ORDER BY d.task_id, d.predecessor_id",
+        )
+        .bind(project_id)
+        .fetch_all(self.pool())
+        .await?;
+        for row in &deps {
+            let (task, pred): (i64, i64) =
+                (row.try_get("task_id")?, row.try_get("predecessor_id")?);
+            if let (Some(&t), Some(&p)) = (index.get(&task), index.get(&pred)) {
+                tasks[t].predecessors.push(p);
+            }
+        }
+        Ok((tasks, index))
+    }
+
+    async fn milestones_of(&self, project_id: i64) -> Result<Vec<MilestoneData>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, baseline_date, forecast_date, actual_date FROM milestones
+             WHERE project_id = $1 ORDER BY baseline_date, id",
+        )
+        .bind(project_id)
+        .fetch_all(self.pool())
+        .await?;
+        let history = sqlx::query(
+            "SELECT f.milestone_id, f.period, f.forecast_date FROM milestone_forecasts f
+             JOIN milestones m ON m.id = f.milestone_id WHERE m.project_id = $1 ORDER BY f.period",
+        )
+        .bind(project_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut milestones = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            let mut past = Vec::new();
+            for h in history
+                .iter()
+                .filter(|h| h.try_get::<i64, _>("milestone_id").is_ok_and(|m| m == id))
+            {
+                past.push((
+                    h.try_get("period")?,
+                    date(h, "forecast_date", "milestone_forecasts")?,
+                ));
+            }
+            milestones.push(MilestoneData {
+                name: row.try_get("name")?,
+                baseline: date(row, "baseline_date", "milestones")?,
+                forecast: date(row, "forecast_date", "milestones")?,
+                actual: optional_date(row, "actual_date", "milestones")?,
+                history: past,
+            });
+        }
+        Ok(milestones)
+    }
+
+    async fn risks_of(
+        &self,
+        project_id: i64,
+        index: &HashMap<i64, usize>,
+    ) -> Result<Vec<RiskData>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, title, probability, cost_impact, schedule_impact_days, owner, mitigation, status
+             FROM risks WHERE project_id = $1 ORDER BY id",
+        )
+        .bind(project_id)
+        .fetch_all(self.pool())
+        .await?;
+        let links = sqlx::query(
+            "SELECT rt.risk_id, rt.task_id FROM risk_tasks rt JOIN risks r ON r.id = rt.risk_id
+             WHERE r.project_id = $1 ORDER BY rt.risk_id, rt.task_id",
+        )
+        .bind(project_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut risks = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            let mut affected = Vec::new();
+            for link in &links {
+                if link.try_get::<i64, _>("risk_id")? == id {
+                    if let Some(&i) = index.get(&link.try_get::<i64, _>("task_id")?) {
+                        affected.push(i);
+                    }
+                }
+            }
+            risks.push(RiskData {
+                title: row.try_get("title")?,
+                probability: row.try_get("probability")?,
+                cost_impact: row.try_get("cost_impact")?,
+                schedule_impact_days: row.try_get("schedule_impact_days")?,
+                owner: row.try_get("owner")?,
+                mitigation: row.try_get("mitigation")?,
+                status: row.try_get("status")?,
+                affected,
+            });
+        }
+        Ok(risks)
+    }
+
+    /// The stored content (JSON) of one section of a report; `None` if there is no such section.
+    pub async fn section_content(
+        &self,
+        report_id: i64,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT content FROM report_sections WHERE report_id = $1 AND section_key = $2",
+        )
+        .bind(report_id)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// EVM figures recorded in the key-metrics sections of the project's reports before `period`.
+    pub async fn evm_history(
+        &self,
+        project_id: i64,
+        period: &str,
+    ) -> Result<Vec<EvmPoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.period, s.content FROM reports r
+             JOIN report_sections s ON s.report_id = r.id AND s.section_type = 'key_metrics'
+             WHERE r.project_id = $1 AND r.period < $2 ORDER BY r.period",
+        )
+        .bind(project_id)
+        .bind(period)
+        .fetch_all(self.pool())
+        .await?;
+        let mut points = Vec::new();
+        for row in &rows {
+            let content: String = row.try_get("content")?;
+            // Sections generated before key metrics existed hold `{}`: they simply have no point.
+            if let Ok(metrics) = serde_json::from_str::<KeyMetrics>(&content) {
+                points.push(EvmPoint {
+                    period: row.try_get("period")?,
+                    pv: metrics.ev.pv,
+                    ev: metrics.ev.ev,
+                    ac: metrics.ev.ac,
+                });
+            }
+        }
+        Ok(points)
+    }
+}
+
+/// Writes generated content into a report's sections (matched by key), bumping each version.
+pub async fn write_generated(
+    conn: &mut AnyConnection,
+    report_id: i64,
+    sections: &[GeneratedSection],
+) -> Result<(), StoreError> {
+    let now = chrono::Utc::now().to_rfc3339();
+    for s in sections {
+        sqlx::query(
+            "UPDATE report_sections SET content = $1, narrative = $2, version = version + 1, updated_at = $3
+             WHERE report_id = $4 AND section_key = $5",
+        )
+        .bind(&s.content)
+        .bind(&s.narrative)
+        .bind(&now)
+        .bind(report_id)
+        .bind(&s.key)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
