@@ -29,7 +29,8 @@ pub fn compact_money(amount: f64, currency: &str) -> String {
     }
 }
 
-fn group_thousands(n: u64) -> String {
+/// A whole number with thousands separators: `10,000`.
+pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {

@@ -71,6 +71,22 @@ impl Config {
         }
     }
 
+    /// Checks what clap cannot: the RAG thresholds must be ordered and sensible.
+    pub fn validate(&self) -> Result<(), String> {
+        let (green, amber) = (self.rag_green_index, self.rag_amber_index);
+        if !(amber.is_finite()
+            && green.is_finite()
+            && 0.0 < amber
+            && amber <= green
+            && green <= 2.0)
+        {
+            return Err(format!(
+                "PMR_RAG_AMBER_INDEX ({amber}) and PMR_RAG_GREEN_INDEX ({green}) must satisfy 0 < amber ≤ green ≤ 2"
+            ));
+        }
+        Ok(())
+    }
+
     /// Report generation settings from this configuration.
     pub fn generation_params(&self) -> GenerationParams {
         let bands = Thresholds {
@@ -117,6 +133,24 @@ mod tests {
         let config =
             Config::try_parse_from(["server", "--monte-carlo-iterations", "500"]).expect("parse");
         assert_eq!(config.generation_params().iterations, 500);
+    }
+
+    #[test]
+    fn rag_thresholds_must_be_ordered() {
+        let ok = Config::try_parse_from(["server"]).expect("parse");
+        assert!(ok.validate().is_ok());
+        let flipped = Config::try_parse_from([
+            "server",
+            "--rag-green-index",
+            "0.8",
+            "--rag-amber-index",
+            "0.9",
+        ])
+        .expect("parse");
+        assert!(flipped
+            .validate()
+            .expect_err("amber above green")
+            .contains("PMR_RAG_AMBER_INDEX"));
     }
 
     #[test]

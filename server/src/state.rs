@@ -34,6 +34,7 @@ impl AppState {
     /// Opens the store (migrating it), seeds the demo portfolio when configured and the store is
     /// empty, and wires the services.
     pub async fn build(config: &Config) -> anyhow::Result<AppState> {
+        config.validate().map_err(anyhow::Error::msg)?;
         let store = Store::open(&config.database_url).await.map_err(|e| {
             anyhow::anyhow!(
                 "cannot open the database {}: {e}",

@@ -2,7 +2,7 @@
 //! manager then edits. Every number in it comes from the report's own sections.
 
 use app::analysis::{EsMetrics, EvMetrics, InsightSet, Mismatch, Severity, StatusCheck};
-use app::format::readable_date;
+use app::format::{group_thousands, readable_date};
 use app::sections::MonteCarloSection;
 use chrono::{Duration, NaiveDate};
 
@@ -48,7 +48,7 @@ pub fn summary_narrative(
     }
     out.push_str(&format!(
         "\n\nThe Monte Carlo analysis ({} iterations) gives a {:.0} % chance of finishing by the target date and a {:.0} % chance of staying within budget; the P80 finish is {}.",
-        mc.result.iterations,
+        group_thousands(u64::from(mc.result.iterations)),
         mc.result.probability_on_time * 100.0,
         mc.result.probability_on_budget * 100.0,
         readable_date(&mc.p80_finish),

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use app::analysis::DurationDistribution;
 
 use super::sampler::{Sampler, Xoshiro};
-use super::{SimError, SimInput, CHUNK};
+use super::{SimError, SimInput, SimTask, CHUNK};
 
 /// No predecessor drove this task's start.
 const NONE: u32 = u32::MAX;
@@ -81,17 +81,13 @@ impl Network {
             let left = 1.0 - task.percent_complete / 100.0;
             remaining.push(left);
             let budget_left = task.budgeted_cost * left;
-            cost_per_day.push(if task.most_likely > 0.0 {
-                budget_left / (task.most_likely * left.max(f64::EPSILON))
+            let expected = expected_duration(task, distribution);
+            cost_per_day.push(if expected > 0.0 {
+                budget_left / (expected * left.max(f64::EPSILON))
             } else {
                 0.0
             });
-            committed_cost += task.actual_cost
-                + if task.most_likely > 0.0 {
-                    0.0
-                } else {
-                    budget_left
-                };
+            committed_cost += task.actual_cost + if expected > 0.0 { 0.0 } else { budget_left };
         }
         pred_start.push(preds.len() as u32);
         let risks = compile_risks(input, &position)?;
@@ -239,6 +235,17 @@ struct Scratch {
     delay: Vec<f64>,
     driver: Vec<u32>,
     critical: Vec<u32>,
+}
+
+/// The mean of a task's duration distribution. A task's budget is read as its expected cost, so the
+/// remaining cost of an iteration is the remaining budget scaled by sampled over expected duration:
+/// cost uncertainty centres on the budget instead of drifting above it by the estimates' skew.
+fn expected_duration(task: &SimTask, distribution: DurationDistribution) -> f64 {
+    let (a, m, b) = (task.optimistic, task.most_likely, task.pessimistic);
+    match distribution {
+        DurationDistribution::Pert => (a + 4.0 * m + b) / 6.0,
+        DurationDistribution::Triangular => (a + m + b) / 3.0,
+    }
 }
 
 fn validate_tasks(input: &SimInput) -> Result<(), SimError> {

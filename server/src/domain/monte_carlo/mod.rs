@@ -10,7 +10,7 @@
 //!
 //! Time is in working days from the status date. Work already done is fixed: a task at 40 % samples
 //! only its remaining 60 %, and its cost is what was spent plus the remaining budget scaled by how
-//! long the remaining work takes against its most likely estimate.
+//! long the remaining work takes against its expected duration (the budget is the expected cost).
 //!
 //! Runs are deterministic for a seed whatever the thread count: iterations are cut into fixed chunks,
 //! each with its own random stream. The work is CPU-bound; async callers run it on the blocking pool.
