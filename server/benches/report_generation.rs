@@ -111,6 +111,7 @@ fn project(status: NaiveDate) -> ProjectData {
         id: 1,
         code: "BEN".into(),
         name: "Benchmark project".into(),
+        manager: "M".into(),
         currency: "EUR".into(),
         bac: tasks.iter().map(|t| t.budgeted_cost).sum(),
         start,

@@ -14,6 +14,7 @@ pub mod routes;
 pub mod seed;
 pub mod state;
 pub mod storage;
+pub mod transfer;
 
 use app::{shell, App};
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .merge(routes::health::router())
+        .merge(routes::projects::router())
         .leptos_routes_with_context(&state, pages, context.clone(), move || {
             shell(options.clone())
         })

@@ -52,6 +52,7 @@ conformance!(
     hostile_text_is_stored_verbatim,
     missing_reports_have_no_outline,
     the_demo_portfolio_is_seeded_once,
+    projects_export_and_import_round_trip,
 );
 
 fn template() -> Vec<TemplateSection> {
@@ -430,4 +431,56 @@ fn quick() -> GenerationParams {
         iterations: 300,
         ..GenerationParams::default()
     }
+}
+
+async fn projects_export_and_import_round_trip(store: Store) {
+    let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    seed_if_empty(&store, today, quick()).await.expect("seed");
+    let original = store
+        .export_project("CPR")
+        .await
+        .expect("export")
+        .expect("CPR exists");
+    assert_eq!(original.tasks.len(), 80);
+    let mut copy = original.clone();
+    copy.project.code = "CPR2".into();
+    let valid = server::transfer::validate(copy.clone()).expect("an export is a valid import");
+    let outcome = store.import_project(&valid).await.expect("import");
+    assert!(outcome.created);
+    assert_eq!(
+        (outcome.tasks, outcome.milestones, outcome.risks),
+        (80, copy.milestones.len(), copy.risks.len())
+    );
+    let back = store
+        .export_project("CPR2")
+        .await
+        .expect("export")
+        .expect("CPR2 exists");
+    assert_eq!(back, copy, "export → import → export is the identity");
+    let mut changed = back.clone();
+    changed.tasks[0].percent_complete = 55.0;
+    changed.milestones.remove(0);
+    changed.project.declared.overall = "red".into();
+    let outcome = store
+        .import_project(&server::transfer::validate(changed.clone()).expect("valid"))
+        .await
+        .expect("re-import");
+    assert!(!outcome.created);
+    assert_eq!(
+        store
+            .export_project("CPR2")
+            .await
+            .expect("export")
+            .expect("exists"),
+        changed
+    );
+    assert_eq!(
+        store
+            .export_project("CPR")
+            .await
+            .expect("export")
+            .expect("exists"),
+        original,
+        "the source is untouched"
+    );
 }

@@ -12,6 +12,7 @@ pub struct ProjectData {
     pub id: i64,
     pub code: String,
     pub name: String,
+    pub manager: String,
     pub currency: String,
     /// Budget at completion.
     pub bac: f64,

@@ -140,6 +140,7 @@ mod tests {
             id: 1,
             code: "T".into(),
             name: "Test".into(),
+            manager: "M".into(),
             currency: "EUR".into(),
             bac: tasks.iter().map(|t| t.budgeted_cost).sum(),
             start: date(2026, 11, 2),

@@ -154,6 +154,7 @@ async fn seed_project(
         id: project_id,
         code: profile.code.into(),
         name: profile.name.into(),
+        manager: profile.manager.into(),
         currency: profile.currency.into(),
         bac,
         start,

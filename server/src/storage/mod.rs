@@ -15,6 +15,7 @@ mod migrations;
 pub mod project_data;
 pub mod projects;
 pub mod reports;
+pub mod transfer;
 
 use std::path::Path;
 use std::time::Duration;

@@ -44,7 +44,7 @@ impl Store {
         period: &str,
     ) -> Result<Option<ProjectData>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT id, code, name, currency, budget_at_completion, start_date, target_finish,
+            "SELECT id, code, name, manager, currency, budget_at_completion, start_date, target_finish,
                 declared_overall, declared_scope, declared_schedule, declared_cost, declared_resources,
                 status_justification
              FROM projects WHERE id = $1",
@@ -67,6 +67,7 @@ impl Store {
             id: project_id,
             code: row.try_get("code")?,
             name: row.try_get("name")?,
+            manager: row.try_get("manager")?,
             currency: row.try_get("currency")?,
             bac: row.try_get("budget_at_completion")?,
             start: date(&row, "start_date", "projects")?,

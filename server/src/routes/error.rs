@@ -1,0 +1,67 @@
+//! The error of every REST handler, [`ApiError`]: each variant documents its status, the body is
+//! always JSON (`{"error": "...", "problems": [...]}`), and internal causes are logged here once and
+//! never sent to the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::storage::StoreError;
+use crate::transfer::Problem;
+
+/// What a REST handler can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 404: the named thing does not exist.
+    NotFound(String),
+    /// 400: the request is malformed (wrong content type, unreadable body).
+    BadRequest(String),
+    /// 422: the content was read but breaks the rules; every problem is listed with its place.
+    Invalid(Vec<Problem>),
+    /// 409: the write conflicts with existing data.
+    Conflict(String),
+    /// 503: the database is unavailable; retrying later may work.
+    Unavailable,
+    /// 500: anything else; the cause is in the log.
+    Internal,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %err, "store unavailable");
+                ApiError::Unavailable
+            }
+            StoreError::Conflict(message) => ApiError::Conflict(message),
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, json!({ "error": m })),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({ "error": m })),
+            ApiError::Invalid(problems) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "error": format!("the import has {} problem(s); nothing was changed", problems.len()), "problems": problems }),
+            ),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "error": "the database is unavailable right now; try again in a moment" }),
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "error": "the server could not complete the request; the error has been logged" }),
+            ),
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,121 @@
+//! Project data exchange over HTTP:
+//!
+//! - `GET  /api/projects/{code}/export`: the project as a `pmr.project/v1` JSON document.
+//! - `GET  /api/projects/{code}/tasks.csv`: the task list as CSV (formula-safe).
+//! - `POST /api/projects/import`: create or replace a project from a JSON document.
+//! - `PUT  /api/projects/{code}/tasks.csv`: replace the task list from CSV (milestones and risks kept;
+//!   risks must still name existing tasks).
+//!
+//! Imports are all-or-nothing: a 422 lists every problem with its place and changes nothing.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::error::ApiError;
+use crate::state::AppState;
+use crate::storage::transfer::ImportOutcome;
+use crate::transfer::{csv, parse_json, validate, ProjectDocument};
+
+/// Largest import accepted: 5,000 tasks of JSON fit in well under 8 MB.
+const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/projects/import", post(import_json))
+        .route("/api/projects/{code}/export", get(export_json))
+        .route(
+            "/api/projects/{code}/tasks.csv",
+            get(export_csv).put(import_csv),
+        )
+        .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
+}
+
+async fn document(state: &AppState, code: &str) -> Result<ProjectDocument, ApiError> {
+    state
+        .store
+        .export_project(code)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no project has code '{code}'")))
+}
+
+fn attachment(name: &str, content_type: &'static str) -> [(header::HeaderName, String); 2] {
+    [
+        (header::CONTENT_TYPE, content_type.to_string()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ),
+    ]
+}
+
+async fn export_json(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let doc = document(&state, &code).await?;
+    Ok((
+        attachment(&format!("{code}.json"), "application/json"),
+        Json(doc),
+    ))
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let doc = document(&state, &code).await?;
+    Ok((
+        attachment(&format!("{code}-tasks.csv"), "text/csv; charset=utf-8"),
+        csv::write_tasks(&doc.tasks),
+    ))
+}
+
+fn body_text(headers: &HeaderMap, body: &Bytes, expected: &str) -> Result<String, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with(expected) {
+        return Err(ApiError::BadRequest(format!(
+            "send the body as {expected}, not '{content_type}'"
+        )));
+    }
+    String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))
+}
+
+async fn import_json(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ImportOutcome>), ApiError> {
+    let text = body_text(&headers, &body, "application/json")?;
+    let valid =
+        validate(parse_json(&text).map_err(ApiError::Invalid)?).map_err(ApiError::Invalid)?;
+    let outcome = state.store.import_project(&valid).await?;
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    tracing::info!(code = %outcome.code, created = outcome.created, tasks = outcome.tasks, "imported project");
+    Ok((status, Json(outcome)))
+}
+
+async fn import_csv(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportOutcome>, ApiError> {
+    let text = body_text(&headers, &body, "text/csv")?;
+    let mut doc = document(&state, &code).await?;
+    doc.tasks = csv::read_tasks(&text).map_err(ApiError::Invalid)?;
+    let valid = validate(doc).map_err(ApiError::Invalid)?;
+    Ok(Json(state.store.import_project(&valid).await?))
+}

@@ -1,0 +1,251 @@
+//! Project import and export over HTTP: formats, status codes, error bodies that name the place at
+//! fault, and the promise that a refused import changes nothing.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use server::reports::generate::GenerationParams;
+use server::seed::seed_if_empty;
+use server::storage::Store;
+use server::{router, AppState, Config};
+use tower::ServiceExt;
+
+struct App {
+    _db: test_support::SqliteDb,
+    state: AppState,
+}
+
+async fn app() -> App {
+    let db = test_support::SqliteDb::new();
+    let store = Store::open(&db.url()).await.expect("open store");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    seed_if_empty(
+        &store,
+        today,
+        GenerationParams {
+            iterations: 200,
+            ..GenerationParams::default()
+        },
+    )
+    .await
+    .expect("seed");
+    let state = AppState::from_parts(&Config::for_database(db.url()), store, None);
+    App { _db: db, state }
+}
+
+async fn call(app: &App, request: Request<Body>) -> (StatusCode, String, String) {
+    let response = router(app.state.clone())
+        .oneshot(request)
+        .await
+        .expect("response");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).expect("request")
+}
+
+fn send(method: &str, uri: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body.into())
+        .expect("request")
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[tokio::test]
+async fn exports_json_and_csv() {
+    let app = app().await;
+    let (status, content_type, body) = call(&app, get("/api/projects/HBR/export")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("application/json"));
+    let doc = json(&body);
+    assert_eq!(doc["schema"], "pmr.project/v1");
+    assert_eq!(doc["tasks"].as_array().map(Vec::len), Some(120));
+    let (status, content_type, csv) = call(&app, get("/api/projects/HBR/tasks.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/csv"));
+    assert!(csv.starts_with("wbs,name,owner,optimistic_days"));
+    assert_eq!(csv.lines().count(), 121);
+}
+
+#[tokio::test]
+async fn unknown_projects_are_404_with_json() {
+    let app = app().await;
+    let (status, _, body) = call(&app, get("/api/projects/NOPE/export")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error"], "no project has code 'NOPE'");
+}
+
+#[tokio::test]
+async fn a_valid_import_creates_a_project() {
+    let app = app().await;
+    let (_, _, body) = call(&app, get("/api/projects/CDW/export")).await;
+    let new = body.replacen("\"code\":\"CDW\"", "\"code\":\"CDW-2\"", 1);
+    let (status, _, body) = call(
+        &app,
+        send("POST", "/api/projects/import", "application/json", new),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let outcome = json(&body);
+    assert_eq!(
+        (
+            outcome["code"].as_str(),
+            outcome["created"].as_bool(),
+            outcome["tasks"].as_u64()
+        ),
+        (Some("CDW-2"), Some(true), Some(60))
+    );
+    let (status, _, _) = call(&app, get("/api/projects/CDW-2/export")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_refused_import_lists_problems_and_changes_nothing() {
+    let app = app().await;
+    let (_, _, before) = call(&app, get("/api/projects/ERP/export")).await;
+    let mut doc = json(&before);
+    doc["tasks"][4]["pessimistic_days"] = Value::from(-3);
+    doc["tasks"][7]["predecessors"] = serde_json::json!(["404.1"]);
+    doc["project"]["name"] = Value::from("Renamed, but must not stick");
+    let (status, _, body) = call(
+        &app,
+        send(
+            "POST",
+            "/api/projects/import",
+            "application/json",
+            doc.to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let reply = json(&body);
+    let problems: Vec<String> = reply["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["location"].as_str().unwrap_or(""),
+                p["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("tasks[4].pessimistic_days: must be between 0 and 10000")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "tasks[7].predecessors[0]: no task has wbs '404.1'"),
+        "{problems:?}"
+    );
+    assert!(reply["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("nothing was changed")));
+    let (_, _, after) = call(&app, get("/api/projects/ERP/export")).await;
+    assert_eq!(json(&after), json(&before));
+}
+
+#[tokio::test]
+async fn csv_task_updates_apply_or_name_the_row() {
+    let app = app().await;
+    let (_, _, csv) = call(&app, get("/api/projects/HBR/tasks.csv")).await;
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    assert!(lines[1].starts_with("1.1,"), "{}", lines[1]);
+    let row = |percent: &str| {
+        format!("1.1,Structural survey,J. Moreau,2,3,4,2026-01-05,2026-01-08,27000,0,{percent},,,")
+    };
+    lines[1] = row("150");
+    let (status, _, body) = call(
+        &app,
+        send(
+            "PUT",
+            "/api/projects/HBR/tasks.csv",
+            "text/csv",
+            lines.join("\n"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let reply = json(&body);
+    assert_eq!(
+        reply["problems"][0]["location"], "row 2 (wbs 1.1), field percent_complete",
+        "{body}"
+    );
+    lines[1] = row("100");
+    let (status, _, body) = call(
+        &app,
+        send(
+            "PUT",
+            "/api/projects/HBR/tasks.csv",
+            "text/csv",
+            lines.join("\n"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, _, csv) = call(&app, get("/api/projects/HBR/tasks.csv")).await;
+    assert_eq!(csv.lines().nth(1), Some(row("100").as_str()));
+}
+
+#[tokio::test]
+async fn wrong_content_types_and_huge_bodies_are_refused() {
+    let app = app().await;
+    let (status, _, body) = call(
+        &app,
+        send("POST", "/api/projects/import", "text/plain", "{}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json(&body)["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("application/json")));
+    let (status, _, body) = call(
+        &app,
+        send(
+            "POST",
+            "/api/projects/import",
+            "application/json",
+            "{not json",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("line 1, column"), "{body}");
+    let huge = format!("{{\"schema\":\"{}\"}}", "x".repeat(9 * 1024 * 1024));
+    let (status, _, _) = call(
+        &app,
+        send("POST", "/api/projects/import", "application/json", huge),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
