@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::health::router())
         .merge(routes::projects::router())
+        .merge(routes::reports::router())
         .leptos_routes_with_context(&state, pages, context.clone(), move || {
             shell(options.clone())
         })

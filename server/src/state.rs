@@ -9,7 +9,10 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
 use crate::config::Config;
+use crate::insights::rules::RulesEngine;
+use crate::insights::InsightEngine;
 use crate::redis_probe::RedisProbe;
+use crate::reports::generate::GenerationParams;
 use crate::reports::StorePortfolio;
 use crate::seed::{seed_if_empty, SeedOutcome};
 use crate::storage::{redact, Store};
@@ -21,6 +24,9 @@ pub struct AppState {
     pub store: Store,
     pub redis: Option<RedisProbe>,
     pub services: Services,
+    /// Settings and insight engine used when reports are (re)generated.
+    pub generation: GenerationParams,
+    pub insights: Arc<dyn InsightEngine>,
     pub started: Instant,
 }
 
@@ -79,6 +85,8 @@ impl AppState {
             store,
             redis,
             services,
+            generation: config.generation_params(),
+            insights: Arc::new(RulesEngine),
             started: Instant::now(),
         }
     }

@@ -249,3 +249,98 @@ async fn wrong_content_types_and_huge_bodies_are_refused() {
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn drafts_regenerate_from_current_data_and_final_reports_stay_frozen() {
+    let app = app().await;
+    let portfolio = app.state.store.portfolio().await.expect("portfolio");
+    let hbr = portfolio
+        .projects
+        .iter()
+        .find(|p| p.code == "HBR")
+        .expect("HBR");
+    let (draft, final_report) = (hbr.reports[0].id, hbr.reports[1].id);
+    let frozen = app
+        .state
+        .store
+        .section_content(final_report, "key-metrics")
+        .await
+        .expect("query");
+    let (_, _, csv) = call(&app, get("/api/projects/HBR/tasks.csv")).await;
+    let mut tasks = server::transfer::csv::read_tasks(&csv).expect("exported CSV reads back");
+    for t in &mut tasks {
+        t.percent_complete = 100.0;
+    }
+    let done = server::transfer::csv::write_tasks(&tasks);
+    let (status, _, body) = call(
+        &app,
+        send("PUT", "/api/projects/HBR/tasks.csv", "text/csv", done),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let before: Value = json(
+        &app.state
+            .store
+            .section_content(draft, "key-metrics")
+            .await
+            .expect("query")
+            .expect("section"),
+    );
+    let (status, _, body) = call(
+        &app,
+        send(
+            "POST",
+            &format!("/api/reports/{draft}/regenerate"),
+            "application/json",
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(json(&body)["timings"]["monte_carlo_ms"].as_f64().is_some());
+    let after: Value = json(
+        &app.state
+            .store
+            .section_content(draft, "key-metrics")
+            .await
+            .expect("query")
+            .expect("section"),
+    );
+    assert!(
+        after["ev"]["ev"].as_f64() > before["ev"]["ev"].as_f64(),
+        "more work earned after the update"
+    );
+    let (status, _, body) = call(
+        &app,
+        send(
+            "POST",
+            &format!("/api/reports/{final_report}/regenerate"),
+            "application/json",
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(json(&body)["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("frozen snapshot")));
+    assert_eq!(
+        app.state
+            .store
+            .section_content(final_report, "key-metrics")
+            .await
+            .expect("query"),
+        frozen
+    );
+    let (status, _, _) = call(
+        &app,
+        send(
+            "POST",
+            "/api/reports/99999/regenerate",
+            "application/json",
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

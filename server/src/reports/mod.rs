@@ -7,6 +7,7 @@ pub mod data;
 pub mod evm_input;
 pub mod generate;
 mod narrative;
+pub mod regenerate;
 use app::error::AppError;
 use app::model::{Portfolio, ReportOutline};
 use app::services::PortfolioService;

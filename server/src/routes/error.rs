@@ -19,6 +19,8 @@ pub enum ApiError {
     BadRequest(String),
     /// 422: the content was read but breaks the rules; every problem is listed with its place.
     Invalid(Vec<Problem>),
+    /// 422: the data cannot be processed (e.g. a plan the simulation refuses), with the reason.
+    Unprocessable(String),
     /// 409: the write conflicts with existing data.
     Conflict(String),
     /// 503: the database is unavailable; retrying later may work.
@@ -52,6 +54,7 @@ impl IntoResponse for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({ "error": format!("the import has {} problem(s); nothing was changed", problems.len()), "problems": problems }),
             ),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": m })),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
             ApiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,

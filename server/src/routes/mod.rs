@@ -4,3 +4,4 @@
 pub mod error;
 pub mod health;
 pub mod projects;
+pub mod reports;

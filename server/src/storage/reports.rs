@@ -93,7 +93,37 @@ pub async fn insert_section(conn: &mut AnyConnection, s: &NewSection) -> Result<
     Ok(id)
 }
 
+/// What generation needs to know about a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportMeta {
+    pub id: i64,
+    pub project_id: i64,
+    pub period: String,
+    pub status: ReportStatus,
+    pub template_id: i64,
+}
+
 impl Store {
+    /// A report's project, period, status and template; `None` if there is no such report.
+    pub async fn report_meta(&self, report_id: i64) -> Result<Option<ReportMeta>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, project_id, period, status, template_id FROM reports WHERE id = $1",
+        )
+        .bind(report_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(ReportMeta {
+                id: r.try_get("id")?,
+                project_id: r.try_get("project_id")?,
+                period: r.try_get("period")?,
+                status: parse(&r, "status", "reports")?,
+                template_id: r.try_get("template_id")?,
+            })
+        })
+        .transpose()
+    }
+
     /// The sections of a template, in order; `None` when no template has this id.
     pub async fn template_sections(
         &self,

@@ -1,0 +1,80 @@
+//! Regenerating a draft report from the project's current data: the write path of generation. A
+//! finalized report is a frozen snapshot and is refused.
+
+use app::model::ReportStatus;
+use chrono::{Datelike, Months, NaiveDate};
+
+use super::generate::{generate, GenerationError, GenerationParams, Timings};
+use crate::insights::InsightEngine;
+use crate::storage::project_data::write_generated;
+use crate::storage::{Store, StoreError};
+
+/// Why a report could not be regenerated.
+#[derive(Debug, thiserror::Error)]
+pub enum RegenerateError {
+    #[error("there is no report with id {0}")]
+    NotFound(i64),
+    #[error("report {0} is final: a finalized report is a frozen snapshot and is not regenerated")]
+    Final(i64),
+    #[error("report {id} has an unreadable period '{period}'")]
+    BadPeriod { id: i64, period: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Generation(#[from] GenerationError),
+}
+
+/// The last day of a `YYYY-MM` period.
+pub fn period_end(period: &str) -> Option<NaiveDate> {
+    let first = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok()?;
+    let next = first.checked_add_months(Months::new(1))?;
+    next.pred_opt().filter(|d| d.month() == first.month())
+}
+
+/// Regenerates every section of a draft report and stores it; returns the step timings.
+pub async fn regenerate(
+    store: &Store,
+    report_id: i64,
+    params: GenerationParams,
+    engine: &dyn InsightEngine,
+) -> Result<Timings, RegenerateError> {
+    let meta = store
+        .report_meta(report_id)
+        .await?
+        .ok_or(RegenerateError::NotFound(report_id))?;
+    if meta.status == ReportStatus::Final {
+        return Err(RegenerateError::Final(report_id));
+    }
+    let status_date = period_end(&meta.period).ok_or_else(|| RegenerateError::BadPeriod {
+        id: report_id,
+        period: meta.period.clone(),
+    })?;
+    let data = store
+        .project_data(meta.project_id, &meta.period)
+        .await?
+        .ok_or(RegenerateError::NotFound(report_id))?;
+    let template = store
+        .template_sections(meta.template_id)
+        .await?
+        .unwrap_or_default();
+    let generated = generate(&data, &meta.period, status_date, &template, params, engine).await?;
+    let mut tx = store.begin().await?;
+    write_generated(&mut tx, report_id, &generated.sections).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(generated.timings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_ends_are_month_ends() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(period_end("2026-02"), d(2026, 2, 28));
+        assert_eq!(period_end("2028-02"), d(2028, 2, 29));
+        assert_eq!(period_end("2026-12"), d(2026, 12, 31));
+        assert_eq!(period_end("2026-13"), None);
+        assert_eq!(period_end("soon"), None);
+    }
+}
