@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser};
 
 use crate::domain::rag::{RagPolicy, Thresholds};
+use crate::insights::llm::LlmConfig;
 use crate::reports::generate::GenerationParams;
 
 /// Settings of one server instance.
@@ -50,6 +51,24 @@ pub struct Config {
     #[arg(long, env = "PMR_RAG_AMBER_INDEX", default_value_t = 0.85)]
     pub rag_amber_index: f64,
 
+    /// OpenAI-compatible endpoint for AI insights, up to `/chat/completions` (e.g.
+    /// `https://api.openai.com/v1`). Unset: the deterministic rules engine writes the insights.
+    #[arg(long, env = "PMR_LLM_BASE_URL")]
+    pub llm_base_url: Option<String>,
+
+    /// API key sent as a bearer token to the insights endpoint.
+    #[arg(long, env = "PMR_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+
+    /// Model name asked for on the insights endpoint.
+    #[arg(long, env = "PMR_LLM_MODEL", default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+
+    /// Seconds to wait for the model before falling back to the rules engine (1 to 120).
+    #[arg(long, env = "PMR_LLM_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub llm_timeout_secs: u64,
+
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "PMR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
@@ -68,7 +87,21 @@ impl Config {
             monte_carlo_iterations: 10_000,
             rag_green_index: 0.95,
             rag_amber_index: 0.85,
+            llm_base_url: None,
+            llm_api_key: None,
+            llm_model: "gpt-4o-mini".into(),
+            llm_timeout_secs: 10,
         }
+    }
+
+    /// The language-model settings, when an endpoint is configured.
+    pub fn llm(&self) -> Option<LlmConfig> {
+        self.llm_base_url.as_ref().map(|base_url| LlmConfig {
+            base_url: base_url.clone(),
+            api_key: self.llm_api_key.clone(),
+            model: self.llm_model.clone(),
+            timeout: std::time::Duration::from_secs(self.llm_timeout_secs),
+        })
     }
 
     /// Checks what clap cannot: the RAG thresholds must be ordered and sensible.

@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
 use crate::config::Config;
+use crate::insights::llm::LlmEngine;
 use crate::insights::rules::RulesEngine;
 use crate::insights::InsightEngine;
 use crate::redis_probe::RedisProbe;
@@ -86,8 +87,20 @@ impl AppState {
             redis,
             services,
             generation: config.generation_params(),
-            insights: Arc::new(RulesEngine),
+            insights: insight_engine(config),
             started: Instant::now(),
         }
+    }
+}
+
+/// The language-model engine when one is configured (and its client builds), else the rules engine.
+fn insight_engine(config: &Config) -> Arc<dyn InsightEngine> {
+    match config.llm().map(LlmEngine::new) {
+        Some(Ok(engine)) => Arc::new(engine),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "cannot build the insights HTTP client; using the rules engine");
+            Arc::new(RulesEngine)
+        }
+        None => Arc::new(RulesEngine),
     }
 }
