@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use app::analysis::InsightSet;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
@@ -12,7 +13,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use server::insights::llm::{LlmConfig, LlmEngine};
 use server::insights::rules::RulesEngine;
-use server::reports::generate::{generate, GenerationParams};
+use server::insights::InsightEngine;
+use server::reports::generate::{generate, GeneratedReport, GenerationParams};
 use server::seed::seed_if_empty;
 use server::storage::Store;
 
@@ -58,14 +60,44 @@ async fn serve(fake: Fake) -> String {
     format!("http://{addr}/v1")
 }
 
-async fn insights_with(
-    content: &str,
-    delay: Duration,
-) -> (
-    app::analysis::InsightSet,
-    Arc<Mutex<Vec<(Option<String>, Value)>>>,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
+/// Seeds a store and generates the October report of project `id` with `engine`.
+async fn generate_with(engine: &dyn InsightEngine, id: i64) -> GeneratedReport {
+    let db = test_support::SqliteDb::new();
+    let store = Store::open(&db.url()).await.expect("store");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    let params = GenerationParams {
+        iterations: 200,
+        ..GenerationParams::default()
+    };
+    seed_if_empty(&store, today, params).await.expect("seed");
+    let data = store
+        .project_data(id, "2026-10")
+        .await
+        .expect("query")
+        .expect("project");
+    let template = store
+        .template_sections(1)
+        .await
+        .expect("query")
+        .expect("template");
+    let status = chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date");
+    generate(&data, "2026-10", status, &template, params, engine)
+        .await
+        .expect("generate")
+}
+
+fn insights_of(report: &GeneratedReport) -> InsightSet {
+    let section = report
+        .sections
+        .iter()
+        .find(|s| s.key == "ai-insights")
+        .expect("insights section");
+    serde_json::from_str(&section.content).expect("insight set")
+}
+
+/// The ERP report's insights from a fake model that answers `content` after `delay`.
+async fn insights_with(content: &str, delay: Duration) -> (InsightSet, Seen) {
+    let seen = Seen::default();
     let base_url = serve(Fake {
         content: content.into(),
         delay,
@@ -79,37 +111,7 @@ async fn insights_with(
         timeout: Duration::from_millis(500),
     })
     .expect("client");
-    let db = test_support::SqliteDb::new();
-    let store = Store::open(&db.url()).await.expect("store");
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
-    let params = GenerationParams {
-        iterations: 200,
-        ..GenerationParams::default()
-    };
-    seed_if_empty(&store, today, params).await.expect("seed");
-    let data = store
-        .project_data(3, "2026-10")
-        .await
-        .expect("query")
-        .expect("project");
-    let template = store
-        .template_sections(1)
-        .await
-        .expect("query")
-        .expect("template");
-    let status = chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date");
-    let report = generate(&data, "2026-10", status, &template, params, &engine)
-        .await
-        .expect("generate");
-    let section = report
-        .sections
-        .iter()
-        .find(|s| s.key == "ai-insights")
-        .expect("insights section");
-    (
-        serde_json::from_str(&section.content).expect("insight set"),
-        seen,
-    )
+    (insights_of(&generate_with(&engine, 3).await), seen)
 }
 
 #[tokio::test]
@@ -175,51 +177,12 @@ async fn an_unreachable_endpoint_falls_back() {
         timeout: Duration::from_millis(500),
     })
     .expect("client");
-    let db = test_support::SqliteDb::new();
-    let store = Store::open(&db.url()).await.expect("store");
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
-    let params = GenerationParams {
-        iterations: 100,
-        ..GenerationParams::default()
-    };
-    seed_if_empty(&store, today, params).await.expect("seed");
-    let data = store
-        .project_data(1, "2026-10")
-        .await
-        .expect("query")
-        .expect("project");
-    let template = store
-        .template_sections(1)
-        .await
-        .expect("query")
-        .expect("template");
-    let status = chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date");
-    let with_llm = generate(&data, "2026-10", status, &template, params, &engine)
-        .await
-        .expect("generate");
-    let with_rules = generate(&data, "2026-10", status, &template, params, &RulesEngine)
-        .await
-        .expect("generate");
-    let insights = |r: &server::reports::generate::GeneratedReport| -> app::analysis::InsightSet {
-        serde_json::from_str(
-            &r.sections
-                .iter()
-                .find(|s| s.key == "ai-insights")
-                .expect("section")
-                .content,
-        )
-        .expect("set")
-    };
-    let (a, b) = (insights(&with_llm), insights(&with_rules));
-    assert!(
-        a.fallback_reason
-            .as_deref()
-            .is_some_and(|r| r.contains("request failed")),
-        "{:?}",
-        a.fallback_reason
-    );
+    let with_llm = insights_of(&generate_with(&engine, 1).await);
+    let with_rules = insights_of(&generate_with(&RulesEngine, 1).await);
+    let reason = with_llm.fallback_reason.clone().unwrap_or_default();
+    assert!(reason.contains("request failed"), "{reason}");
     assert_eq!(
-        a.insights, b.insights,
+        with_llm.insights, with_rules.insights,
         "the fallback is exactly the rules engine"
     );
 }

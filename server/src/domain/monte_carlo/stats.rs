@@ -82,20 +82,7 @@ pub fn ranks(values: &[f64]) -> Vec<f64> {
         .map(|(i, &v)| (sortable(v), i as u32))
         .collect();
     keys.sort_unstable();
-    let mut ranks = vec![0.0; values.len()];
-    let mut i = 0;
-    while i < keys.len() {
-        let mut j = i;
-        while j + 1 < keys.len() && keys[j + 1].0 == keys[i].0 {
-            j += 1;
-        }
-        let average = (i + j) as f64 / 2.0 + 1.0;
-        for &(_, k) in &keys[i..=j] {
-            ranks[k as usize] = average;
-        }
-        i = j + 1;
-    }
-    ranks
+    average_ranks(keys.len(), keys.into_iter())
 }
 
 /// Ranks of single-precision values, as [`ranks`]: each key packs the value's order-preserving bits
@@ -107,18 +94,37 @@ pub fn ranks_f32(values: &[f32]) -> Vec<f64> {
         .map(|(i, &v)| (u64::from(sortable_f32(v)) << 32) | i as u64)
         .collect();
     keys.sort_unstable();
-    let mut ranks = vec![0.0; values.len()];
-    let mut i = 0;
-    while i < keys.len() {
-        let mut j = i;
-        while j + 1 < keys.len() && keys[j + 1] >> 32 == keys[i] >> 32 {
-            j += 1;
+    average_ranks(
+        keys.len(),
+        keys.into_iter()
+            .map(|k| (k >> 32, (k & 0xFFFF_FFFF) as u32)),
+    )
+}
+
+/// Ranks from `(key, index)` pairs in key order: equal keys share their average rank.
+fn average_ranks(n: usize, sorted: impl Iterator<Item = (u64, u32)>) -> Vec<f64> {
+    let mut ranks = vec![0.0; n];
+    let mut group: Vec<u32> = Vec::new();
+    let mut group_key = None;
+    let mut position = 0usize;
+    let mut flush = |group: &mut Vec<u32>, position: usize| {
+        let first = position - group.len();
+        let average = (first + position - 1) as f64 / 2.0 + 1.0;
+        for &i in group.iter() {
+            ranks[i as usize] = average;
         }
-        let average = (i + j) as f64 / 2.0 + 1.0;
-        for &key in &keys[i..=j] {
-            ranks[(key & 0xFFFF_FFFF) as usize] = average;
+        group.clear();
+    };
+    for (key, index) in sorted {
+        if group_key != Some(key) && !group.is_empty() {
+            flush(&mut group, position);
         }
-        i = j + 1;
+        group_key = Some(key);
+        group.push(index);
+        position += 1;
+    }
+    if !group.is_empty() {
+        flush(&mut group, position);
     }
     ranks
 }
