@@ -27,6 +27,8 @@ FREE_PORT = node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1
 ## run: build the release app and serve it (SQLite under ./data, in-process cache, no Redis)
 run: tools build
 	@echo "PMR: serving http://$(PMR_ADDR) (data in ./data; Ctrl-C stops)"
+	@echo "First start only: the 'admin' password (and the demo accounts' 'vera'/'eddie') is printed once"
+	@echo "in the log below: look for 'created the admin account'. Set PMR_ADMIN_PASSWORD to choose it."
 	PMR_SITE_ROOT=target/site ./target/release/server
 
 ## test: every check; any failure exits non-zero

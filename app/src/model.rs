@@ -33,6 +33,16 @@ pub enum ReportStatus {
     Final,
 }
 
+/// What a user may do: read reports (viewer), edit them (editor), or also run the admin dashboard and
+/// manage accounts (admin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Admin,
+}
+
 /// The error of parsing one of this module's enums from its stored text form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {kind} '{value}'")]
@@ -69,6 +79,7 @@ macro_rules! text_enum {
 text_enum!(Rag, "RAG status", { Green => "green", Amber => "amber", Red => "red" });
 text_enum!(Priority, "priority", { High => "high", Medium => "medium", Low => "low" });
 text_enum!(ReportStatus, "report status", { Draft => "draft", Final => "final" });
+text_enum!(Role, "role", { Viewer => "viewer", Editor => "editor", Admin => "admin" });
 
 impl Rag {
     /// Words for a reader, e.g. in a badge's accessible label.

@@ -69,6 +69,16 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1..=120))]
     pub llm_timeout_secs: u64,
 
+    /// Password of the `admin` account created on first start (12+ characters). Unset: a random one is
+    /// generated and printed once to the log.
+    #[arg(long, env = "PMR_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Password of the demo accounts `vera` (viewer) and `eddie` (editor), created with the demo
+    /// portfolio. Unset: generated and printed once to the log.
+    #[arg(long, env = "PMR_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
+
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "PMR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
@@ -91,6 +101,8 @@ impl Config {
             llm_api_key: None,
             llm_model: "gpt-4o-mini".into(),
             llm_timeout_secs: 10,
+            admin_password: None,
+            demo_password: None,
         }
     }
 

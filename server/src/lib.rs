@@ -5,6 +5,7 @@
 //! [`seed`] (demo portfolio), [`reports`] (services behind the app's server functions), [`routes`]
 //! (health endpoints), [`redis_probe`] (Redis readiness).
 
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod insights;

@@ -8,6 +8,7 @@ use app::services::Services;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
+use crate::auth::bootstrap;
 use crate::config::Config;
 use crate::insights::llm::LlmEngine;
 use crate::insights::rules::RulesEngine;
@@ -49,19 +50,23 @@ impl AppState {
             )
         })?;
         tracing::info!(backend = store.backend().as_str(), "store ready");
+        let mut created = Vec::new();
+        created.extend(bootstrap::ensure_admin(&store, config.admin_password.as_deref()).await?);
         if config.seed_demo {
             let today = chrono::Local::now().date_naive();
-            match seed_if_empty(&store, today, config.generation_params()).await? {
-                SeedOutcome::Seeded {
-                    projects,
-                    tasks,
-                    reports,
-                } => {
-                    tracing::info!(projects, tasks, reports, "seeded the demo portfolio");
-                }
-                SeedOutcome::AlreadyPresent => {}
+            if let SeedOutcome::Seeded {
+                projects,
+                tasks,
+                reports,
+            } = seed_if_empty(&store, today, config.generation_params()).await?
+            {
+                tracing::info!(projects, tasks, reports, "seeded the demo portfolio");
+                created.extend(
+                    bootstrap::ensure_demo_users(&store, config.demo_password.as_deref()).await?,
+                );
             }
         }
+        bootstrap::announce(&created);
         let redis = config
             .redis_url
             .as_deref()

@@ -53,6 +53,7 @@ conformance!(
     missing_reports_have_no_outline,
     the_demo_portfolio_is_seeded_once,
     projects_export_and_import_round_trip,
+    accounts_are_bootstrapped_once,
 );
 
 fn template() -> Vec<TemplateSection> {
@@ -483,4 +484,72 @@ async fn projects_export_and_import_round_trip(store: Store) {
         original,
         "the source is untouched"
     );
+}
+
+async fn accounts_are_bootstrapped_once(store: Store) {
+    use server::auth::{bootstrap, password};
+    let err = bootstrap::ensure_admin(&store, Some("short"))
+        .await
+        .expect_err("too short");
+    assert!(
+        err.to_string()
+            .starts_with("PMR_ADMIN_PASSWORD: passwords must be 12"),
+        "{err}"
+    );
+    let created = bootstrap::ensure_admin(&store, None)
+        .await
+        .expect("bootstrap")
+        .expect("an admin is created");
+    let generated = created
+        .generated_password
+        .clone()
+        .expect("no configured password: one is generated");
+    let (admin, hash) = store
+        .user_with_hash("admin")
+        .await
+        .expect("query")
+        .expect("admin exists");
+    assert_eq!((admin.role, admin.active), (app::model::Role::Admin, true));
+    assert!(password::verify(&generated, &hash) && hash.starts_with("$argon2id$"));
+    assert!(
+        bootstrap::ensure_admin(&store, Some("a different password"))
+            .await
+            .expect("again")
+            .is_none()
+    );
+    assert_eq!(store.admin_count().await.expect("count"), 1);
+
+    let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    seed_if_empty(&store, today, quick()).await.expect("seed");
+    let demo = bootstrap::ensure_demo_users(&store, Some("demo password 2026"))
+        .await
+        .expect("demo users");
+    let names: Vec<_> = demo
+        .iter()
+        .map(|c| (c.username.as_str(), c.role, c.generated_password.is_none()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("vera", app::model::Role::Viewer, true),
+            ("eddie", app::model::Role::Editor, true)
+        ]
+    );
+    let (vera, vera_hash) = store
+        .user_with_hash("vera")
+        .await
+        .expect("query")
+        .expect("vera");
+    assert!(password::verify("demo password 2026", &vera_hash));
+    assert_eq!(store.memberships(vera.id).await.expect("members").len(), 2);
+    let (eddie, _) = store
+        .user_with_hash("eddie")
+        .await
+        .expect("query")
+        .expect("eddie");
+    assert_eq!(store.memberships(eddie.id).await.expect("members").len(), 4);
+    assert!(bootstrap::ensure_demo_users(&store, None)
+        .await
+        .expect("again")
+        .is_empty());
 }

@@ -16,6 +16,7 @@ pub mod project_data;
 pub mod projects;
 pub mod reports;
 pub mod transfer;
+pub mod users;
 
 use std::path::Path;
 use std::time::Duration;
