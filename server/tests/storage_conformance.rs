@@ -54,6 +54,7 @@ conformance!(
     the_demo_portfolio_is_seeded_once,
     projects_export_and_import_round_trip,
     accounts_are_bootstrapped_once,
+    sessions_expire_and_end,
 );
 
 fn template() -> Vec<TemplateSection> {
@@ -552,4 +553,88 @@ async fn accounts_are_bootstrapped_once(store: Store) {
         .await
         .expect("again")
         .is_empty());
+}
+
+async fn sessions_expire_and_end(store: Store) {
+    use server::auth::{bootstrap, session};
+    bootstrap::ensure_admin(&store, Some("admin password 2026"))
+        .await
+        .expect("admin");
+    let (admin, _) = store
+        .user_with_hash("admin")
+        .await
+        .expect("query")
+        .expect("admin");
+    let policy = session::SessionPolicy {
+        idle_secs: 100,
+        absolute_secs: 1_000,
+    };
+    let t0 = 1_800_000_000;
+    let resolve = |token: String, at: i64| {
+        let store = store.clone();
+        async move {
+            session::resolve(&store, &token, at, policy)
+                .await
+                .expect("resolve")
+        }
+    };
+    let idle = session::start(&store, &admin, t0, policy)
+        .await
+        .expect("start");
+    let busy = session::start(&store, &admin, t0, policy)
+        .await
+        .expect("second login");
+    assert_ne!(idle, busy, "a new token on every login");
+
+    assert_eq!(resolve(idle.clone(), t0 + 70).await, Some(admin.clone()));
+    assert_eq!(
+        resolve(idle.clone(), t0 + 160).await,
+        Some(admin.clone()),
+        "activity at +70 was recorded"
+    );
+    assert_eq!(resolve(idle.clone(), t0 + 261).await, None, "101 s idle");
+    assert_eq!(
+        resolve(idle.clone(), t0 + 262).await,
+        None,
+        "an expired session is gone"
+    );
+
+    for at in (90..1_000).step_by(90) {
+        assert_eq!(
+            resolve(busy.clone(), t0 + at).await,
+            Some(admin.clone()),
+            "active at +{at}"
+        );
+    }
+    assert_eq!(
+        resolve(busy.clone(), t0 + 1_000).await,
+        None,
+        "absolute lifetime reached"
+    );
+
+    let out = session::start(&store, &admin, t0, policy)
+        .await
+        .expect("start");
+    session::end(&store, &out).await.expect("logout");
+    assert_eq!(
+        resolve(out, t0 + 1).await,
+        None,
+        "logout removes the session server-side"
+    );
+
+    let a = session::start(&store, &admin, t0, policy)
+        .await
+        .expect("start");
+    let b = session::start(&store, &admin, t0, policy)
+        .await
+        .expect("start");
+    assert_eq!(
+        store.delete_user_sessions(admin.id).await.expect("delete"),
+        2
+    );
+    assert_eq!(
+        (resolve(a, t0 + 1).await, resolve(b, t0 + 1).await),
+        (None, None)
+    );
+    assert_eq!(resolve("forged-token".into(), t0).await, None);
 }

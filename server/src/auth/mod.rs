@@ -5,4 +5,5 @@
 
 pub mod bootstrap;
 pub mod password;
+pub mod session;
 pub mod token;

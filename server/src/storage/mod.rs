@@ -15,6 +15,7 @@ mod migrations;
 pub mod project_data;
 pub mod projects;
 pub mod reports;
+pub mod sessions;
 pub mod transfer;
 pub mod users;
 

@@ -1,0 +1,76 @@
+//! Sessions: a fresh 256-bit token on every login, kept server-side (hashed) so every instance sees
+//! it, ending after an idle timeout or an absolute lifetime, whichever comes first, or at logout.
+//! Activity is written back at most once a minute, so reads do not turn into a write per request; the
+//! price is that an idle session may end up to a minute before its idle timeout.
+
+use super::token;
+use crate::storage::sessions::SessionRow;
+use crate::storage::users::User;
+use crate::storage::{Store, StoreError};
+
+/// Activity older than this is written back to the session row.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// How long sessions live, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle_secs: i64,
+    pub absolute_secs: i64,
+}
+
+impl Default for SessionPolicy {
+    /// 30 minutes idle, 12 hours at most.
+    fn default() -> Self {
+        SessionPolicy {
+            idle_secs: 30 * 60,
+            absolute_secs: 12 * 3600,
+        }
+    }
+}
+
+/// Starts a session for `user`; returns the token for the cookie.
+pub async fn start(
+    store: &Store,
+    user: &User,
+    now: i64,
+    policy: SessionPolicy,
+) -> Result<String, StoreError> {
+    let (token, stored) = token::issue();
+    store
+        .insert_session(&stored, user.id, now, now + policy.absolute_secs)
+        .await?;
+    Ok(token)
+}
+
+/// The signed-in user for a cookie token, if the session is alive and the account active. Dead
+/// sessions are removed on sight.
+pub async fn resolve(
+    store: &Store,
+    token: &str,
+    now: i64,
+    policy: SessionPolicy,
+) -> Result<Option<User>, StoreError> {
+    let stored = token::digest(token);
+    let Some(SessionRow {
+        user,
+        last_seen_at,
+        expires_at,
+        ..
+    }) = store.session(&stored).await?
+    else {
+        return Ok(None);
+    };
+    if now >= expires_at || now - last_seen_at >= policy.idle_secs || !user.active {
+        store.delete_session(&stored).await?;
+        return Ok(None);
+    }
+    if now - last_seen_at >= TOUCH_EVERY_SECS {
+        store.touch_session(&stored, now).await?;
+    }
+    Ok(Some(user))
+}
+
+/// Ends a session (logout).
+pub async fn end(store: &Store, token: &str) -> Result<(), StoreError> {
+    store.delete_session(&token::digest(token)).await
+}
