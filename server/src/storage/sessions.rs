@@ -3,14 +3,13 @@
 
 use sqlx::Row;
 
-use super::projects::parse;
-use super::users::User;
+use super::users::user_from_row;
 use super::{Store, StoreError};
 
 /// A session row with its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
-    pub user: User,
+    pub user: super::users::User,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
@@ -47,15 +46,8 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         row.map(|r| {
-            let active: i64 = r.try_get("active")?;
             Ok(SessionRow {
-                user: User {
-                    id: r.try_get("id")?,
-                    username: r.try_get("username")?,
-                    display_name: r.try_get("display_name")?,
-                    role: parse(&r, "role", "users")?,
-                    active: active != 0,
-                },
+                user: user_from_row(&r)?,
                 created_at: r.try_get("created_at")?,
                 last_seen_at: r.try_get("last_seen_at")?,
                 expires_at: r.try_get("expires_at")?,

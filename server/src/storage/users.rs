@@ -1,6 +1,7 @@
 //! User accounts and project membership.
 
 use app::model::Role;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::projects::parse;
@@ -24,6 +25,18 @@ pub struct User {
     pub display_name: String,
     pub role: Role,
     pub active: bool,
+}
+
+/// Reads the `id, username, display_name, role, active` columns of a row.
+pub(super) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    let active: i64 = row.try_get("active")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        role: parse(row, "role", "users")?,
+        active: active != 0,
+    })
 }
 
 /// Creates an account and returns its id.
@@ -77,18 +90,8 @@ impl Store {
         .bind(username)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            let active: i64 = r.try_get("active")?;
-            let user = User {
-                id: r.try_get("id")?,
-                username: r.try_get("username")?,
-                display_name: r.try_get("display_name")?,
-                role: parse(&r, "role", "users")?,
-                active: active != 0,
-            };
-            Ok((user, r.try_get("password_hash")?))
-        })
-        .transpose()
+        row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?)))
+            .transpose()
     }
 
     /// Ids of the projects a user is a member of.
