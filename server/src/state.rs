@@ -39,8 +39,8 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    /// Opens the store (migrating it), seeds the demo portfolio when configured and the store is
-    /// empty, and wires the services.
+    /// Opens the store (migrating it), creates the first admin if there is none, seeds the demo
+    /// portfolio and its accounts when configured and the store is empty, and wires the services.
     pub async fn build(config: &Config) -> anyhow::Result<AppState> {
         config.validate().map_err(anyhow::Error::msg)?;
         let store = Store::open(&config.database_url).await.map_err(|e| {

@@ -37,12 +37,22 @@ fn optional_date(
 }
 
 impl Store {
-    /// A project's data with EVM history from its reports before `period`; `None` if no such project.
+    /// A project's data with the EVM history of its reports before `period`; `None` if no such
+    /// project.
     pub async fn project_data(
         &self,
         project_id: i64,
         period: &str,
     ) -> Result<Option<ProjectData>, StoreError> {
+        let Some(mut data) = self.project_plan(project_id).await? else {
+            return Ok(None);
+        };
+        data.history = self.evm_history(project_id, period).await?;
+        Ok(Some(data))
+    }
+
+    /// A project's header and planning data (tasks, milestones, risks) without report history.
+    pub async fn project_plan(&self, project_id: i64) -> Result<Option<ProjectData>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT id, code, name, manager, currency, budget_at_completion, start_date, target_finish,
                 declared_overall, declared_scope, declared_schedule, declared_cost, declared_resources,
@@ -76,7 +86,7 @@ impl Store {
             justification: row.try_get("status_justification")?,
             milestones: self.milestones_of(project_id).await?,
             risks: self.risks_of(project_id, &index).await?,
-            history: self.evm_history(project_id, period).await?,
+            history: Vec::new(),
             tasks,
         }))
     }

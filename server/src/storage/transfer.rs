@@ -41,7 +41,7 @@ impl Store {
         let Some(id) = self.project_id(code).await? else {
             return Ok(None);
         };
-        let Some(data) = self.project_data(id, "").await? else {
+        let Some(data) = self.project_plan(id).await? else {
             return Ok(None);
         };
         let wbs = |i: &usize| {
