@@ -1,39 +1,215 @@
-//! Server functions for reading the portfolio and reports. Each is a thin `verb_noun` wrapper that
-//! validates its arguments and asks the [`crate::services`] for the data; errors are [`AppError`]s
-//! whose status is also set on the HTTP response.
+//! Server functions. Each is a thin `verb_noun` wrapper that checks who is calling
+//! ([`crate::services::require`]), validates its arguments and asks the [`crate::services`] for the
+//! work; errors are [`AppError`]s whose status is also set on the HTTP response.
+//!
+//! The server's authentication layer has already turned away anonymous callers of everything but
+//! `login`, `logout` and `current_user`, and cross-site posts; the checks here are the authority on
+//! roles, and the services on project membership.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
+use crate::account::{
+    AccountChange, AdminOverview, IssuedSecret, NewAccount, NewApiToken, Principal,
+};
 use crate::error::AppError;
-use crate::model::{Portfolio, ReportOutline};
+use crate::model::{GenerationTimings, Portfolio, ReportOutline};
 
-/// Lists the portfolio's projects and their reports.
+/// Lists the portfolio's projects and their reports: those the caller is a member of (all for admins).
 #[server(endpoint = "list_portfolio")]
 pub async fn list_portfolio() -> Result<Portfolio, AppError> {
-    crate::services::services()?
-        .portfolio
-        .portfolio()
-        .await
-        .inspect_err(report_status)
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Viewer)?;
+        services()?.portfolio.portfolio(&who).await
+    }
+    .await;
+    result.inspect_err(report_status)
 }
 
 /// The header and section titles of one report.
 #[server(endpoint = "get_report_outline")]
 pub async fn get_report_outline(report_id: i64) -> Result<ReportOutline, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
     let result = async {
-        if report_id <= 0 {
-            return Err(AppError::BadRequest(format!(
-                "Report id must be a positive number, not {report_id}."
-            )));
-        }
-        crate::services::services()?
+        let who = require(Role::Viewer)?;
+        check_id("Report", report_id)?;
+        services()?
             .portfolio
-            .report_outline(report_id)
+            .report_outline(&who, report_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("There is no report with id {report_id}.")))
     }
     .await;
     result.inspect_err(report_status)
+}
+
+/// Rebuilds a draft report from its project's current data; editors of the project and admins.
+#[server(endpoint = "regenerate_report")]
+pub async fn regenerate_report(report_id: i64) -> Result<GenerationTimings, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Editor)?;
+        check_id("Report", report_id)?;
+        services()?
+            .portfolio
+            .regenerate_report(&who, report_id)
+            .await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Who is signed in, if anyone.
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<Principal>, AppError> {
+    Ok(crate::services::principal())
+}
+
+/// Signs in with a user name and password and starts a session (a fresh cookie). Failures say the
+/// same thing whether or not the account exists; repeated failures are throttled per account and
+/// per client address.
+#[server(endpoint = "login")]
+pub async fn login(username: String, password: String) -> Result<Principal, AppError> {
+    use crate::services::{request_parts, services};
+    let result = async {
+        if username.len() > 256 || password.len() > 1024 {
+            return Err(AppError::BadRequest(
+                "The user name or password is too long.".into(),
+            ));
+        }
+        let client = request_parts()
+            .and_then(|p| {
+                p.extensions
+                    .get::<crate::services::ClientAddress>()
+                    .cloned()
+            })
+            .map(|c| c.0)
+            .unwrap_or_else(|| "unknown".into());
+        let signed = services()?
+            .accounts
+            .sign_in(username.trim(), &password, &client)
+            .await?;
+        crate::response::append_header("set-cookie", &signed.set_cookie);
+        Ok(signed.principal)
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Ends the caller's session, here and on every instance, and clears the cookie.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::services::{request_parts, services};
+    let result = async {
+        let headers = request_parts().map(|p| p.headers).unwrap_or_default();
+        let cleared = services()?.accounts.sign_out(&headers).await?;
+        crate::response::append_header("set-cookie", &cleared);
+        Ok(())
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Accounts, API tokens and projects, for the admin page.
+#[server(endpoint = "admin_overview")]
+pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        require(Role::Admin)?;
+        services()?.accounts.overview().await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Creates an account; returns its generated password when none was chosen.
+#[server(endpoint = "create_account", input = Json)]
+pub async fn create_account(account: NewAccount) -> Result<Option<IssuedSecret>, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        services()?.accounts.create_account(&who, account).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Changes an account's display name, role, projects, or active state.
+#[server(endpoint = "update_account", input = Json)]
+pub async fn update_account(change: AccountChange) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        check_id("Account", change.id)?;
+        services()?.accounts.update_account(&who, change).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Sets a new password for an account (generated when empty) and signs it out everywhere.
+#[server(endpoint = "reset_password", input = Json)]
+pub async fn reset_password(
+    user_id: i64,
+    password: String,
+) -> Result<Option<IssuedSecret>, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        check_id("Account", user_id)?;
+        services()?
+            .accounts
+            .reset_password(&who, user_id, password)
+            .await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Creates a named API token with a role; the secret is returned this once.
+#[server(endpoint = "create_api_token", input = Json)]
+pub async fn create_api_token(token: NewApiToken) -> Result<IssuedSecret, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        services()?.accounts.create_token(&who, token).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Revokes an API token.
+#[server(endpoint = "revoke_api_token", input = Json)]
+pub async fn revoke_api_token(token_id: i64) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        check_id("Token", token_id)?;
+        services()?.accounts.revoke_token(&who, token_id).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Ids are positive; anything else is a clear 400 rather than a lookup.
+#[cfg(feature = "ssr")]
+fn check_id(what: &str, id: i64) -> Result<(), AppError> {
+    if id <= 0 {
+        return Err(AppError::BadRequest(format!(
+            "{what} id must be a positive number, not {id}."
+        )));
+    }
+    Ok(())
 }
 
 /// Puts an error's status on the HTTP response that carries it.

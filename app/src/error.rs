@@ -15,6 +15,18 @@ pub enum AppError {
     /// The request itself is wrong: a bad id, a value out of range (HTTP 400).
     #[error("{0}")]
     BadRequest(String),
+    /// Nobody is signed in, or the session has ended (HTTP 401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is signed in but may not do this: wrong role, or not a member of the project (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The change conflicts with the current state, e.g. removing the last admin (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; the message says when to try again (HTTP 429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A backing service (the store) is down or overloaded; retrying later may work (HTTP 503).
     #[error("{0}")]
     Unavailable(String),
@@ -27,11 +39,22 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The error for a request nobody signed in to.
+    pub fn signed_out() -> AppError {
+        AppError::Unauthorized(
+            "You are not signed in, or your session has ended. Sign in to continue.".into(),
+        )
+    }
+
     /// The HTTP status this error is reported with.
     pub fn status(&self) -> u16 {
         match self {
             AppError::NotFound(_) => 404,
             AppError::BadRequest(_) => 400,
+            AppError::Unauthorized(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests(_) => 429,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) | AppError::ServerFn(_) => 500,
         }
@@ -55,6 +78,10 @@ mod tests {
         assert_eq!(AppError::NotFound("x".into()).status(), 404);
         assert_eq!(AppError::BadRequest("x".into()).status(), 400);
         assert_eq!(AppError::Unavailable("x".into()).status(), 503);
+        assert_eq!(AppError::Unauthorized("x".into()).status(), 401);
+        assert_eq!(AppError::Forbidden("x".into()).status(), 403);
+        assert_eq!(AppError::Conflict("x".into()).status(), 409);
+        assert_eq!(AppError::TooManyRequests("x".into()).status(), 429);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! of the `server` crate: server functions reach storage and caches through the [`services`] traits that
 //! the server provides as Leptos context.
 
+pub mod account;
 pub mod analysis;
 pub mod api;
 pub mod components;
@@ -16,6 +17,7 @@ mod response;
 pub mod sections;
 #[cfg(feature = "ssr")]
 pub mod services;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -25,7 +27,7 @@ use leptos_router::{
 };
 
 use crate::components::{HydrationMarker, SiteHeader};
-use crate::pages::{HomePage, NotFoundPage, ReportPage};
+use crate::pages::{AdminPage, HomePage, LoginPage, NotFoundPage, ReportPage};
 
 /// Base name of the compiled JS, WASM and CSS files; matches `name` in the workspace's
 /// `[[workspace.metadata.leptos]]` table.
@@ -53,6 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    session::provide_current_user();
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
@@ -67,6 +70,8 @@ pub fn App() -> impl IntoView {
                     // without JavaScript and a missing report is a real HTTP 404.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/reports/:id") view=ReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

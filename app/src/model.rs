@@ -148,6 +148,15 @@ pub struct Portfolio {
     pub projects: Vec<ProjectSummary>,
 }
 
+/// How long each step of a report's generation took, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenerationTimings {
+    pub earned_value_ms: f64,
+    pub monte_carlo_ms: f64,
+    pub insights_ms: f64,
+    pub total_ms: f64,
+}
+
 /// One entry of a report template: which section, where, and how soon it loads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateSection {

@@ -13,6 +13,17 @@ pub fn set_status(code: u16) {
     }
 }
 
+/// Adds a header (e.g. `set-cookie`) to the response, if there is one and the value is valid.
+#[cfg(feature = "ssr")]
+pub fn append_header(name: &'static str, value: &str) {
+    if let (Some(options), Ok(value)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        options.append_header(http::HeaderName::from_static(name), value);
+    }
+}
+
 /// Sets the status code of the server-rendered response, if there is one.
 #[cfg(not(feature = "ssr"))]
 pub fn set_status(_code: u16) {}

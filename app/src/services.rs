@@ -3,28 +3,97 @@
 //! Server functions never see a store, a cache or a pool: they ask the [`Services`] found in Leptos
 //! context, whose trait objects the `server` crate implements and provides for every request. Tests can
 //! provide their own implementations the same way.
+//!
+//! The caller of every request ([`Principal`]) is resolved by the server's authentication layer before
+//! any server function runs and is read here from the request's extensions ([`principal`],
+//! [`require`]). Services receive it and enforce project membership themselves.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use leptos::prelude::use_context;
 
+use crate::account::{
+    AccountChange, AdminOverview, IssuedSecret, NewAccount, NewApiToken, Principal,
+};
 use crate::error::AppError;
-use crate::model::{Portfolio, ReportOutline};
+use crate::model::{GenerationTimings, Portfolio, ReportOutline, Role};
 
-/// Read access to the portfolio and report outlines.
+/// Read access to the portfolio and report outlines, filtered by what the caller may see.
 #[async_trait]
 pub trait PortfolioService: Send + Sync + 'static {
-    /// The portfolio with every project and its reports.
-    async fn portfolio(&self) -> Result<Portfolio, AppError>;
-    /// A report's header and section list; `None` when no report has this id.
-    async fn report_outline(&self, report_id: i64) -> Result<Option<ReportOutline>, AppError>;
+    /// The portfolio with the projects the caller may see (all of them for admins).
+    async fn portfolio(&self, who: &Principal) -> Result<Portfolio, AppError>;
+    /// A report's header and section list; `None` when no report has this id; `Forbidden` when
+    /// the caller is not a member of its project.
+    async fn report_outline(
+        &self,
+        who: &Principal,
+        report_id: i64,
+    ) -> Result<Option<ReportOutline>, AppError>;
+    /// Rebuilds a draft report from its project's current data (editors of the project, admins).
+    async fn regenerate_report(
+        &self,
+        who: &Principal,
+        report_id: i64,
+    ) -> Result<GenerationTimings, AppError>;
+}
+
+/// A successful sign-in: who, and the `Set-Cookie` value that carries the new session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub principal: Principal,
+    pub set_cookie: String,
+}
+
+/// Sign-in, sign-out and the admin page's account management. Admin-only methods are called only
+/// after [`require`]`(Role::Admin)`; `who` is the acting admin, for the log and the last-admin rule.
+#[async_trait]
+pub trait AccountService: Send + Sync + 'static {
+    /// Checks a password (with throttling per account and per client address) and starts a session.
+    /// Every failure is the same generic `Unauthorized` or `TooManyRequests` message, whether or not
+    /// the account exists.
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<SignedIn, AppError>;
+    /// Ends the session carried by these request headers (if any); returns the `Set-Cookie` value
+    /// that clears the cookie.
+    async fn sign_out(&self, headers: &http::HeaderMap) -> Result<String, AppError>;
+    /// Accounts, API tokens and projects.
+    async fn overview(&self) -> Result<AdminOverview, AppError>;
+    /// Creates an account; returns the generated password when none was given.
+    async fn create_account(
+        &self,
+        who: &Principal,
+        account: NewAccount,
+    ) -> Result<Option<IssuedSecret>, AppError>;
+    /// Changes an account's name, role, state and projects; deactivation ends its sessions.
+    async fn update_account(&self, who: &Principal, change: AccountChange) -> Result<(), AppError>;
+    /// Sets a new password (generated when empty, and then returned) and ends the account's sessions.
+    async fn reset_password(
+        &self,
+        who: &Principal,
+        user_id: i64,
+        password: String,
+    ) -> Result<Option<IssuedSecret>, AppError>;
+    /// Creates an API token; the secret is returned this once.
+    async fn create_token(
+        &self,
+        who: &Principal,
+        token: NewApiToken,
+    ) -> Result<IssuedSecret, AppError>;
+    /// Revokes an API token at once.
+    async fn revoke_token(&self, who: &Principal, token_id: i64) -> Result<(), AppError>;
 }
 
 /// Everything server functions may use, cheap to clone, provided as Leptos context.
 #[derive(Clone)]
 pub struct Services {
     pub portfolio: Arc<dyn PortfolioService>,
+    pub accounts: Arc<dyn AccountService>,
 }
 
 /// The services of the current request. Missing context is a wiring bug in the server, reported as a
@@ -34,3 +103,31 @@ pub fn services() -> Result<Services, AppError> {
         AppError::Unavailable("The server is starting up; try again in a moment.".into())
     })
 }
+
+/// The request being served (its headers and extensions), when there is one.
+pub fn request_parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
+/// The caller of the current request, if signed in (or using an API token).
+pub fn principal() -> Option<Principal> {
+    request_parts().and_then(|parts| parts.extensions.get::<Principal>().cloned())
+}
+
+/// The caller, who must be signed in with at least `role`: `Unauthorized` otherwise, or `Forbidden`
+/// when the role is too low.
+pub fn require(role: Role) -> Result<Principal, AppError> {
+    let who = principal().ok_or_else(AppError::signed_out)?;
+    if who.has_role(role) {
+        Ok(who)
+    } else {
+        Err(AppError::Forbidden(format!(
+            "This needs the {role} role; you are signed in as a {}.",
+            who.role
+        )))
+    }
+}
+
+/// The client's network address as the server saw it, for login throttling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddress(pub String);

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser};
 
+use crate::auth::session::SessionPolicy;
 use crate::domain::rag::{RagPolicy, Thresholds};
 use crate::insights::llm::LlmConfig;
 use crate::reports::generate::GenerationParams;
@@ -82,6 +83,26 @@ pub struct Config {
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "PMR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Minutes without activity after which a session ends (1 to 10,080).
+    #[arg(long, env = "PMR_SESSION_IDLE_MINUTES", default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=10_080))]
+    pub session_idle_minutes: u32,
+
+    /// Hours after sign-in after which a session ends whatever the activity (1 to 720).
+    #[arg(long, env = "PMR_SESSION_MAX_HOURS", default_value_t = 12,
+        value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_max_hours: u32,
+
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Turn on whenever users reach the app
+    /// over HTTPS, e.g. behind a TLS-terminating proxy.
+    #[arg(long, env = "PMR_SECURE_COOKIES", default_value_t = false, action = ArgAction::Set)]
+    pub secure_cookies: bool,
+
+    /// Comma-separated origins (`https://pmr.example.com`), besides the app's own, allowed to send
+    /// state-changing requests and to open WebSockets; e.g. the public name behind a proxy.
+    #[arg(long, env = "PMR_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 impl Config {
@@ -103,7 +124,42 @@ impl Config {
             llm_timeout_secs: 10,
             admin_password: None,
             demo_password: None,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            secure_cookies: false,
+            allowed_origins: Vec::new(),
         }
+    }
+
+    /// Session lifetimes from this configuration.
+    pub fn session_policy(&self) -> SessionPolicy {
+        SessionPolicy {
+            idle_secs: i64::from(self.session_idle_minutes) * 60,
+            absolute_secs: i64::from(self.session_max_hours) * 3600,
+        }
+    }
+
+    /// The extra allowed origins, normalised (`scheme://host[:port]`, lowercase, no trailing slash).
+    pub fn origins(&self) -> Result<Vec<String>, String> {
+        self.allowed_origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                let lower = o.trim_end_matches('/').to_ascii_lowercase();
+                let rest = lower
+                    .strip_prefix("https://")
+                    .or_else(|| lower.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) => {
+                        Ok(lower)
+                    }
+                    _ => Err(format!(
+                        "PMR_ALLOWED_ORIGINS: '{o}' is not an origin like https://pmr.example.com"
+                    )),
+                }
+            })
+            .collect()
     }
 
     /// The language-model settings, when an endpoint is configured.
@@ -129,6 +185,13 @@ impl Config {
                 "PMR_RAG_AMBER_INDEX ({amber}) and PMR_RAG_GREEN_INDEX ({green}) must satisfy 0 < amber ≤ green ≤ 2"
             ));
         }
+        if self.session_idle_minutes > self.session_max_hours * 60 {
+            return Err(format!(
+                "PMR_SESSION_IDLE_MINUTES ({}) cannot exceed PMR_SESSION_MAX_HOURS ({}) in minutes",
+                self.session_idle_minutes, self.session_max_hours
+            ));
+        }
+        self.origins()?;
         Ok(())
     }
 
@@ -196,6 +259,41 @@ mod tests {
             .validate()
             .expect_err("amber above green")
             .contains("PMR_RAG_AMBER_INDEX"));
+    }
+
+    #[test]
+    fn session_lifetimes_and_origins_are_checked() {
+        let config = Config::try_parse_from([
+            "server",
+            "--session-idle-minutes",
+            "45",
+            "--session-max-hours",
+            "2",
+            "--allowed-origins",
+            "https://PMR.example.com/,http://10.0.0.5:8080",
+        ])
+        .expect("parse");
+        assert_eq!(config.session_policy().idle_secs, 2700);
+        assert_eq!(config.session_policy().absolute_secs, 7200);
+        assert_eq!(
+            config.origins().expect("origins"),
+            ["https://pmr.example.com", "http://10.0.0.5:8080"]
+        );
+        assert!(config.validate().is_ok());
+        let idle_too_long = Config::try_parse_from([
+            "server",
+            "--session-idle-minutes",
+            "180",
+            "--session-max-hours",
+            "2",
+        ])
+        .expect("parse");
+        assert!(idle_too_long.validate().is_err());
+        for bad in ["pmr.example.com", "https://x/path", "ftp://x"] {
+            let c = Config::try_parse_from(["server", "--allowed-origins", bad]).expect("parse");
+            assert!(c.validate().is_err(), "{bad}");
+        }
+        assert!(Config::try_parse_from(["server", "--session-idle-minutes", "0"]).is_err());
     }
 
     #[test]

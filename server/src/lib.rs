@@ -3,7 +3,8 @@
 //!
 //! Modules: [`config`] (settings), [`state`] (shared state), [`storage`] (SQLite/PostgreSQL store),
 //! [`seed`] (demo portfolio), [`reports`] (services behind the app's server functions), [`routes`]
-//! (health endpoints), [`redis_probe`] (Redis readiness).
+//! (REST endpoints), [`auth`] (accounts, sessions, the access policy and the layer enforcing it on every
+//! route), [`redis_probe`] (Redis readiness).
 
 pub mod auth;
 pub mod config;
@@ -26,12 +27,28 @@ use tower_http::trace::TraceLayer;
 pub use config::Config;
 pub use state::AppState;
 
+/// Sets the page's `Content-Security-Policy` with the nonce Leptos put on this response's inline
+/// hydration scripts (pages only: server functions have no nonce).
+fn page_security_policy() {
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(value) = http::HeaderValue::from_str(&auth::guard::page_csp(&nonce)) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
 /// The application: health routes, server functions, the server-rendered pages, and static files
 /// from the site root (anything else is the app's 404 page).
 pub fn router(state: AppState) -> Router {
     let pages = generate_route_list(App);
     let services = state.services.clone();
-    let context = move || provide_context(services.clone());
+    let context = move || {
+        provide_context(services.clone());
+        page_security_policy();
+    };
     let options = state.leptos_options.clone();
     Router::new()
         .merge(routes::health::router())
@@ -44,6 +61,10 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard::guard,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! The `server` binary: reads the configuration, sets up logging, builds the state, and serves the
 //! router until SIGTERM or Ctrl-C, then gives in-flight requests a bounded time to finish.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -22,7 +23,11 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     tracing::info!("PMR is serving on http://{}", listener.local_addr()?);
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal());
+    let server = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal());
     // Requests still running `grace` after the signal are cut off rather than holding the process.
     tokio::select! {
         result = server => result.context("server error")?,

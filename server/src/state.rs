@@ -8,7 +8,11 @@ use app::services::Services;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
+use crate::auth::accounts::StoreAccounts;
 use crate::auth::bootstrap;
+use crate::auth::cookie::CookieSettings;
+use crate::auth::guard::AuthSettings;
+use crate::auth::throttle::{Limits, LoginThrottle};
 use crate::config::Config;
 use crate::insights::llm::LlmEngine;
 use crate::insights::rules::RulesEngine;
@@ -29,6 +33,8 @@ pub struct AppState {
     /// Settings and insight engine used when reports are (re)generated.
     pub generation: GenerationParams,
     pub insights: Arc<dyn InsightEngine>,
+    /// Sessions, cookie and allowed origins, for the authentication layer.
+    pub auth: AuthSettings,
     pub started: Instant,
 }
 
@@ -72,29 +78,49 @@ impl AppState {
             .as_deref()
             .map(RedisProbe::new)
             .transpose()?;
-        Ok(AppState::from_parts(config, store, redis))
+        AppState::from_parts(config, store, redis).map_err(anyhow::Error::msg)
     }
 
-    /// Wires state around an open store.
-    pub fn from_parts(config: &Config, store: Store, redis: Option<RedisProbe>) -> AppState {
+    /// Wires state around an open store; fails only on an invalid configuration.
+    pub fn from_parts(
+        config: &Config,
+        store: Store,
+        redis: Option<RedisProbe>,
+    ) -> Result<AppState, String> {
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
             .site_root(config.site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
-        let services = Services {
-            portfolio: Arc::new(StorePortfolio::new(store.clone())),
+        let auth = AuthSettings {
+            sessions: config.session_policy(),
+            cookie: CookieSettings {
+                secure: config.secure_cookies,
+            },
+            allowed_origins: config.origins()?.into(),
         };
-        AppState {
+        let generation = config.generation_params();
+        let insights = insight_engine(config);
+        let throttle = Arc::new(LoginThrottle::new(Limits::default()));
+        let services = Services {
+            portfolio: Arc::new(StorePortfolio::new(
+                store.clone(),
+                generation,
+                insights.clone(),
+            )),
+            accounts: Arc::new(StoreAccounts::new(store.clone(), auth.clone(), throttle)),
+        };
+        Ok(AppState {
             leptos_options,
             store,
             redis,
             services,
-            generation: config.generation_params(),
-            insights: insight_engine(config),
+            generation,
+            insights,
+            auth,
             started: Instant::now(),
-        }
+        })
     }
 }
 

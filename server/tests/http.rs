@@ -1,52 +1,41 @@
 //! The HTTP application through `router(...)`: health endpoints, the server-rendered pages and the
 //! server functions, against a seeded SQLite store (and a harness-started Redis for readiness).
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
+mod common;
+
+use axum::http::StatusCode;
+use common::{Role, TestApp, Who};
 use serde_json::Value;
 use server::redis_probe::RedisProbe;
-use server::reports::generate::GenerationParams;
-use server::seed::seed_if_empty;
-use server::storage::Store;
-use server::{router, AppState, Config};
-use tower::ServiceExt;
 
-/// A seeded store in a temporary folder, with the state around it.
+/// A seeded app and an admin's session, so pages and server functions answer in full.
 struct App {
-    _db: test_support::SqliteDb,
-    state: AppState,
+    app: TestApp,
+    admin: Who,
+}
+
+impl std::ops::Deref for App {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
 }
 
 async fn app_with(redis: Option<RedisProbe>) -> App {
-    let db = test_support::SqliteDb::new();
-    let store = Store::open(&db.url()).await.expect("open store");
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
-    seed_if_empty(&store, today, quick()).await.expect("seed");
-    let state = AppState::from_parts(&Config::for_database(db.url()), store, redis);
-    App { _db: db, state }
+    let app = common::seeded_with(|_| {}, redis).await;
+    app.account("root", Role::Admin, &[], None).await;
+    let admin = app.session("root").await;
+    App { app, admin }
 }
 
 async fn app() -> App {
     app_with(None).await
 }
 
-async fn send(router: Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = router.oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
-
+/// A GET as the admin: status and body.
 async fn get(app: &App, uri: &str) -> (StatusCode, String) {
-    let request = Request::get(uri).body(Body::empty()).expect("request");
-    send(router(app.state.clone()), request).await
+    let reply = app.app.get(uri, &app.admin).await;
+    (reply.status, reply.body)
 }
 
 fn json(body: &str) -> Value {
@@ -186,31 +175,20 @@ async fn unknown_paths_are_a_404_page() {
 #[tokio::test]
 async fn server_functions_answer_json_and_errors_with_status() {
     let app = app().await;
-    let post = |body: &'static str| {
-        Request::post("/api/get_report_outline")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .expect("request")
-    };
-    let (status, body) = send(router(app.state.clone()), post("report_id=2")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let outline = json(&body);
+    let call = |body: &str| common::server_fn("get_report_outline", &app.admin, body);
+    let reply = app.send(call("report_id=2")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let outline = reply.json();
     assert_eq!(outline["id"], 2);
     assert_eq!(outline["sections"].as_array().map(Vec::len), Some(8));
-    let (status, body) = send(router(app.state.clone()), post("report_id=-4")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body.contains("positive number"), "{body}");
-    let (status, body) = send(router(app.state.clone()), post("report_id=abc")).await;
+    let reply = app.send(call("report_id=-4")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("positive number"), "{}", reply.body);
+    let reply = app.send(call("report_id=abc")).await;
     assert!(
-        status.is_client_error() || status.is_server_error(),
-        "garbage accepted: {status} {body}"
+        reply.status.is_client_error() || reply.status.is_server_error(),
+        "garbage accepted: {} {}",
+        reply.status,
+        reply.body
     );
-}
-
-/// Demo seeding with a short Monte Carlo run: the figures matter here, not their precision.
-fn quick() -> GenerationParams {
-    GenerationParams {
-        iterations: 300,
-        ..GenerationParams::default()
-    }
 }

@@ -1,62 +1,46 @@
 //! Project import and export over HTTP: formats, status codes, error bodies that name the place at
 //! fault, and the promise that a refused import changes nothing.
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::Value;
-use server::reports::generate::GenerationParams;
-use server::seed::seed_if_empty;
-use server::storage::Store;
-use server::{router, AppState, Config};
-use tower::ServiceExt;
+mod common;
 
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use common::{Role, TestApp, Who};
+use serde_json::Value;
+
+/// A seeded app and an admin API token that every request of these tests carries.
 struct App {
-    _db: test_support::SqliteDb,
-    state: AppState,
+    app: TestApp,
+    bearer: String,
+}
+
+impl std::ops::Deref for App {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
 }
 
 async fn app() -> App {
-    let db = test_support::SqliteDb::new();
-    let store = Store::open(&db.url()).await.expect("open store");
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
-    seed_if_empty(
-        &store,
-        today,
-        GenerationParams {
-            iterations: 200,
-            ..GenerationParams::default()
-        },
-    )
-    .await
-    .expect("seed");
-    let state = AppState::from_parts(&Config::for_database(db.url()), store, None);
-    App { _db: db, state }
+    let app = common::seeded().await;
+    let Who::Bearer(bearer) = app.api_token("tests", Role::Admin, &[]).await else {
+        unreachable!("api_token returns a bearer");
+    };
+    App { app, bearer }
 }
 
-async fn call(app: &App, request: Request<Body>) -> (StatusCode, String, String) {
-    let response = router(app.state.clone())
-        .oneshot(request)
-        .await
-        .expect("response");
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+/// Sends a request with the admin token: status, content type, body.
+async fn call(app: &App, mut request: Request<Body>) -> (StatusCode, String, String) {
+    request.headers_mut().insert(
+        header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {}", app.bearer)).expect("header"),
+    );
+    request
+        .headers_mut()
+        .insert(header::HOST, HeaderValue::from_static(common::HOST));
+    let reply = app.app.send(request).await;
+    let content_type = reply.header("content-type");
+    (reply.status, content_type, reply.body)
 }
 
 fn get(uri: &str) -> Request<Body> {

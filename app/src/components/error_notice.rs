@@ -1,6 +1,47 @@
-//! The message shown in place of content that failed to load.
+//! The message shown in place of content that failed to load; with a sign-in link when the reason is
+//! an ended session.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::error::AppError;
+
+/// Whether any of the errors says the reader is not signed in (any more).
+fn signed_out(errors: &Errors) -> bool {
+    errors.iter().any(|(_, e)| {
+        matches!(
+            e.downcast_ref::<AppError>(),
+            Some(AppError::Unauthorized(_))
+        )
+    })
+}
+
+/// The login page, coming back to the current page.
+fn sign_in_target() -> String {
+    let location = use_location();
+    let path = location.pathname.get_untracked();
+    let search = location.search.get_untracked();
+    let search = search.trim_start_matches('?');
+    let here = if search.is_empty() {
+        path
+    } else {
+        format!("{path}?{search}")
+    };
+    format!("/login?next={}", encode(&here))
+}
+
+/// Percent-encodes a path for a query parameter.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
 
 /// Lists the errors caught by an `ErrorBoundary` in a visible alert box.
 #[component]
@@ -8,6 +49,7 @@ pub fn ErrorNotice(
     /// The boundary's errors.
     errors: ArcRwSignal<Errors>,
 ) -> impl IntoView {
+    let errors_for_link = errors.clone();
     view! {
         <div class="notice notice--error" role="alert">
             <strong>"Something went wrong."</strong>
@@ -20,6 +62,9 @@ pub fn ErrorNotice(
                         .collect_view()
                 }}
             </ul>
+            {move || signed_out(&errors_for_link.get()).then(|| view! {
+                <p><a class="button" href=sign_in_target()>"Sign in"</a></p>
+            })}
         </div>
     }
 }

@@ -1,11 +1,20 @@
-//! The bar at the top of every page: product mark and main navigation.
+//! The bar at the top of every page: product mark, main navigation, and who is signed in.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
-/// The site header with the product name and a link to the portfolio.
+use crate::account::Principal;
+use crate::api::Logout;
+use crate::model::Role;
+use crate::session::{load_page, use_current_user};
+
+/// The site header with the product name, links for the signed-in user's role, and the user menu.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
+    let user = use_current_user();
+    let location = use_location();
+    let on_login_page = move || location.pathname.get_untracked().starts_with("/login");
     view! {
         <header class="site-header">
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -14,9 +23,48 @@ pub fn SiteHeader() -> impl IntoView {
                 <span class="brand__name">"PMR"</span>
                 <span class="brand__tag">"Project monthly reports"</span>
             </A>
-            <nav class="site-nav" aria-label="Main">
-                <A href="/">"Portfolio"</A>
-            </nav>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.0.await {
+                        Ok(Some(principal)) => view! { <SignedIn principal/> }.into_any(),
+                        _ if on_login_page() => ().into_any(),
+                        _ => view! {
+                            <a class="button user-menu__sign-in" href="/login">"Sign in"</a>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
         </header>
+    }
+}
+
+/// Navigation and the user menu of a signed-in user.
+#[component]
+fn SignedIn(principal: Principal) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            load_page("/login");
+        }
+    });
+    let is_admin = principal.role == Role::Admin;
+    view! {
+        <nav class="site-nav" aria-label="Main">
+            <A href="/">"Portfolio"</A>
+            {is_admin.then(|| view! { <A href="/admin">"Admin"</A> })}
+        </nav>
+        <div class="user-menu" aria-label="Signed in">
+            <span class="user-menu__who">
+                <span class="user-menu__name" data-testid="user-name">{principal.display_name.clone()}</span>
+                <span class=format!("chip chip--role chip--{}", principal.role.as_str())
+                    data-testid="user-role">{principal.role.as_str()}</span>
+            </span>
+            <ActionForm action=logout attr:class="user-menu__form">
+                <button type="submit" class="button button--ghost">"Sign out"</button>
+            </ActionForm>
+            {move || logout.value().get().and_then(Result::err).map(|e| view! {
+                <span class="user-menu__error" role="alert">{e.to_string()}</span>
+            })}
+        </div>
     }
 }

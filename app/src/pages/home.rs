@@ -62,7 +62,13 @@ fn ProjectGrid(portfolio: Portfolio, filter: RwSignal<String>) -> impl IntoView 
                 <ProjectCard project/>
             </For>
         </ul>
-        <Show when=move || shown() == 0>
+        <Show when=move || total == 0>
+            <div class="empty-state">
+                <h2>"No projects yet"</h2>
+                <p>"You are not a member of any project. Ask an administrator to add you to the projects you work on."</p>
+            </div>
+        </Show>
+        <Show when=move || total != 0 && shown() == 0>
             <p class="empty-state">"No project matches “" {move || filter.get()} "”."</p>
         </Show>
     }

@@ -1,9 +1,14 @@
-//! One module per route: the portfolio home, the report page and the not-found page.
+//! One module per route: the portfolio home, the report page, sign-in, administration and the
+//! not-found page.
 
+mod admin;
 mod home;
+mod login;
 mod not_found;
 mod report;
 
+pub use admin::AdminPage;
 pub use home::HomePage;
+pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use report::ReportPage;

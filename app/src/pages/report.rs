@@ -6,9 +6,13 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::get_report_outline;
+use crate::api::{get_report_outline, regenerate_report};
 use crate::components::{ErrorNotice, PriorityBadge, RagBadge, Skeleton};
-use crate::model::{period_label, section_description, Priority, ReportOutline, SectionOutline};
+use crate::error::AppError;
+use crate::model::{
+    period_label, section_description, Priority, ReportOutline, ReportStatus, Role, SectionOutline,
+};
+use crate::session::use_current_user;
 
 /// The report page; an unparsable id is sent to the server as 0 and comes back as a clear error.
 #[component]
@@ -22,6 +26,7 @@ pub fn ReportPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let outline = Resource::new(report_id, get_report_outline);
+    let outline_resource = outline;
     view! {
         <Suspense fallback=|| view! { <Skeleton lines=8 label="Loading the report"/> }>
             <ErrorBoundary fallback=|errors| view! {
@@ -30,21 +35,28 @@ pub fn ReportPage() -> impl IntoView {
                 <A href="/" attr:class="button">"Back to the portfolio"</A>
             }>
                 {move || Suspend::new(async move {
-                    outline.await.map(|outline| view! { <ReportView outline/> })
+                    outline.await.map(|outline| view! {
+                        <ReportView outline on_regenerated=Callback::new(move |()| outline_refetch(outline_resource))/>
+                    })
                 })}
             </ErrorBoundary>
         </Suspense>
     }
 }
 
+/// Loads the outline again (after a regeneration changed it).
+fn outline_refetch(outline: Resource<Result<ReportOutline, AppError>>) {
+    outline.refetch();
+}
+
 /// A loaded report: header, contents and sections.
 #[component]
-fn ReportView(outline: ReportOutline) -> impl IntoView {
+fn ReportView(outline: ReportOutline, on_regenerated: Callback<()>) -> impl IntoView {
     let filter = RwSignal::new(None::<Priority>);
     let sections = StoredValue::new(outline.sections.clone());
     view! {
         <Title text=format!("{} · {}", outline.project_code, period_label(&outline.period))/>
-        <ReportHeader outline=outline.clone()/>
+        <ReportHeader outline=outline.clone() on_regenerated/>
         <div class="report-layout">
             <nav class="toc" aria-label="Contents">
                 <h2 class="toc__title">"Contents"</h2>
@@ -65,9 +77,12 @@ fn ReportView(outline: ReportOutline) -> impl IntoView {
     }
 }
 
-/// Project, period, status and links to the neighbouring months.
+/// Project, period, status, the editors' actions, and links to the neighbouring months.
 #[component]
-fn ReportHeader(outline: ReportOutline) -> impl IntoView {
+fn ReportHeader(outline: ReportOutline, on_regenerated: Callback<()>) -> impl IntoView {
+    let user = use_current_user();
+    let is_draft = outline.status == ReportStatus::Draft;
+    let report_id = outline.id;
     let month = period_label(&outline.period);
     view! {
         <header class="report-header">
@@ -81,6 +96,9 @@ fn ReportHeader(outline: ReportOutline) -> impl IntoView {
                 <span class="period">{month}</span>
                 <span class=format!("chip chip--{}", outline.status.as_str())>{outline.status.as_str()}</span>
                 <RagBadge rag=outline.declared_overall prefix="Declared"/>
+                {move || (is_draft && user.has_role(Role::Editor)).then(|| view! {
+                    <RegenerateButton report_id on_regenerated/>
+                })}
             </div>
             {outline.summary.clone().map(|text| view! {
                 <div class="report-summary">
@@ -96,6 +114,34 @@ fn ReportHeader(outline: ReportOutline) -> impl IntoView {
                 })}
             </nav>
         </header>
+    }
+}
+
+/// Rebuilds a draft report from the project's current data, then shows how long it took.
+#[component]
+fn RegenerateButton(report_id: i64, on_regenerated: Callback<()>) -> impl IntoView {
+    let regenerate = Action::new(move |()| regenerate_report(report_id));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = regenerate.value().get() {
+            on_regenerated.run(());
+        }
+    });
+    view! {
+        <span class="report-actions">
+            <button type="button" class="button" disabled=regenerate.pending()
+                title="Recompute earned value, the Monte Carlo simulation and the insights from the project's current data"
+                on:click=move |_| { regenerate.dispatch(()); }>
+                {move || if regenerate.pending().get() { "Regenerating…" } else { "Regenerate from current data" }}
+            </button>
+            {move || regenerate.value().get().map(|result| match result {
+                Ok(t) => view! {
+                    <span class="form-status" role="status">{format!("Regenerated in {:.0} ms.", t.total_ms)}</span>
+                }.into_any(),
+                Err(e) => view! {
+                    <span class="form-status form-status--error" role="alert">{e.to_string()}</span>
+                }.into_any(),
+            })}
+        </span>
     }
 }
 

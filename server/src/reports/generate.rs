@@ -55,14 +55,8 @@ pub struct GeneratedSection {
     pub narrative: String,
 }
 
-/// How long each step took, in milliseconds.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Timings {
-    pub earned_value_ms: f64,
-    pub monte_carlo_ms: f64,
-    pub insights_ms: f64,
-    pub total_ms: f64,
-}
+/// How long each step took, in milliseconds (the app shows it after a regeneration).
+pub use app::model::GenerationTimings as Timings;
 
 /// A generated report.
 #[derive(Debug, Clone)]

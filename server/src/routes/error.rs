@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use app::error::AppError;
+
 use crate::storage::StoreError;
 use crate::transfer::Problem;
 
@@ -17,6 +19,12 @@ pub enum ApiError {
     NotFound(String),
     /// 400: the request is malformed (wrong content type, unreadable body).
     BadRequest(String),
+    /// 401: no valid session or API token.
+    Unauthorized(String),
+    /// 403: the caller's role or project membership does not allow this.
+    Forbidden(String),
+    /// 429: too many attempts.
+    TooManyRequests(String),
     /// 422: the content was read but breaks the rules; every problem is listed with its place.
     Invalid(Vec<Problem>),
     /// 422: the data cannot be processed (e.g. a plan the simulation refuses), with the reason.
@@ -45,11 +53,30 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<AppError> for ApiError {
+    /// The app's errors (from the services) keep their status and message.
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::NotFound(m) => ApiError::NotFound(m),
+            AppError::BadRequest(m) => ApiError::BadRequest(m),
+            AppError::Unauthorized(m) => ApiError::Unauthorized(m),
+            AppError::Forbidden(m) => ApiError::Forbidden(m),
+            AppError::Conflict(m) => ApiError::Conflict(m),
+            AppError::TooManyRequests(m) => ApiError::TooManyRequests(m),
+            AppError::Unavailable(_) => ApiError::Unavailable,
+            AppError::Internal(_) | AppError::ServerFn(_) => ApiError::Internal,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, json!({ "error": m })),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({ "error": m })),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, json!({ "error": m })),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, json!({ "error": m })),
+            ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, json!({ "error": m })),
             ApiError::Invalid(problems) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({ "error": format!("the import has {} problem(s); nothing was changed", problems.len()), "problems": problems }),

@@ -1,6 +1,8 @@
 //! Plain axum routes next to the Leptos pages: one module per resource, each owning its `router()`,
-//! and the REST error type they share.
+//! the REST error type they share, and the caller extractor
+//! ([`caller::Caller`]) with the project membership check.
 
+pub mod caller;
 pub mod error;
 pub mod health;
 pub mod projects;

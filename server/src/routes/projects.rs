@@ -7,6 +7,9 @@
 //!   risks must still name existing tasks).
 //!
 //! Imports are all-or-nothing: a 422 lists every problem with its place and changes nothing.
+//!
+//! Access: reading needs membership of the project (viewer and up); replacing a project's data needs
+//! an editor who is a member; importing a project that does not exist yet needs an admin.
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -15,6 +18,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+use app::account::Principal;
+
+use super::caller::{reachable_project, Caller};
 use super::error::ApiError;
 use crate::state::AppState;
 use crate::storage::transfer::ImportOutcome;
@@ -35,7 +41,12 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
 }
 
-async fn document(state: &AppState, code: &str) -> Result<ProjectDocument, ApiError> {
+async fn document(
+    state: &AppState,
+    who: &Principal,
+    code: &str,
+) -> Result<ProjectDocument, ApiError> {
+    reachable_project(state, who, code).await?;
     state
         .store
         .export_project(code)
@@ -55,9 +66,10 @@ fn attachment(name: &str, content_type: &'static str) -> [(header::HeaderName, S
 
 async fn export_json(
     State(state): State<AppState>,
+    Caller(who): Caller,
     Path(code): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let doc = document(&state, &code).await?;
+    let doc = document(&state, &who, &code).await?;
     Ok((
         attachment(&format!("{code}.json"), "application/json"),
         Json(doc),
@@ -66,9 +78,10 @@ async fn export_json(
 
 async fn export_csv(
     State(state): State<AppState>,
+    Caller(who): Caller,
     Path(code): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let doc = document(&state, &code).await?;
+    let doc = document(&state, &who, &code).await?;
     Ok((
         attachment(&format!("{code}-tasks.csv"), "text/csv; charset=utf-8"),
         csv::write_tasks(&doc.tasks),
@@ -91,30 +104,40 @@ fn body_text(headers: &HeaderMap, body: &Bytes, expected: &str) -> Result<String
 
 async fn import_json(
     State(state): State<AppState>,
+    Caller(who): Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportOutcome>), ApiError> {
     let text = body_text(&headers, &body, "application/json")?;
-    let valid =
-        validate(parse_json(&text).map_err(ApiError::Invalid)?).map_err(ApiError::Invalid)?;
+    let doc = parse_json(&text).map_err(ApiError::Invalid)?;
+    if state.store.project_id(&doc.project.code).await?.is_some() {
+        reachable_project(&state, &who, &doc.project.code).await?;
+    } else if !who.is_admin() {
+        return Err(ApiError::Forbidden(format!(
+            "project {} does not exist yet, and only admins create projects",
+            doc.project.code
+        )));
+    }
+    let valid = validate(doc).map_err(ApiError::Invalid)?;
     let outcome = state.store.import_project(&valid).await?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    tracing::info!(code = %outcome.code, created = outcome.created, tasks = outcome.tasks, "imported project");
+    tracing::info!(code = %outcome.code, created = outcome.created, tasks = outcome.tasks, by = %who.name, "imported project");
     Ok((status, Json(outcome)))
 }
 
 async fn import_csv(
     State(state): State<AppState>,
+    Caller(who): Caller,
     Path(code): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportOutcome>, ApiError> {
     let text = body_text(&headers, &body, "text/csv")?;
-    let mut doc = document(&state, &code).await?;
+    let mut doc = document(&state, &who, &code).await?;
     doc.tasks = csv::read_tasks(&text).map_err(ApiError::Invalid)?;
     let valid = validate(doc).map_err(ApiError::Invalid)?;
     Ok(Json(state.store.import_project(&valid).await?))

@@ -1,16 +1,17 @@
 //! Report actions over HTTP:
 //!
 //! - `POST /api/reports/{id}/regenerate`: rebuild every section of a draft report from the project's
-//!   current data (earned value, Monte Carlo, insights); 409 for a finalized report, which is a frozen
-//!   snapshot. Answers with the time each step took.
+//!   current data (earned value, Monte Carlo, insights); editors who are members of the report's
+//!   project, and admins. 409 for a finalized report, which is a frozen snapshot. Answers with the
+//!   time each step took.
 
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
 
+use super::caller::Caller;
 use super::error::ApiError;
 use crate::reports::generate::Timings;
-use crate::reports::regenerate::{regenerate, RegenerateError};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -27,21 +28,12 @@ pub struct Regenerated {
 
 async fn regenerate_report(
     State(state): State<AppState>,
+    Caller(who): Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Regenerated>, ApiError> {
-    match regenerate(&state.store, id, state.generation, state.insights.as_ref()).await {
-        Ok(timings) => Ok(Json(Regenerated {
-            report_id: id,
-            timings,
-        })),
-        Err(RegenerateError::NotFound(_)) => Err(ApiError::NotFound(format!(
-            "there is no report with id {id}"
-        ))),
-        Err(e @ RegenerateError::Final(_)) => Err(ApiError::Conflict(e.to_string())),
-        Err(RegenerateError::Store(e)) => Err(e.into()),
-        Err(e) => {
-            tracing::error!(report = id, error = %e, "regeneration failed");
-            Err(ApiError::Unprocessable(e.to_string()))
-        }
-    }
+    let timings = state.services.portfolio.regenerate_report(&who, id).await?;
+    Ok(Json(Regenerated {
+        report_id: id,
+        timings,
+    }))
 }

@@ -1,5 +1,6 @@
-//! User accounts and project membership.
+//! User accounts, project membership, and which projects a caller (account or API token) may reach.
 
+use app::account::{Account, Principal, PrincipalKind, ProjectRef};
 use app::model::Role;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -102,5 +103,210 @@ impl Store {
         .bind(user_id)
         .fetch_all(self.pool())
         .await?)
+    }
+}
+
+/// Replaces a user's project memberships.
+async fn set_members(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    projects: &[i64],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM project_members WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for &project in projects {
+        insert_member(&mut *conn, project, user_id).await?;
+    }
+    Ok(())
+}
+
+/// Active admins, counted inside a transaction.
+async fn active_admins(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Changes to an account, applied by [`Store::update_account`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUpdate {
+    pub id: i64,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub projects: Vec<i64>,
+}
+
+impl Store {
+    /// Every account with its memberships, admins first, then by user name.
+    pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, username, display_name, role, active, created_at FROM users
+             ORDER BY CASE role WHEN 'admin' THEN 0 WHEN 'editor' THEN 1 ELSE 2 END, username",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let members = sqlx::query(
+            "SELECT user_id, project_id FROM project_members ORDER BY user_id, project_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_user: std::collections::HashMap<i64, Vec<i64>> =
+            std::collections::HashMap::new();
+        for m in &members {
+            by_user
+                .entry(m.try_get("user_id")?)
+                .or_default()
+                .push(m.try_get("project_id")?);
+        }
+        let mut accounts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let user = user_from_row(row)?;
+            let projects = by_user.remove(&user.id).unwrap_or_default();
+            accounts.push(Account {
+                id: user.id,
+                username: user.username,
+                display_name: user.display_name,
+                role: user.role,
+                active: user.active,
+                projects,
+                created_at: row.try_get("created_at")?,
+            });
+        }
+        Ok(accounts)
+    }
+
+    /// Creates an account with its memberships; `Conflict` when the user name is taken.
+    pub async fn create_account(
+        &self,
+        user: &NewUser,
+        projects: &[i64],
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin().await?;
+        let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = $1")
+            .bind(&user.username)
+            .fetch_one(&mut *tx)
+            .await?;
+        if taken > 0 {
+            return Err(StoreError::Conflict(format!(
+                "the user name '{}' is taken",
+                user.username
+            )));
+        }
+        let id = insert_user(&mut tx, user).await?;
+        set_members(&mut tx, id, projects).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Applies changes to an account. Refuses (with `Conflict`) to leave no active admin; returns
+    /// `false` when there is no such account.
+    pub async fn update_account(&self, change: &AccountUpdate) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let done =
+            sqlx::query("UPDATE users SET display_name = $1, role = $2, active = $3 WHERE id = $4")
+                .bind(&change.display_name)
+                .bind(change.role.as_str())
+                .bind(i64::from(change.active))
+                .bind(change.id)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if active_admins(&mut tx).await? == 0 {
+            return Err(StoreError::Conflict(
+                "this would leave no active admin; make another account admin first".into(),
+            ));
+        }
+        set_members(&mut tx, change.id, &change.projects).await?;
+        if !change.active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(change.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Sets an account's password hash and ends its sessions; `false` when there is no such account.
+    pub async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Every project as a reference (id, code, name), by code.
+    pub async fn project_refs(&self) -> Result<Vec<ProjectRef>, StoreError> {
+        let rows = sqlx::query("SELECT id, code, name FROM projects ORDER BY code")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ProjectRef {
+                    id: r.try_get("id")?,
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Ids of the projects a principal may reach (for admins: every project).
+    pub async fn reachable_projects(&self, who: &Principal) -> Result<Vec<i64>, StoreError> {
+        let query = match (who.role, who.kind) {
+            (Role::Admin, _) => sqlx::query_scalar("SELECT id FROM projects ORDER BY id"),
+            (_, PrincipalKind::User(id)) => sqlx::query_scalar(
+                "SELECT project_id FROM project_members WHERE user_id = $1 ORDER BY project_id",
+            )
+            .bind(id),
+            (_, PrincipalKind::Token(id)) => sqlx::query_scalar(
+                "SELECT project_id FROM api_token_projects WHERE token_id = $1 ORDER BY project_id",
+            )
+            .bind(id),
+        };
+        Ok(query.fetch_all(self.pool()).await?)
+    }
+
+    /// Whether a principal may reach one project.
+    pub async fn can_reach(&self, who: &Principal, project_id: i64) -> Result<bool, StoreError> {
+        let count: i64 = match (who.role, who.kind) {
+            (Role::Admin, _) => return Ok(true),
+            (_, PrincipalKind::User(id)) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM project_members WHERE user_id = $1 AND project_id = $2",
+                )
+                .bind(id)
+                .bind(project_id)
+                .fetch_one(self.pool())
+                .await?
+            }
+            (_, PrincipalKind::Token(id)) => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM api_token_projects WHERE token_id = $1 AND project_id = $2",
+            )
+            .bind(id)
+            .bind(project_id)
+            .fetch_one(self.pool())
+            .await?,
+        };
+        Ok(count > 0)
     }
 }

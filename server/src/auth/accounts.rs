@@ -1,0 +1,329 @@
+//! The account service behind the login, logout and admin server functions ([`StoreAccounts`]).
+//!
+//! Sign-in answers every failure with the same words, whether the account is unknown, deactivated or
+//! the password wrong, and spends the same Argon2 work on unknown names (against a dummy hash), so
+//! neither the message nor the timing tells which names exist. Password hashing runs on the blocking
+//! pool, a few at a time, so a burst of logins cannot starve the server of CPU or memory.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use app::account::{
+    check_name, check_username, AccountChange, AdminOverview, IssuedSecret, NewAccount,
+    NewApiToken, Principal, PrincipalKind,
+};
+use app::error::AppError;
+use app::services::{AccountService, SignedIn};
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+
+use super::guard::{now, principal_of, AuthSettings};
+use super::password;
+use super::session;
+use super::throttle::LoginThrottle;
+use super::token;
+use crate::reports::to_app_error;
+use crate::storage::tokens::NewToken;
+use crate::storage::users::{AccountUpdate, NewUser};
+use crate::storage::{Store, StoreError};
+
+/// What every failed sign-in says.
+pub const SIGN_IN_FAILED: &str = "The user name or password is incorrect.";
+/// Argon2 computations allowed at once (each takes about 19 MiB and tens of milliseconds).
+const HASHING_SLOTS: usize = 4;
+
+/// Accounts in the store.
+pub struct StoreAccounts {
+    store: Store,
+    settings: AuthSettings,
+    throttle: Arc<LoginThrottle>,
+    hashing: Semaphore,
+    dummy_hash: OnceLock<String>,
+}
+
+impl StoreAccounts {
+    pub fn new(store: Store, settings: AuthSettings, throttle: Arc<LoginThrottle>) -> Self {
+        StoreAccounts {
+            store,
+            settings,
+            throttle,
+            hashing: Semaphore::new(HASHING_SLOTS),
+            dummy_hash: OnceLock::new(),
+        }
+    }
+
+    /// Runs Argon2 work on the blocking pool, within the hashing slots.
+    async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _slot = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable("The server is shutting down.".into()))?;
+        tokio::task::spawn_blocking(work).await.map_err(|e| {
+            tracing::error!(error = %e, "password hashing task failed");
+            AppError::Internal(
+                "The password could not be checked; the error has been logged.".into(),
+            )
+        })
+    }
+
+    async fn hash_password(&self, secret: String) -> Result<String, AppError> {
+        self.hashing(move || password::hash(&secret))
+            .await?
+            .map_err(|e| AppError::BadRequest(format!("{}.", capitalised(&e.to_string()))))
+    }
+
+    fn dummy_hash(&self) -> String {
+        self.dummy_hash
+            .get_or_init(|| {
+                password::hash(&password::generate()).unwrap_or_else(|_| String::from("$invalid"))
+            })
+            .clone()
+    }
+
+    /// Checks that every project id exists.
+    async fn check_projects(&self, projects: &[i64]) -> Result<Vec<i64>, AppError> {
+        let known = self.store.project_refs().await.map_err(to_app_error)?;
+        let mut chosen: Vec<i64> = projects.to_vec();
+        chosen.sort_unstable();
+        chosen.dedup();
+        if let Some(bad) = chosen.iter().find(|id| !known.iter().any(|p| p.id == **id)) {
+            return Err(AppError::BadRequest(format!(
+                "There is no project with id {bad}."
+            )));
+        }
+        Ok(chosen)
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Store errors of account changes, in words for the admin.
+fn account_error(err: StoreError) -> AppError {
+    match err {
+        StoreError::Conflict(message) => AppError::Conflict(format!("{}.", capitalised(&message))),
+        StoreError::InvalidReference(_) => {
+            AppError::BadRequest("One of the chosen projects does not exist.".into())
+        }
+        other => to_app_error(other),
+    }
+}
+
+#[async_trait]
+impl AccountService for StoreAccounts {
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<SignedIn, AppError> {
+        let username = username.to_lowercase();
+        if let Err(wait) = self.throttle.check(&username, client, Instant::now()) {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            return Err(AppError::TooManyRequests(format!(
+                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            )));
+        }
+        let found = self
+            .store
+            .user_with_hash(&username)
+            .await
+            .map_err(to_app_error)?;
+        let stored = found
+            .as_ref()
+            .map_or_else(|| self.dummy_hash(), |(_, hash)| hash.clone());
+        let attempt = password.to_string();
+        let matches = self
+            .hashing(move || password::verify(&attempt, &stored))
+            .await?;
+        match found {
+            Some((user, _)) if matches && user.active => {
+                self.throttle.succeeded(&username);
+                let token = session::start(&self.store, &user, now(), self.settings.sessions)
+                    .await
+                    .map_err(to_app_error)?;
+                tracing::info!(user = %user.username, client, "signed in");
+                Ok(SignedIn {
+                    principal: principal_of(&user),
+                    set_cookie: self.settings.cookie.issue(&token, self.settings.sessions),
+                })
+            }
+            _ => {
+                self.throttle.failed(&username, client, Instant::now());
+                tracing::warn!(client, "failed sign-in");
+                Err(AppError::Unauthorized(SIGN_IN_FAILED.into()))
+            }
+        }
+    }
+
+    async fn sign_out(&self, headers: &http::HeaderMap) -> Result<String, AppError> {
+        if let Some(token) = self.settings.cookie.token(headers) {
+            session::end(&self.store, &token)
+                .await
+                .map_err(to_app_error)?;
+        }
+        Ok(self.settings.cookie.clear())
+    }
+
+    async fn overview(&self) -> Result<AdminOverview, AppError> {
+        Ok(AdminOverview {
+            accounts: self.store.accounts().await.map_err(to_app_error)?,
+            tokens: self.store.api_tokens().await.map_err(to_app_error)?,
+            projects: self.store.project_refs().await.map_err(to_app_error)?,
+        })
+    }
+
+    async fn create_account(
+        &self,
+        who: &Principal,
+        account: NewAccount,
+    ) -> Result<Option<IssuedSecret>, AppError> {
+        let username = account.username.trim().to_string();
+        check_username(&username).map_err(AppError::BadRequest)?;
+        check_name("display name", &account.display_name).map_err(AppError::BadRequest)?;
+        let projects = self.check_projects(&account.projects).await?;
+        let generated = account.password.is_empty();
+        let secret = if generated {
+            password::generate()
+        } else {
+            account.password
+        };
+        let password_hash = self.hash_password(secret.clone()).await?;
+        self.store
+            .create_account(
+                &NewUser {
+                    username: username.clone(),
+                    display_name: account.display_name.trim().to_string(),
+                    role: account.role,
+                    password_hash,
+                },
+                &projects,
+            )
+            .await
+            .map_err(account_error)?;
+        tracing::info!(by = %who.name, user = %username, role = %account.role, "created account");
+        Ok(generated.then_some(IssuedSecret {
+            subject: username,
+            secret,
+        }))
+    }
+
+    async fn update_account(&self, who: &Principal, change: AccountChange) -> Result<(), AppError> {
+        check_name("display name", &change.display_name).map_err(AppError::BadRequest)?;
+        if who.kind == PrincipalKind::User(change.id)
+            && (!change.active || !change.role.eq(&who.role))
+        {
+            return Err(AppError::Conflict(
+                "You cannot deactivate your own account or change your own role; ask another admin."
+                    .into(),
+            ));
+        }
+        let projects = self.check_projects(&change.projects).await?;
+        let updated = self
+            .store
+            .update_account(&AccountUpdate {
+                id: change.id,
+                display_name: change.display_name.trim().to_string(),
+                role: change.role,
+                active: change.active,
+                projects,
+            })
+            .await
+            .map_err(account_error)?;
+        if !updated {
+            return Err(AppError::NotFound(format!(
+                "There is no account with id {}.",
+                change.id
+            )));
+        }
+        tracing::info!(by = %who.name, user = change.id, role = %change.role, active = change.active, "updated account");
+        Ok(())
+    }
+
+    async fn reset_password(
+        &self,
+        who: &Principal,
+        user_id: i64,
+        password: String,
+    ) -> Result<Option<IssuedSecret>, AppError> {
+        let generated = password.is_empty();
+        let secret = if generated {
+            password::generate()
+        } else {
+            password
+        };
+        let hash = self.hash_password(secret.clone()).await?;
+        let accounts = self.store.accounts().await.map_err(to_app_error)?;
+        let Some(account) = accounts.iter().find(|a| a.id == user_id) else {
+            return Err(AppError::NotFound(format!(
+                "There is no account with id {user_id}."
+            )));
+        };
+        self.store
+            .set_password(user_id, &hash)
+            .await
+            .map_err(account_error)?;
+        tracing::info!(by = %who.name, user = %account.username, "reset password; sessions ended");
+        Ok(generated.then(|| IssuedSecret {
+            subject: account.username.clone(),
+            secret,
+        }))
+    }
+
+    async fn create_token(
+        &self,
+        who: &Principal,
+        token: NewApiToken,
+    ) -> Result<IssuedSecret, AppError> {
+        check_name("token name", &token.name).map_err(AppError::BadRequest)?;
+        let projects = self.check_projects(&token.projects).await?;
+        let (raw, _) = token::issue();
+        let secret = format!("pmr_{raw}");
+        let created_by = match who.kind {
+            PrincipalKind::User(id) => Some(id),
+            PrincipalKind::Token(_) => None,
+        };
+        let name = token.name.trim().to_string();
+        self.store
+            .insert_api_token(&NewToken {
+                name: &name,
+                token_hash: &token::digest(&secret),
+                role: token.role,
+                created_by,
+                projects: &projects,
+                now: now(),
+            })
+            .await
+            .map_err(account_error)?;
+        tracing::info!(by = %who.name, token = %name, role = %token.role, "created API token");
+        Ok(IssuedSecret {
+            subject: name,
+            secret,
+        })
+    }
+
+    async fn revoke_token(&self, who: &Principal, token_id: i64) -> Result<(), AppError> {
+        if !self
+            .store
+            .revoke_api_token(token_id, now())
+            .await
+            .map_err(to_app_error)?
+        {
+            return Err(AppError::NotFound(format!(
+                "There is no active API token with id {token_id}."
+            )));
+        }
+        tracing::info!(by = %who.name, token = token_id, "revoked API token");
+        Ok(())
+    }
+}

@@ -1,0 +1,512 @@
+//! The authentication layer in front of every route. For each request it:
+//!
+//! 1. finds the route's rule in [`policy::ENDPOINTS`] (a matched route without one is closed: 403);
+//! 2. refuses cross-site requests: a state-changing request (anything but GET, HEAD, OPTIONS) that
+//!    does not carry an API token must come from the app's own origin or an allowed one
+//!    (`PMR_ALLOWED_ORIGINS`), shown by its `Origin` header (or `Referer`); a WebSocket upgrade whose
+//!    `Origin` is foreign is refused too;
+//! 3. resolves the caller: `Authorization: Bearer` API token, else the session cookie (a dead
+//!    session's cookie is cleared);
+//! 4. applies the rule: anonymous callers of a protected page are sent to `/login?next=...`, of an
+//!    API get 401; a role below the rule's gets 403 (pages render their own 403);
+//! 5. hands the [`Principal`] and the [`ClientAddress`] to the handler in the request's extensions;
+//! 6. adds the security headers to every response.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::account::{Principal, PrincipalKind};
+use app::error::AppError;
+use app::services::ClientAddress;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::cookie::CookieSettings;
+use super::policy::{self, Access, Endpoint, Kind, Lookup};
+use super::session::{self, SessionPolicy};
+use super::token;
+use crate::state::AppState;
+use crate::storage::users::User;
+use crate::storage::StoreError;
+
+/// API tokens' last use is written back at most this often (seconds).
+const TOKEN_TOUCH_SECS: i64 = 300;
+
+/// How sessions, cookies and origins are handled; from the configuration.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub sessions: SessionPolicy,
+    pub cookie: CookieSettings,
+    /// Origins besides the app's own that may post and open WebSockets (normalised, lowercase).
+    pub allowed_origins: Arc<[String]>,
+}
+
+/// The principal of a signed-in account.
+pub fn principal_of(user: &User) -> Principal {
+    Principal {
+        kind: PrincipalKind::User(user.id),
+        name: user.username.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role,
+    }
+}
+
+/// The policy for `Content-Security-Policy` on pages, with the nonce of this response's inline
+/// hydration scripts. No other inline script runs; WebAssembly may compile; everything else comes
+/// from the app's own origin.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+/// The policy for everything that is not a page (JSON, files): nothing may run or embed it.
+const DEFAULT_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The layer's entry point (see the module documentation).
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let matched = request.extensions().get::<MatchedPath>().is_some();
+    let mut response = authorize(&state, request, next).await;
+    security_headers(response.headers_mut(), matched);
+    response
+}
+
+async fn authorize(state: &AppState, mut request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let endpoint: Option<&'static Endpoint> = match request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    {
+        // Not a route: static files and the not-found page.
+        None => None,
+        Some(path) => match policy::lookup(method.as_str(), path) {
+            Lookup::Found(e) => Some(e),
+            Lookup::WrongMethod => {
+                return refuse(
+                    Kind::Rest,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("{method} is not allowed here"),
+                )
+            }
+            Lookup::Missing => {
+                tracing::error!(route = path, %method, "route has no access rule; refusing");
+                return refuse(
+                    Kind::Rest,
+                    StatusCode::FORBIDDEN,
+                    "this route is closed: it has no access rule".into(),
+                );
+            }
+        },
+    };
+    let kind = endpoint.map_or(Kind::Page, |e| e.kind);
+    let headers = request.headers();
+
+    let bearer = match bearer_token(headers) {
+        Ok(b) => b,
+        Err(message) => return refuse(kind, StatusCode::UNAUTHORIZED, message.into()),
+    };
+    if let Err(message) = check_origin(&method, headers, bearer.is_some(), &state.auth) {
+        tracing::warn!(%method, path = request.uri().path(), "{message}");
+        return refuse(kind, StatusCode::FORBIDDEN, message);
+    }
+
+    let needs_caller = endpoint.is_some() || !is_asset(request.uri().path());
+    // Public routes (health checks above all) still answer when the account store does not.
+    let public = endpoint.is_none_or(|e| e.access == Access::Public);
+    let cookie_token = state.auth.cookie.token(headers);
+    let mut clear_cookie = false;
+    let principal = if !needs_caller {
+        None
+    } else if let Some(token) = bearer {
+        match token_principal(state, &token).await {
+            Ok(Some(p)) => Some(p),
+            Ok(None) => {
+                return refuse(
+                    kind,
+                    StatusCode::UNAUTHORIZED,
+                    "the API token is not valid (unknown or revoked)".into(),
+                )
+            }
+            Err(e) if public => {
+                tracing::warn!(error = %e, "cannot check the API token; serving a public route anonymously");
+                None
+            }
+            Err(e) => return unavailable(kind, e),
+        }
+    } else if let Some(token) = cookie_token {
+        match session::resolve(&state.store, &token, now(), state.auth.sessions).await {
+            Ok(Some(user)) => Some(principal_of(&user)),
+            Ok(None) => {
+                clear_cookie = true;
+                None
+            }
+            Err(e) if public => {
+                tracing::warn!(error = %e, "cannot check the session; serving a public route anonymously");
+                None
+            }
+            Err(e) => return unavailable(kind, e),
+        }
+    } else {
+        None
+    };
+
+    if let Some(Endpoint {
+        access: Access::Role(role),
+        ..
+    }) = endpoint
+    {
+        match &principal {
+            None if kind == Kind::Page => return to_login(request.uri()),
+            None => {
+                return refuse(
+                    kind,
+                    StatusCode::UNAUTHORIZED,
+                    AppError::signed_out().to_string(),
+                )
+            }
+            Some(p) if !p.has_role(*role) && kind != Kind::Page => {
+                return refuse(
+                    kind,
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "This needs the {role} role; you are signed in as a {}.",
+                        p.role
+                    ),
+                )
+            }
+            Some(_) => {}
+        }
+    }
+
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    request.extensions_mut().insert(ClientAddress(client));
+    if let Some(p) = principal {
+        request.extensions_mut().insert(p);
+    }
+    let mut response = next.run(request).await;
+    if clear_cookie && !sets_session_cookie(response.headers(), state.auth.cookie) {
+        if let Ok(v) = HeaderValue::from_str(&state.auth.cookie.clear()) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Compiled assets and public files: no caller needed, so no session lookup per file.
+fn is_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+}
+
+/// `Ok(Some(token))` for `Authorization: Bearer <token>`, `Ok(None)` without the header, `Err` for
+/// any other use of it.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, &'static str> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| "the Authorization header is not readable text")?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            let token = token.trim();
+            if token.is_empty() || token.len() > 256 {
+                Err("the bearer token is empty or too long")
+            } else {
+                Ok(Some(token.to_string()))
+            }
+        }
+        _ => Err("use 'Authorization: Bearer <API token>'"),
+    }
+}
+
+async fn token_principal(state: &AppState, token: &str) -> Result<Option<Principal>, StoreError> {
+    let Some(live) = state.store.live_api_token(&token::digest(token)).await? else {
+        return Ok(None);
+    };
+    let now = now();
+    if live
+        .last_used_at
+        .is_none_or(|t| now - t >= TOKEN_TOUCH_SECS)
+    {
+        state.store.touch_api_token(live.id, now).await?;
+    }
+    Ok(Some(Principal {
+        kind: PrincipalKind::Token(live.id),
+        display_name: format!("API token “{}”", live.name),
+        name: live.name,
+        role: live.role,
+    }))
+}
+
+/// Whether the response already sets the session cookie (a sign-in): then a stale one is not cleared.
+fn sets_session_cookie(headers: &HeaderMap, cookie: CookieSettings) -> bool {
+    let prefix = format!("{}=", cookie.name());
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&prefix)))
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// The origin a browser says the request comes from: `Origin`, else the origin part of `Referer`.
+fn claimed_origin(headers: &HeaderMap) -> Option<String> {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return Some(origin.to_str().unwrap_or("null").to_ascii_lowercase());
+    }
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let (scheme, rest) = referer.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some(format!("{scheme}://{authority}").to_ascii_lowercase())
+}
+
+/// Whether `origin` is the app's own (same host and port as the request) or an allowed one.
+fn origin_allowed(origin: &str, headers: &HeaderMap, allowed: &[String]) -> bool {
+    if allowed.iter().any(|a| a == origin) {
+        return true;
+    }
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
+/// The cross-site rules of step 2; `Err` carries the reason.
+fn check_origin(
+    method: &Method,
+    headers: &HeaderMap,
+    has_bearer: bool,
+    settings: &AuthSettings,
+) -> Result<(), String> {
+    let origin = claimed_origin(headers);
+    if is_websocket_upgrade(headers) {
+        return match origin {
+            Some(o) if !origin_allowed(&o, headers, &settings.allowed_origins) => Err(format!(
+                "WebSocket upgrade refused: origin '{o}' is not allowed"
+            )),
+            _ => Ok(()),
+        };
+    }
+    if !is_state_changing(method) || has_bearer {
+        return Ok(());
+    }
+    match origin {
+        None => Err(
+            "cross-site protection: a state-changing request must carry an Origin header (scripts: use an API token)"
+                .into(),
+        ),
+        Some(o) if origin_allowed(&o, headers, &settings.allowed_origins) => Ok(()),
+        Some(o) => Err(format!(
+            "cross-site protection: requests from origin '{o}' may not change anything here"
+        )),
+    }
+}
+
+/// Sends an anonymous reader of a protected page to the login page, to come back afterwards.
+fn to_login(uri: &axum::http::Uri) -> Response {
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let location = format!("/login?next={}", encode_component(target));
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A refusal in the shape the route's clients read: the app's error JSON for server functions,
+/// `{"error": "..."}` otherwise.
+fn refuse(kind: Kind, status: StatusCode, message: String) -> Response {
+    let body = if kind == Kind::ServerFn {
+        let err = match status {
+            StatusCode::UNAUTHORIZED => AppError::Unauthorized(message),
+            StatusCode::FORBIDDEN => AppError::Forbidden(message),
+            StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable(message),
+            _ => AppError::BadRequest(message),
+        };
+        serde_json::to_string(&err).unwrap_or_else(|_| "{}".into())
+    } else {
+        json!({ "error": message }).to_string()
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if status == StatusCode::UNAUTHORIZED && kind == Kind::Rest {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"pmr\""),
+        );
+    }
+    response
+}
+
+fn unavailable(kind: Kind, err: StoreError) -> Response {
+    tracing::warn!(error = %err, "cannot check the caller: store error");
+    refuse(
+        kind,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the account database is unavailable right now; try again in a moment".into(),
+    )
+}
+
+/// Headers on every response: no sniffing, no framing, no referrer leaks, a restrictive CSP unless
+/// the page set its own (with its nonce), and no caching of routed (personal) responses.
+fn security_headers(headers: &mut HeaderMap, routed: bool) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        );
+    }
+    if routed && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    fn settings(allowed: &[&str]) -> AuthSettings {
+        AuthSettings {
+            sessions: SessionPolicy::default(),
+            cookie: CookieSettings { secure: false },
+            allowed_origins: allowed.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn same_origin_posts_pass_and_foreign_ones_do_not() {
+        let s = settings(&["https://pmr.example.com"]);
+        let own = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+        ]);
+        assert!(check_origin(&Method::POST, &own, false, &s).is_ok());
+        let foreign = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert!(check_origin(&Method::POST, &foreign, false, &s).is_err());
+        assert!(
+            check_origin(&Method::GET, &foreign, false, &s).is_ok(),
+            "reads pass"
+        );
+        assert!(
+            check_origin(&Method::POST, &foreign, true, &s).is_ok(),
+            "bearer is not ambient"
+        );
+        let allowed = headers(&[("host", "10.0.0.1"), ("origin", "https://pmr.example.com")]);
+        assert!(check_origin(&Method::PUT, &allowed, false, &s).is_ok());
+        let none = headers(&[("host", "127.0.0.1:3000")]);
+        assert!(check_origin(&Method::POST, &none, false, &s).is_err());
+        let referer = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("referer", "http://127.0.0.1:3000/login?next=/"),
+        ]);
+        assert!(check_origin(&Method::POST, &referer, false, &s).is_ok());
+        let null = headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]);
+        assert!(check_origin(&Method::POST, &null, false, &s).is_err());
+    }
+
+    #[test]
+    fn websocket_upgrades_check_the_origin_they_carry() {
+        let s = settings(&[]);
+        let foreign = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("upgrade", "websocket"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert!(check_origin(&Method::GET, &foreign, true, &s).is_err());
+        let own = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("upgrade", "websocket"),
+            ("origin", "http://127.0.0.1:3000"),
+        ]);
+        assert!(check_origin(&Method::GET, &own, false, &s).is_ok());
+    }
+
+    #[test]
+    fn bearer_headers_are_parsed_strictly() {
+        assert_eq!(bearer_token(&headers(&[])), Ok(None));
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "Bearer abc")])),
+            Ok(Some("abc".into()))
+        );
+        assert!(bearer_token(&headers(&[("authorization", "Basic abc")])).is_err());
+        assert!(bearer_token(&headers(&[("authorization", "Bearer ")])).is_err());
+    }
+
+    #[test]
+    fn login_targets_are_encoded() {
+        assert_eq!(
+            encode_component("/reports/3?x=1&y"),
+            "/reports/3%3Fx%3D1%26y"
+        );
+    }
+}

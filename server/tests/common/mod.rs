@@ -1,0 +1,292 @@
+//! What the HTTP test files share: a seeded app in a temporary SQLite file, accounts and API tokens
+//! made on the spot, and requests sent as someone through the whole router (authentication layer
+//! included). Requests carry `Host: app.test`; state-changing ones sent with a session also carry the
+//! app's own `Origin`, as a browser would.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use server::auth::{session, token};
+use server::redis_probe::RedisProbe;
+use server::reports::generate::GenerationParams;
+use server::seed::seed_if_empty;
+use server::storage::tokens::NewToken;
+use server::storage::users::NewUser;
+use server::storage::Store;
+use server::{router, AppState, Config};
+use tower::ServiceExt;
+
+pub use app::model::Role;
+
+/// The host every test request is addressed to, and the app's own origin.
+pub const HOST: &str = "app.test";
+pub const ORIGIN: &str = "http://app.test";
+
+/// A seeded app.
+pub struct TestApp {
+    _db: test_support::SqliteDb,
+    pub state: AppState,
+}
+
+/// Who sends a request.
+#[derive(Debug, Clone)]
+pub enum Who {
+    Anonymous,
+    /// A session cookie's token.
+    Session(String),
+    /// An API token.
+    Bearer(String),
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// Every `Set-Cookie` value.
+    pub fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// Quick generation settings for seeding.
+pub fn quick() -> GenerationParams {
+    GenerationParams {
+        iterations: 200,
+        ..GenerationParams::default()
+    }
+}
+
+/// The demo portfolio, seeded on 27 November 2026, with a configuration adjusted by `adjust`.
+pub async fn seeded_with(adjust: impl FnOnce(&mut Config), redis: Option<RedisProbe>) -> TestApp {
+    let db = test_support::SqliteDb::new();
+    let store = Store::open(&db.url()).await.expect("open store");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    seed_if_empty(&store, today, quick()).await.expect("seed");
+    let mut config = Config::for_database(db.url());
+    adjust(&mut config);
+    let state = AppState::from_parts(&config, store, redis).expect("state");
+    TestApp { _db: db, state }
+}
+
+/// The demo portfolio with the default configuration.
+pub async fn seeded() -> TestApp {
+    seeded_with(|_| {}, None).await
+}
+
+/// Builds a request as `who`.
+pub fn request(
+    method: Method,
+    uri: &str,
+    who: &Who,
+    body: Option<(&str, Vec<u8>)>,
+) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .header(header::HOST, HOST);
+    if matches!(method, Method::GET | Method::HEAD) {
+        builder = builder.header(header::ACCEPT, "text/html,*/*;q=0.8");
+    } else {
+        builder = builder.header(header::ORIGIN, ORIGIN);
+    }
+    match who {
+        Who::Anonymous => {}
+        Who::Session(token) => {
+            builder = builder.header(header::COOKIE, format!("pmr_session={token}"))
+        }
+        Who::Bearer(token) => {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"))
+        }
+    }
+    match body {
+        Some((content_type, bytes)) => builder
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(bytes)),
+        None => builder.body(Body::empty()),
+    }
+    .expect("request")
+}
+
+/// A server function call with a URL-encoded body.
+pub fn server_fn(name: &str, who: &Who, form: &str) -> Request<Body> {
+    request(
+        Method::POST,
+        &format!("/api/{name}"),
+        who,
+        Some((
+            "application/x-www-form-urlencoded",
+            form.as_bytes().to_vec(),
+        )),
+    )
+}
+
+/// A server function call with a JSON body.
+pub fn server_fn_json(name: &str, who: &Who, json: &Value) -> Request<Body> {
+    request(
+        Method::POST,
+        &format!("/api/{name}"),
+        who,
+        Some(("application/json", json.to_string().into_bytes())),
+    )
+}
+
+impl TestApp {
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Sends a request through the whole application.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router().oneshot(request).await.expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// A GET as `who`.
+    pub async fn get(&self, uri: &str, who: &Who) -> Reply {
+        self.send(request(Method::GET, uri, who, None)).await
+    }
+
+    /// Project ids by code.
+    pub async fn project_ids(&self, codes: &[&str]) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for code in codes {
+            ids.push(
+                self.store()
+                    .project_id(code)
+                    .await
+                    .expect("lookup")
+                    .unwrap_or_else(|| panic!("no project {code}")),
+            );
+        }
+        ids
+    }
+
+    /// Creates an account (with a password that cannot be used unless `password` is given) that is
+    /// a member of the projects with these codes; returns its id.
+    pub async fn account(
+        &self,
+        username: &str,
+        role: Role,
+        codes: &[&str],
+        password: Option<&str>,
+    ) -> i64 {
+        let password_hash = match password {
+            Some(p) => server::auth::password::hash(p).expect("hash"),
+            None => "not-a-password-hash".into(),
+        };
+        let projects = self.project_ids(codes).await;
+        self.store()
+            .create_account(
+                &NewUser {
+                    username: username.into(),
+                    display_name: format!("Test {username}"),
+                    role,
+                    password_hash,
+                },
+                &projects,
+            )
+            .await
+            .expect("create account")
+    }
+
+    /// A fresh session of the named account.
+    pub async fn session(&self, username: &str) -> Who {
+        let (user, _) = self
+            .store()
+            .user_with_hash(username)
+            .await
+            .expect("lookup")
+            .unwrap_or_else(|| panic!("no account {username}"));
+        let token = session::start(
+            self.store(),
+            &user,
+            chrono::Utc::now().timestamp(),
+            self.state.auth.sessions,
+        )
+        .await
+        .expect("session");
+        Who::Session(token)
+    }
+
+    /// A new API token with a role and projects.
+    pub async fn api_token(&self, name: &str, role: Role, codes: &[&str]) -> Who {
+        let projects = self.project_ids(codes).await;
+        let secret = format!("pmr_{}", token::issue().0);
+        self.store()
+            .insert_api_token(&NewToken {
+                name,
+                token_hash: &token::digest(&secret),
+                role,
+                created_by: None,
+                projects: &projects,
+                now: chrono::Utc::now().timestamp(),
+            })
+            .await
+            .expect("token");
+        Who::Bearer(secret)
+    }
+
+    /// The id of a report of a project: its latest draft, or (with `final_`) its first final one.
+    pub async fn report_id(&self, code: &str, final_: bool) -> i64 {
+        let portfolio = self.store().portfolio().await.expect("portfolio");
+        let project = portfolio
+            .projects
+            .iter()
+            .find(|p| p.code == code)
+            .unwrap_or_else(|| panic!("no project {code}"));
+        for link in &project.reports {
+            let meta = self
+                .store()
+                .report_meta(link.id)
+                .await
+                .expect("meta")
+                .expect("report");
+            let is_final = meta.status == app::model::ReportStatus::Final;
+            if is_final == final_ {
+                return link.id;
+            }
+        }
+        panic!("project {code} has no such report");
+    }
+}
