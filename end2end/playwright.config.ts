@@ -43,6 +43,9 @@ export default defineConfig({
       DATABASE_URL: `sqlite://${dataDir}/pmr.db`,
       PMR_SITE_ROOT: process.env.PMR_E2E_SITE_ROOT ?? '../target/site',
       RUST_LOG: 'warn',
+      // Known passwords for the first admin and the demo accounts (see tests/fixtures.ts).
+      PMR_ADMIN_PASSWORD: 'e2e admin password',
+      PMR_DEMO_PASSWORD: 'e2e demo password',
     },
   },
 });

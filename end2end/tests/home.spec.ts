@@ -1,4 +1,4 @@
-import { test, expect } from './fixtures';
+import { test, expect, signIn } from './fixtures';
 import { PortfolioPage } from './pages';
 
 test('the home page lists every demo project with its reports', async ({ page, consoleErrors }) => {
@@ -13,8 +13,9 @@ test('the home page lists every demo project with its reports', async ({ page, c
   expect(consoleErrors).toEqual([]);
 });
 
-test('the home page is complete without JavaScript', async ({ browser }) => {
+test('the home page is complete without JavaScript', async ({ browser, baseURL }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
+  await signIn(context.request, 'eddie', baseURL ?? '');
   const page = await context.newPage();
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Harbor Bridge Rehabilitation' })).toBeVisible();

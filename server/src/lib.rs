@@ -27,16 +27,13 @@ use tower_http::trace::TraceLayer;
 pub use config::Config;
 pub use state::AppState;
 
-/// Sets the page's `Content-Security-Policy` with the nonce Leptos put on this response's inline
-/// hydration scripts (pages only: server functions have no nonce).
-fn page_security_policy() {
-    if let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-    ) {
-        if let Ok(value) = http::HeaderValue::from_str(&auth::guard::page_csp(&nonce)) {
-            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-        }
+/// Hands Leptos the nonce the authentication layer chose for this response, so the inline hydration
+/// scripts carry the nonce that the layer's `Content-Security-Policy` header allows.
+fn use_page_nonce() {
+    let nonce = leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<auth::guard::PageNonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
 }
 
@@ -47,7 +44,7 @@ pub fn router(state: AppState) -> Router {
     let services = state.services.clone();
     let context = move || {
         provide_context(services.clone());
-        page_security_policy();
+        use_page_nonce();
     };
     let options = state.leptos_options.clone();
     Router::new()

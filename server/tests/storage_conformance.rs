@@ -55,6 +55,8 @@ conformance!(
     projects_export_and_import_round_trip,
     accounts_are_bootstrapped_once,
     sessions_expire_and_end,
+    accounts_are_managed_with_their_projects,
+    api_tokens_reach_their_projects_until_revoked,
 );
 
 fn template() -> Vec<TemplateSection> {
@@ -637,4 +639,190 @@ async fn sessions_expire_and_end(store: Store) {
         (None, None)
     );
     assert_eq!(resolve("forged-token".into(), t0).await, None);
+}
+
+fn principal(kind: app::account::PrincipalKind, role: app::model::Role) -> app::account::Principal {
+    app::account::Principal {
+        kind,
+        name: "x".into(),
+        display_name: "X".into(),
+        role,
+    }
+}
+
+async fn accounts_are_managed_with_their_projects(store: Store) {
+    use app::account::PrincipalKind;
+    use app::model::Role;
+    use server::storage::users::{AccountUpdate, NewUser};
+    let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    seed_if_empty(&store, today, quick()).await.expect("seed");
+    let projects = store.project_refs().await.expect("projects");
+    assert_eq!(
+        projects.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
+        ["CDW", "CPR", "ERP", "HBR"]
+    );
+    let new = |name: &str, role| NewUser {
+        username: name.into(),
+        display_name: format!("{name} display"),
+        role,
+        password_hash: "hash".into(),
+    };
+    let boss = store
+        .create_account(&new("boss", Role::Admin), &[])
+        .await
+        .expect("admin");
+    let hbr = projects.iter().find(|p| p.code == "HBR").expect("HBR").id;
+    let cdw = projects.iter().find(|p| p.code == "CDW").expect("CDW").id;
+    let id = store
+        .create_account(&new("mia", Role::Viewer), &[hbr])
+        .await
+        .expect("viewer");
+    assert!(matches!(
+        store.create_account(&new("mia", Role::Editor), &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mia = principal(PrincipalKind::User(id), Role::Viewer);
+    assert_eq!(store.reachable_projects(&mia).await.expect("reach"), [hbr]);
+    assert!(store.can_reach(&mia, hbr).await.expect("reach"));
+    assert!(!store.can_reach(&mia, cdw).await.expect("reach"));
+    let admin = principal(PrincipalKind::User(boss), Role::Admin);
+    assert_eq!(
+        store.reachable_projects(&admin).await.expect("reach").len(),
+        4
+    );
+
+    let update = |role, active, projects: Vec<i64>| AccountUpdate {
+        id,
+        display_name: "Mia M.".into(),
+        role,
+        active,
+        projects,
+    };
+    assert!(store
+        .update_account(&update(Role::Editor, true, vec![cdw]))
+        .await
+        .expect("update"));
+    let accounts = store.accounts().await.expect("accounts");
+    let row = accounts.iter().find(|a| a.username == "mia").expect("mia");
+    assert_eq!(
+        (row.display_name.as_str(), row.role, row.projects.clone()),
+        ("Mia M.", Role::Editor, vec![cdw])
+    );
+    assert_eq!(accounts[0].username, "boss", "admins first");
+    let token = server::auth::session::start(
+        &store,
+        &store
+            .user_with_hash("mia")
+            .await
+            .expect("q")
+            .expect("mia")
+            .0,
+        1_800_000_000,
+        server::auth::session::SessionPolicy::default(),
+    )
+    .await
+    .expect("session");
+    assert!(store
+        .update_account(&update(Role::Editor, false, vec![]))
+        .await
+        .expect("deactivate"));
+    assert!(
+        store
+            .session(&server::auth::token::digest(&token))
+            .await
+            .expect("q")
+            .is_none(),
+        "deactivation ends sessions"
+    );
+    assert!(!store
+        .update_account(&AccountUpdate {
+            id: 999_999,
+            ..update(Role::Viewer, true, vec![])
+        })
+        .await
+        .expect("missing"));
+    assert!(matches!(
+        store
+            .update_account(&AccountUpdate {
+                id: boss,
+                display_name: "Boss".into(),
+                role: Role::Editor,
+                active: true,
+                projects: vec![],
+            })
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .update_account(&update(Role::Viewer, true, vec![424_242]))
+            .await,
+        Err(StoreError::InvalidReference(_))
+    ));
+    assert!(store.set_password(id, "new hash").await.expect("reset"));
+    assert_eq!(
+        store
+            .user_with_hash("mia")
+            .await
+            .expect("q")
+            .expect("mia")
+            .1,
+        "new hash"
+    );
+    assert!(!store.set_password(999_999, "x").await.expect("missing"));
+}
+
+async fn api_tokens_reach_their_projects_until_revoked(store: Store) {
+    use app::account::PrincipalKind;
+    use app::model::Role;
+    use server::storage::tokens::NewToken;
+    let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    seed_if_empty(&store, today, quick()).await.expect("seed");
+    let hbr = store.project_id("HBR").await.expect("q").expect("HBR");
+    let id = store
+        .insert_api_token(&NewToken {
+            name: "grafana",
+            token_hash: "digest-1",
+            role: Role::Viewer,
+            created_by: None,
+            projects: &[hbr],
+            now: 1_800_000_000,
+        })
+        .await
+        .expect("insert");
+    let live = store
+        .live_api_token("digest-1")
+        .await
+        .expect("q")
+        .expect("live");
+    assert_eq!(
+        (live.id, live.name.as_str(), live.role),
+        (id, "grafana", Role::Viewer)
+    );
+    assert_eq!(live.last_used_at, None);
+    store
+        .touch_api_token(id, 1_800_000_100)
+        .await
+        .expect("touch");
+    let token = principal(PrincipalKind::Token(id), Role::Viewer);
+    assert_eq!(
+        store.reachable_projects(&token).await.expect("reach"),
+        [hbr]
+    );
+    let listed = store.api_tokens().await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].projects, [hbr]);
+    assert!(store
+        .revoke_api_token(id, 1_800_000_200)
+        .await
+        .expect("revoke"));
+    assert!(!store
+        .revoke_api_token(id, 1_800_000_300)
+        .await
+        .expect("again"));
+    assert!(store.live_api_token("digest-1").await.expect("q").is_none());
+    assert_eq!(
+        store.api_tokens().await.expect("list")[0].revoked_at,
+        Some(1_800_000_200)
+    );
 }

@@ -16,6 +16,21 @@ fn signed_out(errors: &Errors) -> bool {
     })
 }
 
+/// A heading that says what kind of trouble this is.
+fn heading(errors: &Errors) -> &'static str {
+    let kinds: Vec<Option<&AppError>> = errors
+        .iter()
+        .map(|(_, e)| e.downcast_ref::<AppError>())
+        .collect();
+    match kinds.first().copied().flatten() {
+        Some(AppError::Unauthorized(_)) => "You are signed out.",
+        Some(AppError::Forbidden(_)) => "You do not have access to this.",
+        Some(AppError::NotFound(_)) => "Not found.",
+        Some(AppError::Unavailable(_)) => "Temporarily unavailable.",
+        _ => "Something went wrong.",
+    }
+}
+
 /// The login page, coming back to the current page.
 fn sign_in_target() -> String {
     let location = use_location();
@@ -50,9 +65,10 @@ pub fn ErrorNotice(
     errors: ArcRwSignal<Errors>,
 ) -> impl IntoView {
     let errors_for_link = errors.clone();
+    let errors_for_heading = errors.clone();
     view! {
         <div class="notice notice--error" role="alert">
-            <strong>"Something went wrong."</strong>
+            <strong>{move || heading(&errors_for_heading.get())}</strong>
             <ul>
                 {move || {
                     errors

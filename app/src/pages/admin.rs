@@ -52,10 +52,21 @@ pub fn AdminPage() -> impl IntoView {
 /// The generated password or new token, until dismissed.
 #[component]
 fn SecretBanner(shown: RwSignal<Option<Shown>>) -> impl IntoView {
+    let banner = NodeRef::<leptos::html::Div>::new();
+    // A new secret is usually made far down the page: bring it into view.
+    Effect::new(move |_| {
+        if shown.read().is_some() {
+            request_animation_frame(move || {
+                if let Some(el) = banner.get_untracked() {
+                    el.scroll_into_view();
+                }
+            });
+        }
+    });
     move || {
         shown.get().map(|s| {
             view! {
-                <div class="notice notice--secret" role="status" data-testid="secret">
+                <div class="notice notice--secret" role="status" data-testid="secret" node_ref=banner>
                     <p>
                         <strong>{s.what} " for " {s.issued.subject.clone()} ": "</strong>
                         <code class="secret" data-testid="secret-value">{s.issued.secret.clone()}</code>
@@ -318,7 +329,7 @@ fn NewAccountForm(
                     <label class="field">
                         <span class="field__label">"User name"</span>
                         <input type="text" name="new-username" required autocomplete="off"
-                            maxlength=limits::USERNAME_MAX.to_string() pattern="[a-z][a-z0-9._-]{2,31}"
+                            maxlength=limits::USERNAME_MAX.to_string() pattern="[a-z][a-z0-9._\\-]{2,31}"
                             title="3 to 32 lowercase letters, digits, dots, dashes or underscores, starting with a letter"
                             prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
                     </label>

@@ -1,5 +1,6 @@
 //! The report page at `/reports/{id}`: header, table of contents and the report's sections in template
-//! order, with a filter by load priority. The outline comes from a server function inside Suspense.
+//! order, with a filter by load priority. The outline comes from a server function inside a Transition
+//! (so a reload after regeneration keeps the page in place).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +11,8 @@ use crate::api::{get_report_outline, regenerate_report};
 use crate::components::{ErrorNotice, PriorityBadge, RagBadge, Skeleton};
 use crate::error::AppError;
 use crate::model::{
-    period_label, section_description, Priority, ReportOutline, ReportStatus, Role, SectionOutline,
+    period_label, section_description, GenerationTimings, Priority, ReportOutline, ReportStatus,
+    Role, SectionOutline,
 };
 use crate::session::use_current_user;
 
@@ -26,9 +28,22 @@ pub fn ReportPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let outline = Resource::new(report_id, get_report_outline);
-    let outline_resource = outline;
+    // Lives with the page, not the loaded report, so its message outlasts the reload it triggers.
+    let regenerate = Action::new(|id: &i64| regenerate_report(*id));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = regenerate.value().get() {
+            outline.refetch();
+        }
+    });
+    Effect::new(move |previous: Option<i64>| {
+        let id = report_id();
+        if previous.is_some_and(|p| p != id) {
+            regenerate.value().set(None);
+        }
+        id
+    });
     view! {
-        <Suspense fallback=|| view! { <Skeleton lines=8 label="Loading the report"/> }>
+        <Transition fallback=|| view! { <Skeleton lines=8 label="Loading the report"/> }>
             <ErrorBoundary fallback=|errors| view! {
                 <Title text="Report unavailable"/>
                 <ErrorNotice errors/>
@@ -36,27 +51,25 @@ pub fn ReportPage() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     outline.await.map(|outline| view! {
-                        <ReportView outline on_regenerated=Callback::new(move |()| outline_refetch(outline_resource))/>
+                        <ReportView outline regenerate/>
                     })
                 })}
             </ErrorBoundary>
-        </Suspense>
+        </Transition>
     }
 }
 
-/// Loads the outline again (after a regeneration changed it).
-fn outline_refetch(outline: Resource<Result<ReportOutline, AppError>>) {
-    outline.refetch();
-}
+/// Rebuilding a report from current data: the id in, the step timings out.
+type Regenerate = Action<i64, Result<GenerationTimings, AppError>>;
 
 /// A loaded report: header, contents and sections.
 #[component]
-fn ReportView(outline: ReportOutline, on_regenerated: Callback<()>) -> impl IntoView {
+fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
     let filter = RwSignal::new(None::<Priority>);
     let sections = StoredValue::new(outline.sections.clone());
     view! {
         <Title text=format!("{} · {}", outline.project_code, period_label(&outline.period))/>
-        <ReportHeader outline=outline.clone() on_regenerated/>
+        <ReportHeader outline=outline.clone() regenerate/>
         <div class="report-layout">
             <nav class="toc" aria-label="Contents">
                 <h2 class="toc__title">"Contents"</h2>
@@ -79,7 +92,7 @@ fn ReportView(outline: ReportOutline, on_regenerated: Callback<()>) -> impl Into
 
 /// Project, period, status, the editors' actions, and links to the neighbouring months.
 #[component]
-fn ReportHeader(outline: ReportOutline, on_regenerated: Callback<()>) -> impl IntoView {
+fn ReportHeader(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
     let user = use_current_user();
     let is_draft = outline.status == ReportStatus::Draft;
     let report_id = outline.id;
@@ -97,7 +110,7 @@ fn ReportHeader(outline: ReportOutline, on_regenerated: Callback<()>) -> impl In
                 <span class=format!("chip chip--{}", outline.status.as_str())>{outline.status.as_str()}</span>
                 <RagBadge rag=outline.declared_overall prefix="Declared"/>
                 {move || (is_draft && user.has_role(Role::Editor)).then(|| view! {
-                    <RegenerateButton report_id on_regenerated/>
+                    <RegenerateButton report_id regenerate/>
                 })}
             </div>
             {outline.summary.clone().map(|text| view! {
@@ -119,18 +132,12 @@ fn ReportHeader(outline: ReportOutline, on_regenerated: Callback<()>) -> impl In
 
 /// Rebuilds a draft report from the project's current data, then shows how long it took.
 #[component]
-fn RegenerateButton(report_id: i64, on_regenerated: Callback<()>) -> impl IntoView {
-    let regenerate = Action::new(move |()| regenerate_report(report_id));
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = regenerate.value().get() {
-            on_regenerated.run(());
-        }
-    });
+fn RegenerateButton(report_id: i64, regenerate: Regenerate) -> impl IntoView {
     view! {
         <span class="report-actions">
             <button type="button" class="button" disabled=regenerate.pending()
                 title="Recompute earned value, the Monte Carlo simulation and the insights from the project's current data"
-                on:click=move |_| { regenerate.dispatch(()); }>
+                on:click=move |_| { regenerate.dispatch(report_id); }>
                 {move || if regenerate.pending().get() { "Regenerating…" } else { "Regenerate from current data" }}
             </button>
             {move || regenerate.value().get().map(|result| match result {

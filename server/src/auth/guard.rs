@@ -70,11 +70,24 @@ pub fn page_csp(nonce: &str) -> String {
 const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// The nonce of a response's inline scripts: chosen here, handed to Leptos through the request's
+/// extensions, and named in the page's `Content-Security-Policy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageNonce(pub String);
+
 /// The layer's entry point (see the module documentation).
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let matched = request.extensions().get::<MatchedPath>().is_some();
+    let nonce = (!is_asset(request.uri().path())).then(|| {
+        // 128 bits, like Leptos' own nonces.
+        let token = token::issue().0;
+        PageNonce(token[..22].to_string())
+    });
+    if let Some(nonce) = &nonce {
+        request.extensions_mut().insert(nonce.clone());
+    }
     let mut response = authorize(&state, request, next).await;
-    security_headers(response.headers_mut(), matched);
+    security_headers(response.headers_mut(), matched, nonce.as_ref());
     response
 }
 
@@ -164,13 +177,20 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
     }) = endpoint
     {
         match &principal {
-            None if kind == Kind::Page => return to_login(request.uri()),
             None => {
-                return refuse(
-                    kind,
-                    StatusCode::UNAUTHORIZED,
-                    AppError::signed_out().to_string(),
-                )
+                let mut refusal = if kind == Kind::Page {
+                    to_login(request.uri())
+                } else {
+                    refuse(
+                        kind,
+                        StatusCode::UNAUTHORIZED,
+                        AppError::signed_out().to_string(),
+                    )
+                };
+                if clear_cookie {
+                    clear_session_cookie(&mut refusal, state.auth.cookie);
+                }
+                return refusal;
             }
             Some(p) if !p.has_role(*role) && kind != Kind::Page => {
                 return refuse(
@@ -196,11 +216,16 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
     }
     let mut response = next.run(request).await;
     if clear_cookie && !sets_session_cookie(response.headers(), state.auth.cookie) {
-        if let Ok(v) = HeaderValue::from_str(&state.auth.cookie.clear()) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+        clear_session_cookie(&mut response, state.auth.cookie);
     }
     response
+}
+
+/// Tells the browser to drop a session cookie that no longer works.
+fn clear_session_cookie(response: &mut Response, cookie: CookieSettings) {
+    if let Ok(v) = HeaderValue::from_str(&cookie.clear()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
 }
 
 /// Unix seconds now.
@@ -390,9 +415,10 @@ fn unavailable(kind: Kind, err: StoreError) -> Response {
     )
 }
 
-/// Headers on every response: no sniffing, no framing, no referrer leaks, a restrictive CSP unless
-/// the page set its own (with its nonce), and no caching of routed (personal) responses.
-fn security_headers(headers: &mut HeaderMap, routed: bool) {
+/// Headers on every response: no sniffing, no framing, no referrer leaks, a CSP (the page policy with
+/// this response's nonce for HTML, the closed one for anything else), and no caching of routed
+/// (personal) responses.
+fn security_headers(headers: &mut HeaderMap, routed: bool, nonce: Option<&PageNonce>) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -406,12 +432,17 @@ fn security_headers(headers: &mut HeaderMap, routed: bool) {
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(DEFAULT_CSP),
-        );
-    }
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let page_policy = nonce
+        .filter(|_| is_html)
+        .and_then(|n| HeaderValue::from_str(&page_csp(&n.0)).ok());
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        page_policy.unwrap_or(HeaderValue::from_static(DEFAULT_CSP)),
+    );
     if routed && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(
             header::CACHE_CONTROL,

@@ -203,10 +203,16 @@ impl Store {
         Ok(id)
     }
 
-    /// Applies changes to an account. Refuses (with `Conflict`) to leave no active admin; returns
-    /// `false` when there is no such account.
+    /// Applies changes to an account. Refuses (with `Conflict`) to demote or deactivate the last
+    /// active admin; returns `false` when there is no such account.
     pub async fn update_account(&self, change: &AccountUpdate) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
+        let was_admin: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND role = 'admin' AND active = 1",
+        )
+        .bind(change.id)
+        .fetch_one(&mut *tx)
+        .await?;
         let done =
             sqlx::query("UPDATE users SET display_name = $1, role = $2, active = $3 WHERE id = $4")
                 .bind(&change.display_name)
@@ -218,7 +224,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        if active_admins(&mut tx).await? == 0 {
+        if was_admin > 0 && active_admins(&mut tx).await? == 0 {
             return Err(StoreError::Conflict(
                 "this would leave no active admin; make another account admin first".into(),
             ));

@@ -1,0 +1,185 @@
+// Accounts and roles in the browser: each role sees what it may do and nothing more; signing in and
+// out works, with and without JavaScript.
+import { request as playwrightRequest } from '@playwright/test';
+import { test, expect, hydrated, signIn, PASSWORDS } from './fixtures';
+import { PortfolioPage } from './pages';
+
+/** The id of a project's latest report, looked up as the editor (a member of every project). */
+async function latestReportId(baseURL: string, code: string): Promise<number> {
+  const api = await playwrightRequest.newContext({ baseURL });
+  await signIn(api, 'eddie', baseURL);
+  const response = await api.post('/api/list_portfolio', { headers: { Origin: baseURL } });
+  const portfolio = await response.json();
+  await api.dispose();
+  const project = portfolio.projects.find((p: { code: string }) => p.code === code);
+  return project.reports[0].id;
+}
+
+test.describe('signed out', () => {
+  test.use({ user: null });
+
+  test('a protected page sends you to sign in and brings you back', async ({ page, consoleErrors, allowedConsole }) => {
+    allowedConsole.push(/status of 401/);
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/login\?next=\/$/);
+    await hydrated(page);
+    await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await page.getByLabel('User name').fill('vera');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('login-error')).toHaveText('The user name or password is incorrect.');
+    await page.getByLabel('Password').fill(PASSWORDS.vera);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await hydrated(page);
+    await expect(page.getByTestId('user-name')).toHaveText('Vera Viewer');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('an unknown account gets the same message as a wrong password', async ({ page, consoleErrors, allowedConsole }) => {
+    allowedConsole.push(/status of 401/);
+    await page.goto('/login');
+    await hydrated(page);
+    await page.getByLabel('User name').fill('nobody-here');
+    await page.getByLabel('Password').fill('whatever password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('login-error')).toHaveText('The user name or password is incorrect.');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('signing in works without JavaScript', async ({ browser }) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/reports/1');
+    await expect(page).toHaveURL(/\/login\?next=\/reports\/1$/);
+    await page.getByLabel('User name').fill('eddie');
+    await page.getByLabel('Password').fill(PASSWORDS.eddie);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/reports\/1$/);
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('monthly report');
+    await context.close();
+  });
+});
+
+test.describe('viewer', () => {
+  test.use({ user: 'vera' });
+
+  test('sees only the projects she is a member of, and no editing or admin controls', async ({ page, consoleErrors }) => {
+    const portfolio = new PortfolioPage(page);
+    await portfolio.open();
+    await expect(page.getByTestId('user-name')).toHaveText('Vera Viewer');
+    await expect(page.getByTestId('user-role')).toHaveText('viewer');
+    await expect(portfolio.projects).toHaveCount(2);
+    await expect(portfolio.project('Harbor Bridge Rehabilitation')).toBeVisible();
+    await expect(portfolio.project('Clinical Data Warehouse')).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+    await portfolio.project('Harbor Bridge Rehabilitation').getByRole('link', { name: /Latest report/ }).click();
+    await expect(page.locator('.chip--draft')).toBeVisible();
+    await expect(page.getByRole('button', { name: /Regenerate/ })).toHaveCount(0);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('is refused the admin page and other projects\' reports', async ({ page, baseURL }) => {
+    const admin = await page.goto('/admin');
+    expect(admin?.status()).toBe(403);
+    await expect(page.getByRole('alert')).toContainText('This needs the admin role');
+    const erp = await latestReportId(baseURL ?? '', 'ERP');
+    const report = await page.goto(`/reports/${erp}`);
+    expect(report?.status()).toBe(403);
+    await expect(page.getByRole('alert')).toContainText('You are not a member of project ERP');
+  });
+
+  test('signing out ends the session', async ({ page, consoleErrors }) => {
+    await page.goto('/');
+    await hydrated(page);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/login\?next=\/$/);
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+test.describe('editor', () => {
+  test.use({ user: 'eddie' });
+
+  test('sees every project and can regenerate a draft report', async ({ page, consoleErrors }) => {
+    const portfolio = new PortfolioPage(page);
+    await portfolio.open();
+    await expect(page.getByTestId('user-role')).toHaveText('editor');
+    await expect(portfolio.projects).toHaveCount(4);
+    await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+    await portfolio.project('Customer Portal Replatform').getByRole('link', { name: /Latest report/ }).click();
+    const regenerate = page.getByRole('button', { name: 'Regenerate from current data' });
+    await expect(regenerate).toBeVisible();
+    await regenerate.click();
+    await expect(page.getByRole('status').filter({ hasText: /Regenerated in \d+ ms\./ })).toBeVisible();
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+test.describe('admin', () => {
+  test.use({ user: 'admin' });
+
+  test('creates an account and an API token, and deactivates the account', async ({ page, browser, baseURL, consoleErrors }) => {
+    await page.goto('/');
+    await hydrated(page);
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+    const accounts = page.getByRole('list', { name: 'Accounts' });
+    for (const name of ['admin', 'vera', 'eddie']) {
+      await expect(accounts.locator(`[data-username="${name}"]`)).toBeVisible();
+    }
+
+    const username = `nina${Date.now() % 100000}`;
+    await page.getByText('Add an account').click();
+    const form = page.getByRole('form', { name: 'Add an account' });
+    await form.getByLabel('User name').fill(username);
+    await form.getByLabel('Display name').fill('Nina North');
+    await form.getByLabel(/HBR/).check();
+    await form.getByRole('button', { name: 'Create account' }).click();
+    const secret = page.getByTestId('secret-value');
+    await expect(secret).toBeVisible();
+    const password = (await secret.textContent()) ?? '';
+    expect(password).toHaveLength(20);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect(accounts.locator(`[data-username="${username}"]`)).toContainText('HBR');
+
+    // The new account signs in and sees its one project.
+    const nina = await browser.newContext();
+    const ninaPage = await nina.newPage();
+    await ninaPage.goto('/login');
+    await hydrated(ninaPage);
+    await ninaPage.getByLabel('User name').fill(username);
+    await ninaPage.getByLabel('Password').fill(password);
+    await ninaPage.getByRole('button', { name: 'Sign in' }).click();
+    await expect(ninaPage.getByTestId('user-name')).toHaveText('Nina North');
+    await expect(new PortfolioPage(ninaPage).projects).toHaveCount(1);
+
+    // An API token works with Bearer on the REST API.
+    await page.getByText('Create an API token').click();
+    const tokenForm = page.getByRole('form', { name: 'Create an API token' });
+    await tokenForm.getByLabel('Name').fill(`e2e ${username}`);
+    await tokenForm.getByLabel(/CDW/).check();
+    await tokenForm.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.getByTestId('secret-value').textContent()) ?? '';
+    expect(token).toMatch(/^pmr_/);
+    const api = await playwrightRequest.newContext({ baseURL });
+    const ok = await api.get('/api/projects/CDW/export', { headers: { Authorization: `Bearer ${token}` } });
+    expect(ok.status()).toBe(200);
+    const refused = await api.get('/api/projects/HBR/export', { headers: { Authorization: `Bearer ${token}` } });
+    expect(refused.status()).toBe(403);
+    await api.dispose();
+
+    // Deactivating the account signs it out at once.
+    const item = accounts.locator(`[data-username="${username}"]`);
+    await item.locator('summary').click();
+    await item.getByLabel(/^Active/).uncheck();
+    await item.getByRole('button', { name: 'Save changes' }).click();
+    await expect(item.getByText('Deactivated', { exact: true })).toBeVisible();
+    await ninaPage.goto('/');
+    await expect(ninaPage).toHaveURL(/\/login/);
+    await nina.close();
+    expect(consoleErrors).toEqual([]);
+  });
+});
