@@ -89,10 +89,14 @@ pub async fn login(username: String, password: String) -> Result<Principal, AppE
             })
             .map(|c| c.0)
             .unwrap_or_else(|| "unknown".into());
-        let signed = services()?
-            .accounts
+        let accounts = services()?.accounts;
+        let signed = accounts
             .sign_in(username.trim(), &password, &client)
             .await?;
+        // A session the browser still held ends here: one sign-in, one live session per browser.
+        if let Some(parts) = request_parts() {
+            accounts.sign_out(&parts.headers).await?;
+        }
         crate::response::append_header("set-cookie", &signed.set_cookie);
         Ok(signed.principal)
     }

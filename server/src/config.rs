@@ -103,6 +103,12 @@ pub struct Config {
     /// state-changing requests and to open WebSockets; e.g. the public name behind a proxy.
     #[arg(long, env = "PMR_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// Header carrying the client's address when a reverse proxy sets it (e.g. `X-Forwarded-For`,
+    /// whose last entry is used, or `X-Real-IP`). Unset: the TCP peer address. Set it only behind a
+    /// proxy that overwrites the header, or clients could pick their own address for throttling.
+    #[arg(long, env = "PMR_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
 }
 
 impl Config {
@@ -128,6 +134,7 @@ impl Config {
             session_max_hours: 12,
             secure_cookies: false,
             allowed_origins: Vec::new(),
+            client_ip_header: None,
         }
     }
 
@@ -192,6 +199,10 @@ impl Config {
             ));
         }
         self.origins()?;
+        if let Some(name) = &self.client_ip_header {
+            http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("PMR_CLIENT_IP_HEADER: '{name}' is not a header name"))?;
+        }
         Ok(())
     }
 

@@ -99,6 +99,14 @@ impl AppState {
                 secure: config.secure_cookies,
             },
             allowed_origins: config.origins()?.into(),
+            client_ip_header: config
+                .client_ip_header
+                .as_deref()
+                .map(|h| {
+                    axum::http::HeaderName::from_bytes(h.as_bytes())
+                        .map_err(|_| format!("PMR_CLIENT_IP_HEADER: '{h}' is not a header name"))
+                })
+                .transpose()?,
         };
         let generation = config.generation_params();
         let insights = insight_engine(config);

@@ -76,16 +76,21 @@ async fn signing_in_sets_a_fresh_session_cookie_with_every_flag() {
         .await
         .expect("query")
         .is_some());
-    let second = app.send(login_from("Vera", PASSWORD, [10, 0, 0, 1])).await;
-    assert_eq!(second.status, 200);
-    assert_ne!(
-        session_token(&second),
-        token,
-        "a new token on every sign-in"
-    );
-    let home = app.get("/", &Who::Session(token)).await;
+    let home = app.get("/", &Who::Session(token.clone())).await;
     assert_eq!(home.status, 200);
     assert!(home.body.contains("Test vera"), "user menu names the user");
+    // Signing in again from the same browser: a new token, and the old session ends.
+    let mut again = login_from("Vera", PASSWORD, [10, 0, 0, 1]);
+    again.headers_mut().insert(
+        header::COOKIE,
+        format!("pmr_session={token}").parse().expect("header"),
+    );
+    let second = app.send(again).await;
+    assert_eq!(second.status, 200);
+    let renewed = session_token(&second);
+    assert_ne!(renewed, token, "a new token on every sign-in");
+    assert_eq!(app.get("/", &Who::Session(token)).await.status, 303);
+    assert_eq!(app.get("/", &Who::Session(renewed)).await.status, 200);
 }
 
 #[tokio::test]

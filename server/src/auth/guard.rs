@@ -20,7 +20,7 @@ use app::error::AppError;
 use app::services::ClientAddress;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -43,6 +43,8 @@ pub struct AuthSettings {
     pub cookie: CookieSettings,
     /// Origins besides the app's own that may post and open WebSockets (normalised, lowercase).
     pub allowed_origins: Arc<[String]>,
+    /// Header a trusted reverse proxy puts the client's address in; `None`: the TCP peer.
+    pub client_ip_header: Option<HeaderName>,
 }
 
 /// The principal of a signed-in account.
@@ -206,10 +208,7 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
         }
     }
 
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    let client = client_address(&request, state.auth.client_ip_header.as_ref());
     request.extensions_mut().insert(ClientAddress(client));
     if let Some(p) = principal {
         request.extensions_mut().insert(p);
@@ -226,6 +225,24 @@ fn clear_session_cookie(response: &mut Response, cookie: CookieSettings) {
     if let Ok(v) = HeaderValue::from_str(&cookie.clear()) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
+}
+
+/// The client's address: from the proxy's header when one is configured (the last entry of a list,
+/// the one the proxy added), else the TCP peer; "unknown" when neither says.
+fn client_address(request: &Request, header: Option<&HeaderName>) -> String {
+    let from_proxy = header
+        .and_then(|h| request.headers().get(h))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.chars().take(64).collect::<String>());
+    from_proxy.unwrap_or_else(|| {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+    })
 }
 
 /// Unix seconds now.
@@ -468,6 +485,7 @@ mod tests {
             sessions: SessionPolicy::default(),
             cookie: CookieSettings { secure: false },
             allowed_origins: allowed.iter().map(|s| s.to_string()).collect(),
+            client_ip_header: None,
         }
     }
 
@@ -531,6 +549,23 @@ mod tests {
         );
         assert!(bearer_token(&headers(&[("authorization", "Basic abc")])).is_err());
         assert!(bearer_token(&headers(&[("authorization", "Bearer ")])).is_err());
+    }
+
+    #[test]
+    fn client_addresses_come_from_the_proxy_header_only_when_configured() {
+        let mut request = Request::new(Body::empty());
+        request.headers_mut().insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.9"),
+        );
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 5000))));
+        assert_eq!(client_address(&request, None), "10.0.0.1");
+        let header = HeaderName::from_static("x-forwarded-for");
+        assert_eq!(client_address(&request, Some(&header)), "203.0.113.9");
+        let real_ip = HeaderName::from_static("x-real-ip");
+        assert_eq!(client_address(&request, Some(&real_ip)), "10.0.0.1");
     }
 
     #[test]
