@@ -148,6 +148,25 @@ pub struct Portfolio {
     pub projects: Vec<ProjectSummary>,
 }
 
+/// A whole report as the REST API serves it: the outline and each section's stored content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportDocument {
+    pub outline: ReportOutline,
+    pub sections: Vec<SectionDocument>,
+}
+
+/// One section's stored content (the JSON of its type in [`crate::sections`]) and narrative.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionDocument {
+    pub key: String,
+    pub content: serde_json::Value,
+    pub narrative: String,
+    /// Incremented by every edit.
+    pub version: i64,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
 /// How long each step of a report's generation took, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct GenerationTimings {

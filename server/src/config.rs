@@ -3,10 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgAction, Parser};
 
 use crate::auth::session::SessionPolicy;
+use crate::cache::CacheConfig;
 use crate::domain::rag::{RagPolicy, Thresholds};
 use crate::insights::llm::LlmConfig;
 use crate::reports::generate::GenerationParams;
@@ -109,6 +111,46 @@ pub struct Config {
     /// proxy that overwrites the header, or clients could pick their own address for throttling.
     #[arg(long, env = "PMR_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+
+    /// Lifetime of cached reports, in seconds (the seed's 1 hour).
+    #[arg(long, env = "PMR_CACHE_TTL_REPORT_SECS", default_value_t = 3600,
+        value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub cache_ttl_report_secs: u64,
+
+    /// Lifetime of cached AI insights, in seconds (30 minutes).
+    #[arg(long, env = "PMR_CACHE_TTL_INSIGHTS_SECS", default_value_t = 1800,
+        value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub cache_ttl_insights_secs: u64,
+
+    /// Lifetime of cached Monte Carlo results, in seconds (2 hours).
+    #[arg(long, env = "PMR_CACHE_TTL_MONTE_CARLO_SECS", default_value_t = 7200,
+        value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub cache_ttl_monte_carlo_secs: u64,
+
+    /// Lifetime of cached real-time metrics, in seconds (5 minutes).
+    #[arg(long, env = "PMR_CACHE_TTL_METRICS_SECS", default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub cache_ttl_metrics_secs: u64,
+
+    /// Lifetime of cached templates, in seconds (24 hours).
+    #[arg(long, env = "PMR_CACHE_TTL_TEMPLATE_SECS", default_value_t = 86_400,
+        value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub cache_ttl_template_secs: u64,
+
+    /// Memory tier capacity per instance, in MiB (0 turns the memory tier off).
+    #[arg(long, env = "PMR_CACHE_MEMORY_MB", default_value_t = 64,
+        value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    pub cache_memory_mb: u64,
+
+    /// Values whose JSON exceeds this many KiB are served but not cached.
+    #[arg(long, env = "PMR_CACHE_MAX_VALUE_KB", default_value_t = 2048,
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub cache_max_value_kb: u64,
+
+    /// Longest wait for one Redis cache call, in milliseconds, before it counts as a miss.
+    #[arg(long, env = "PMR_CACHE_REDIS_TIMEOUT_MS", default_value_t = 250,
+        value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub cache_redis_timeout_ms: u64,
 }
 
 impl Config {
@@ -135,6 +177,31 @@ impl Config {
             secure_cookies: false,
             allowed_origins: Vec::new(),
             client_ip_header: None,
+            cache_ttl_report_secs: 3600,
+            cache_ttl_insights_secs: 1800,
+            cache_ttl_monte_carlo_secs: 7200,
+            cache_ttl_metrics_secs: 300,
+            cache_ttl_template_secs: 86_400,
+            cache_memory_mb: 64,
+            cache_max_value_kb: 2048,
+            cache_redis_timeout_ms: 250,
+        }
+    }
+
+    /// Cache settings from this configuration.
+    pub fn cache_config(&self) -> CacheConfig {
+        let secs = Duration::from_secs;
+        CacheConfig {
+            ttls: [
+                secs(self.cache_ttl_report_secs),
+                secs(self.cache_ttl_insights_secs),
+                secs(self.cache_ttl_monte_carlo_secs),
+                secs(self.cache_ttl_metrics_secs),
+                secs(self.cache_ttl_template_secs),
+            ],
+            memory_bytes: self.cache_memory_mb * 1024 * 1024,
+            max_value_bytes: usize::try_from(self.cache_max_value_kb * 1024).unwrap_or(usize::MAX),
+            redis_timeout: Duration::from_millis(self.cache_redis_timeout_ms),
         }
     }
 
@@ -305,6 +372,26 @@ mod tests {
             assert!(c.validate().is_err(), "{bad}");
         }
         assert!(Config::try_parse_from(["server", "--session-idle-minutes", "0"]).is_err());
+    }
+
+    #[test]
+    fn cache_settings_follow_the_seed_and_can_be_overridden() {
+        let defaults = Config::try_parse_from(["server"]).expect("parse").cache_config();
+        let secs: Vec<u64> = defaults.ttls.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, [3600, 1800, 7200, 300, 86_400]);
+        assert_eq!(defaults.memory_bytes, 64 * 1024 * 1024);
+        let tuned = Config::try_parse_from([
+            "server",
+            "--cache-ttl-insights-secs",
+            "60",
+            "--cache-memory-mb",
+            "0",
+        ])
+        .expect("parse")
+        .cache_config();
+        assert_eq!(tuned.ttls[1], Duration::from_secs(60));
+        assert_eq!(tuned.memory_bytes, 0);
+        assert!(Config::try_parse_from(["server", "--cache-ttl-report-secs", "0"]).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! route), [`redis_probe`] (Redis readiness).
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod insights;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::projects::router())
         .merge(routes::reports::router())
+        .merge(routes::cache::router())
         .leptos_routes_with_context(&state, pages, context.clone(), move || {
             shell(options.clone())
         })

@@ -13,6 +13,7 @@ use crate::auth::bootstrap;
 use crate::auth::cookie::CookieSettings;
 use crate::auth::guard::AuthSettings;
 use crate::auth::throttle::{Limits, LoginThrottle};
+use crate::cache::CacheService;
 use crate::config::Config;
 use crate::insights::llm::LlmEngine;
 use crate::insights::rules::RulesEngine;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub insights: Arc<dyn InsightEngine>,
     /// Sessions, cookie and allowed origins, for the authentication layer.
     pub auth: AuthSettings,
+    /// The two-tier cache every read of costly data goes through.
+    pub cache: CacheService,
     pub started: Instant,
 }
 
@@ -110,14 +113,21 @@ impl AppState {
         };
         let generation = config.generation_params();
         let insights = insight_engine(config);
+        let cache = CacheService::new(config.cache_config(), config.redis_url.as_deref())?;
         let throttle = Arc::new(LoginThrottle::new(Limits::default()));
         let services = Services {
             portfolio: Arc::new(StorePortfolio::new(
                 store.clone(),
+                cache.clone(),
                 generation,
                 insights.clone(),
             )),
-            accounts: Arc::new(StoreAccounts::new(store.clone(), auth.clone(), throttle)),
+            accounts: Arc::new(StoreAccounts::new(
+                store.clone(),
+                cache.clone(),
+                auth.clone(),
+                throttle,
+            )),
         };
         Ok(AppState {
             leptos_options,
@@ -127,6 +137,7 @@ impl AppState {
             generation,
             insights,
             auth,
+            cache,
             started: Instant::now(),
         })
     }

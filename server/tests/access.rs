@@ -389,11 +389,17 @@ async fn api_tokens_reach_only_their_projects_and_stop_when_revoked() {
         .find(|t| t.name == "grafana")
         .expect("token")
         .id;
-    assert!(app
-        .store()
-        .revoke_api_token(id, chrono::Utc::now().timestamp())
-        .await
-        .expect("revoke"));
+    // Revoked through the admin's server function: it takes effect at once.
+    app.account("root", Role::Admin, &[], None).await;
+    let root = app.session("root").await;
+    let revoked = app
+        .send(server_fn_json(
+            "revoke_api_token",
+            &root,
+            &json!({ "token_id": id }),
+        ))
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
     let reply = app.get("/api/projects/HBR/export", &viewer).await;
     assert_eq!(reply.status, 401);
     assert!(reply.json()["error"]

@@ -22,6 +22,7 @@ use super::password;
 use super::session;
 use super::throttle::LoginThrottle;
 use super::token;
+use crate::cache::CacheService;
 use crate::reports::to_app_error;
 use crate::storage::tokens::NewToken;
 use crate::storage::users::{AccountUpdate, NewUser};
@@ -35,6 +36,7 @@ const HASHING_SLOTS: usize = 4;
 /// Accounts in the store.
 pub struct StoreAccounts {
     store: Store,
+    cache: CacheService,
     settings: AuthSettings,
     throttle: Arc<LoginThrottle>,
     hashing: Semaphore,
@@ -42,9 +44,15 @@ pub struct StoreAccounts {
 }
 
 impl StoreAccounts {
-    pub fn new(store: Store, settings: AuthSettings, throttle: Arc<LoginThrottle>) -> Self {
+    pub fn new(
+        store: Store,
+        cache: CacheService,
+        settings: AuthSettings,
+        throttle: Arc<LoginThrottle>,
+    ) -> Self {
         StoreAccounts {
             store,
+            cache,
             settings,
             throttle,
             hashing: Semaphore::new(HASHING_SLOTS),
@@ -171,6 +179,7 @@ impl AccountService for StoreAccounts {
             session::end(&self.store, &token)
                 .await
                 .map_err(to_app_error)?;
+            self.cache.forget_callers().await;
         }
         Ok(self.settings.cookie.clear())
     }
@@ -246,6 +255,7 @@ impl AccountService for StoreAccounts {
                 change.id
             )));
         }
+        self.cache.forget_callers().await;
         tracing::info!(by = %who.name, user = change.id, role = %change.role, active = change.active, "updated account");
         Ok(())
     }
@@ -273,6 +283,7 @@ impl AccountService for StoreAccounts {
             .set_password(user_id, &hash)
             .await
             .map_err(account_error)?;
+        self.cache.forget_callers().await;
         tracing::info!(by = %who.name, user = %account.username, "reset password; sessions ended");
         Ok(generated.then(|| IssuedSecret {
             subject: account.username.clone(),
@@ -323,6 +334,7 @@ impl AccountService for StoreAccounts {
                 "There is no active API token with id {token_id}."
             )));
         }
+        self.cache.forget_callers().await;
         tracing::info!(by = %who.name, token = token_id, "revoked API token");
         Ok(())
     }

@@ -29,6 +29,7 @@ use super::cookie::CookieSettings;
 use super::policy::{self, Access, Endpoint, Kind, Lookup};
 use super::session::{self, SessionPolicy};
 use super::token;
+use crate::cache::CachedCaller;
 use crate::state::AppState;
 use crate::storage::users::User;
 use crate::storage::StoreError;
@@ -138,11 +139,11 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
     let public = endpoint.is_none_or(|e| e.access == Access::Public);
     let cookie_token = state.auth.cookie.token(headers);
     let mut clear_cookie = false;
-    let principal = if !needs_caller {
+    let caller = if !needs_caller {
         None
     } else if let Some(token) = bearer {
-        match token_principal(state, &token).await {
-            Ok(Some(p)) => Some(p),
+        match token_caller(state, &token).await {
+            Ok(Some(c)) => Some(c),
             Ok(None) => {
                 return refuse(
                     kind,
@@ -157,8 +158,8 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
             Err(e) => return unavailable(kind, e),
         }
     } else if let Some(token) = cookie_token {
-        match session::resolve(&state.store, &token, now(), state.auth.sessions).await {
-            Ok(Some(user)) => Some(principal_of(&user)),
+        match session_caller(state, &token).await {
+            Ok(Some(c)) => Some(c),
             Ok(None) => {
                 clear_cookie = true;
                 None
@@ -172,6 +173,7 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
     } else {
         None
     };
+    let principal = caller.as_ref().map(|c| c.principal.clone());
 
     if let Some(Endpoint {
         access: Access::Role(role),
@@ -210,8 +212,11 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
 
     let client = client_address(&request, state.auth.client_ip_header.as_ref());
     request.extensions_mut().insert(ClientAddress(client));
-    if let Some(p) = principal {
-        request.extensions_mut().insert(p);
+    if let Some(caller) = caller {
+        request.extensions_mut().insert(caller.principal);
+        request
+            .extensions_mut()
+            .insert(ReachableProjects(caller.projects));
     }
     let mut response = next.run(request).await;
     if clear_cookie && !sets_session_cookie(response.headers(), state.auth.cookie) {
@@ -277,23 +282,71 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, &'static str> {
     }
 }
 
-async fn token_principal(state: &AppState, token: &str) -> Result<Option<Principal>, StoreError> {
+/// The projects a caller reaches, as resolved with it: `None` for admins (every project).
+#[derive(Debug, Clone)]
+pub struct ReachableProjects(pub Option<Arc<[i64]>>);
+
+impl ReachableProjects {
+    pub fn contains(&self, project: i64) -> bool {
+        self.0.as_ref().is_none_or(|p| p.contains(&project))
+    }
+}
+
+/// The projects a principal reaches, for remembering with it.
+async fn projects_of(state: &AppState, who: &Principal) -> Result<Option<Arc<[i64]>>, StoreError> {
+    if who.is_admin() {
+        return Ok(None);
+    }
+    Ok(Some(state.store.reachable_projects(who).await?.into()))
+}
+
+/// The caller behind an API token: remembered, or looked up (and its last use recorded).
+async fn token_caller(state: &AppState, token: &str) -> Result<Option<CachedCaller>, StoreError> {
+    let digest = format!("t:{}", token::digest(token));
+    let now = now();
+    if let Some(caller) = state.cache.caller(&digest, now) {
+        return Ok(Some(caller));
+    }
     let Some(live) = state.store.live_api_token(&token::digest(token)).await? else {
         return Ok(None);
     };
-    let now = now();
-    if live
-        .last_used_at
-        .is_none_or(|t| now - t >= TOKEN_TOUCH_SECS)
-    {
+    if live.last_used_at.is_none_or(|t| now - t >= TOKEN_TOUCH_SECS) {
         state.store.touch_api_token(live.id, now).await?;
     }
-    Ok(Some(Principal {
+    let principal = Principal {
         kind: PrincipalKind::Token(live.id),
         display_name: format!("API token “{}”", live.name),
         name: live.name,
         role: live.role,
-    }))
+    };
+    let caller = CachedCaller {
+        projects: projects_of(state, &principal).await?,
+        principal,
+        expires_at: None,
+    };
+    state.cache.remember_caller(digest, caller.clone());
+    Ok(Some(caller))
+}
+
+/// The caller behind a session cookie: remembered, or looked up (expiry checked, activity recorded).
+async fn session_caller(state: &AppState, token: &str) -> Result<Option<CachedCaller>, StoreError> {
+    let digest = format!("s:{}", token::digest(token));
+    let now = now();
+    if let Some(caller) = state.cache.caller(&digest, now) {
+        return Ok(Some(caller));
+    }
+    let Some(live) = session::resolve_session(&state.store, token, now, state.auth.sessions).await?
+    else {
+        return Ok(None);
+    };
+    let principal = principal_of(&live.user);
+    let caller = CachedCaller {
+        projects: projects_of(state, &principal).await?,
+        principal,
+        expires_at: Some(live.ends_at),
+    };
+    state.cache.remember_caller(digest, caller.clone());
+    Ok(Some(caller))
 }
 
 /// Whether the response already sets the session cookie (a sign-in): then a stale one is not cleared.

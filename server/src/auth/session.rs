@@ -50,6 +50,26 @@ pub async fn resolve(
     now: i64,
     policy: SessionPolicy,
 ) -> Result<Option<User>, StoreError> {
+    Ok(resolve_session(store, token, now, policy)
+        .await?
+        .map(|live| live.user))
+}
+
+/// A live session: its user and when it ends at the latest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSession {
+    pub user: User,
+    /// Unix seconds: the absolute expiry or the idle deadline, whichever is first.
+    pub ends_at: i64,
+}
+
+/// As [`resolve`], with the session's end.
+pub async fn resolve_session(
+    store: &Store,
+    token: &str,
+    now: i64,
+    policy: SessionPolicy,
+) -> Result<Option<LiveSession>, StoreError> {
     let stored = token::digest(token);
     let Some(SessionRow {
         user,
@@ -64,10 +84,15 @@ pub async fn resolve(
         store.delete_session(&stored).await?;
         return Ok(None);
     }
+    let mut seen = last_seen_at;
     if now - last_seen_at >= TOUCH_EVERY_SECS {
         store.touch_session(&stored, now).await?;
+        seen = now;
     }
-    Ok(Some(user))
+    Ok(Some(LiveSession {
+        user,
+        ends_at: expires_at.min(seen + policy.idle_secs),
+    }))
 }
 
 /// Ends a session (logout).

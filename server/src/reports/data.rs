@@ -7,7 +7,7 @@ use app::sections::EvmPoint;
 use chrono::NaiveDate;
 
 /// Everything a monthly report is computed from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ProjectData {
     pub id: i64,
     pub code: String,
@@ -29,7 +29,7 @@ pub struct ProjectData {
 }
 
 /// A task with its estimates, plan and progress.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct TaskData {
     pub wbs: String,
     pub name: String,
@@ -49,7 +49,7 @@ pub struct TaskData {
 }
 
 /// A milestone and the forecasts earlier reports gave for it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct MilestoneData {
     pub name: String,
     pub baseline: NaiveDate,
@@ -60,7 +60,7 @@ pub struct MilestoneData {
 }
 
 /// A risk and the tasks it affects.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RiskData {
     pub title: String,
     pub probability: f64,

@@ -11,7 +11,12 @@ use app::sections::{
     Milestones, MonteCarloSection, RiskRow, Risks, TaskRow,
 };
 use chrono::{Duration, NaiveDate};
+use std::convert::Infallible;
+
+use app::analysis::InsightSet;
 use serde::Serialize;
+
+use crate::cache::{input_digest, CacheKey, CacheService};
 
 use super::data::ProjectData;
 use super::evm_input::measure;
@@ -89,6 +94,38 @@ pub async fn generate(
     params: GenerationParams,
     engine: &dyn InsightEngine,
 ) -> Result<GeneratedReport, GenerationError> {
+    generate_cached(data, period, status_date, template, params, engine, None).await
+}
+
+/// A Monte Carlo step's failure, in a form the cache can hand to every waiting caller.
+#[derive(Debug, Clone)]
+enum SimFailure {
+    Simulation(SimError),
+    Task(String),
+}
+
+impl From<SimFailure> for GenerationError {
+    fn from(f: SimFailure) -> Self {
+        match f {
+            SimFailure::Simulation(e) => GenerationError::Simulation(e),
+            SimFailure::Task(e) => GenerationError::Task(e),
+        }
+    }
+}
+
+/// As [`generate`], reading the Monte Carlo result and the insights through `cache` when given. Both
+/// are addressed by a digest of their inputs (the plan as of the status date, the parameters and the
+/// seed; the engine and everything it reads), so a cached result always matches its inputs. Insights
+/// that fell back from the language model to the rules are not cached.
+pub async fn generate_cached(
+    data: &ProjectData,
+    period: &str,
+    status_date: NaiveDate,
+    template: &[TemplateSection],
+    params: GenerationParams,
+    engine: &dyn InsightEngine,
+    cache: Option<&CacheService>,
+) -> Result<GeneratedReport, GenerationError> {
     let started = Instant::now();
     let (ev, es) = measure(data, status_date, params.eac_method);
     let checks = status_checks(data.declared, &ev, &es, params.rag);
@@ -102,9 +139,26 @@ pub async fn generate(
         distribution: params.distribution,
         threads: params.threads,
     };
-    let result = tokio::task::spawn_blocking(move || simulate(&input, sim_params))
-        .await
-        .map_err(|e| GenerationError::Task(e.to_string()))??;
+    let digest = input_digest(&(
+        &input,
+        sim_params.iterations,
+        sim_params.seed,
+        sim_params.distribution,
+    ));
+    let run = move || async move {
+        tokio::task::spawn_blocking(move || simulate(&input, sim_params))
+            .await
+            .map_err(|e| SimFailure::Task(e.to_string()))?
+            .map_err(SimFailure::Simulation)
+    };
+    let result = match cache {
+        Some(cache) => {
+            cache
+                .get_or_load(&CacheKey::monte_carlo(data.id, &digest), None, run)
+                .await?
+        }
+        None => run().await?,
+    };
     let monte_carlo = monte_carlo_section(data, status_date, result);
     let monte_carlo_ms = ms(mc_started);
 
@@ -119,7 +173,33 @@ pub async fn generate(
         monte_carlo: &monte_carlo,
         milestones: &milestones,
     };
-    let insights = engine.insights(&ctx).await;
+    let insights = match cache {
+        Some(cache) => {
+            let digest = input_digest(&(
+                engine.name(),
+                data,
+                status_date,
+                &ev,
+                &es,
+                &checks,
+                &monte_carlo,
+                &milestones,
+            ));
+            let loaded: Result<InsightSet, Infallible> = cache
+                .get_or_load_if(
+                    &CacheKey::insights(data.id, &digest),
+                    None,
+                    || async { Ok(engine.insights(&ctx).await) },
+                    |set: &InsightSet| set.fallback_reason.is_none(),
+                )
+                .await;
+            match loaded {
+                Ok(set) => set,
+                Err(never) => match never {},
+            }
+        }
+        None => engine.insights(&ctx).await,
+    };
     let insights_ms = ms(insights_started);
 
     let forecast_finish = es

@@ -16,6 +16,7 @@ use app::model::{GenerationTimings, Portfolio, ReportOutline};
 use app::services::PortfolioService;
 use async_trait::async_trait;
 
+use crate::cache::{CacheKey, CacheService, Scope};
 use crate::insights::InsightEngine;
 use crate::storage::{Store, StoreError};
 use generate::GenerationParams;
@@ -25,6 +26,7 @@ use regenerate::{regenerate, RegenerateError};
 /// limited to the projects the caller may reach.
 pub struct StorePortfolio {
     store: Store,
+    cache: CacheService,
     generation: GenerationParams,
     insights: Arc<dyn InsightEngine>,
 }
@@ -32,14 +34,33 @@ pub struct StorePortfolio {
 impl StorePortfolio {
     pub fn new(
         store: Store,
+        cache: CacheService,
         generation: GenerationParams,
         insights: Arc<dyn InsightEngine>,
     ) -> StorePortfolio {
         StorePortfolio {
             store,
+            cache,
             generation,
             insights,
         }
+    }
+
+    /// A report's outline through the cache (a missing report is not cached: it may appear later).
+    async fn cached_outline(&self, report_id: i64) -> Result<Option<ReportOutline>, AppError> {
+        self.cache
+            .get_or_load_if(
+                &CacheKey::report_outline(report_id),
+                None,
+                || async {
+                    self.store
+                        .report_outline(report_id)
+                        .await
+                        .map_err(to_app_error)
+                },
+                |outline: &Option<ReportOutline>| outline.is_some(),
+            )
+            .await
     }
 
     /// `Forbidden` unless the caller may reach the project.
@@ -72,7 +93,12 @@ pub fn not_a_member(code: &str) -> AppError {
 #[async_trait]
 impl PortfolioService for StorePortfolio {
     async fn portfolio(&self, who: &Principal) -> Result<Portfolio, AppError> {
-        let mut portfolio = self.store.portfolio().await.map_err(to_app_error)?;
+        let mut portfolio: Portfolio = self
+            .cache
+            .get_or_load(&CacheKey::portfolio(), None, || async {
+                self.store.portfolio().await.map_err(to_app_error)
+            })
+            .await?;
         if !who.is_admin() {
             let reachable = self
                 .store
@@ -89,12 +115,7 @@ impl PortfolioService for StorePortfolio {
         who: &Principal,
         report_id: i64,
     ) -> Result<Option<ReportOutline>, AppError> {
-        let Some(outline) = self
-            .store
-            .report_outline(report_id)
-            .await
-            .map_err(to_app_error)?
-        else {
+        let Some(outline) = self.cached_outline(report_id).await? else {
             return Ok(None);
         };
         self.check_reach(who, outline.project_id, &outline.project_code)
@@ -107,20 +128,24 @@ impl PortfolioService for StorePortfolio {
         who: &Principal,
         report_id: i64,
     ) -> Result<GenerationTimings, AppError> {
-        let Some(outline) = self
-            .store
-            .report_outline(report_id)
-            .await
-            .map_err(to_app_error)?
-        else {
+        let Some(outline) = self.cached_outline(report_id).await? else {
             return Err(AppError::NotFound(format!(
                 "There is no report with id {report_id}."
             )));
         };
         self.check_reach(who, outline.project_id, &outline.project_code)
             .await?;
-        match regenerate(&self.store, report_id, self.generation, self.insights.as_ref()).await {
+        let done = regenerate(
+            &self.store,
+            report_id,
+            self.generation,
+            self.insights.as_ref(),
+            Some(&self.cache),
+        )
+        .await;
+        match done {
             Ok(timings) => {
+                self.cache.invalidate_report(report_id).await;
                 tracing::info!(report = report_id, by = %who.name, ms = timings.total_ms, "regenerated report");
                 Ok(timings)
             }
@@ -132,6 +157,7 @@ impl PortfolioService for StorePortfolio {
                     .into(),
             )),
             Err(RegenerateError::Store(e)) => Err(to_app_error(e)),
+            Err(RegenerateError::SharedStore(e)) => Err(store_error(&e)),
             Err(e) => {
                 tracing::error!(report = report_id, error = %e, "regeneration failed");
                 Err(AppError::BadRequest(format!("The report cannot be regenerated: {e}.")))
@@ -140,8 +166,30 @@ impl PortfolioService for StorePortfolio {
     }
 }
 
+/// Drops what a change of a project's data made stale: its reports' cached copies (outlines show the
+/// project's name), its Monte Carlo and insight results, and the portfolio.
+pub async fn project_changed(
+    store: &Store,
+    cache: &CacheService,
+    project_id: i64,
+) -> Result<(), StoreError> {
+    let reports = store.report_ids(project_id).await?;
+    cache.invalidate_project(project_id, reports).await;
+    cache
+        .invalidate(Scope::Key {
+            key: CacheKey::portfolio().render(),
+        })
+        .await;
+    Ok(())
+}
+
 /// Logs a store failure and says what the reader needs to know.
 pub fn to_app_error(err: StoreError) -> AppError {
+    store_error(&err)
+}
+
+/// [`to_app_error`] for a borrowed error (e.g. one shared by callers of the cache).
+pub fn store_error(err: &StoreError) -> AppError {
     if err.is_unavailable() {
         tracing::warn!(error = %err, "store unavailable");
         AppError::Unavailable(

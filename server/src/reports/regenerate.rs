@@ -4,7 +4,9 @@
 use app::model::ReportStatus;
 use chrono::{Datelike, Months, NaiveDate};
 
-use super::generate::{generate, GenerationError, GenerationParams, Timings};
+use super::generate::{generate_cached, GenerationError, GenerationParams, Timings};
+use crate::cache::{CacheKey, CacheService};
+use std::sync::Arc;
 use crate::insights::InsightEngine;
 use crate::storage::project_data::write_generated;
 use crate::storage::{Store, StoreError};
@@ -20,6 +22,9 @@ pub enum RegenerateError {
     BadPeriod { id: i64, period: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A store error met by a read that other callers shared (through the cache).
+    #[error(transparent)]
+    SharedStore(Arc<StoreError>),
     #[error(transparent)]
     Generation(#[from] GenerationError),
 }
@@ -37,6 +42,7 @@ pub async fn regenerate(
     report_id: i64,
     params: GenerationParams,
     engine: &dyn InsightEngine,
+    cache: Option<&CacheService>,
 ) -> Result<Timings, RegenerateError> {
     let meta = store
         .report_meta(report_id)
@@ -53,11 +59,34 @@ pub async fn regenerate(
         .project_data(meta.project_id, &meta.period)
         .await?
         .ok_or(RegenerateError::NotFound(report_id))?;
-    let template = store
-        .template_sections(meta.template_id)
-        .await?
-        .unwrap_or_default();
-    let generated = generate(&data, &meta.period, status_date, &template, params, engine).await?;
+    let template = match cache {
+        Some(cache) => {
+            cache
+                .get_or_load(&CacheKey::template(meta.template_id), None, || async {
+                    store
+                        .template_sections(meta.template_id)
+                        .await
+                        .map(Option::unwrap_or_default)
+                        .map_err(Arc::new)
+                })
+                .await
+                .map_err(RegenerateError::SharedStore)?
+        }
+        None => store
+            .template_sections(meta.template_id)
+            .await?
+            .unwrap_or_default(),
+    };
+    let generated = generate_cached(
+        &data,
+        &meta.period,
+        status_date,
+        &template,
+        params,
+        engine,
+        cache,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     write_generated(&mut tx, report_id, &generated.sections).await?;
     tx.commit().await.map_err(StoreError::from)?;

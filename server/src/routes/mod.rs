@@ -2,6 +2,7 @@
 //! the REST error type they share, and the caller extractor
 //! ([`caller::Caller`]) with the project membership check.
 
+pub mod cache;
 pub mod caller;
 pub mod error;
 pub mod health;

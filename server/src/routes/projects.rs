@@ -22,6 +22,7 @@ use app::account::Principal;
 
 use super::caller::{reachable_project, Caller};
 use super::error::ApiError;
+use crate::reports::project_changed;
 use crate::state::AppState;
 use crate::storage::transfer::ImportOutcome;
 use crate::transfer::{csv, parse_json, validate, ProjectDocument};
@@ -120,6 +121,7 @@ async fn import_json(
     }
     let valid = validate(doc).map_err(ApiError::Invalid)?;
     let outcome = state.store.import_project(&valid).await?;
+    imported(&state, &outcome.code).await;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -140,5 +142,22 @@ async fn import_csv(
     let mut doc = document(&state, &who, &code).await?;
     doc.tasks = csv::read_tasks(&text).map_err(ApiError::Invalid)?;
     let valid = validate(doc).map_err(ApiError::Invalid)?;
-    Ok(Json(state.store.import_project(&valid).await?))
+    let outcome = state.store.import_project(&valid).await?;
+    imported(&state, &outcome.code).await;
+    Ok(Json(outcome))
+}
+
+/// Drops what an import made stale from the cache. The import is done; a failure here only leaves
+/// cached copies to expire, so it is logged, not returned.
+async fn imported(state: &AppState, code: &str) {
+    let result = async {
+        if let Some(id) = state.store.project_id(code).await? {
+            project_changed(&state.store, &state.cache, id).await?;
+        }
+        Ok::<_, crate::storage::StoreError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(code, error = %e, "imported, but cannot invalidate the cache");
+    }
 }

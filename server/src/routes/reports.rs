@@ -1,22 +1,96 @@
-//! Report actions over HTTP:
+//! Reports over HTTP:
 //!
+//! - `GET /api/reports/{id}`: the whole report (outline and every section's content) as JSON, read
+//!   through the cache: a cached report is sent as the bytes the cache holds. Members of the report's
+//!   project (viewers and up), admins.
 //! - `POST /api/reports/{id}/regenerate`: rebuild every section of a draft report from the project's
 //!   current data (earned value, Monte Carlo, insights); editors who are members of the report's
 //!   project, and admins. 409 for a finalized report, which is a frozen snapshot. Answers with the
 //!   time each step took.
 
-use axum::extract::{Path, State};
-use axum::routing::post;
+use app::error::AppError;
+use axum::extract::{Extension, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use bytes::Bytes;
 
 use super::caller::Caller;
 use super::error::ApiError;
+use crate::auth::guard::ReachableProjects;
+use crate::cache::CacheKey;
 use crate::reports::generate::Timings;
+use crate::reports::store_error;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/reports/{id}/regenerate", post(regenerate_report))
+    Router::new()
+        .route("/api/reports/{id}", get(report_document))
+        .route("/api/reports/{id}/regenerate", post(regenerate_report))
+}
+
+/// A report's project, through the cache (a missing report is not cached).
+async fn report_project(state: &AppState, id: i64) -> Result<Option<i64>, ApiError> {
+    state
+        .cache
+        .get_or_load_if(
+            &CacheKey::report_project(id),
+            None,
+            || async {
+                state
+                    .store
+                    .report_meta(id)
+                    .await
+                    .map(|m| m.map(|m| m.project_id))
+                    .map_err(|e| store_error(&e))
+            },
+            |p: &Option<i64>| p.is_some(),
+        )
+        .await
+        .map_err(ApiError::from)
+}
+
+async fn report_document(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Extension(reach): Extension<ReachableProjects>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: i64 = id
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::BadRequest("the report id must be a positive number".into()))?;
+    let not_found = || ApiError::NotFound(format!("there is no report with id {id}"));
+    let project = report_project(&state, id).await?.ok_or_else(not_found)?;
+    if !reach.contains(project) {
+        return Err(ApiError::Forbidden(format!(
+            "{} is not a member of this report's project; ask an admin for access",
+            who.name
+        )));
+    }
+    let bytes = state
+        .cache
+        .get_or_load_raw(
+            &CacheKey::report_document(id),
+            None,
+            || async {
+                match state.store.report_document(id).await {
+                    Ok(Some(doc)) => serde_json::to_vec(&doc)
+                        .map(|v| (Bytes::from(v), true))
+                        .map_err(|_| AppError::Internal("cannot encode the report".into())),
+                    Ok(None) => Err(AppError::NotFound(format!(
+                        "there is no report with id {id}"
+                    ))),
+                    Err(e) => Err(store_error(&e)),
+                }
+            },
+            |bytes| serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok(),
+        )
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
 /// Body of a successful regeneration.

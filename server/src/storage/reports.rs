@@ -3,6 +3,7 @@
 //! per template entry.
 
 use app::model::{ReportOutline, ReportStatus, SectionOutline, TemplateSection};
+use app::model::{ReportDocument, SectionDocument};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -122,6 +123,50 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Ids of a project's reports.
+    pub async fn report_ids(&self, project_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM reports WHERE project_id = $1 ORDER BY id")
+                .bind(project_id)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// A whole report: its outline and every section's stored content, in template order.
+    pub async fn report_document(
+        &self,
+        report_id: i64,
+    ) -> Result<Option<ReportDocument>, StoreError> {
+        let Some(outline) = self.report_outline(report_id).await? else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT section_key, content, narrative, version, updated_at FROM report_sections
+             WHERE report_id = $1 ORDER BY position",
+        )
+        .bind(report_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut sections = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let key: String = r.try_get("section_key")?;
+            let content: String = r.try_get("content")?;
+            let content = serde_json::from_str(&content).map_err(|e| StoreError::Corrupt {
+                table: "report_sections",
+                detail: format!("content of section {key} of report {report_id}: {e}"),
+            })?;
+            sections.push(SectionDocument {
+                key,
+                content,
+                narrative: r.try_get("narrative")?,
+                version: r.try_get("version")?,
+                updated_at: r.try_get("updated_at")?,
+            });
+        }
+        Ok(Some(ReportDocument { outline, sections }))
     }
 
     /// The sections of a template, in order; `None` when no template has this id.

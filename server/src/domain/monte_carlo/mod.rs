@@ -38,7 +38,7 @@ const MOST_CRITICAL: usize = 25;
 const MOST_SENSITIVE: usize = 10;
 
 /// A task as the simulation sees it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SimTask {
     pub name: String,
     pub optimistic: f64,
@@ -53,7 +53,7 @@ pub struct SimTask {
 }
 
 /// A probabilistic risk event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SimRisk {
     pub title: String,
     /// Chance that it happens in an iteration, 0–1.
@@ -66,7 +66,7 @@ pub struct SimRisk {
 }
 
 /// What to simulate and against which targets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SimInput {
     pub tasks: Vec<SimTask>,
     pub risks: Vec<SimRisk>,
