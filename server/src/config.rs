@@ -376,7 +376,9 @@ mod tests {
 
     #[test]
     fn cache_settings_follow_the_seed_and_can_be_overridden() {
-        let defaults = Config::try_parse_from(["server"]).expect("parse").cache_config();
+        let defaults = Config::try_parse_from(["server"])
+            .expect("parse")
+            .cache_config();
         let secs: Vec<u64> = defaults.ttls.iter().map(Duration::as_secs).collect();
         assert_eq!(secs, [3600, 1800, 7200, 300, 86_400]);
         assert_eq!(defaults.memory_bytes, 64 * 1024 * 1024);

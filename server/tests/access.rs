@@ -237,6 +237,28 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             },
         ),
         row(
+            "GET /api/reports/{id}",
+            [401, 200, 403, 200, 403, 200],
+            get(format!("/api/reports/{draft}")),
+        ),
+        row(
+            "GET /api/reports/pmr/performance/cache/stats",
+            [401, 403, 403, 403, 403, 200],
+            get("/api/reports/pmr/performance/cache/stats".into()),
+        ),
+        row(
+            "POST /api/reports/pmr/performance/cache/clear",
+            [401, 403, 403, 403, 403, 200],
+            |who| {
+                request(
+                    Method::POST,
+                    "/api/reports/pmr/performance/cache/clear?cache_type=report",
+                    who,
+                    None,
+                )
+            },
+        ),
+        row(
             "POST /api/reports/{id}/regenerate",
             [401, 403, 403, 200, 403, 200],
             move |who| {

@@ -80,8 +80,23 @@ pub struct PageNonce(pub String);
 
 /// The layer's entry point (see the module documentation).
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let matched = request.extensions().get::<MatchedPath>().is_some();
-    let nonce = (!is_asset(request.uri().path())).then(|| {
+    let matched = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    // Only pages (and the not-found page) have inline scripts to allow.
+    let renders_html = match matched {
+        Some(path) => matches!(
+            policy::lookup(request.method().as_str(), path),
+            Lookup::Found(Endpoint {
+                kind: Kind::Page,
+                ..
+            })
+        ),
+        None => !is_asset(request.uri().path()),
+    };
+    let matched = matched.is_some();
+    let nonce = renders_html.then(|| {
         // 128 bits, like Leptos' own nonces.
         let token = token::issue().0;
         PageNonce(token[..22].to_string())
@@ -310,7 +325,10 @@ async fn token_caller(state: &AppState, token: &str) -> Result<Option<CachedCall
     let Some(live) = state.store.live_api_token(&token::digest(token)).await? else {
         return Ok(None);
     };
-    if live.last_used_at.is_none_or(|t| now - t >= TOKEN_TOUCH_SECS) {
+    if live
+        .last_used_at
+        .is_none_or(|t| now - t >= TOKEN_TOUCH_SECS)
+    {
         state.store.touch_api_token(live.id, now).await?;
     }
     let principal = Principal {
@@ -335,7 +353,8 @@ async fn session_caller(state: &AppState, token: &str) -> Result<Option<CachedCa
     if let Some(caller) = state.cache.caller(&digest, now) {
         return Ok(Some(caller));
     }
-    let Some(live) = session::resolve_session(&state.store, token, now, state.auth.sessions).await?
+    let Some(live) =
+        session::resolve_session(&state.store, token, now, state.auth.sessions).await?
     else {
         return Ok(None);
     };

@@ -72,6 +72,7 @@ use Role::{Admin, Editor, Viewer};
 use Scope::{None as Any, Project};
 
 /// Every route the application serves.
+#[rustfmt::skip]
 pub const ENDPOINTS: &[Endpoint] = &[
     // Health, for load balancers.
     entry("GET", "/healthz", Rest, Public, Any),
@@ -86,57 +87,25 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/logout", ServerFn, Public, Any),
     entry("POST", "/api/current_user", ServerFn, Public, Any),
     entry("POST", "/api/list_portfolio", ServerFn, Needs(Viewer), Any),
-    entry(
-        "POST",
-        "/api/get_report_outline",
-        ServerFn,
-        Needs(Viewer),
-        Project,
-    ),
-    entry(
-        "POST",
-        "/api/regenerate_report",
-        ServerFn,
-        Needs(Editor),
-        Project,
-    ),
+    entry("POST", "/api/get_report_outline", ServerFn, Needs(Viewer), Project),
+    entry("POST", "/api/regenerate_report", ServerFn, Needs(Editor), Project),
     entry("POST", "/api/admin_overview", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/create_account", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/update_account", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/reset_password", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/create_api_token", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/revoke_api_token", ServerFn, Needs(Admin), Any),
-    // REST: project data exchange and report actions. Importing a new project needs an admin (the
-    // handler checks); replacing one needs an editor who is a member.
+    // REST: project data exchange and reports. Importing a new project needs an admin (the handler
+    // checks); replacing one needs an editor who is a member.
     entry("POST", "/api/projects/import", Rest, Needs(Editor), Project),
-    entry(
-        "GET",
-        "/api/projects/{code}/export",
-        Rest,
-        Needs(Viewer),
-        Project,
-    ),
-    entry(
-        "GET",
-        "/api/projects/{code}/tasks.csv",
-        Rest,
-        Needs(Viewer),
-        Project,
-    ),
-    entry(
-        "PUT",
-        "/api/projects/{code}/tasks.csv",
-        Rest,
-        Needs(Editor),
-        Project,
-    ),
-    entry(
-        "POST",
-        "/api/reports/{id}/regenerate",
-        Rest,
-        Needs(Editor),
-        Project,
-    ),
+    entry("GET", "/api/projects/{code}/export", Rest, Needs(Viewer), Project),
+    entry("GET", "/api/projects/{code}/tasks.csv", Rest, Needs(Viewer), Project),
+    entry("PUT", "/api/projects/{code}/tasks.csv", Rest, Needs(Editor), Project),
+    entry("GET", "/api/reports/{id}", Rest, Needs(Viewer), Project),
+    entry("POST", "/api/reports/{id}/regenerate", Rest, Needs(Editor), Project),
+    // The cache's part of the performance API: operational data, and the seed's admin-only clear.
+    entry("GET", "/api/reports/pmr/performance/cache/stats", Rest, Needs(Admin), Any),
+    entry("POST", "/api/reports/pmr/performance/cache/clear", Rest, Needs(Admin), Any),
 ];
 
 /// What the table says about a request.

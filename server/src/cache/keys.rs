@@ -191,7 +191,13 @@ pub enum Scope {
 
 impl Scope {
     /// Whether an entry with these tags falls under this scope.
-    pub fn covers(&self, key: &str, kind: CacheType, project: Option<i64>, report: Option<i64>) -> bool {
+    pub fn covers(
+        &self,
+        key: &str,
+        kind: CacheType,
+        project: Option<i64>,
+        report: Option<i64>,
+    ) -> bool {
         match self {
             Scope::All => true,
             Scope::Type { kind: k } => *k == kind,
@@ -219,18 +225,27 @@ mod tests {
 
     #[test]
     fn keys_are_namespaced_versioned_and_tagged() {
-        assert_eq!(CacheKey::report_outline(17).render(), "pmr:v1:report:-:r17:outline");
+        assert_eq!(
+            CacheKey::report_outline(17).render(),
+            "pmr:v1:report:-:r17:outline"
+        );
         assert_eq!(
             CacheKey::monte_carlo(3, "ab12").render(),
             "pmr:v1:monte_carlo:p3:-:ab12"
         );
-        assert_eq!(CacheKey::portfolio().render(), "pmr:v1:metrics:-:-:portfolio");
+        assert_eq!(
+            CacheKey::portfolio().render(),
+            "pmr:v1:metrics:-:-:portfolio"
+        );
         assert_eq!(CacheKey::template(2).render(), "pmr:v1:template:-:-:t2");
     }
 
     #[test]
     fn ttls_are_the_seeds() {
-        let secs: Vec<u64> = CacheType::ALL.iter().map(|t| t.default_ttl().as_secs()).collect();
+        let secs: Vec<u64> = CacheType::ALL
+            .iter()
+            .map(|t| t.default_ttl().as_secs())
+            .collect();
         assert_eq!(secs, [3600, 1800, 7200, 300, 86_400]);
         for t in CacheType::ALL {
             assert_eq!(CacheType::parse(t.as_str()), Some(t));
@@ -250,7 +265,10 @@ mod tests {
         assert!(project.covers(key, CacheType::Report, None, Some(10)));
         assert!(!project.covers(key, CacheType::Report, Some(4), Some(11)));
         assert!(Scope::Report { report: 9 }.covers(key, CacheType::Report, Some(4), Some(9)));
-        assert!(Scope::Type { kind: CacheType::Template }.covers(key, CacheType::Template, None, None));
+        assert!(Scope::Type {
+            kind: CacheType::Template
+        }
+        .covers(key, CacheType::Template, None, None));
         assert!(Scope::Key { key: "k".into() }.covers("k", CacheType::Metrics, None, None));
     }
 

@@ -38,8 +38,8 @@ use tokio::sync::OnceCell;
 
 pub use keys::{input_digest, CacheKey, CacheType, Scope};
 use redis_tier::{Lookup, RedisFailure, RedisTier, Stamps};
-pub use stats::{CacheStats, TypeStats};
 use stats::{bump, read, Counters};
+pub use stats::{CacheStats, TypeStats};
 
 /// Settings of the cache service; from the configuration.
 #[derive(Debug, Clone)]
@@ -206,7 +206,8 @@ impl CacheService {
             })
             .build();
         let mut id = [0u8; 8];
-        getrandom::getrandom(&mut id).unwrap_or_else(|e| panic!("the OS random source failed: {e}"));
+        getrandom::getrandom(&mut id)
+            .unwrap_or_else(|e| panic!("the OS random source failed: {e}"));
         CacheService {
             inner: Arc::new(Inner {
                 memory,
@@ -315,12 +316,10 @@ impl CacheService {
     {
         let rendered = key.render();
         let counters = self.inner.counters.of(key.kind);
+        // Memory entries were checked on the way in (loaded here, or validated from Redis).
         if let Some(bytes) = self.memory_get(&rendered).await {
-            if valid(&bytes) {
-                bump(&counters.local_hits);
-                return Ok(bytes);
-            }
-            self.inner.memory.invalidate(&rendered).await;
+            bump(&counters.local_hits);
+            return Ok(bytes);
         }
         let flight = {
             let mut flights = lock(&self.inner.flights);
@@ -333,7 +332,10 @@ impl CacheService {
             .clone();
         {
             let mut flights = lock(&self.inner.flights);
-            if flights.get(&rendered).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            if flights
+                .get(&rendered)
+                .is_some_and(|f| Arc::ptr_eq(f, &flight))
+            {
                 flights.remove(&rendered);
             }
         }
@@ -542,12 +544,9 @@ impl CacheService {
             other => {
                 let scope = other.clone();
                 // Predicates are registered, not run, here; entries they match are never returned.
-                let registered = self
-                    .inner
-                    .memory
-                    .invalidate_entries_if(move |key, entry| {
-                        scope.covers(key, entry.kind, entry.project, entry.report)
-                    });
+                let registered = self.inner.memory.invalidate_entries_if(move |key, entry| {
+                    scope.covers(key, entry.kind, entry.project, entry.report)
+                });
                 if registered.is_err() {
                     self.inner.memory.invalidate_all();
                 }
@@ -595,7 +594,8 @@ impl CacheService {
 
     /// `cache_report`.
     pub async fn cache_report<T: Serialize>(&self, report: i64, value: &T, ttl: Option<Duration>) {
-        self.put(&CacheKey::report_document(report), value, ttl).await;
+        self.put(&CacheKey::report_document(report), value, ttl)
+            .await;
     }
 
     /// `get_cached_report`.
@@ -667,6 +667,9 @@ impl CacheService {
             };
         };
         let ping = redis.ping().await;
+        if ping.is_err() {
+            bump(&self.inner.counters.redis_errors);
+        }
         let subscribed = redis.is_subscribed();
         let up = ping.is_ok();
         CacheHealth {

@@ -42,7 +42,10 @@ pub struct Stamps(pub [u64; 4]);
 pub enum Lookup {
     Hit(Bytes),
     /// Nothing usable; the current stamps, for writing the loaded value.
-    Miss { stamps: Stamps, stale: bool },
+    Miss {
+        stamps: Stamps,
+        stale: bool,
+    },
 }
 
 /// Why a Redis call did not happen or failed.
@@ -215,11 +218,8 @@ impl RedisTier {
         let mut conn = self.conn.clone();
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let stored = encode(stamps, payload);
-        self.call(
-            "SET",
-            conn.pset_ex::<_, _, ()>(rendered, stored, millis),
-        )
-        .await
+        self.call("SET", conn.pset_ex::<_, _, ()>(rendered, stored, millis))
+            .await
     }
 
     /// Applies an invalidation in Redis (generation bump or delete) and publishes it, atomically.
@@ -234,7 +234,8 @@ impl RedisTier {
                 pipe.incr(format!("{NAMESPACE}:gen:t:{kind}"), 1).ignore();
             }
             Scope::Project { project, reports } => {
-                pipe.incr(format!("{NAMESPACE}:gen:p:{project}"), 1).ignore();
+                pipe.incr(format!("{NAMESPACE}:gen:p:{project}"), 1)
+                    .ignore();
                 for r in reports {
                     pipe.incr(format!("{NAMESPACE}:gen:r:{r}"), 1).ignore();
                 }
@@ -257,7 +258,10 @@ impl RedisTier {
     pub async fn usage(&self) -> Result<(u64, u64), RedisFailure> {
         let mut conn = self.conn.clone();
         let info: String = self
-            .call("INFO", redis::cmd("INFO").arg("memory").query_async(&mut conn))
+            .call(
+                "INFO",
+                redis::cmd("INFO").arg("memory").query_async(&mut conn),
+            )
             .await?;
         let used = info
             .lines()

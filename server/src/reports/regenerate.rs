@@ -6,10 +6,10 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use super::generate::{generate_cached, GenerationError, GenerationParams, Timings};
 use crate::cache::{CacheKey, CacheService};
-use std::sync::Arc;
 use crate::insights::InsightEngine;
 use crate::storage::project_data::write_generated;
 use crate::storage::{Store, StoreError};
+use std::sync::Arc;
 
 /// Why a report could not be regenerated.
 #[derive(Debug, thiserror::Error)]
@@ -60,18 +60,16 @@ pub async fn regenerate(
         .await?
         .ok_or(RegenerateError::NotFound(report_id))?;
     let template = match cache {
-        Some(cache) => {
-            cache
-                .get_or_load(&CacheKey::template(meta.template_id), None, || async {
-                    store
-                        .template_sections(meta.template_id)
-                        .await
-                        .map(Option::unwrap_or_default)
-                        .map_err(Arc::new)
-                })
-                .await
-                .map_err(RegenerateError::SharedStore)?
-        }
+        Some(cache) => cache
+            .get_or_load(&CacheKey::template(meta.template_id), None, || async {
+                store
+                    .template_sections(meta.template_id)
+                    .await
+                    .map(Option::unwrap_or_default)
+                    .map_err(Arc::new)
+            })
+            .await
+            .map_err(RegenerateError::SharedStore)?,
         None => store
             .template_sections(meta.template_id)
             .await?

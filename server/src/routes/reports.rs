@@ -58,11 +58,10 @@ async fn report_document(
     Extension(reach): Extension<ReachableProjects>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id: i64 = id
-        .parse()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::BadRequest("the report id must be a positive number".into()))?;
+    let id: i64 =
+        id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
+            ApiError::BadRequest("the report id must be a positive number".into())
+        })?;
     let not_found = || ApiError::NotFound(format!("there is no report with id {id}"));
     let project = report_project(&state, id).await?.ok_or_else(not_found)?;
     if !reach.contains(project) {

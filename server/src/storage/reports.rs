@@ -2,8 +2,8 @@
 //! priority) in order; a report is created from one for a project and a month, with one section row
 //! per template entry.
 
-use app::model::{ReportOutline, ReportStatus, SectionOutline, TemplateSection};
 use app::model::{ReportDocument, SectionDocument};
+use app::model::{ReportOutline, ReportStatus, SectionOutline, TemplateSection};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
