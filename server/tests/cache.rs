@@ -362,3 +362,55 @@ async fn a_report_edit_invalidates_that_report_and_nothing_of_other_projects() {
         "HBR's report was reloaded"
     );
 }
+
+#[tokio::test]
+async fn the_seeds_per_type_operations_store_read_and_invalidate() {
+    let redis = test_support::RedisServer::start();
+    let a = CacheService::new(CacheConfig::default(), Some(&redis.url())).expect("a");
+    let b = CacheService::new(CacheConfig::default(), Some(&redis.url())).expect("b");
+    a.cache_report(3, &"report three", None).await;
+    a.cache_insights(1, "d1", &vec!["insight"]).await;
+    a.cache_monte_carlo(1, "d2", &[0.5, 0.8]).await;
+    a.cache_metrics(&"portfolio figures").await;
+    a.cache_template(1, &"sections").await;
+    assert_eq!(
+        b.get_cached_report::<String>(3).await.as_deref(),
+        Some("report three")
+    );
+    assert_eq!(
+        b.get_cached_insights::<Vec<String>>(1, "d1").await,
+        Some(vec!["insight".to_string()])
+    );
+    assert_eq!(
+        b.get_cached_monte_carlo::<Vec<f64>>(1, "d2").await,
+        Some(vec![0.5, 0.8])
+    );
+    assert_eq!(
+        b.get_cached_metrics::<String>().await.as_deref(),
+        Some("portfolio figures")
+    );
+    assert_eq!(
+        b.get_cached_template::<String>(1).await.as_deref(),
+        Some("sections")
+    );
+    // B holds memory copies now; A's invalidations reach it through pub/sub.
+    a.invalidate_report(3).await;
+    assert!(eventually(Duration::from_secs(1), async || b
+        .get_cached_report::<String>(3)
+        .await
+        .is_none())
+    .await
+    .is_some());
+    a.clear(None).await;
+    assert!(
+        eventually(Duration::from_secs(1), async || b
+            .get_cached_template::<String>(1)
+            .await
+            .is_none())
+        .await
+        .is_some(),
+        "clear all reaches every type"
+    );
+    let stats = b.stats().await;
+    assert!(stats.overall.hits >= 5 && stats.redis_used_memory_bytes.is_some_and(|m| m > 0));
+}

@@ -603,6 +603,56 @@ impl CacheService {
         self.get(&CacheKey::report_document(report)).await
     }
 
+    /// `cache_insights`: an insight set, under the digest of its inputs.
+    pub async fn cache_insights<T: Serialize>(&self, project: i64, inputs: &str, value: &T) {
+        self.put(&CacheKey::insights(project, inputs), value, None)
+            .await;
+    }
+
+    /// `get_cached_insights`.
+    pub async fn get_cached_insights<T: DeserializeOwned>(
+        &self,
+        project: i64,
+        inputs: &str,
+    ) -> Option<T> {
+        self.get(&CacheKey::insights(project, inputs)).await
+    }
+
+    /// `cache_monte_carlo`: a simulation result, under the digest of its inputs.
+    pub async fn cache_monte_carlo<T: Serialize>(&self, project: i64, inputs: &str, value: &T) {
+        self.put(&CacheKey::monte_carlo(project, inputs), value, None)
+            .await;
+    }
+
+    /// `get_cached_monte_carlo`.
+    pub async fn get_cached_monte_carlo<T: DeserializeOwned>(
+        &self,
+        project: i64,
+        inputs: &str,
+    ) -> Option<T> {
+        self.get(&CacheKey::monte_carlo(project, inputs)).await
+    }
+
+    /// `cache_metrics`: the portfolio's current figures.
+    pub async fn cache_metrics<T: Serialize>(&self, value: &T) {
+        self.put(&CacheKey::portfolio(), value, None).await;
+    }
+
+    /// `get_cached_metrics`.
+    pub async fn get_cached_metrics<T: DeserializeOwned>(&self) -> Option<T> {
+        self.get(&CacheKey::portfolio()).await
+    }
+
+    /// `cache_template`.
+    pub async fn cache_template<T: Serialize>(&self, template: i64, value: &T) {
+        self.put(&CacheKey::template(template), value, None).await;
+    }
+
+    /// `get_cached_template`.
+    pub async fn get_cached_template<T: DeserializeOwned>(&self, template: i64) -> Option<T> {
+        self.get(&CacheKey::template(template)).await
+    }
+
     /// `invalidate_report`: everything cached for one report.
     pub async fn invalidate_report(&self, report: i64) {
         self.invalidate(Scope::Report { report }).await;
