@@ -11,6 +11,7 @@ use crate::auth::session::SessionPolicy;
 use crate::cache::CacheConfig;
 use crate::domain::rag::{RagPolicy, Thresholds};
 use crate::insights::llm::LlmConfig;
+use crate::monitor::MonitorConfig;
 use crate::reports::generate::GenerationParams;
 
 /// Settings of one server instance.
@@ -147,6 +148,60 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub cache_max_value_kb: u64,
 
+    /// Record performance metrics from start (they can be switched at runtime by an admin).
+    #[arg(long, env = "PMR_MONITOR_ENABLED", default_value_t = true, action = ArgAction::Set)]
+    pub monitor_enabled: bool,
+
+    /// Length of the monitor's sliding window, in minutes (1 to 1,440).
+    #[arg(long, env = "PMR_MONITOR_WINDOW_MINUTES", default_value_t = 15,
+        value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub monitor_window_minutes: u64,
+
+    /// Seconds a threshold must stay breached before its alert fires (0 to 3,600).
+    #[arg(long, env = "PMR_ALERT_PENDING_SECS", default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub alert_pending_secs: u64,
+
+    /// Threshold of `report_generation_time`, in ms.
+    #[arg(
+        long,
+        env = "PMR_THRESHOLD_REPORT_GENERATION_MS",
+        default_value_t = 30_000.0
+    )]
+    pub threshold_report_generation_ms: f64,
+
+    /// Threshold of `ai_insight_generation_time`, in ms.
+    #[arg(long, env = "PMR_THRESHOLD_AI_INSIGHT_MS", default_value_t = 10_000.0)]
+    pub threshold_ai_insight_ms: f64,
+
+    /// Threshold of `monte_carlo_analysis_time`, in ms.
+    #[arg(long, env = "PMR_THRESHOLD_MONTE_CARLO_MS", default_value_t = 15_000.0)]
+    pub threshold_monte_carlo_ms: f64,
+
+    /// Threshold of `websocket_message_latency`, in ms.
+    #[arg(
+        long,
+        env = "PMR_THRESHOLD_WEBSOCKET_LATENCY_MS",
+        default_value_t = 100.0
+    )]
+    pub threshold_websocket_latency_ms: f64,
+
+    /// Lowest acceptable `cache_hit_rate`, in percent.
+    #[arg(long, env = "PMR_THRESHOLD_CACHE_HIT_RATE", default_value_t = 70.0)]
+    pub threshold_cache_hit_rate: f64,
+
+    /// Threshold of `database_query_time`, in ms.
+    #[arg(
+        long,
+        env = "PMR_THRESHOLD_DATABASE_QUERY_MS",
+        default_value_t = 1_000.0
+    )]
+    pub threshold_database_query_ms: f64,
+
+    /// Threshold of `api_response_time`, in ms.
+    #[arg(long, env = "PMR_THRESHOLD_API_RESPONSE_MS", default_value_t = 2_000.0)]
+    pub threshold_api_response_ms: f64,
+
     /// Longest wait for one Redis cache call, in milliseconds, before it counts as a miss.
     #[arg(long, env = "PMR_CACHE_REDIS_TIMEOUT_MS", default_value_t = 250,
         value_parser = clap::value_parser!(u64).range(1..=60_000))]
@@ -185,6 +240,39 @@ impl Config {
             cache_memory_mb: 64,
             cache_max_value_kb: 2048,
             cache_redis_timeout_ms: 250,
+            monitor_enabled: true,
+            monitor_window_minutes: 15,
+            alert_pending_secs: 60,
+            threshold_report_generation_ms: 30_000.0,
+            threshold_ai_insight_ms: 10_000.0,
+            threshold_monte_carlo_ms: 15_000.0,
+            threshold_websocket_latency_ms: 100.0,
+            threshold_cache_hit_rate: 70.0,
+            threshold_database_query_ms: 1_000.0,
+            threshold_api_response_ms: 2_000.0,
+        }
+    }
+
+    /// Monitor settings from this configuration.
+    pub fn monitor_config(&self) -> MonitorConfig {
+        let values = [
+            self.threshold_report_generation_ms,
+            self.threshold_ai_insight_ms,
+            self.threshold_monte_carlo_ms,
+            self.threshold_websocket_latency_ms,
+            self.threshold_cache_hit_rate,
+            self.threshold_database_query_ms,
+            self.threshold_api_response_ms,
+        ];
+        let mut thresholds = crate::monitor::alerts::defaults();
+        for (t, v) in thresholds.iter_mut().zip(values) {
+            t.value = v;
+        }
+        MonitorConfig {
+            enabled: self.monitor_enabled,
+            window: Duration::from_secs(self.monitor_window_minutes * 60),
+            pending_for: Duration::from_secs(self.alert_pending_secs),
+            thresholds,
         }
     }
 
@@ -264,6 +352,40 @@ impl Config {
                 "PMR_SESSION_IDLE_MINUTES ({}) cannot exceed PMR_SESSION_MAX_HOURS ({}) in minutes",
                 self.session_idle_minutes, self.session_max_hours
             ));
+        }
+        for (name, v) in [
+            (
+                "PMR_THRESHOLD_REPORT_GENERATION_MS",
+                self.threshold_report_generation_ms,
+            ),
+            ("PMR_THRESHOLD_AI_INSIGHT_MS", self.threshold_ai_insight_ms),
+            (
+                "PMR_THRESHOLD_MONTE_CARLO_MS",
+                self.threshold_monte_carlo_ms,
+            ),
+            (
+                "PMR_THRESHOLD_WEBSOCKET_LATENCY_MS",
+                self.threshold_websocket_latency_ms,
+            ),
+            (
+                "PMR_THRESHOLD_CACHE_HIT_RATE",
+                self.threshold_cache_hit_rate,
+            ),
+            (
+                "PMR_THRESHOLD_DATABASE_QUERY_MS",
+                self.threshold_database_query_ms,
+            ),
+            (
+                "PMR_THRESHOLD_API_RESPONSE_MS",
+                self.threshold_api_response_ms,
+            ),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("{name} must be a positive number, not {v}"));
+            }
+        }
+        if self.threshold_cache_hit_rate > 100.0 {
+            return Err("PMR_THRESHOLD_CACHE_HIT_RATE is a percentage: at most 100".into());
         }
         self.origins()?;
         if let Some(name) = &self.client_ip_header {

@@ -11,6 +11,7 @@ pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod insights;
+pub mod monitor;
 pub mod redis_probe;
 pub mod reports;
 pub mod routes;
@@ -63,6 +64,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.monitor.clone(),
+            monitor::layer::record_api_time,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

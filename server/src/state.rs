@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::insights::llm::LlmEngine;
 use crate::insights::rules::RulesEngine;
 use crate::insights::InsightEngine;
+use crate::monitor::Monitor;
 use crate::redis_probe::RedisProbe;
 use crate::reports::generate::GenerationParams;
 use crate::reports::StorePortfolio;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub auth: AuthSettings,
     /// The two-tier cache every read of costly data goes through.
     pub cache: CacheService,
+    /// The performance monitor.
+    pub monitor: Monitor,
     pub started: Instant,
 }
 
@@ -114,11 +117,15 @@ impl AppState {
         let generation = config.generation_params();
         let insights = insight_engine(config);
         let cache = CacheService::new(config.cache_config(), config.redis_url.as_deref())?;
+        let monitor = Monitor::new(config.monitor_config());
+        monitor.spawn_evaluator(std::time::Duration::from_secs(5));
+        spawn_hit_rate_sampler(&cache, &monitor);
         let throttle = Arc::new(LoginThrottle::new(Limits::default()));
         let services = Services {
             portfolio: Arc::new(StorePortfolio::new(
                 store.clone(),
                 cache.clone(),
+                monitor.clone(),
                 generation,
                 insights.clone(),
             )),
@@ -138,9 +145,32 @@ impl AppState {
             insights,
             auth,
             cache,
+            monitor,
             started: Instant::now(),
         })
     }
+}
+
+/// Records the cache's hit rate of the last 10 seconds as the `cache_hit_rate` gauge (when there were
+/// lookups), until the cache is dropped.
+fn spawn_hit_rate_sampler(cache: &CacheService, monitor: &Monitor) {
+    let (cache, monitor) = (cache.downgrade(), monitor.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        let mut previous = (0u64, 0u64);
+        loop {
+            tick.tick().await;
+            let Some(cache) = cache.upgrade() else {
+                return;
+            };
+            let (hits, misses) = cache.lookups();
+            let (dh, dm) = (hits - previous.0.min(hits), misses - previous.1.min(misses));
+            previous = (hits, misses);
+            if dh + dm > 0 {
+                monitor.record_metric("cache_hit_rate", dh as f64 * 100.0 / (dh + dm) as f64, "%");
+            }
+        }
+    });
 }
 
 /// The language-model engine when one is configured (and its client builds), else the rules engine.

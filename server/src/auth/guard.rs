@@ -30,6 +30,7 @@ use super::policy::{self, Access, Endpoint, Kind, Lookup};
 use super::session::{self, SessionPolicy};
 use super::token;
 use crate::cache::CachedCaller;
+use crate::reports::timed_query;
 use crate::state::AppState;
 use crate::storage::users::User;
 use crate::storage::StoreError;
@@ -322,7 +323,9 @@ async fn token_caller(state: &AppState, token: &str) -> Result<Option<CachedCall
     if let Some(caller) = state.cache.caller(&digest, now) {
         return Ok(Some(caller));
     }
-    let Some(live) = state.store.live_api_token(&token::digest(token)).await? else {
+    let digest_only = token::digest(token);
+    let lookup = state.store.live_api_token(&digest_only);
+    let Some(live) = timed_query(&state.monitor, "api_token", lookup).await? else {
         return Ok(None);
     };
     if live
@@ -353,9 +356,8 @@ async fn session_caller(state: &AppState, token: &str) -> Result<Option<CachedCa
     if let Some(caller) = state.cache.caller(&digest, now) {
         return Ok(Some(caller));
     }
-    let Some(live) =
-        session::resolve_session(&state.store, token, now, state.auth.sessions).await?
-    else {
+    let lookup = session::resolve_session(&state.store, token, now, state.auth.sessions);
+    let Some(live) = timed_query(&state.monitor, "session", lookup).await? else {
         return Ok(None);
     };
     let principal = principal_of(&live.user);

@@ -136,6 +136,17 @@ impl Drop for Inner {
     }
 }
 
+/// A handle on the cache that does not keep it alive.
+#[derive(Clone)]
+pub struct WeakCache(std::sync::Weak<Inner>);
+
+impl WeakCache {
+    /// The cache, if it still exists.
+    pub fn upgrade(&self) -> Option<CacheService> {
+        self.0.upgrade().map(|inner| CacheService { inner })
+    }
+}
+
 /// The cache service; cheap to clone.
 #[derive(Clone)]
 pub struct CacheService {
@@ -225,6 +236,23 @@ impl CacheService {
                 subscriber: Mutex::new(None),
             }),
         }
+    }
+
+    /// A handle that does not keep the cache alive (for background tasks).
+    pub fn downgrade(&self) -> WeakCache {
+        WeakCache(Arc::downgrade(&self.inner))
+    }
+
+    /// Hits and misses of every type since start.
+    pub fn lookups(&self) -> (u64, u64) {
+        let c = &self.inner.counters;
+        CacheType::ALL.iter().fold((0, 0), |(h, m), &t| {
+            let s = c.of(t);
+            (
+                h + read(&s.local_hits) + read(&s.redis_hits),
+                m + read(&s.misses),
+            )
+        })
     }
 
     /// This instance's id on the invalidation channel.

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 
 use crate::cache::{CacheKey, CacheService, Scope};
 use crate::insights::InsightEngine;
+use crate::monitor::Monitor;
 use crate::storage::{Store, StoreError};
 use generate::GenerationParams;
 use regenerate::{regenerate, RegenerateError};
@@ -27,6 +28,7 @@ use regenerate::{regenerate, RegenerateError};
 pub struct StorePortfolio {
     store: Store,
     cache: CacheService,
+    monitor: Monitor,
     generation: GenerationParams,
     insights: Arc<dyn InsightEngine>,
 }
@@ -35,12 +37,14 @@ impl StorePortfolio {
     pub fn new(
         store: Store,
         cache: CacheService,
+        monitor: Monitor,
         generation: GenerationParams,
         insights: Arc<dyn InsightEngine>,
     ) -> StorePortfolio {
         StorePortfolio {
             store,
             cache,
+            monitor,
             generation,
             insights,
         }
@@ -53,8 +57,8 @@ impl StorePortfolio {
                 &CacheKey::report_outline(report_id),
                 None,
                 || async {
-                    self.store
-                        .report_outline(report_id)
+                    let read = self.store.report_outline(report_id);
+                    timed_query(&self.monitor, "report_outline", read)
                         .await
                         .map_err(to_app_error)
                 },
@@ -96,7 +100,10 @@ impl PortfolioService for StorePortfolio {
         let mut portfolio: Portfolio = self
             .cache
             .get_or_load(&CacheKey::portfolio(), None, || async {
-                self.store.portfolio().await.map_err(to_app_error)
+                let read = self.store.portfolio();
+                timed_query(&self.monitor, "portfolio", read)
+                    .await
+                    .map_err(to_app_error)
             })
             .await?;
         if !who.is_admin() {
@@ -146,6 +153,12 @@ impl PortfolioService for StorePortfolio {
         match done {
             Ok(timings) => {
                 self.cache.invalidate_report(report_id).await;
+                self.monitor
+                    .record_metric("report_generation_time", timings.total_ms, "ms");
+                self.monitor
+                    .record_metric("monte_carlo_analysis_time", timings.monte_carlo_ms, "ms");
+                self.monitor
+                    .record_metric("ai_insight_generation_time", timings.insights_ms, "ms");
                 tracing::info!(report = report_id, by = %who.name, ms = timings.total_ms, "regenerated report");
                 Ok(timings)
             }
@@ -164,6 +177,26 @@ impl PortfolioService for StorePortfolio {
             }
         }
     }
+}
+
+/// Runs a store call and records its duration as `database_query_time` with the query's name.
+pub async fn timed_query<T>(
+    monitor: &Monitor,
+    query: &str,
+    call: impl std::future::Future<Output = T>,
+) -> T {
+    if !monitor.is_enabled() {
+        return call.await;
+    }
+    let started = std::time::Instant::now();
+    let out = call.await;
+    monitor.record(
+        "database_query_time",
+        started.elapsed().as_secs_f64() * 1000.0,
+        "ms",
+        &[("query", query)],
+    );
+    out
 }
 
 /// Drops what a change of a project's data made stale: its reports' cached copies (outlines show the

@@ -21,7 +21,7 @@ use super::error::ApiError;
 use crate::auth::guard::ReachableProjects;
 use crate::cache::CacheKey;
 use crate::reports::generate::Timings;
-use crate::reports::store_error;
+use crate::reports::{store_error, timed_query};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -39,9 +39,7 @@ async fn report_project(state: &AppState, id: i64) -> Result<Option<i64>, ApiErr
             &CacheKey::report_project(id),
             None,
             || async {
-                state
-                    .store
-                    .report_meta(id)
+                timed_query(&state.monitor, "report_meta", state.store.report_meta(id))
                     .await
                     .map(|m| m.map(|m| m.project_id))
                     .map_err(|e| store_error(&e))
@@ -76,7 +74,8 @@ async fn report_document(
             &CacheKey::report_document(id),
             None,
             || async {
-                match state.store.report_document(id).await {
+                let read = state.store.report_document(id);
+                match timed_query(&state.monitor, "report_document", read).await {
                     Ok(Some(doc)) => serde_json::to_vec(&doc)
                         .map(|v| (Bytes::from(v), true))
                         .map_err(|_| AppError::Internal("cannot encode the report".into())),

@@ -1,0 +1,206 @@
+//! One metric series (a name and its labels): HDR histograms of its values per one-minute slot for
+//! the sliding window, one since start, and its last value. Values are kept in thousandths of their
+//! unit (microseconds for milliseconds), from 0.001 to 100,000 units at two significant digits, so a
+//! slot's histogram is about 14 KB and exists only once the slot has data; memory does not grow with
+//! the load.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Largest value kept, in thousandths (100,000 units: 100 s for milliseconds); larger ones saturate.
+const MAX_SCALED: u64 = 100_000_000;
+const SIGFIGS: u8 = 2;
+
+pub(super) fn new_histogram() -> Histogram<u32> {
+    Histogram::new_with_bounds(1, MAX_SCALED, SIGFIGS)
+        .unwrap_or_else(|e| panic!("fixed histogram bounds are valid: {e}"))
+}
+
+pub(super) fn scale(value: f64) -> u64 {
+    if value.is_finite() && value > 0.0 {
+        ((value * 1000.0).round() as u64).clamp(1, MAX_SCALED)
+    } else {
+        1
+    }
+}
+
+fn unscale(v: u64) -> f64 {
+    v as f64 / 1000.0
+}
+
+/// Count, extremes, mean and percentiles of a set of values, in the metric's unit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub count: u64,
+    pub min: f64,
+    pub max: f64,
+    pub avg: f64,
+    pub median: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+impl Summary {
+    pub(super) fn of(h: &Histogram<u32>) -> Summary {
+        if h.is_empty() {
+            return Summary::default();
+        }
+        let round = |v: f64| (v * 1000.0).round() / 1000.0;
+        Summary {
+            count: h.len(),
+            min: unscale(h.min()),
+            max: unscale(h.max()),
+            avg: round(h.mean() / 1000.0),
+            median: unscale(h.value_at_quantile(0.5)),
+            p95: unscale(h.value_at_quantile(0.95)),
+            p99: unscale(h.value_at_quantile(0.99)),
+        }
+    }
+}
+
+/// Values of one slot of the window.
+struct Slot {
+    minute: u64,
+    histogram: Histogram<u32>,
+}
+
+/// A metric series.
+pub struct Series {
+    pub name: Arc<str>,
+    pub labels: Arc<[(String, String)]>,
+    pub unit: Arc<str>,
+    total: Mutex<Histogram<u32>>,
+    slots: Mutex<VecDeque<Slot>>,
+    last: AtomicU64,
+    /// Sum of all values, for Prometheus `_sum` (in thousandths).
+    sum: AtomicU64,
+}
+
+impl Series {
+    pub(super) fn new(name: &str, labels: &[(String, String)], unit: &str) -> Series {
+        Series {
+            name: name.into(),
+            labels: labels.to_vec().into(),
+            unit: unit.into(),
+            total: Mutex::new(new_histogram()),
+            slots: Mutex::new(VecDeque::new()),
+            last: AtomicU64::new(0),
+            sum: AtomicU64::new(0),
+        }
+    }
+
+    /// Adds one value observed in `minute` (minutes since the monitor started); keeps `window`
+    /// minutes of slots.
+    pub(super) fn record(&self, value: f64, minute: u64, window: u64) {
+        let scaled = scale(value);
+        self.last.store(value.to_bits(), Ordering::Relaxed);
+        self.sum.fetch_add(scaled, Ordering::Relaxed);
+        lock(&self.total).saturating_record(scaled);
+        let mut slots = lock(&self.slots);
+        if slots.back().is_none_or(|s| s.minute != minute) {
+            while slots.front().is_some_and(|s| s.minute + window <= minute) {
+                slots.pop_front();
+            }
+            slots.push_back(Slot {
+                minute,
+                histogram: new_histogram(),
+            });
+        }
+        if let Some(slot) = slots.back_mut() {
+            slot.histogram.saturating_record(scaled);
+        }
+    }
+
+    /// The values of the last `window` minutes up to `minute`, merged.
+    pub(super) fn window(&self, minute: u64, window: u64) -> Histogram<u32> {
+        let mut merged = new_histogram();
+        for slot in lock(&self.slots).iter() {
+            if slot.minute + window > minute {
+                // Same bounds everywhere, so adding cannot fail.
+                let _ = merged.add(&slot.histogram);
+            }
+        }
+        merged
+    }
+
+    /// Every value since start (or since the last data deletion).
+    pub(super) fn total(&self) -> Histogram<u32> {
+        lock(&self.total).clone()
+    }
+
+    pub(super) fn last(&self) -> f64 {
+        f64::from_bits(self.last.load(Ordering::Relaxed))
+    }
+
+    pub(super) fn sum(&self) -> f64 {
+        unscale(self.sum.load(Ordering::Relaxed))
+    }
+
+    /// Drops slots older than `keep_from` (a minute); when that is everything, resets the totals.
+    pub(super) fn forget_before(&self, keep_from: u64) -> bool {
+        let mut slots = lock(&self.slots);
+        slots.retain(|s| s.minute >= keep_from);
+        let empty = slots.is_empty();
+        if empty {
+            lock(&self.total).reset();
+            self.sum.store(0, Ordering::Relaxed);
+        }
+        empty
+    }
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_match_known_data() {
+        let s = Series::new("t", &[], "ms");
+        for v in 1..=1000 {
+            s.record(f64::from(v), 0, 15);
+        }
+        let sum = Summary::of(&s.window(0, 15));
+        assert_eq!(sum.count, 1000);
+        assert_eq!(sum.min, 1.0);
+        assert!((sum.max - 1000.0).abs() / 1000.0 < 0.01, "{}", sum.max);
+        assert!((sum.avg - 500.5).abs() < 5.0, "{}", sum.avg);
+        assert!((sum.median - 500.0).abs() / 500.0 < 0.01, "{}", sum.median);
+        assert!((sum.p95 - 950.0).abs() / 950.0 < 0.01, "{}", sum.p95);
+        assert!((sum.p99 - 990.0).abs() / 990.0 < 0.01, "{}", sum.p99);
+        assert_eq!(s.last(), 1000.0);
+    }
+
+    #[test]
+    fn the_window_slides_and_the_total_stays() {
+        let s = Series::new("t", &[], "ms");
+        s.record(10.0, 0, 15);
+        s.record(20.0, 5, 15);
+        s.record(30.0, 16, 15);
+        assert_eq!(
+            Summary::of(&s.window(16, 15)).count,
+            2,
+            "minute 0 left the window"
+        );
+        assert_eq!(Summary::of(&s.total()).count, 3);
+        assert_eq!(Summary::of(&s.window(40, 15)).count, 0);
+        assert!(!s.forget_before(10));
+        assert!(s.forget_before(100));
+        assert_eq!(Summary::of(&s.total()).count, 0);
+    }
+
+    #[test]
+    fn extreme_values_saturate() {
+        assert_eq!(scale(-5.0), 1);
+        assert_eq!(scale(f64::NAN), 1);
+        assert_eq!(scale(1e12), MAX_SCALED);
+        assert_eq!(scale(1.5), 1500);
+    }
+}
