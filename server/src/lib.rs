@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::projects::router())
         .merge(routes::reports::router())
         .merge(routes::cache::router())
+        .merge(routes::performance::router())
         .leptos_routes_with_context(&state, pages, context.clone(), move || {
             shell(options.clone())
         })

@@ -259,6 +259,99 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             },
         ),
         row(
+            "GET /api/reports/pmr/performance/stats",
+            [401, 403, 403, 403, 403, 200],
+            get("/api/reports/pmr/performance/stats".into()),
+        ),
+        row(
+            "GET /api/reports/pmr/performance/metrics",
+            [401, 403, 403, 403, 403, 200],
+            get("/api/reports/pmr/performance/metrics?limit=5".into()),
+        ),
+        row(
+            "GET /api/reports/pmr/performance/alerts",
+            [401, 403, 403, 403, 403, 200],
+            get("/api/reports/pmr/performance/alerts?severity=warning".into()),
+        ),
+        row(
+            "GET /api/reports/pmr/performance/recommendations",
+            [401, 403, 403, 403, 403, 200],
+            get("/api/reports/pmr/performance/recommendations".into()),
+        ),
+        row(
+            "GET /api/reports/pmr/performance/thresholds",
+            [401, 403, 403, 403, 403, 200],
+            get("/api/reports/pmr/performance/thresholds".into()),
+        ),
+        row(
+            "GET /api/reports/pmr/performance/websocket/stats",
+            [401, 403, 403, 403, 403, 200],
+            get("/api/reports/pmr/performance/websocket/stats".into()),
+        ),
+        row(
+            "GET /api/reports/pmr/performance/websocket/sessions/{session_id}",
+            [401, 403, 403, 403, 403, 404],
+            get("/api/reports/pmr/performance/websocket/sessions/none".into()),
+        ),
+        row(
+            "GET /api/reports/pmr/performance/health",
+            [401, 403, 403, 403, 403, 200],
+            get("/api/reports/pmr/performance/health".into()),
+        ),
+        row(
+            "GET /metrics",
+            [401, 403, 403, 403, 403, 200],
+            get("/metrics".into()),
+        ),
+        row(
+            "PUT /api/reports/pmr/performance/thresholds/{metric}",
+            [401, 403, 403, 403, 403, 200],
+            |who| {
+                request(
+                    Method::PUT,
+                    "/api/reports/pmr/performance/thresholds/api_response_time",
+                    who,
+                    Some(("application/json", br#"{"value": 2500}"#.to_vec())),
+                )
+            },
+        ),
+        row(
+            "POST /api/reports/pmr/performance/monitor/enable",
+            [401, 403, 403, 403, 403, 200],
+            |who| {
+                request(
+                    Method::POST,
+                    "/api/reports/pmr/performance/monitor/enable",
+                    who,
+                    None,
+                )
+            },
+        ),
+        row(
+            "POST /api/reports/pmr/performance/monitor/disable",
+            [401, 403, 403, 403, 403, 200],
+            |who| {
+                request(
+                    Method::POST,
+                    "/api/reports/pmr/performance/monitor/disable",
+                    who,
+                    None,
+                )
+            },
+        ),
+        row(
+            "DELETE /api/reports/pmr/performance/monitor/data",
+            [401, 403, 403, 403, 403, 200],
+            |who| {
+                request(
+                    Method::DELETE,
+                    "/api/reports/pmr/performance/monitor/data?hours=48",
+                    who,
+                    None,
+                )
+            },
+        ),
+        row(
             "POST /api/reports/{id}/regenerate",
             [401, 403, 403, 200, 403, 200],
             move |who| {

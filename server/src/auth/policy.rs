@@ -106,6 +106,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
     // The cache's part of the performance API: operational data, and the seed's admin-only clear.
     entry("GET", "/api/reports/pmr/performance/cache/stats", Rest, Needs(Admin), Any),
     entry("POST", "/api/reports/pmr/performance/cache/clear", Rest, Needs(Admin), Any),
+    // The rest of the performance API, and the Prometheus exposition (admin API tokens for scrapers).
+    entry("GET", "/api/reports/pmr/performance/stats", Rest, Needs(Admin), Any),
+    entry("GET", "/api/reports/pmr/performance/metrics", Rest, Needs(Admin), Any),
+    entry("GET", "/api/reports/pmr/performance/alerts", Rest, Needs(Admin), Any),
+    entry("GET", "/api/reports/pmr/performance/recommendations", Rest, Needs(Admin), Any),
+    entry("GET", "/api/reports/pmr/performance/thresholds", Rest, Needs(Admin), Any),
+    entry("PUT", "/api/reports/pmr/performance/thresholds/{metric}", Rest, Needs(Admin), Any),
+    entry("GET", "/api/reports/pmr/performance/websocket/stats", Rest, Needs(Admin), Any),
+    entry("GET", "/api/reports/pmr/performance/websocket/sessions/{session_id}", Rest, Needs(Admin), Any),
+    entry("GET", "/api/reports/pmr/performance/health", Rest, Needs(Admin), Any),
+    entry("POST", "/api/reports/pmr/performance/monitor/enable", Rest, Needs(Admin), Any),
+    entry("POST", "/api/reports/pmr/performance/monitor/disable", Rest, Needs(Admin), Any),
+    entry("DELETE", "/api/reports/pmr/performance/monitor/data", Rest, Needs(Admin), Any),
+    entry("GET", "/metrics", Rest, Needs(Admin), Any),
 ];
 
 /// What the table says about a request.

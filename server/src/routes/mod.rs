@@ -6,5 +6,6 @@ pub mod cache;
 pub mod caller;
 pub mod error;
 pub mod health;
+pub mod performance;
 pub mod projects;
 pub mod reports;

@@ -1,0 +1,338 @@
+//! The performance API (the seed's `/api/reports/pmr/performance/*`, admins only), and the
+//! Prometheus exposition at `GET /metrics`:
+//!
+//! - `GET  …/stats`: monitoring state, every operation's window and since-start statistics, cache and
+//!   WebSocket figures, firing alerts.
+//! - `GET  …/metrics?limit=50`: the latest raw metrics (1 to 1,000).
+//! - `GET  …/alerts?limit=20&severity=warning|critical`: firing alerts and the recent ones.
+//! - `GET  …/recommendations`: suggestions with their evidence.
+//! - `GET  …/thresholds`, `PUT …/thresholds/{metric}` with `{"value": 500}`: read and change thresholds.
+//! - `GET  …/websocket/stats`, `GET …/websocket/sessions/{session_id}`: the collaboration transport's
+//!   figures (well-formed zeros until it is in place; unknown sessions are 404).
+//! - `GET  …/health`: store, cache and monitor together.
+//! - `POST …/monitor/enable`, `POST …/monitor/disable`, `DELETE …/monitor/data?hours=24`.
+//! - `GET /metrics`: Prometheus text format, for scrapers with an admin API token.
+//!
+//! Bad parameters are a 400 naming the parameter.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::caller::Caller;
+use super::error::ApiError;
+use crate::cache::{CacheHealth, CacheStats};
+use crate::monitor::recommend::{recommendations, Recommendation};
+use crate::monitor::{prometheus, Alert, OperationStats, RawMetric, Severity, Threshold};
+use crate::state::AppState;
+
+const BASE: &str = "/api/reports/pmr/performance";
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{BASE}/stats"), get(stats))
+        .route(&format!("{BASE}/metrics"), get(metrics))
+        .route(&format!("{BASE}/alerts"), get(alerts))
+        .route(&format!("{BASE}/recommendations"), get(recommend))
+        .route(&format!("{BASE}/thresholds"), get(thresholds))
+        .route(&format!("{BASE}/thresholds/{{metric}}"), put(set_threshold))
+        .route(&format!("{BASE}/websocket/stats"), get(websocket_stats))
+        .route(
+            &format!("{BASE}/websocket/sessions/{{session_id}}"),
+            get(websocket_session),
+        )
+        .route(&format!("{BASE}/health"), get(health))
+        .route(&format!("{BASE}/monitor/enable"), post(enable))
+        .route(&format!("{BASE}/monitor/disable"), post(disable))
+        .route(&format!("{BASE}/monitor/data"), delete(delete_data))
+        .route("/metrics", get(exposition))
+}
+
+/// Parses an optional query parameter, with a 400 naming it when it is not a number in range.
+fn bounded(
+    params: &HashMap<String, String>,
+    name: &str,
+    default: u64,
+    max: u64,
+) -> Result<u64, ApiError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|v| (1..=max).contains(v) || (name == "hours" && *v == 0))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "{name} must be a whole number from {} to {max}, not '{}'",
+                    if name == "hours" { 0 } else { 1 },
+                    text.chars().take(20).collect::<String>()
+                ))
+            }),
+    }
+}
+
+/// The WebSocket figures (filled by the collaboration transport).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WebSocketStats {
+    pub total_connections: u64,
+    pub total_sessions: u64,
+    pub redis_enabled: bool,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub batches_sent: u64,
+    pub average_batch_size: f64,
+    pub frames_saved: u64,
+    pub bytes_saved: u64,
+    pub sessions: Vec<serde_json::Value>,
+}
+
+fn websocket_figures(state: &AppState) -> WebSocketStats {
+    WebSocketStats {
+        redis_enabled: state.redis.is_some(),
+        ..WebSocketStats::default()
+    }
+}
+
+/// Body of `GET …/stats`.
+#[derive(Debug, Serialize)]
+pub struct PerformanceStats {
+    pub monitoring_enabled: bool,
+    pub window_minutes: u64,
+    pub uptime_seconds: u64,
+    pub operations: Vec<OperationStats>,
+    pub thresholds: Vec<Threshold>,
+    pub active_alerts: Vec<Alert>,
+    pub cache: CacheStats,
+    pub websocket: WebSocketStats,
+}
+
+async fn stats(State(state): State<AppState>) -> Json<PerformanceStats> {
+    Json(PerformanceStats {
+        monitoring_enabled: state.monitor.is_enabled(),
+        window_minutes: state.monitor.window_minutes(),
+        uptime_seconds: state.started.elapsed().as_secs(),
+        operations: state.monitor.all_stats(),
+        thresholds: state.monitor.thresholds(),
+        active_alerts: state.monitor.active_alerts(),
+        cache: state.cache.stats().await,
+        websocket: websocket_figures(&state),
+    })
+}
+
+/// Body of `GET …/metrics`.
+#[derive(Debug, Serialize)]
+pub struct RecentMetrics {
+    pub count: usize,
+    pub metrics: Vec<RawMetric>,
+}
+
+async fn metrics(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<RecentMetrics>, ApiError> {
+    let limit = bounded(&params, "limit", 50, 1000)?;
+    let metrics = state.monitor.recent(usize::try_from(limit).unwrap_or(1000));
+    Ok(Json(RecentMetrics {
+        count: metrics.len(),
+        metrics,
+    }))
+}
+
+/// Body of `GET …/alerts`.
+#[derive(Debug, Serialize)]
+pub struct Alerts {
+    pub active: Vec<Alert>,
+    pub recent: Vec<Alert>,
+}
+
+async fn alerts(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Alerts>, ApiError> {
+    let limit = bounded(&params, "limit", 20, 500)?;
+    let severity = match params.get("severity").map(String::as_str) {
+        None | Some("") => None,
+        Some(text) => Some(Severity::parse(text).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "severity must be 'warning' or 'critical', not '{}'",
+                text.chars().take(20).collect::<String>()
+            ))
+        })?),
+    };
+    let mut active = state.monitor.active_alerts();
+    if let Some(s) = severity {
+        active.retain(|a| a.severity == s);
+    }
+    Ok(Json(Alerts {
+        active,
+        recent: state
+            .monitor
+            .recent_alerts(usize::try_from(limit).unwrap_or(500), severity),
+    }))
+}
+
+async fn recommend(State(state): State<AppState>) -> Json<Vec<Recommendation>> {
+    let cache = state.cache.stats().await;
+    Json(recommendations(
+        &state.monitor,
+        Some(&cache),
+        state.generation.iterations,
+    ))
+}
+
+async fn thresholds(State(state): State<AppState>) -> Json<Vec<Threshold>> {
+    Json(state.monitor.thresholds())
+}
+
+/// Body of `PUT …/thresholds/{metric}`.
+#[derive(Debug, Deserialize)]
+pub struct NewThreshold {
+    pub value: f64,
+}
+
+async fn set_threshold(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(metric): Path<String>,
+    body: Result<Json<NewThreshold>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Threshold>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "send {{\"value\": <positive number>}}: {}",
+            e.body_text()
+        ))
+    })?;
+    let changed = state
+        .monitor
+        .set_threshold(&metric, body.value)
+        .map_err(ApiError::BadRequest)?;
+    tracing::info!(by = %who.name, metric, value = body.value, "threshold changed");
+    Ok(Json(changed))
+}
+
+async fn websocket_stats(State(state): State<AppState>) -> Json<WebSocketStats> {
+    Json(websocket_figures(&state))
+}
+
+async fn websocket_session(Path(session_id): Path<String>) -> ApiError {
+    ApiError::NotFound(format!(
+        "there is no collaboration session '{}'",
+        session_id.chars().take(64).collect::<String>()
+    ))
+}
+
+/// Body of `GET …/health`.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// `healthy`, `degraded` (the cache lost Redis, or alerts are firing) or `unhealthy` (the
+    /// store does not answer).
+    pub status: &'static str,
+    pub store: StoreHealth,
+    pub cache: CacheHealth,
+    pub monitoring_enabled: bool,
+    pub alerts_firing: usize,
+    pub uptime_seconds: u64,
+}
+
+/// The store's part of the health check.
+#[derive(Debug, Serialize)]
+pub struct StoreHealth {
+    pub status: &'static str,
+    pub backend: &'static str,
+    pub latency_ms: f64,
+    pub error: Option<String>,
+}
+
+async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let started = Instant::now();
+    let ping = state.store.ping().await;
+    let store = StoreHealth {
+        status: if ping.is_ok() { "up" } else { "down" },
+        backend: state.store.backend().as_str(),
+        latency_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        error: ping.err().map(|e| e.to_string()),
+    };
+    let cache = state.cache.health_check().await;
+    let alerts_firing = state.monitor.active_alerts().len();
+    let status = if store.status == "down" {
+        "unhealthy"
+    } else if cache.status != "healthy" || alerts_firing > 0 {
+        "degraded"
+    } else {
+        "healthy"
+    };
+    let code = if status == "unhealthy" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (
+        code,
+        Json(Health {
+            status,
+            store,
+            cache,
+            monitoring_enabled: state.monitor.is_enabled(),
+            alerts_firing,
+            uptime_seconds: state.started.elapsed().as_secs(),
+        }),
+    )
+}
+
+/// Body of the enable, disable and delete endpoints.
+#[derive(Debug, Serialize)]
+pub struct MonitorState {
+    pub monitoring_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_older_than_hours: Option<u64>,
+}
+
+async fn enable(State(state): State<AppState>, Caller(who): Caller) -> Json<MonitorState> {
+    state.monitor.set_enabled(true);
+    tracing::info!(by = %who.name, "monitoring enabled");
+    Json(MonitorState {
+        monitoring_enabled: true,
+        deleted_older_than_hours: None,
+    })
+}
+
+async fn disable(State(state): State<AppState>, Caller(who): Caller) -> Json<MonitorState> {
+    state.monitor.set_enabled(false);
+    tracing::info!(by = %who.name, "monitoring disabled");
+    Json(MonitorState {
+        monitoring_enabled: false,
+        deleted_older_than_hours: None,
+    })
+}
+
+async fn delete_data(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<MonitorState>, ApiError> {
+    let hours = bounded(&params, "hours", 24, 8760)?;
+    state.monitor.delete_older_than(hours);
+    tracing::info!(by = %who.name, hours, "deleted monitoring data");
+    Ok(Json(MonitorState {
+        monitoring_enabled: state.monitor.is_enabled(),
+        deleted_older_than_hours: Some(hours),
+    }))
+}
+
+async fn exposition(State(state): State<AppState>) -> impl IntoResponse {
+    let cache = state.cache.stats().await;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        prometheus::render(&state.monitor, Some(&cache)),
+    )
+}
