@@ -46,6 +46,8 @@ export default defineConfig({
       // Known passwords for the first admin and the demo accounts (see tests/fixtures.ts).
       PMR_ADMIN_PASSWORD: 'e2e admin password',
       PMR_DEMO_PASSWORD: 'e2e demo password',
+      // Alerts fire at once, so the dashboard test can watch one fire and resolve.
+      PMR_ALERT_PENDING_SECS: '0',
     },
   },
 });

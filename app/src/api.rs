@@ -14,6 +14,7 @@ use crate::account::{
 };
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline};
+use crate::performance::PerformanceOverview;
 
 /// Lists the portfolio's projects and their reports: those the caller is a member of (all for admins).
 #[server(endpoint = "list_portfolio")]
@@ -200,6 +201,79 @@ pub async fn revoke_api_token(token_id: i64) -> Result<(), AppError> {
         let who = require(Role::Admin)?;
         check_id("Token", token_id)?;
         services()?.accounts.revoke_token(&who, token_id).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Everything the performance dashboard shows.
+#[server(endpoint = "performance_overview")]
+pub async fn get_performance_overview() -> Result<PerformanceOverview, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        require(Role::Admin)?;
+        services()?.performance.overview().await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Clears one cache type, or everything when `cache_type` is empty.
+#[server(endpoint = "clear_cache", input = Json)]
+pub async fn clear_cache(cache_type: Option<String>) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        services()?.performance.clear_cache(&who, cache_type).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Switches performance monitoring on or off.
+#[server(endpoint = "set_monitoring", input = Json)]
+pub async fn set_monitoring(enabled: bool) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        services()?.performance.set_monitoring(&who, enabled).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Deletes monitoring data older than `hours` (0 to 8,760).
+#[server(endpoint = "delete_monitoring_data", input = Json)]
+pub async fn delete_monitoring_data(hours: u64) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        if hours > 8760 {
+            return Err(AppError::BadRequest(format!(
+                "hours must be from 0 to 8760, not {hours}."
+            )));
+        }
+        services()?.performance.delete_data(&who, hours).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Changes a metric's threshold.
+#[server(endpoint = "set_threshold", input = Json)]
+pub async fn set_threshold(metric: String, value: f64) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        services()?
+            .performance
+            .set_threshold(&who, metric, value)
+            .await
     }
     .await;
     result.inspect_err(report_status)

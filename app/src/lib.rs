@@ -13,6 +13,7 @@ pub mod error;
 pub mod format;
 pub mod model;
 pub mod pages;
+pub mod performance;
 mod response;
 pub mod sections;
 #[cfg(feature = "ssr")]
@@ -27,7 +28,7 @@ use leptos_router::{
 };
 
 use crate::components::{HydrationMarker, SiteHeader};
-use crate::pages::{AdminPage, HomePage, LoginPage, NotFoundPage, ReportPage};
+use crate::pages::{AdminPage, HomePage, LoginPage, NotFoundPage, PerformancePage, ReportPage};
 
 /// Base name of the compiled JS, WASM and CSS files; matches `name` in the workspace's
 /// `[[workspace.metadata.leptos]]` table.
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports/:id") view=ReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/performance") view=PerformancePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

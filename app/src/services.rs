@@ -18,6 +18,7 @@ use crate::account::{
 };
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline, Role};
+use crate::performance::PerformanceOverview;
 
 /// Read access to the portfolio and report outlines, filtered by what the caller may see.
 #[async_trait]
@@ -89,11 +90,36 @@ pub trait AccountService: Send + Sync + 'static {
     async fn revoke_token(&self, who: &Principal, token_id: i64) -> Result<(), AppError>;
 }
 
+/// The performance dashboard's data and admin actions (called after `require(Role::Admin)`).
+#[async_trait]
+pub trait PerformanceService: Send + Sync + 'static {
+    /// Everything the dashboard shows.
+    async fn overview(&self) -> Result<PerformanceOverview, AppError>;
+    /// Clears one cache type (`report`, `insights`, `monte_carlo`, `metrics`, `template`) or all.
+    async fn clear_cache(
+        &self,
+        who: &Principal,
+        cache_type: Option<String>,
+    ) -> Result<(), AppError>;
+    /// Switches monitoring on or off.
+    async fn set_monitoring(&self, who: &Principal, enabled: bool) -> Result<(), AppError>;
+    /// Deletes monitoring data older than `hours`.
+    async fn delete_data(&self, who: &Principal, hours: u64) -> Result<(), AppError>;
+    /// Changes a threshold.
+    async fn set_threshold(
+        &self,
+        who: &Principal,
+        metric: String,
+        value: f64,
+    ) -> Result<(), AppError>;
+}
+
 /// Everything server functions may use, cheap to clone, provided as Leptos context.
 #[derive(Clone)]
 pub struct Services {
     pub portfolio: Arc<dyn PortfolioService>,
     pub accounts: Arc<dyn AccountService>,
+    pub performance: Arc<dyn PerformanceService>,
 }
 
 /// The services of the current request. Missing context is a wiring bug in the server, reported as a

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::insights::llm::LlmEngine;
 use crate::insights::rules::RulesEngine;
 use crate::insights::InsightEngine;
+use crate::monitor::service::MonitorService;
 use crate::monitor::Monitor;
 use crate::redis_probe::RedisProbe;
 use crate::reports::generate::GenerationParams;
@@ -129,6 +130,12 @@ impl AppState {
                 generation,
                 insights.clone(),
             )),
+            performance: Arc::new(MonitorService {
+                monitor: monitor.clone(),
+                cache: cache.clone(),
+                iterations: generation.iterations,
+                started: Instant::now(),
+            }),
             accounts: Arc::new(StoreAccounts::new(
                 store.clone(),
                 cache.clone(),
@@ -152,7 +159,7 @@ impl AppState {
 }
 
 /// Records the cache's hit rate of the last 10 seconds as the `cache_hit_rate` gauge (when there were
-/// lookups), until the cache is dropped.
+/// at least 10 lookups), until the cache is dropped.
 fn spawn_hit_rate_sampler(cache: &CacheService, monitor: &Monitor) {
     let (cache, monitor) = (cache.downgrade(), monitor.clone());
     tokio::spawn(async move {
@@ -166,7 +173,8 @@ fn spawn_hit_rate_sampler(cache: &CacheService, monitor: &Monitor) {
             let (hits, misses) = cache.lookups();
             let (dh, dm) = (hits - previous.0.min(hits), misses - previous.1.min(misses));
             previous = (hits, misses);
-            if dh + dm > 0 {
+            // Fewer lookups than this say little about the rate.
+            if dh + dm >= 10 {
                 monitor.record_metric("cache_hit_rate", dh as f64 * 100.0 / (dh + dm) as f64, "%");
             }
         }

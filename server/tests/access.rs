@@ -352,6 +352,42 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             },
         ),
         row(
+            "GET /admin/performance",
+            [303, 403, 403, 403, 403, 200],
+            get("/admin/performance".into()),
+        ),
+        row(
+            "POST /api/performance_overview",
+            [401, 403, 403, 403, 403, 200],
+            |who| server_fn("performance_overview", who, ""),
+        ),
+        row(
+            "POST /api/clear_cache",
+            [401, 403, 403, 403, 403, 200],
+            |who| server_fn_json("clear_cache", who, &json!({"cache_type": "template"})),
+        ),
+        row(
+            "POST /api/set_monitoring",
+            [401, 403, 403, 403, 403, 200],
+            |who| server_fn_json("set_monitoring", who, &json!({"enabled": true})),
+        ),
+        row(
+            "POST /api/delete_monitoring_data",
+            [401, 403, 403, 403, 403, 200],
+            |who| server_fn_json("delete_monitoring_data", who, &json!({"hours": 48})),
+        ),
+        row(
+            "POST /api/set_threshold",
+            [401, 403, 403, 403, 403, 200],
+            |who| {
+                server_fn_json(
+                    "set_threshold",
+                    who,
+                    &json!({"metric": "api_response_time", "value": 2000.0}),
+                )
+            },
+        ),
+        row(
             "POST /api/reports/{id}/regenerate",
             [401, 403, 403, 200, 403, 200],
             move |who| {

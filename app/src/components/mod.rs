@@ -3,6 +3,7 @@
 
 mod error_notice;
 mod hydration_marker;
+mod line_chart;
 mod priority_badge;
 mod rag_badge;
 mod site_header;
@@ -10,6 +11,7 @@ mod skeleton;
 
 pub use error_notice::ErrorNotice;
 pub use hydration_marker::HydrationMarker;
+pub use line_chart::{ChartSeries, LineChart};
 pub use priority_badge::PriorityBadge;
 pub use rag_badge::RagBadge;
 pub use site_header::SiteHeader;

@@ -51,7 +51,10 @@ fn SignedIn(principal: Principal) -> impl IntoView {
     view! {
         <nav class="site-nav" aria-label="Main">
             <A href="/">"Portfolio"</A>
-            {is_admin.then(|| view! { <A href="/admin">"Admin"</A> })}
+            {is_admin.then(|| view! {
+                <A href="/admin">"Admin"</A>
+                <A href="/admin/performance">"Performance"</A>
+            })}
         </nav>
         <div class="user-menu" aria-label="Signed in">
             <span class="user-menu__who">

@@ -5,10 +5,12 @@ mod admin;
 mod home;
 mod login;
 mod not_found;
+mod performance;
 mod report;
 
 pub use admin::AdminPage;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
+pub use performance::PerformancePage;
 pub use report::ReportPage;

@@ -82,6 +82,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("GET", "/", Page, Needs(Viewer), Any),
     entry("GET", "/reports/{id}", Page, Needs(Viewer), Project),
     entry("GET", "/admin", Page, Needs(Admin), Any),
+    entry("GET", "/admin/performance", Page, Needs(Admin), Any),
     // Server functions.
     entry("POST", "/api/login", ServerFn, Public, Any),
     entry("POST", "/api/logout", ServerFn, Public, Any),
@@ -95,6 +96,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/reset_password", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/create_api_token", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/revoke_api_token", ServerFn, Needs(Admin), Any),
+    entry("POST", "/api/performance_overview", ServerFn, Needs(Admin), Any),
+    entry("POST", "/api/clear_cache", ServerFn, Needs(Admin), Any),
+    entry("POST", "/api/set_monitoring", ServerFn, Needs(Admin), Any),
+    entry("POST", "/api/delete_monitoring_data", ServerFn, Needs(Admin), Any),
+    entry("POST", "/api/set_threshold", ServerFn, Needs(Admin), Any),
     // REST: project data exchange and reports. Importing a new project needs an admin (the handler
     // checks); replacing one needs an editor who is a member.
     entry("POST", "/api/projects/import", Rest, Needs(Editor), Project),

@@ -16,6 +16,7 @@ pub mod layer;
 pub mod prometheus;
 pub mod recommend;
 pub mod series;
+pub mod service;
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -55,6 +56,16 @@ pub struct OperationStats {
     pub since_start: Summary,
     /// The latest value recorded.
     pub last: f64,
+}
+
+/// One minute of a timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelinePoint {
+    /// 0 for the current minute.
+    pub minutes_ago: u64,
+    pub count: u64,
+    pub median: f64,
+    pub p95: f64,
 }
 
 type Callback = Arc<dyn Fn(&Alert) + Send + Sync>;
@@ -258,6 +269,36 @@ impl Monitor {
             .collect()
     }
 
+    /// Per minute of the window, the count, median and p95 of every series named `name` together
+    /// (for charts); minutes without values are left out.
+    pub fn timeline(&self, name: &str) -> Vec<TimelinePoint> {
+        let minute = self.minute();
+        let mut merged: std::collections::BTreeMap<u64, hdrhistogram::Histogram<u32>> =
+            std::collections::BTreeMap::new();
+        let list: Vec<Arc<Series>> = read(&self.inner.series)
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        for s in list {
+            for (m, h) in s.slots(minute, self.inner.window_minutes) {
+                let slot = merged.entry(m).or_insert_with(series::new_histogram);
+                let _ = slot.add(&h);
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(m, h)| {
+                let summary = Summary::of(&h);
+                TimelinePoint {
+                    minutes_ago: minute - m,
+                    count: summary.count,
+                    median: summary.median,
+                    p95: summary.p95,
+                }
+            })
+            .collect()
+    }
+
     /// The latest raw metrics, newest first.
     pub fn recent(&self, limit: usize) -> Vec<RawMetric> {
         lock(&self.inner.recent)
@@ -415,6 +456,9 @@ mod tests {
         assert_eq!(m.operation_stats("cache_hit_rate")[0].last, 85.5);
         assert_eq!(m.recent(2)[0].name.as_ref(), "cache_hit_rate");
         assert_eq!(m.all_stats().len(), 4);
+        let line = m.timeline("api_response_time");
+        assert_eq!(line.len(), 1);
+        assert_eq!((line[0].minutes_ago, line[0].count), (0, 3));
     }
 
     #[tokio::test]

@@ -127,6 +127,15 @@ impl Series {
         merged
     }
 
+    /// The window's slots, oldest first, as (minute, histogram).
+    pub(super) fn slots(&self, minute: u64, window: u64) -> Vec<(u64, Histogram<u32>)> {
+        lock(&self.slots)
+            .iter()
+            .filter(|slot| slot.minute + window > minute)
+            .map(|slot| (slot.minute, slot.histogram.clone()))
+            .collect()
+    }
+
     /// Every value since start (or since the last data deletion).
     pub(super) fn total(&self) -> Histogram<u32> {
         lock(&self.total).clone()

@@ -1,0 +1,155 @@
+//! The dashboard's service ([`MonitorService`], the app's `PerformanceService`): the monitor's and
+//! the cache's figures converted to the app's wire types, and the admin actions.
+
+use app::account::Principal;
+use app::error::AppError;
+use app::performance::PerformanceOverview;
+use app::services::PerformanceService;
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::recommend::recommendations;
+use super::Monitor;
+use crate::cache::{CacheService, CacheType};
+
+/// Timelines shown on the dashboard.
+const TIMELINES: [&str; 4] = [
+    "api_response_time",
+    "database_query_time",
+    "report_generation_time",
+    "monte_carlo_analysis_time",
+];
+
+/// The performance service over the monitor and the cache.
+pub struct MonitorService {
+    pub monitor: Monitor,
+    pub cache: CacheService,
+    pub iterations: u32,
+    pub started: std::time::Instant,
+}
+
+/// Re-reads a server value as the app's type of the same shape.
+pub fn convert<T: Serialize, U: DeserializeOwned>(value: &T) -> Result<U, AppError> {
+    serde_json::to_value(value)
+        .and_then(serde_json::from_value)
+        .map_err(|e| {
+            tracing::error!(error = %e, "performance figures do not match the app's types");
+            AppError::Internal(
+                "The performance figures could not be prepared; the error has been logged.".into(),
+            )
+        })
+}
+
+#[async_trait]
+impl PerformanceService for MonitorService {
+    async fn overview(&self) -> Result<PerformanceOverview, AppError> {
+        let cache = self.cache.stats().await;
+        let health = self.cache.health_check().await;
+        let recs = recommendations(&self.monitor, Some(&cache), self.iterations);
+        let timelines = TIMELINES
+            .iter()
+            .map(|name| Ok((name.to_string(), convert(&self.monitor.timeline(name))?)))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(PerformanceOverview {
+            monitoring_enabled: self.monitor.is_enabled(),
+            window_minutes: self.monitor.window_minutes(),
+            uptime_seconds: self.started.elapsed().as_secs(),
+            operations: convert(&self.monitor.all_stats())?,
+            thresholds: convert(&self.monitor.thresholds())?,
+            active_alerts: convert(&self.monitor.active_alerts())?,
+            recent_alerts: convert(&self.monitor.recent_alerts(20, None))?,
+            recommendations: convert(&recs)?,
+            cache: convert(&cache)?,
+            cache_health: convert(&health)?,
+            websocket: app::performance::WebSocketOverview {
+                redis_enabled: cache.redis_enabled,
+                ..Default::default()
+            },
+            timelines,
+        })
+    }
+
+    async fn clear_cache(
+        &self,
+        who: &Principal,
+        cache_type: Option<String>,
+    ) -> Result<(), AppError> {
+        let kind = match cache_type.as_deref() {
+            None | Some("") | Some("all") => None,
+            Some(text) => Some(CacheType::parse(text).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "Unknown cache type '{}': use report, insights, monte_carlo, metrics or template.",
+                    text.chars().take(40).collect::<String>()
+                ))
+            })?),
+        };
+        self.cache.clear(kind).await;
+        tracing::info!(by = %who.name, cleared = kind.map_or("all", CacheType::as_str), "cleared the cache");
+        Ok(())
+    }
+
+    async fn set_monitoring(&self, who: &Principal, enabled: bool) -> Result<(), AppError> {
+        self.monitor.set_enabled(enabled);
+        tracing::info!(by = %who.name, enabled, "monitoring switched from the dashboard");
+        Ok(())
+    }
+
+    async fn delete_data(&self, who: &Principal, hours: u64) -> Result<(), AppError> {
+        self.monitor.delete_older_than(hours);
+        tracing::info!(by = %who.name, hours, "deleted monitoring data");
+        Ok(())
+    }
+
+    async fn set_threshold(
+        &self,
+        who: &Principal,
+        metric: String,
+        value: f64,
+    ) -> Result<(), AppError> {
+        self.monitor
+            .set_threshold(&metric, value)
+            .map_err(|e| AppError::BadRequest(format!("{}.", capital(&e))))?;
+        tracing::info!(by = %who.name, metric, value, "threshold changed from the dashboard");
+        Ok(())
+    }
+}
+
+fn capital(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::CacheConfig;
+    use crate::monitor::MonitorConfig;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_servers_figures_read_as_the_apps_types() {
+        let monitor = Monitor::new(MonitorConfig {
+            pending_for: std::time::Duration::from_secs(0),
+            ..MonitorConfig::default()
+        });
+        monitor.record("api_response_time", 2500.0, "ms", &[("route", "/")]);
+        monitor.record_metric("monte_carlo_analysis_time", 14_000.0, "ms");
+        monitor.evaluate();
+        let service = MonitorService {
+            monitor,
+            cache: CacheService::in_memory(CacheConfig::default()),
+            iterations: 10_000,
+            started: std::time::Instant::now(),
+        };
+        let overview = service.overview().await.expect("converts");
+        assert_eq!(overview.operations.len(), 2);
+        assert_eq!(overview.active_alerts[0].state, "firing");
+        assert_eq!(overview.thresholds[4].direction, "below");
+        assert!(!overview.recommendations.is_empty());
+        assert_eq!(overview.cache.by_type.len(), 5);
+        assert_eq!(overview.cache_health.status, "healthy");
+        assert_eq!(overview.timelines[0].1.len(), 1);
+    }
+}
