@@ -39,9 +39,24 @@ pub struct RawMetric {
     pub name: Arc<str>,
     pub value: f64,
     pub unit: Arc<str>,
-    /// RFC 3339.
-    pub timestamp: String,
+    /// RFC 3339 (kept as Unix milliseconds until it is read: formatting costs more than recording).
+    #[serde(serialize_with = "rfc3339_millis")]
+    pub timestamp: i64,
     pub labels: Arc<[(String, String)]>,
+}
+
+fn rfc3339_millis<S: serde::Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::Error> {
+    let text = chrono::DateTime::from_timestamp_millis(*millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default();
+    s.serialize_str(&text)
+}
+
+/// Unix milliseconds now.
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Statistics of one series.
@@ -72,10 +87,15 @@ type Callback = Arc<dyn Fn(&Alert) + Send + Sync>;
 
 struct Inner {
     enabled: AtomicBool,
-    started: Instant,
+    /// The std clock (not tokio's): recording must stay cheap even where tokio's clock is mockable.
+    started: std::time::Instant,
+    /// Unix milliseconds at `started`.
+    started_ms: i64,
     window_minutes: u64,
-    series: RwLock<HashMap<Box<str>, Vec<Arc<Series>>>>,
-    recent: Mutex<VecDeque<RawMetric>>,
+    /// Series by name (foldhash: the lookup is on every record).
+    series: RwLock<HashMap<Box<str>, Vec<Arc<Series>>, foldhash::fast::RandomState>>,
+    /// The latest values, with their series (a raw metric is built when read).
+    recent: Mutex<VecDeque<(Arc<Series>, f64, i64)>>,
     thresholds: RwLock<Vec<Threshold>>,
     alerts: Mutex<AlertEngine>,
     callbacks: RwLock<Vec<Callback>>,
@@ -121,9 +141,10 @@ impl Monitor {
         Monitor {
             inner: Arc::new(Inner {
                 enabled: AtomicBool::new(config.enabled),
-                started: Instant::now(),
+                started: std::time::Instant::now(),
+                started_ms: now_millis(),
                 window_minutes: (config.window.as_secs() / 60).max(1),
-                series: RwLock::new(HashMap::new()),
+                series: RwLock::new(HashMap::default()),
                 recent: Mutex::new(VecDeque::with_capacity(RECENT)),
                 thresholds: RwLock::new(config.thresholds),
                 alerts: Mutex::new(AlertEngine::new(config.pending_for)),
@@ -178,19 +199,15 @@ impl Monitor {
             return;
         }
         let series = self.series_for(name, unit, labels);
-        series.record(value, self.minute(), self.inner.window_minutes);
-        let raw = RawMetric {
-            name: series.name.clone(),
-            value,
-            unit: series.unit.clone(),
-            timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            labels: series.labels.clone(),
-        };
+        // One clock read gives both the window's minute and the timestamp.
+        let elapsed = self.inner.started.elapsed();
+        series.record(value, elapsed.as_secs() / 60, self.inner.window_minutes);
+        let at = self.inner.started_ms + i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX / 2);
         let mut recent = lock(&self.inner.recent);
         if recent.len() == RECENT {
             recent.pop_front();
         }
-        recent.push_back(raw);
+        recent.push_back((series, value, at));
     }
 
     fn series_for(&self, name: &str, unit: &str, labels: &[(&str, &str)]) -> Arc<Series> {
@@ -305,7 +322,13 @@ impl Monitor {
             .iter()
             .rev()
             .take(limit)
-            .cloned()
+            .map(|(s, value, at)| RawMetric {
+                name: s.name.clone(),
+                value: *value,
+                unit: s.unit.clone(),
+                timestamp: *at,
+                labels: s.labels.clone(),
+            })
             .collect()
     }
 
@@ -413,10 +436,12 @@ impl Monitor {
                 emptied += 1;
             }
         }
-        let cutoff = chrono::Utc::now()
-            - chrono::Duration::hours(i64::try_from(hours).unwrap_or(i64::MAX / 7200));
-        let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        lock(&self.inner.recent).retain(|m| m.timestamp >= cutoff);
+        let span_ms = i64::try_from(hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+        let cutoff_ms = now_millis().saturating_sub(span_ms);
+        lock(&self.inner.recent).retain(|(_, _, at)| *at >= cutoff_ms);
+        let cutoff = chrono::DateTime::from_timestamp_millis(cutoff_ms)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
         lock(&self.inner.alerts).forget_before(&cutoff);
         emptied
     }

@@ -5,7 +5,6 @@
 //! the load.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hdrhistogram::Histogram;
@@ -68,16 +67,21 @@ struct Slot {
     histogram: Histogram<u32>,
 }
 
+struct Data {
+    total: Histogram<u32>,
+    slots: VecDeque<Slot>,
+    last: f64,
+    /// Sum of all values, for Prometheus `_sum` (in thousandths).
+    sum: u64,
+}
+
 /// A metric series.
 pub struct Series {
     pub name: Arc<str>,
     pub labels: Arc<[(String, String)]>,
     pub unit: Arc<str>,
-    total: Mutex<Histogram<u32>>,
-    slots: Mutex<VecDeque<Slot>>,
-    last: AtomicU64,
-    /// Sum of all values, for Prometheus `_sum` (in thousandths).
-    sum: AtomicU64,
+    /// The total and the window's slots, under one lock (one lock per record).
+    data: Mutex<Data>,
 }
 
 impl Series {
@@ -86,10 +90,12 @@ impl Series {
             name: name.into(),
             labels: labels.to_vec().into(),
             unit: unit.into(),
-            total: Mutex::new(new_histogram()),
-            slots: Mutex::new(VecDeque::new()),
-            last: AtomicU64::new(0),
-            sum: AtomicU64::new(0),
+            data: Mutex::new(Data {
+                total: new_histogram(),
+                slots: VecDeque::new(),
+                last: 0.0,
+                sum: 0,
+            }),
         }
     }
 
@@ -97,10 +103,11 @@ impl Series {
     /// minutes of slots.
     pub(super) fn record(&self, value: f64, minute: u64, window: u64) {
         let scaled = scale(value);
-        self.last.store(value.to_bits(), Ordering::Relaxed);
-        self.sum.fetch_add(scaled, Ordering::Relaxed);
-        lock(&self.total).saturating_record(scaled);
-        let mut slots = lock(&self.slots);
+        let mut data = lock(&self.data);
+        data.last = value;
+        data.sum = data.sum.saturating_add(scaled);
+        data.total.saturating_record(scaled);
+        let slots = &mut data.slots;
         if slots.back().is_none_or(|s| s.minute != minute) {
             while slots.front().is_some_and(|s| s.minute + window <= minute) {
                 slots.pop_front();
@@ -118,7 +125,7 @@ impl Series {
     /// The values of the last `window` minutes up to `minute`, merged.
     pub(super) fn window(&self, minute: u64, window: u64) -> Histogram<u32> {
         let mut merged = new_histogram();
-        for slot in lock(&self.slots).iter() {
+        for slot in lock(&self.data).slots.iter() {
             if slot.minute + window > minute {
                 // Same bounds everywhere, so adding cannot fail.
                 let _ = merged.add(&slot.histogram);
@@ -129,7 +136,8 @@ impl Series {
 
     /// The window's slots, oldest first, as (minute, histogram).
     pub(super) fn slots(&self, minute: u64, window: u64) -> Vec<(u64, Histogram<u32>)> {
-        lock(&self.slots)
+        lock(&self.data)
+            .slots
             .iter()
             .filter(|slot| slot.minute + window > minute)
             .map(|slot| (slot.minute, slot.histogram.clone()))
@@ -138,25 +146,25 @@ impl Series {
 
     /// Every value since start (or since the last data deletion).
     pub(super) fn total(&self) -> Histogram<u32> {
-        lock(&self.total).clone()
+        lock(&self.data).total.clone()
     }
 
     pub(super) fn last(&self) -> f64 {
-        f64::from_bits(self.last.load(Ordering::Relaxed))
+        lock(&self.data).last
     }
 
     pub(super) fn sum(&self) -> f64 {
-        unscale(self.sum.load(Ordering::Relaxed))
+        unscale(lock(&self.data).sum)
     }
 
     /// Drops slots older than `keep_from` (a minute); when that is everything, resets the totals.
     pub(super) fn forget_before(&self, keep_from: u64) -> bool {
-        let mut slots = lock(&self.slots);
-        slots.retain(|s| s.minute >= keep_from);
-        let empty = slots.is_empty();
+        let mut data = lock(&self.data);
+        data.slots.retain(|s| s.minute >= keep_from);
+        let empty = data.slots.is_empty();
         if empty {
-            lock(&self.total).reset();
-            self.sum.store(0, Ordering::Relaxed);
+            data.total.reset();
+            data.sum = 0;
         }
         empty
     }
