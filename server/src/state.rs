@@ -139,6 +139,7 @@ impl AppState {
             accounts: Arc::new(StoreAccounts::new(
                 store.clone(),
                 cache.clone(),
+                monitor.clone(),
                 auth.clone(),
                 throttle,
             )),

@@ -23,7 +23,8 @@ use super::session;
 use super::throttle::LoginThrottle;
 use super::token;
 use crate::cache::CacheService;
-use crate::reports::to_app_error;
+use crate::monitor::Monitor;
+use crate::reports::{timed_query, to_app_error};
 use crate::storage::tokens::NewToken;
 use crate::storage::users::{AccountUpdate, NewUser};
 use crate::storage::{Store, StoreError};
@@ -37,6 +38,7 @@ const HASHING_SLOTS: usize = 4;
 pub struct StoreAccounts {
     store: Store,
     cache: CacheService,
+    monitor: Monitor,
     settings: AuthSettings,
     throttle: Arc<LoginThrottle>,
     hashing: Semaphore,
@@ -47,12 +49,14 @@ impl StoreAccounts {
     pub fn new(
         store: Store,
         cache: CacheService,
+        monitor: Monitor,
         settings: AuthSettings,
         throttle: Arc<LoginThrottle>,
     ) -> Self {
         StoreAccounts {
             store,
             cache,
+            monitor,
             settings,
             throttle,
             hashing: Semaphore::new(HASHING_SLOTS),
@@ -94,7 +98,9 @@ impl StoreAccounts {
 
     /// Checks that every project id exists.
     async fn check_projects(&self, projects: &[i64]) -> Result<Vec<i64>, AppError> {
-        let known = self.store.project_refs().await.map_err(to_app_error)?;
+        let known = timed_query(&self.monitor, "project_refs", self.store.project_refs())
+            .await
+            .map_err(to_app_error)?;
         let mut chosen: Vec<i64> = projects.to_vec();
         chosen.sort_unstable();
         chosen.dedup();
@@ -142,11 +148,13 @@ impl AccountService for StoreAccounts {
                 if minutes == 1 { "" } else { "s" }
             )));
         }
-        let found = self
-            .store
-            .user_with_hash(&username)
-            .await
-            .map_err(to_app_error)?;
+        let found = timed_query(
+            &self.monitor,
+            "user_with_hash",
+            self.store.user_with_hash(&username),
+        )
+        .await
+        .map_err(to_app_error)?;
         let stored = found
             .as_ref()
             .map_or_else(|| self.dummy_hash(), |(_, hash)| hash.clone());
@@ -186,9 +194,15 @@ impl AccountService for StoreAccounts {
 
     async fn overview(&self) -> Result<AdminOverview, AppError> {
         Ok(AdminOverview {
-            accounts: self.store.accounts().await.map_err(to_app_error)?,
-            tokens: self.store.api_tokens().await.map_err(to_app_error)?,
-            projects: self.store.project_refs().await.map_err(to_app_error)?,
+            accounts: timed_query(&self.monitor, "accounts", self.store.accounts())
+                .await
+                .map_err(to_app_error)?,
+            tokens: timed_query(&self.monitor, "api_tokens", self.store.api_tokens())
+                .await
+                .map_err(to_app_error)?,
+            projects: timed_query(&self.monitor, "project_refs", self.store.project_refs())
+                .await
+                .map_err(to_app_error)?,
         })
     }
 
@@ -208,8 +222,10 @@ impl AccountService for StoreAccounts {
             account.password
         };
         let password_hash = self.hash_password(secret.clone()).await?;
-        self.store
-            .create_account(
+        timed_query(
+            &self.monitor,
+            "create_account",
+            self.store.create_account(
                 &NewUser {
                     username: username.clone(),
                     display_name: account.display_name.trim().to_string(),
@@ -217,9 +233,10 @@ impl AccountService for StoreAccounts {
                     password_hash,
                 },
                 &projects,
-            )
-            .await
-            .map_err(account_error)?;
+            ),
+        )
+        .await
+        .map_err(account_error)?;
         tracing::info!(by = %who.name, user = %username, role = %account.role, "created account");
         Ok(generated.then_some(IssuedSecret {
             subject: username,
@@ -238,17 +255,19 @@ impl AccountService for StoreAccounts {
             ));
         }
         let projects = self.check_projects(&change.projects).await?;
-        let updated = self
-            .store
-            .update_account(&AccountUpdate {
+        let updated = timed_query(
+            &self.monitor,
+            "update_account",
+            self.store.update_account(&AccountUpdate {
                 id: change.id,
                 display_name: change.display_name.trim().to_string(),
                 role: change.role,
                 active: change.active,
                 projects,
-            })
-            .await
-            .map_err(account_error)?;
+            }),
+        )
+        .await
+        .map_err(account_error)?;
         if !updated {
             return Err(AppError::NotFound(format!(
                 "There is no account with id {}.",
@@ -273,16 +292,21 @@ impl AccountService for StoreAccounts {
             password
         };
         let hash = self.hash_password(secret.clone()).await?;
-        let accounts = self.store.accounts().await.map_err(to_app_error)?;
+        let accounts = timed_query(&self.monitor, "accounts", self.store.accounts())
+            .await
+            .map_err(to_app_error)?;
         let Some(account) = accounts.iter().find(|a| a.id == user_id) else {
             return Err(AppError::NotFound(format!(
                 "There is no account with id {user_id}."
             )));
         };
-        self.store
-            .set_password(user_id, &hash)
-            .await
-            .map_err(account_error)?;
+        timed_query(
+            &self.monitor,
+            "set_password",
+            self.store.set_password(user_id, &hash),
+        )
+        .await
+        .map_err(account_error)?;
         self.cache.forget_callers().await;
         tracing::info!(by = %who.name, user = %account.username, "reset password; sessions ended");
         Ok(generated.then(|| IssuedSecret {
@@ -305,17 +329,20 @@ impl AccountService for StoreAccounts {
             PrincipalKind::Token(_) => None,
         };
         let name = token.name.trim().to_string();
-        self.store
-            .insert_api_token(&NewToken {
+        timed_query(
+            &self.monitor,
+            "insert_api_token",
+            self.store.insert_api_token(&NewToken {
                 name: &name,
                 token_hash: &token::digest(&secret),
                 role: token.role,
                 created_by,
                 projects: &projects,
                 now: now(),
-            })
-            .await
-            .map_err(account_error)?;
+            }),
+        )
+        .await
+        .map_err(account_error)?;
         tracing::info!(by = %who.name, token = %name, role = %token.role, "created API token");
         Ok(IssuedSecret {
             subject: name,
@@ -324,11 +351,13 @@ impl AccountService for StoreAccounts {
     }
 
     async fn revoke_token(&self, who: &Principal, token_id: i64) -> Result<(), AppError> {
-        if !self
-            .store
-            .revoke_api_token(token_id, now())
-            .await
-            .map_err(to_app_error)?
+        if !timed_query(
+            &self.monitor,
+            "revoke_api_token",
+            self.store.revoke_api_token(token_id, now()),
+        )
+        .await
+        .map_err(to_app_error)?
         {
             return Err(AppError::NotFound(format!(
                 "There is no active API token with id {token_id}."

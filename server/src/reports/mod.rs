@@ -74,9 +74,8 @@ impl StorePortfolio {
         project_id: i64,
         code: &str,
     ) -> Result<(), AppError> {
-        if self
-            .store
-            .can_reach(who, project_id)
+        let reach = self.store.can_reach(who, project_id);
+        if timed_query(&self.monitor, "can_reach", reach)
             .await
             .map_err(to_app_error)?
         {
@@ -107,9 +106,8 @@ impl PortfolioService for StorePortfolio {
             })
             .await?;
         if !who.is_admin() {
-            let reachable = self
-                .store
-                .reachable_projects(who)
+            let reach = self.store.reachable_projects(who);
+            let reachable = timed_query(&self.monitor, "reachable_projects", reach)
                 .await
                 .map_err(to_app_error)?;
             portfolio.projects.retain(|p| reachable.contains(&p.id));

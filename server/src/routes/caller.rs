@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use crate::reports::timed_query;
 use crate::state::AppState;
 
 /// The signed-in account or API token making the request. The layer has already refused anonymous
@@ -33,12 +34,10 @@ pub async fn reachable_project(
     who: &Principal,
     code: &str,
 ) -> Result<i64, ApiError> {
-    let id = state
-        .store
-        .project_id(code)
+    let id = timed_query(&state.monitor, "project_id", state.store.project_id(code))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no project has code '{code}'")))?;
-    if state.store.can_reach(who, id).await? {
+    if timed_query(&state.monitor, "can_reach", state.store.can_reach(who, id)).await? {
         Ok(id)
     } else {
         Err(ApiError::Forbidden(format!(

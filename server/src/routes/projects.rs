@@ -22,7 +22,7 @@ use app::account::Principal;
 
 use super::caller::{reachable_project, Caller};
 use super::error::ApiError;
-use crate::reports::project_changed;
+use crate::reports::{project_changed, timed_query};
 use crate::state::AppState;
 use crate::storage::transfer::ImportOutcome;
 use crate::transfer::{csv, parse_json, validate, ProjectDocument};
@@ -48,11 +48,13 @@ async fn document(
     code: &str,
 ) -> Result<ProjectDocument, ApiError> {
     reachable_project(state, who, code).await?;
-    state
-        .store
-        .export_project(code)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no project has code '{code}'")))
+    timed_query(
+        &state.monitor,
+        "export_project",
+        state.store.export_project(code),
+    )
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("no project has code '{code}'")))
 }
 
 fn attachment(name: &str, content_type: &'static str) -> [(header::HeaderName, String); 2] {
@@ -111,7 +113,14 @@ async fn import_json(
 ) -> Result<(StatusCode, Json<ImportOutcome>), ApiError> {
     let text = body_text(&headers, &body, "application/json")?;
     let doc = parse_json(&text).map_err(ApiError::Invalid)?;
-    if state.store.project_id(&doc.project.code).await?.is_some() {
+    if timed_query(
+        &state.monitor,
+        "project_id",
+        state.store.project_id(&doc.project.code),
+    )
+    .await?
+    .is_some()
+    {
         reachable_project(&state, &who, &doc.project.code).await?;
     } else if !who.is_admin() {
         return Err(ApiError::Forbidden(format!(
@@ -120,7 +129,12 @@ async fn import_json(
         )));
     }
     let valid = validate(doc).map_err(ApiError::Invalid)?;
-    let outcome = state.store.import_project(&valid).await?;
+    let outcome = timed_query(
+        &state.monitor,
+        "import_project",
+        state.store.import_project(&valid),
+    )
+    .await?;
     imported(&state, &outcome.code).await;
     let status = if outcome.created {
         StatusCode::CREATED
@@ -142,7 +156,12 @@ async fn import_csv(
     let mut doc = document(&state, &who, &code).await?;
     doc.tasks = csv::read_tasks(&text).map_err(ApiError::Invalid)?;
     let valid = validate(doc).map_err(ApiError::Invalid)?;
-    let outcome = state.store.import_project(&valid).await?;
+    let outcome = timed_query(
+        &state.monitor,
+        "import_project",
+        state.store.import_project(&valid),
+    )
+    .await?;
     imported(&state, &outcome.code).await;
     Ok(Json(outcome))
 }
@@ -151,7 +170,9 @@ async fn import_csv(
 /// cached copies to expire, so it is logged, not returned.
 async fn imported(state: &AppState, code: &str) {
     let result = async {
-        if let Some(id) = state.store.project_id(code).await? {
+        if let Some(id) =
+            timed_query(&state.monitor, "project_id", state.store.project_id(code)).await?
+        {
             project_changed(&state.store, &state.cache, id).await?;
         }
         Ok::<_, crate::storage::StoreError>(())
