@@ -192,6 +192,9 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         if taken > 0 {
+            // Ended here, not when dropped: a dropped SQLite transaction keeps its lock until its
+            // connection is reused, and the next writer would wait for it.
+            tx.rollback().await?;
             return Err(StoreError::Conflict(format!(
                 "the user name '{}' is taken",
                 user.username
@@ -222,9 +225,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         if done.rows_affected() == 0 {
+            tx.rollback().await?;
             return Ok(false);
         }
         if was_admin > 0 && active_admins(&mut tx).await? == 0 {
+            tx.rollback().await?;
             return Err(StoreError::Conflict(
                 "this would leave no active admin; make another account admin first".into(),
             ));
