@@ -58,6 +58,29 @@ pub fn project_matches(project: &ProjectSummary, query: &str) -> bool {
         .all(|word| haystack.contains(&word.to_lowercase()))
 }
 
+/// The text with its first letter in upper case (for messages built from lower-case parts).
+pub fn sentence_case(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Percent-encodes everything but unreserved characters and `/`, for a path carried in a query
+/// parameter (`/login?next=/reports/3%3Ftab%3Drisks`).
+pub fn percent_encode_path(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::error::AppError;
+use crate::format::percent_encode_path;
 
 /// Whether any of the errors says the reader is not signed in (any more).
 fn signed_out(errors: &Errors) -> bool {
@@ -42,20 +43,7 @@ fn sign_in_target() -> String {
     } else {
         format!("{path}?{search}")
     };
-    format!("/login?next={}", encode(&here))
-}
-
-/// Percent-encodes a path for a query parameter.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    format!("/login?next={}", percent_encode_path(&here))
 }
 
 /// Lists the errors caught by an `ErrorBoundary` in a visible alert box.

@@ -13,6 +13,7 @@ use app::account::{
     NewApiToken, Principal, PrincipalKind,
 };
 use app::error::AppError;
+use app::format::sentence_case;
 use app::services::{AccountService, SignedIn};
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
@@ -85,7 +86,7 @@ impl StoreAccounts {
     async fn hash_password(&self, secret: String) -> Result<String, AppError> {
         self.hashing(move || password::hash(&secret))
             .await?
-            .map_err(|e| AppError::BadRequest(format!("{}.", capitalised(&e.to_string()))))
+            .map_err(|e| AppError::BadRequest(format!("{}.", sentence_case(&e.to_string()))))
     }
 
     fn dummy_hash(&self) -> String {
@@ -113,18 +114,12 @@ impl StoreAccounts {
     }
 }
 
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
 /// Store errors of account changes, in words for the admin.
 fn account_error(err: StoreError) -> AppError {
     match err {
-        StoreError::Conflict(message) => AppError::Conflict(format!("{}.", capitalised(&message))),
+        StoreError::Conflict(message) => {
+            AppError::Conflict(format!("{}.", sentence_case(&message)))
+        }
         StoreError::InvalidReference(_) => {
             AppError::BadRequest("One of the chosen projects does not exist.".into())
         }

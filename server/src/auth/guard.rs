@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use app::account::{Principal, PrincipalKind};
 use app::error::AppError;
+use app::format::percent_encode_path;
 use app::services::ClientAddress;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -318,13 +319,13 @@ async fn projects_of(state: &AppState, who: &Principal) -> Result<Option<Arc<[i6
 
 /// The caller behind an API token: remembered, or looked up (and its last use recorded).
 async fn token_caller(state: &AppState, token: &str) -> Result<Option<CachedCaller>, StoreError> {
-    let digest = format!("t:{}", token::digest(token));
+    let stored = token::digest(token);
+    let digest = format!("t:{stored}");
     let now = now();
     if let Some(caller) = state.cache.caller(&digest, now) {
         return Ok(Some(caller));
     }
-    let digest_only = token::digest(token);
-    let lookup = state.store.live_api_token(&digest_only);
+    let lookup = state.store.live_api_token(&stored);
     let Some(live) = timed_query(&state.monitor, "api_token", lookup).await? else {
         return Ok(None);
     };
@@ -447,25 +448,12 @@ fn check_origin(
 /// Sends an anonymous reader of a protected page to the login page, to come back afterwards.
 fn to_login(uri: &axum::http::Uri) -> Response {
     let target = uri.path_and_query().map_or("/", |p| p.as_str());
-    let location = format!("/login?next={}", encode_component(target));
+    let location = format!("/login?next={}", percent_encode_path(target));
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
     response
-}
-
-/// Percent-encodes everything but unreserved characters and `/`.
-fn encode_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A refusal in the shape the route's clients read: the app's error JSON for server functions,
@@ -645,7 +633,7 @@ mod tests {
     #[test]
     fn login_targets_are_encoded() {
         assert_eq!(
-            encode_component("/reports/3?x=1&y"),
+            percent_encode_path("/reports/3?x=1&y"),
             "/reports/3%3Fx%3D1%26y"
         );
     }

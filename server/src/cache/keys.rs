@@ -67,6 +67,20 @@ impl CacheType {
         CacheType::ALL.into_iter().find(|t| t.as_str() == text)
     }
 
+    /// A cache type chosen by name, or everything (`None`) for no name, an empty one or `all`;
+    /// `Err` names the choices.
+    pub fn parse_choice(text: Option<&str>) -> Result<Option<CacheType>, String> {
+        match text {
+            None | Some("") | Some("all") => Ok(None),
+            Some(name) => CacheType::parse(name).map(Some).ok_or_else(|| {
+                format!(
+                    "unknown cache_type '{}': use report, insights, monte_carlo, metrics or template",
+                    name.chars().take(40).collect::<String>()
+                )
+            }),
+        }
+    }
+
     pub(super) fn index(self) -> usize {
         self as usize
     }

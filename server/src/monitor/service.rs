@@ -3,6 +3,7 @@
 
 use app::account::Principal;
 use app::error::AppError;
+use app::format::sentence_case;
 use app::performance::PerformanceOverview;
 use app::services::PerformanceService;
 use async_trait::async_trait;
@@ -75,15 +76,8 @@ impl PerformanceService for MonitorService {
         who: &Principal,
         cache_type: Option<String>,
     ) -> Result<(), AppError> {
-        let kind = match cache_type.as_deref() {
-            None | Some("") | Some("all") => None,
-            Some(text) => Some(CacheType::parse(text).ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "Unknown cache type '{}': use report, insights, monte_carlo, metrics or template.",
-                    text.chars().take(40).collect::<String>()
-                ))
-            })?),
-        };
+        let kind = CacheType::parse_choice(cache_type.as_deref())
+            .map_err(|e| AppError::BadRequest(format!("{}.", sentence_case(&e))))?;
         self.cache.clear(kind).await;
         tracing::info!(by = %who.name, cleared = kind.map_or("all", CacheType::as_str), "cleared the cache");
         Ok(())
@@ -109,17 +103,10 @@ impl PerformanceService for MonitorService {
     ) -> Result<(), AppError> {
         self.monitor
             .set_threshold(&metric, value)
-            .map_err(|e| AppError::BadRequest(format!("{}.", capital(&e))))?;
+            .map_err(|e| AppError::BadRequest(format!("{}.", sentence_case(&e))))?;
         tracing::info!(by = %who.name, metric, value, "threshold changed from the dashboard");
         Ok(())
     }
-}
-
-fn capital(text: &str) -> String {
-    let mut c = text.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

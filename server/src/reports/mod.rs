@@ -183,18 +183,9 @@ pub async fn timed_query<T>(
     query: &str,
     call: impl std::future::Future<Output = T>,
 ) -> T {
-    if !monitor.is_enabled() {
-        return call.await;
-    }
-    let started = std::time::Instant::now();
-    let out = call.await;
-    monitor.record(
-        "database_query_time",
-        started.elapsed().as_secs_f64() * 1000.0,
-        "ms",
-        &[("query", query)],
-    );
-    out
+    monitor
+        .time_with("database_query_time", &[("query", query)], call)
+        .await
 }
 
 /// Drops what a change of a project's data made stale: its reports' cached copies (outlines show the

@@ -54,15 +54,8 @@ async fn clear(
     Caller(who): Caller,
     Query(query): Query<ClearQuery>,
 ) -> Result<Json<Cleared>, ApiError> {
-    let kind = match query.cache_type.as_deref() {
-        None | Some("") | Some("all") => None,
-        Some(text) => Some(CacheType::parse(text).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "unknown cache_type '{}': use report, insights, monte_carlo, metrics or template",
-                text.chars().take(40).collect::<String>()
-            ))
-        })?),
-    };
+    let kind =
+        CacheType::parse_choice(query.cache_type.as_deref()).map_err(ApiError::BadRequest)?;
     state.cache.clear(kind).await;
     let cleared = kind.map_or("all", CacheType::as_str).to_string();
     tracing::info!(by = %who.name, cleared, "cleared the cache");
