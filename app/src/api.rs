@@ -15,6 +15,7 @@ use crate::account::{
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline};
 use crate::performance::PerformanceOverview;
+use crate::sections::{MonteCarloRerun, ReportSection};
 
 /// Lists the portfolio's projects and their reports: those the caller is a member of (all for admins).
 #[server(endpoint = "list_portfolio")]
@@ -59,6 +60,85 @@ pub async fn regenerate_report(report_id: i64) -> Result<GenerationTimings, AppE
             .portfolio
             .regenerate_report(&who, report_id)
             .await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// One section of a report with its content (read through the cache); the reader loads each section
+/// when it comes near the viewport.
+#[server(endpoint = "get_report_section")]
+pub async fn get_report_section(report_id: i64, key: String) -> Result<ReportSection, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Viewer)?;
+        check_id("Report", report_id)?;
+        crate::sections::check_section_key(&key)
+            .map_err(|e| AppError::BadRequest(format!("{e}.")))?;
+        services()?
+            .portfolio
+            .report_section(&who, report_id, &key)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(format!("Report {report_id} has no section '{key}'."))
+            })
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Runs a report's Monte Carlo simulation again with another iteration count (1,000 to 100,000),
+/// without changing the stored report; the same run is served from the cache.
+#[server(endpoint = "rerun_monte_carlo")]
+pub async fn rerun_monte_carlo(
+    report_id: i64,
+    iterations: u32,
+) -> Result<MonteCarloRerun, AppError> {
+    use crate::model::Role;
+    use crate::sections::{RERUN_MAX_ITERATIONS, RERUN_MIN_ITERATIONS};
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Viewer)?;
+        check_id("Report", report_id)?;
+        if !(RERUN_MIN_ITERATIONS..=RERUN_MAX_ITERATIONS).contains(&iterations) {
+            return Err(AppError::BadRequest(format!(
+                "iterations must be from {RERUN_MIN_ITERATIONS} to {RERUN_MAX_ITERATIONS}, not {iterations}."
+            )));
+        }
+        services()?
+            .portfolio
+            .rerun_monte_carlo(&who, report_id, iterations)
+            .await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Records how long a report section took in the browser, from coming into view to showing its
+/// content (`section_load_time`, per section type).
+#[server(endpoint = "record_section_load")]
+pub async fn record_section_load(section_type: String, ms: f64) -> Result<(), AppError> {
+    use crate::model::Role;
+    use crate::sections::{MAX_SECTION_LOAD_MS, SECTION_TYPES};
+    use crate::services::{require, services};
+    let result = async {
+        require(Role::Viewer)?;
+        if !SECTION_TYPES.contains(&section_type.as_str()) {
+            return Err(AppError::BadRequest(format!(
+                "section_type must be one of {}.",
+                SECTION_TYPES.join(", ")
+            )));
+        }
+        if !ms.is_finite() || !(0.0..=MAX_SECTION_LOAD_MS).contains(&ms) {
+            return Err(AppError::BadRequest(format!(
+                "ms must be a number from 0 to {MAX_SECTION_LOAD_MS}."
+            )));
+        }
+        services()?
+            .performance
+            .record_section_load(&section_type, ms);
+        Ok(())
     }
     .await;
     result.inspect_err(report_status)

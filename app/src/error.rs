@@ -64,7 +64,20 @@ impl AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// On the server, arguments that do not decode (a number that is not one, a missing field) are
+    /// the caller's mistake: 400 with the decoder's message. Everything else, and every error in the
+    /// browser, stays a machinery error.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        if let ServerFnErrorErr::Args(detail)
+        | ServerFnErrorErr::MissingArg(detail)
+        | ServerFnErrorErr::Deserialization(detail) = &value
+        {
+            crate::response::set_status(400);
+            return AppError::BadRequest(format!(
+                "The request's arguments are not valid: {detail}."
+            ));
+        }
         AppError::ServerFn(value)
     }
 }

@@ -134,3 +134,131 @@ pub struct Appendix {
 
 /// `ai_insights` content is an [`InsightSet`].
 pub type AiInsights = InsightSet;
+
+/// A section's content, read by its section type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum SectionContent {
+    ExecutiveSummary(ExecutiveSummary),
+    KeyMetrics(KeyMetrics),
+    AiInsights(AiInsights),
+    MonteCarlo(MonteCarloSection),
+    Charts(Charts),
+    Milestones(Milestones),
+    Risks(Risks),
+    Appendix(Appendix),
+    /// Nothing generated yet, or a section type this version does not draw: the narrative only.
+    Empty,
+}
+
+/// The section types this version draws, in template order.
+pub const SECTION_TYPES: [&str; 8] = [
+    "executive_summary",
+    "key_metrics",
+    "ai_insights",
+    "monte_carlo",
+    "charts",
+    "milestones",
+    "risks",
+    "appendix",
+];
+
+impl SectionContent {
+    /// Reads a section's stored JSON by its type. An empty object (a section never generated) and an
+    /// unknown type read as [`SectionContent::Empty`]; a known type whose JSON does not fit is an
+    /// error.
+    pub fn parse(section_type: &str, json: &str) -> Result<SectionContent, serde_json::Error> {
+        let trimmed = json.trim();
+        if trimmed.is_empty() || trimmed == "{}" || trimmed == "null" {
+            return Ok(SectionContent::Empty);
+        }
+        Ok(match section_type {
+            "executive_summary" => SectionContent::ExecutiveSummary(serde_json::from_str(json)?),
+            "key_metrics" => SectionContent::KeyMetrics(serde_json::from_str(json)?),
+            "ai_insights" => SectionContent::AiInsights(serde_json::from_str(json)?),
+            "monte_carlo" => SectionContent::MonteCarlo(serde_json::from_str(json)?),
+            "charts" => SectionContent::Charts(serde_json::from_str(json)?),
+            "milestones" => SectionContent::Milestones(serde_json::from_str(json)?),
+            "risks" => SectionContent::Risks(serde_json::from_str(json)?),
+            "appendix" => SectionContent::Appendix(serde_json::from_str(json)?),
+            _ => SectionContent::Empty,
+        })
+    }
+}
+
+/// One section of a report with its content, as the reader loads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportSection {
+    pub report_id: i64,
+    pub key: String,
+    pub section_type: String,
+    pub title: String,
+    pub content: SectionContent,
+    /// The editable text (the executive summary's narrative); empty for most sections.
+    pub narrative: String,
+    pub version: i64,
+    pub updated_at: String,
+}
+
+/// Iterations a reader may ask a Monte Carlo rerun for.
+pub const RERUN_MIN_ITERATIONS: u32 = 1_000;
+pub const RERUN_MAX_ITERATIONS: u32 = 100_000;
+
+/// A Monte Carlo rerun's result and how long the server took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonteCarloRerun {
+    pub section: MonteCarloSection,
+    /// Wall time of the request on the server (simulation, or the cache when the same run was made).
+    pub elapsed_ms: f64,
+    /// Whether the result came from the cache.
+    pub cached: bool,
+}
+
+/// Longest section load time the browser may report, in milliseconds (ten minutes).
+pub const MAX_SECTION_LOAD_MS: f64 = 600_000.0;
+
+/// Checks a section key from outside: 1 to 64 characters of `a-z`, `0-9`, `-` and `_`.
+pub fn check_section_key(key: &str) -> Result<(), String> {
+    let ok = !key.is_empty()
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err("A section key is 1 to 64 characters of a-z, 0-9, '-' and '_'".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contents_read_by_type() {
+        assert_eq!(
+            SectionContent::parse("risks", "{}").expect("empty"),
+            SectionContent::Empty
+        );
+        assert_eq!(
+            SectionContent::parse("future_type", r#"{"x":1}"#).expect("unknown"),
+            SectionContent::Empty
+        );
+        let milestones = r#"{"rows":[{"name":"M1","baseline":"2026-01-05","forecast":"2026-01-09","actual":null,"slip_days":4}]}"#;
+        match SectionContent::parse("milestones", milestones).expect("milestones") {
+            SectionContent::Milestones(m) => assert_eq!(m.rows[0].slip_days, 4),
+            other => panic!("read as {other:?}"),
+        }
+        assert!(SectionContent::parse("milestones", r#"{"rows":3}"#).is_err());
+    }
+
+    #[test]
+    fn section_keys_are_bounded() {
+        assert!(check_section_key("key-metrics").is_ok());
+        assert!(check_section_key("").is_err());
+        assert!(check_section_key("Key").is_err());
+        assert!(check_section_key("a/b").is_err());
+        assert!(check_section_key(&"a".repeat(65)).is_err());
+    }
+}

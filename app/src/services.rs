@@ -19,6 +19,7 @@ use crate::account::{
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline, Role};
 use crate::performance::PerformanceOverview;
+use crate::sections::{MonteCarloRerun, ReportSection};
 
 /// Read access to the portfolio and report outlines, filtered by what the caller may see.
 #[async_trait]
@@ -38,6 +39,22 @@ pub trait PortfolioService: Send + Sync + 'static {
         who: &Principal,
         report_id: i64,
     ) -> Result<GenerationTimings, AppError>;
+    /// One section of a report with its content; `None` when the report or the section does not
+    /// exist; `Forbidden` for non-members.
+    async fn report_section(
+        &self,
+        who: &Principal,
+        report_id: i64,
+        key: &str,
+    ) -> Result<Option<ReportSection>, AppError>;
+    /// The report's Monte Carlo simulation with another iteration count (already validated); the
+    /// stored report is unchanged.
+    async fn rerun_monte_carlo(
+        &self,
+        who: &Principal,
+        report_id: i64,
+        iterations: u32,
+    ) -> Result<MonteCarloRerun, AppError>;
 }
 
 /// A successful sign-in: who, and the `Set-Cookie` value that carries the new session.
@@ -105,6 +122,8 @@ pub trait PerformanceService: Send + Sync + 'static {
     async fn set_monitoring(&self, who: &Principal, enabled: bool) -> Result<(), AppError>;
     /// Deletes monitoring data older than `hours`.
     async fn delete_data(&self, who: &Principal, hours: u64) -> Result<(), AppError>;
+    /// Records a report section's load time measured in the browser (arguments already validated).
+    fn record_section_load(&self, section_type: &str, ms: f64);
     /// Changes a threshold.
     async fn set_threshold(
         &self,

@@ -144,6 +144,33 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             move |who| server_fn("regenerate_report", who, &format!("report_id={draft}")),
         ),
         row(
+            "POST /api/get_report_section",
+            [401, 200, 403, 200, 403, 200],
+            move |who| {
+                server_fn(
+                    "get_report_section",
+                    who,
+                    &format!("report_id={draft}&key=milestones"),
+                )
+            },
+        ),
+        row(
+            "POST /api/rerun_monte_carlo",
+            [401, 200, 403, 200, 403, 200],
+            move |who| {
+                server_fn(
+                    "rerun_monte_carlo",
+                    who,
+                    &format!("report_id={draft}&iterations=1000"),
+                )
+            },
+        ),
+        row(
+            "POST /api/record_section_load",
+            [401, 200, 200, 200, 200, 200],
+            |who| server_fn("record_section_load", who, "section_type=risks&ms=120.5"),
+        ),
+        row(
             "POST /api/admin_overview",
             [401, 403, 403, 403, 403, 200],
             |who| server_fn("admin_overview", who, ""),

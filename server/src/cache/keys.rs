@@ -113,6 +113,11 @@ impl CacheKey {
         CacheKey::of_report(report, "document")
     }
 
+    /// One section of a report with its content, as the reader loads it.
+    pub fn report_section(report: i64, key: &str) -> CacheKey {
+        CacheKey::of_report(report, &format!("section:{key}"))
+    }
+
     /// The project a report belongs to (for access checks on cached reads).
     pub fn report_project(report: i64) -> CacheKey {
         CacheKey::of_report(report, "project")

@@ -95,6 +95,15 @@ impl PerformanceService for MonitorService {
         Ok(())
     }
 
+    fn record_section_load(&self, section_type: &str, ms: f64) {
+        self.monitor.record(
+            "section_load_time",
+            ms,
+            "ms",
+            &[("section_type", section_type)],
+        );
+    }
+
     async fn set_threshold(
         &self,
         who: &Principal,

@@ -113,6 +113,51 @@ impl From<SimFailure> for GenerationError {
     }
 }
 
+/// The Monte Carlo step of a generation: the simulation of `data`'s remaining work as of
+/// `status_date`, seeded from project and period (so a rerun is identical), on the blocking pool, read
+/// through `cache` when given (addressed by a digest of the plan, the iteration count, the seed and
+/// the distribution). The flag says whether this call ran the simulation (rather than the cache or
+/// a concurrent caller).
+pub async fn monte_carlo_cached(
+    data: &ProjectData,
+    period: &str,
+    status_date: NaiveDate,
+    params: GenerationParams,
+    cache: Option<&CacheService>,
+) -> Result<(MonteCarloSection, bool), GenerationError> {
+    let input = simulation_input(data, status_date);
+    let sim_params = SimParams {
+        iterations: params.iterations,
+        seed: seed_for(&data.code, period),
+        distribution: params.distribution,
+        threads: params.threads,
+    };
+    let digest = input_digest(&(
+        &input,
+        sim_params.iterations,
+        sim_params.seed,
+        sim_params.distribution,
+    ));
+    let ran = std::sync::atomic::AtomicBool::new(false);
+    let run = || async {
+        ran.store(true, std::sync::atomic::Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || simulate(&input, sim_params))
+            .await
+            .map_err(|e| SimFailure::Task(e.to_string()))?
+            .map_err(SimFailure::Simulation)
+    };
+    let result = match cache {
+        Some(cache) => {
+            cache
+                .get_or_load(&CacheKey::monte_carlo(data.id, &digest), None, run)
+                .await?
+        }
+        None => run().await?,
+    };
+    let computed = ran.load(std::sync::atomic::Ordering::Relaxed);
+    Ok((monte_carlo_section(data, status_date, result), computed))
+}
+
 /// As [`generate`], reading the Monte Carlo result and the insights through `cache` when given. Both
 /// are addressed by a digest of their inputs (the plan as of the status date, the parameters and the
 /// seed; the engine and everything it reads), so a cached result always matches its inputs. Insights
@@ -132,34 +177,7 @@ pub async fn generate_cached(
     let earned_value_ms = ms(started);
 
     let mc_started = Instant::now();
-    let input = simulation_input(data, status_date);
-    let sim_params = SimParams {
-        iterations: params.iterations,
-        seed: seed_for(&data.code, period),
-        distribution: params.distribution,
-        threads: params.threads,
-    };
-    let digest = input_digest(&(
-        &input,
-        sim_params.iterations,
-        sim_params.seed,
-        sim_params.distribution,
-    ));
-    let run = move || async move {
-        tokio::task::spawn_blocking(move || simulate(&input, sim_params))
-            .await
-            .map_err(|e| SimFailure::Task(e.to_string()))?
-            .map_err(SimFailure::Simulation)
-    };
-    let result = match cache {
-        Some(cache) => {
-            cache
-                .get_or_load(&CacheKey::monte_carlo(data.id, &digest), None, run)
-                .await?
-        }
-        None => run().await?,
-    };
-    let monte_carlo = monte_carlo_section(data, status_date, result);
+    let (monte_carlo, _) = monte_carlo_cached(data, period, status_date, params, cache).await?;
     let monte_carlo_ms = ms(mc_started);
 
     let milestones = milestone_rows(data);

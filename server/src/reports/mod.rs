@@ -13,6 +13,7 @@ use std::sync::Arc;
 use app::account::Principal;
 use app::error::AppError;
 use app::model::{GenerationTimings, Portfolio, ReportOutline};
+use app::sections::{MonteCarloRerun, ReportSection};
 use app::services::PortfolioService;
 use async_trait::async_trait;
 
@@ -21,7 +22,7 @@ use crate::insights::InsightEngine;
 use crate::monitor::Monitor;
 use crate::storage::{Store, StoreError};
 use generate::GenerationParams;
-use regenerate::{regenerate, RegenerateError};
+use regenerate::{regenerate, simulate_report, RegenerateError};
 
 /// Portfolio and report outlines, read from the store, and regeneration of draft reports; each
 /// limited to the projects the caller may reach.
@@ -142,6 +143,7 @@ impl PortfolioService for StorePortfolio {
             .await?;
         let done = regenerate(
             &self.store,
+            &self.monitor,
             report_id,
             self.generation,
             self.insights.as_ref(),
@@ -153,26 +155,109 @@ impl PortfolioService for StorePortfolio {
                 self.cache.invalidate_report(report_id).await;
                 self.monitor
                     .record_metric("report_generation_time", timings.total_ms, "ms");
-                self.monitor
-                    .record_metric("monte_carlo_analysis_time", timings.monte_carlo_ms, "ms");
+                self.monitor.record_metric(
+                    "monte_carlo_analysis_time",
+                    timings.monte_carlo_ms,
+                    "ms",
+                );
                 self.monitor
                     .record_metric("ai_insight_generation_time", timings.insights_ms, "ms");
                 tracing::info!(report = report_id, by = %who.name, ms = timings.total_ms, "regenerated report");
                 Ok(timings)
             }
-            Err(RegenerateError::NotFound(_)) => Err(AppError::NotFound(format!(
+            Err(e) => Err(regenerate_error(report_id, e)),
+        }
+    }
+
+    async fn report_section(
+        &self,
+        who: &Principal,
+        report_id: i64,
+        key: &str,
+    ) -> Result<Option<ReportSection>, AppError> {
+        let Some(outline) = self.cached_outline(report_id).await? else {
+            return Ok(None);
+        };
+        self.check_reach(who, outline.project_id, &outline.project_code)
+            .await?;
+        if !outline.sections.iter().any(|s| s.key == key) {
+            return Ok(None);
+        }
+        self.cache
+            .get_or_load_if(
+                &CacheKey::report_section(report_id, key),
+                None,
+                || async {
+                    let read = self.store.report_section(report_id, key);
+                    timed_query(&self.monitor, "report_section", read)
+                        .await
+                        .map_err(to_app_error)
+                },
+                |section: &Option<ReportSection>| section.is_some(),
+            )
+            .await
+    }
+
+    async fn rerun_monte_carlo(
+        &self,
+        who: &Principal,
+        report_id: i64,
+        iterations: u32,
+    ) -> Result<MonteCarloRerun, AppError> {
+        let Some(outline) = self.cached_outline(report_id).await? else {
+            return Err(AppError::NotFound(format!(
                 "There is no report with id {report_id}."
-            ))),
-            Err(RegenerateError::Final(_)) => Err(AppError::Conflict(
-                "This report is final: a finalized report is a frozen snapshot and is not regenerated."
-                    .into(),
-            )),
-            Err(RegenerateError::Store(e)) => Err(to_app_error(e)),
-            Err(RegenerateError::SharedStore(e)) => Err(store_error(&e)),
-            Err(e) => {
-                tracing::error!(report = report_id, error = %e, "regeneration failed");
-                Err(AppError::BadRequest(format!("The report cannot be regenerated: {e}.")))
-            }
+            )));
+        };
+        self.check_reach(who, outline.project_id, &outline.project_code)
+            .await?;
+        let params = GenerationParams {
+            iterations,
+            ..self.generation
+        };
+        let started = std::time::Instant::now();
+        let (section, computed) = simulate_report(
+            &self.store,
+            &self.monitor,
+            report_id,
+            params,
+            Some(&self.cache),
+        )
+        .await
+        .map_err(|e| regenerate_error(report_id, e))?;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let cached = !computed;
+        if computed {
+            self.monitor.record_metric(
+                "monte_carlo_analysis_time",
+                section.result.elapsed_ms,
+                "ms",
+            );
+        }
+        tracing::info!(report = report_id, by = %who.name, iterations, ms = elapsed_ms, cached, "Monte Carlo rerun");
+        Ok(MonteCarloRerun {
+            section,
+            elapsed_ms,
+            cached,
+        })
+    }
+}
+
+/// The reader's answer to a failed generation step.
+fn regenerate_error(report_id: i64, err: RegenerateError) -> AppError {
+    match err {
+        RegenerateError::NotFound(_) => {
+            AppError::NotFound(format!("There is no report with id {report_id}."))
+        }
+        RegenerateError::Final(_) => AppError::Conflict(
+            "This report is final: a finalized report is a frozen snapshot and is not regenerated."
+                .into(),
+        ),
+        RegenerateError::Store(e) => to_app_error(e),
+        RegenerateError::SharedStore(e) => store_error(&e),
+        e => {
+            tracing::error!(report = report_id, error = %e, "generation failed");
+            AppError::BadRequest(format!("The report cannot be generated: {e}."))
         }
     }
 }

@@ -4,9 +4,15 @@
 use app::model::ReportStatus;
 use chrono::{Datelike, Months, NaiveDate};
 
-use super::generate::{generate_cached, GenerationError, GenerationParams, Timings};
+use app::sections::MonteCarloSection;
+
+use super::generate::{
+    generate_cached, monte_carlo_cached, GenerationError, GenerationParams, Timings,
+};
+use super::timed_query;
 use crate::cache::{CacheKey, CacheService};
 use crate::insights::InsightEngine;
+use crate::monitor::Monitor;
 use crate::storage::project_data::write_generated;
 use crate::storage::{Store, StoreError};
 use std::sync::Arc;
@@ -36,16 +42,40 @@ pub fn period_end(period: &str) -> Option<NaiveDate> {
     next.pred_opt().filter(|d| d.month() == first.month())
 }
 
+/// The Monte Carlo section a report would have with `params` (e.g. another iteration count), from
+/// the project's data as of the report's period, without storing anything. Finalized reports too:
+/// nothing is written. The flag says whether the simulation ran (rather than came from the cache).
+pub async fn simulate_report(
+    store: &Store,
+    monitor: &Monitor,
+    report_id: i64,
+    params: GenerationParams,
+    cache: Option<&CacheService>,
+) -> Result<(MonteCarloSection, bool), RegenerateError> {
+    let meta = timed_query(monitor, "report_meta", store.report_meta(report_id))
+        .await?
+        .ok_or(RegenerateError::NotFound(report_id))?;
+    let status_date = period_end(&meta.period).ok_or_else(|| RegenerateError::BadPeriod {
+        id: report_id,
+        period: meta.period.clone(),
+    })?;
+    let read = store.project_data(meta.project_id, &meta.period);
+    let data = timed_query(monitor, "project_data", read)
+        .await?
+        .ok_or(RegenerateError::NotFound(report_id))?;
+    Ok(monte_carlo_cached(&data, &meta.period, status_date, params, cache).await?)
+}
+
 /// Regenerates every section of a draft report and stores it; returns the step timings.
 pub async fn regenerate(
     store: &Store,
+    monitor: &Monitor,
     report_id: i64,
     params: GenerationParams,
     engine: &dyn InsightEngine,
     cache: Option<&CacheService>,
 ) -> Result<Timings, RegenerateError> {
-    let meta = store
-        .report_meta(report_id)
+    let meta = timed_query(monitor, "report_meta", store.report_meta(report_id))
         .await?
         .ok_or(RegenerateError::NotFound(report_id))?;
     if meta.status == ReportStatus::Final {
@@ -55,25 +85,28 @@ pub async fn regenerate(
         id: report_id,
         period: meta.period.clone(),
     })?;
-    let data = store
-        .project_data(meta.project_id, &meta.period)
+    let read = store.project_data(meta.project_id, &meta.period);
+    let data = timed_query(monitor, "project_data", read)
         .await?
         .ok_or(RegenerateError::NotFound(report_id))?;
     let template = match cache {
         Some(cache) => cache
             .get_or_load(&CacheKey::template(meta.template_id), None, || async {
-                store
-                    .template_sections(meta.template_id)
+                let read = store.template_sections(meta.template_id);
+                timed_query(monitor, "template_sections", read)
                     .await
                     .map(Option::unwrap_or_default)
                     .map_err(Arc::new)
             })
             .await
             .map_err(RegenerateError::SharedStore)?,
-        None => store
-            .template_sections(meta.template_id)
-            .await?
-            .unwrap_or_default(),
+        None => timed_query(
+            monitor,
+            "template_sections",
+            store.template_sections(meta.template_id),
+        )
+        .await?
+        .unwrap_or_default(),
     };
     let generated = generate_cached(
         &data,
@@ -85,9 +118,12 @@ pub async fn regenerate(
         cache,
     )
     .await?;
-    let mut tx = store.begin().await?;
-    write_generated(&mut tx, report_id, &generated.sections).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let write = async {
+        let mut tx = store.begin().await?;
+        write_generated(&mut tx, report_id, &generated.sections).await?;
+        tx.commit().await.map_err(StoreError::from)
+    };
+    timed_query(monitor, "write_generated", write).await?;
     Ok(generated.timings)
 }
 

@@ -4,6 +4,7 @@
 
 use app::model::{ReportDocument, SectionDocument};
 use app::model::{ReportOutline, ReportStatus, SectionOutline, TemplateSection};
+use app::sections::{ReportSection, SectionContent};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -167,6 +168,43 @@ impl Store {
             });
         }
         Ok(Some(ReportDocument { outline, sections }))
+    }
+
+    /// One section of a report with its content read by type; `None` when the report has no section
+    /// with this key.
+    pub async fn report_section(
+        &self,
+        report_id: i64,
+        key: &str,
+    ) -> Result<Option<ReportSection>, StoreError> {
+        let Some(r) = sqlx::query(
+            "SELECT section_key, section_type, title, content, narrative, version, updated_at
+             FROM report_sections WHERE report_id = $1 AND section_key = $2",
+        )
+        .bind(report_id)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let section_type: String = r.try_get("section_type")?;
+        let content: String = r.try_get("content")?;
+        let content =
+            SectionContent::parse(&section_type, &content).map_err(|e| StoreError::Corrupt {
+                table: "report_sections",
+                detail: format!("content of section {key} of report {report_id}: {e}"),
+            })?;
+        Ok(Some(ReportSection {
+            report_id,
+            key: r.try_get("section_key")?,
+            section_type,
+            title: r.try_get("title")?,
+            content,
+            narrative: r.try_get("narrative")?,
+            version: r.try_get("version")?,
+            updated_at: r.try_get("updated_at")?,
+        }))
     }
 
     /// The sections of a template, in order; `None` when no template has this id.

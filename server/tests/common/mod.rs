@@ -164,6 +164,12 @@ impl TestApp {
         &self.state.store
     }
 
+    /// The application's state (cache, monitor), for figures a test checks directly.
+    #[allow(dead_code)]
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Sends a request through the whole application.
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router().oneshot(request).await.expect("response");

@@ -1,0 +1,165 @@
+//! The report reader's server functions: each section read with typed content through the cache
+//! (and fresh again after a regeneration), bad arguments refused with a message, Monte Carlo reruns
+//! bounded and cached, and the browser's section load times reaching the monitor.
+
+mod common;
+
+use common::{server_fn, Role, TestApp, Who};
+
+async fn app_with(role: Role) -> (TestApp, Who, i64) {
+    let app = common::seeded().await;
+    app.account("reader", role, &["HBR"], None).await;
+    let who = app.session("reader").await;
+    let draft = app.report_id("HBR", false).await;
+    (app, who, draft)
+}
+
+async fn section(app: &TestApp, who: &Who, report: i64, key: &str) -> common::Reply {
+    app.send(server_fn(
+        "get_report_section",
+        who,
+        &format!("report_id={report}&key={key}"),
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn every_section_reads_with_typed_content() {
+    let (app, who, draft) = app_with(Role::Viewer).await;
+    let expected = [
+        ("executive-summary", "executive_summary"),
+        ("key-metrics", "key_metrics"),
+        ("ai-insights", "ai_insights"),
+        ("monte-carlo", "monte_carlo"),
+        ("charts", "charts"),
+        ("milestones", "milestones"),
+        ("risks", "risks"),
+        ("appendix", "appendix"),
+    ];
+    for (key, kind) in expected {
+        let reply = section(&app, &who, draft, key).await;
+        assert_eq!(reply.status, 200, "{key}: {}", reply.body);
+        let body = reply.json();
+        assert_eq!(body["key"], key);
+        assert_eq!(body["section_type"], kind);
+        assert_eq!(body["content"]["type"], kind, "{key} is read by its type");
+        assert!(body["content"]["data"].is_object(), "{key} has content");
+    }
+    let summary = section(&app, &who, draft, "executive-summary").await.json();
+    assert!(!summary["narrative"].as_str().unwrap_or("").is_empty());
+}
+
+#[tokio::test]
+async fn sections_come_from_the_cache_until_the_report_changes() {
+    let (app, who, draft) = app_with(Role::Editor).await;
+    let first = section(&app, &who, draft, "key-metrics").await.json();
+    let before = app.state().cache.stats().await;
+    let again = section(&app, &who, draft, "key-metrics").await.json();
+    let after = app.state().cache.stats().await;
+    assert_eq!(first, again);
+    assert!(
+        after.by_type["report"].hits > before.by_type["report"].hits,
+        "the second read is a cache hit"
+    );
+    let regenerated = app
+        .send(server_fn(
+            "regenerate_report",
+            &who,
+            &format!("report_id={draft}"),
+        ))
+        .await;
+    assert_eq!(regenerated.status, 200, "{}", regenerated.body);
+    let fresh = section(&app, &who, draft, "key-metrics").await.json();
+    assert_eq!(
+        fresh["version"].as_i64(),
+        first["version"].as_i64().map(|v| v + 1),
+        "a regeneration drops the cached section"
+    );
+}
+
+#[tokio::test]
+async fn bad_section_requests_are_refused_with_a_message() {
+    let (app, who, draft) = app_with(Role::Viewer).await;
+    let missing = section(&app, &who, draft, "no-such-section").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("no section 'no-such-section'"),
+        "{}",
+        missing.body
+    );
+    let bad_key = section(&app, &who, draft, "Key%2FMetrics").await;
+    assert_eq!(bad_key.status, 400);
+    assert!(bad_key.body.contains("section key"), "{}", bad_key.body);
+    let bad_id = section(&app, &who, -4, "risks").await;
+    assert_eq!(bad_id.status, 400);
+    let no_report = section(&app, &who, 999_999, "risks").await;
+    assert_eq!(no_report.status, 404);
+}
+
+#[tokio::test]
+async fn monte_carlo_reruns_are_bounded_and_cached() {
+    let (app, who, draft) = app_with(Role::Viewer).await;
+    let rerun = |iterations: &str| {
+        server_fn(
+            "rerun_monte_carlo",
+            &who,
+            &format!("report_id={draft}&iterations={iterations}"),
+        )
+    };
+    for bad in ["999", "100001", "-5"] {
+        let reply = app.send(rerun(bad)).await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
+    }
+    let too_many = app.send(rerun("100001")).await;
+    assert!(
+        too_many
+            .body
+            .contains("iterations must be from 1000 to 100000"),
+        "{}",
+        too_many.body
+    );
+    let first = app.send(rerun("2000")).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let first = first.json();
+    assert_eq!(first["section"]["result"]["iterations"], 2000);
+    assert_eq!(first["cached"], false);
+    let second = app.send(rerun("2000")).await.json();
+    assert_eq!(second["cached"], true);
+    assert_eq!(
+        second["section"], first["section"],
+        "the same run, from the cache"
+    );
+    let stored = section(&app, &who, draft, "monte-carlo").await.json();
+    assert_ne!(
+        stored["content"]["data"]["result"]["iterations"], 2000,
+        "a rerun leaves the stored report alone"
+    );
+}
+
+#[tokio::test]
+async fn section_load_times_reach_the_monitor() {
+    let (app, who, _) = app_with(Role::Viewer).await;
+    for (body, status) in [
+        ("section_type=risks&ms=120.5", 200),
+        ("section_type=risks&ms=80", 200),
+        ("section_type=charts&ms=300", 200),
+        ("section_type=gossip&ms=10", 400),
+        ("section_type=risks&ms=-1", 400),
+        ("section_type=risks&ms=NaN", 400),
+        ("section_type=risks&ms=600001", 400),
+    ] {
+        let reply = app.send(server_fn("record_section_load", &who, body)).await;
+        assert_eq!(reply.status, status, "{body}: {}", reply.body);
+    }
+    let stats = app.state().monitor.operation_stats("section_load_time");
+    let risks = stats
+        .iter()
+        .find(|s| {
+            s.labels
+                .iter()
+                .any(|(k, v)| k == "section_type" && v == "risks")
+        })
+        .expect("risks load times");
+    assert_eq!(risks.window.count, 2);
+    assert_eq!(stats.len(), 2, "one series per section type");
+}
