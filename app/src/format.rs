@@ -11,8 +11,19 @@ pub fn compact_money(amount: f64, currency: &str) -> String {
         "GBP" => "£",
         _ => "",
     };
-    let abs = amount.abs();
     let sign = if amount < 0.0 { "-" } else { "" };
+    let body = compact_number(amount.abs());
+    if symbol.is_empty() {
+        format!("{sign}{body} {currency}")
+    } else {
+        format!("{sign}{symbol}{body}")
+    }
+}
+
+/// A number in a compact form for axes: `12.4M`, `850k`, `1,200`, `-3.1M`.
+pub fn compact_number(value: f64) -> String {
+    let abs = value.abs();
+    let sign = if value < 0.0 { "-" } else { "" };
     let body = if abs >= 1e9 {
         format!("{:.1}B", abs / 1e9)
     } else if abs >= 1e6 {
@@ -22,11 +33,7 @@ pub fn compact_money(amount: f64, currency: &str) -> String {
     } else {
         group_thousands(abs.round() as u64)
     };
-    if symbol.is_empty() {
-        format!("{sign}{body} {currency}")
-    } else {
-        format!("{sign}{symbol}{body}")
-    }
+    format!("{sign}{body}")
 }
 
 /// A whole number with thousands separators: `10,000`.

@@ -5,15 +5,19 @@
 //! of the `server` crate: server functions reach storage and caches through the [`services`] traits that
 //! the server provides as Leptos context.
 
+#![recursion_limit = "256"]
+
 pub mod account;
 pub mod analysis;
 pub mod api;
 pub mod components;
 pub mod error;
 pub mod format;
+pub mod indicators;
 pub mod model;
 pub mod pages;
 pub mod performance;
+pub mod report;
 mod response;
 pub mod sections;
 #[cfg(feature = "ssr")]

@@ -35,7 +35,7 @@ export class ReportPage {
 
   constructor(readonly page: Page) {
     this.heading = page.getByRole('heading', { level: 1 });
-    this.sections = page.locator('section.report-section h2');
+    this.sections = page.locator('section.report-section h2:visible');
     this.contents = page.getByRole('navigation', { name: 'Contents' });
     this.priorityFilter = page.getByRole('group', { name: 'Show sections by priority' });
   }

@@ -46,9 +46,10 @@ test('a generated report summarises the month and calls out a green status over 
   const portfolio = new PortfolioPage(page);
   await portfolio.open();
   await portfolio.project('North Plant ERP Rollout').getByRole('link', { name: /Latest report/ }).click();
-  const summary = page.locator('.report-summary');
+  const summary = page.locator('#executive-summary');
   await expect(summary).toContainText(/is \d+ % complete against \d+ % planned/);
   await expect(summary).toContainText('The Monte Carlo analysis');
   await expect(summary).toContainText('The declared overall status is green, but the figures say red');
+  await expect(summary.getByRole('note')).toContainText('Status mismatch: Declared on track while the figures say off track');
   expect(consoleErrors).toEqual([]);
 });

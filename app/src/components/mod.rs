@@ -4,6 +4,7 @@
 mod error_notice;
 mod hydration_marker;
 mod line_chart;
+mod plot;
 mod priority_badge;
 mod rag_badge;
 mod site_header;
@@ -12,6 +13,7 @@ mod skeleton;
 pub use error_notice::ErrorNotice;
 pub use hydration_marker::HydrationMarker;
 pub use line_chart::{ChartSeries, LineChart};
+pub use plot::{ticks, Bar, Histogram, Marker, Plot, Series, Swing, Tornado};
 pub use priority_badge::PriorityBadge;
 pub use rag_badge::RagBadge;
 pub use site_header::SiteHeader;

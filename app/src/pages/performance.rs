@@ -197,7 +197,12 @@ fn Dashboard(
         </section>
         <section class="dash-section" aria-labelledby="ops-title">
             <h2 id="ops-title">{format!("Operations (last {} minutes)", o.window_minutes)}</h2>
-            <OperationsTable ops=o.operations.clone()/>
+            <OperationsTable label="Operations" ops=o.operations.clone()/>
+        </section>
+        <section class="dash-section" aria-labelledby="sections-title">
+            <h2 id="sections-title">"Report sections in the browser"</h2>
+            <p class="muted">"section_load_time: from a lazily loaded section coming into range to its content on screen, measured by readers' browsers, per section type."</p>
+            <OperationsTable label="Section load times" ops=o.operations.iter().filter(|op| op.name == "section_load_time").cloned().collect()/>
         </section>
         <section class="dash-section" aria-labelledby="cache-title">
             <h2 id="cache-title">"Cache"</h2>
@@ -296,14 +301,14 @@ fn AlertList(active: Vec<Alert>, recent: Vec<Alert>) -> impl IntoView {
 
 /// Percentiles per operation.
 #[component]
-fn OperationsTable(ops: Vec<OperationStats>) -> impl IntoView {
+fn OperationsTable(label: &'static str, ops: Vec<OperationStats>) -> impl IntoView {
     let rows: Vec<OperationStats> = ops.into_iter().filter(|o| o.window.count > 0).collect();
     if rows.is_empty() {
         return view! { <p class="muted">"Nothing recorded in this window yet."</p> }.into_any();
     }
     view! {
         <div class="table-scroll">
-            <table class="data-table data-table--numbers" aria-label="Operations">
+            <table class="data-table data-table--numbers" aria-label=label>
                 <thead><tr>
                     <th>"Operation"</th><th>"Labels"</th><th>"Count"</th><th>"Min"</th><th>"Median"</th>
                     <th>"Avg"</th><th>"p95"</th><th>"p99"</th><th>"Max"</th>

@@ -1,5 +1,6 @@
-//! The report page at `/reports/{id}`: header, table of contents and the report's sections in template
-//! order, with a filter by load priority. The outline comes from a server function inside a Transition
+//! The report page at `/reports/{id}`: header, table of contents (which also shows each section's
+//! loading state and prints the whole report) and the report's sections in template order, loaded
+//! lazily by priority ([`crate::report`]), with a filter by priority. The outline comes from a server function inside a Transition
 //! (so a reload after regeneration keeps the page in place).
 
 use leptos::prelude::*;
@@ -8,12 +9,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_report_outline, regenerate_report};
-use crate::components::{ErrorNotice, PriorityBadge, RagBadge, Skeleton};
+use crate::components::{ErrorNotice, RagBadge, Skeleton};
 use crate::error::AppError;
 use crate::model::{
-    period_label, section_description, GenerationTimings, Priority, ReportOutline, ReportStatus,
-    Role, SectionOutline,
+    period_label, GenerationTimings, Priority, ReportOutline, ReportStatus, Role, SectionOutline,
 };
+use crate::report::LazyPMRSectionList;
 use crate::session::use_current_user;
 
 /// The report page; an unparsable id is sent to the server as 0 and comes back as a clear error.
@@ -62,11 +63,27 @@ pub fn ReportPage() -> impl IntoView {
 /// Rebuilding a report from current data: the id in, the step timings out.
 type Regenerate = Action<i64, Result<GenerationTimings, AppError>>;
 
-/// A loaded report: header, contents and sections.
+/// A loaded report: header, contents and the lazily loaded sections.
 #[component]
 fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
     let filter = RwSignal::new(None::<Priority>);
-    let sections = StoredValue::new(outline.sections.clone());
+    let loaded = RwSignal::new(Vec::<String>::new());
+    let failed = RwSignal::new(Vec::<String>::new());
+    let load_all = RwSignal::new(false);
+    let total = outline.sections.len();
+    let printing = RwSignal::new(false);
+    // Printing waits until every section has loaded (or failed), so the paper has the whole report.
+    Effect::new(move |_| {
+        if printing.get() && loaded.with(Vec::len) + failed.with(Vec::len) >= total {
+            printing.set(false);
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.print();
+            }
+        }
+    });
+    let on_load = move |key: String| loaded.update(|l| l.push(key));
+    let on_error = move |(key, _message): (String, String)| failed.update(|f| f.push(key));
     view! {
         <Title text=format!("{} · {}", outline.project_code, period_label(&outline.period))/>
         <ReportHeader outline=outline.clone() regenerate/>
@@ -74,17 +91,27 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
             <nav class="toc" aria-label="Contents">
                 <h2 class="toc__title">"Contents"</h2>
                 <ol>
-                    {outline.sections.iter().map(|s| view! {
-                        <li><a href=format!("#{}", s.key)>{s.title.clone()}</a></li>
+                    {outline.sections.iter().map(|s| {
+                        let key = s.key.clone();
+                        let state = move || {
+                            if loaded.with(|l| l.contains(&key)) { "loaded" }
+                            else if failed.with(|f| f.contains(&key)) { "failed" }
+                            else { "waiting" }
+                        };
+                        view! {
+                            <li data-state=state><a href=format!("#{}", s.key)>{s.title.clone()}</a></li>
+                        }
                     }).collect_view()}
                 </ol>
+                <button type="button" class="button button--ghost toc__print" disabled=printing
+                    on:click=move |_| { load_all.set(true); printing.set(true); }>
+                    {move || if printing.get() { "Loading every section…" } else { "Print the report" }}
+                </button>
             </nav>
             <div class="report-body">
                 <PriorityFilter filter sections=outline.sections.clone()/>
-                {move || sections.get_value().into_iter()
-                    .filter(|s| filter.get().is_none_or(|p| p == s.priority))
-                    .map(|section| view! { <SectionCard section/> })
-                    .collect_view()}
+                <LazyPMRSectionList report_id=outline.id sections=outline.sections.clone()
+                    on_section_load=on_load on_section_error=on_error load_all only=filter/>
             </div>
         </div>
     }
@@ -113,11 +140,6 @@ fn ReportHeader(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView
                     <RegenerateButton report_id regenerate/>
                 })}
             </div>
-            {outline.summary.clone().map(|text| view! {
-                <div class="report-summary">
-                    {text.split("\n\n").map(|p| view! { <p>{p.to_string()}</p> }).collect_view()}
-                </div>
-            })}
             <nav class="period-switcher" aria-label="Other months">
                 {outline.previous_report_id.map(|id| view! {
                     <A href=format!("/reports/{id}") attr:rel="prev">"← Previous month"</A>
@@ -186,19 +208,5 @@ fn PriorityFilter(
                 }
             }).collect_view()}
         </div>
-    }
-}
-
-/// A section's heading, priority and what it contains.
-#[component]
-fn SectionCard(section: SectionOutline) -> impl IntoView {
-    view! {
-        <section class="report-section" id=section.key.clone() data-priority=section.priority.as_str()>
-            <div class="report-section__head">
-                <h2>{section.title}</h2>
-                <PriorityBadge priority=section.priority/>
-            </div>
-            <p class="muted">{section_description(&section.section_type)}</p>
-        </section>
     }
 }

@@ -1,0 +1,302 @@
+//! The report reader's sections, loaded lazily by priority: the seed's `LazyPMRSectionList` and
+//! `LazyPMRSection`.
+//!
+//! - `high` sections load at once; on a first visit the server runs their server function while
+//!   rendering, so their content is in the HTML before the WASM arrives.
+//! - `medium` sections load when they come within 200 px of the viewport, `low` ones when they enter
+//!   it; one `IntersectionObserver` per list watches them ([`observer`]) and each section loads once.
+//! - Each section has its own Suspense boundary with a skeleton of its shape, and its own error
+//!   boundary with the message and a Retry button, so one failing section never takes the page down.
+//! - The browser reports how long each lazily loaded section took from coming into range to showing
+//!   its content (`record_section_load`, the dashboard's `section_load_time`).
+//!
+//! What each section shows is in [`content`] and [`analysis_views`].
+
+mod analysis_views;
+mod content;
+mod observer;
+
+use leptos::prelude::*;
+
+use crate::api::get_report_section;
+use crate::components::PriorityBadge;
+use crate::error::AppError;
+use crate::model::{section_description, Priority, SectionOutline};
+use crate::sections::ReportSection;
+pub use content::SectionBody;
+use observer::Observer;
+
+/// The list's observer: browser-local in the browser; on the server (where there is none) ordinary
+/// storage, since server-side owners are dropped on any thread.
+#[cfg(feature = "hydrate")]
+type ObserverCell = StoredValue<Option<Observer>, LocalStorage>;
+#[cfg(not(feature = "hydrate"))]
+type ObserverCell = StoredValue<Option<Observer>>;
+
+/// What a list shares with its sections: the observer, the list's callbacks, and a request to load
+/// everything (before printing).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+struct ListContext {
+    observer: ObserverCell,
+    load_all: RwSignal<bool>,
+    on_load: Option<Callback<String>>,
+    on_error: Option<Callback<(String, String)>>,
+}
+
+/// A report's sections in template order, each loaded by its priority. `load_all` set to true loads
+/// every section still waiting (e.g. before printing).
+#[component]
+#[allow(non_snake_case)]
+pub fn LazyPMRSectionList(
+    report_id: i64,
+    sections: Vec<SectionOutline>,
+    /// Called with a section's key when its content is shown.
+    #[prop(optional, into)]
+    on_section_load: Option<Callback<String>>,
+    /// Called with a section's key and the error's message when it fails to load.
+    #[prop(optional, into)]
+    on_section_error: Option<Callback<(String, String)>>,
+    #[prop(optional, into)] load_all: Option<RwSignal<bool>>,
+    /// Sections of other priorities are hidden (kept mounted, so nothing loads twice).
+    #[prop(optional, into)]
+    only: Option<Signal<Option<Priority>>>,
+) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    let observer = StoredValue::new_local(Observer::new());
+    #[cfg(not(feature = "hydrate"))]
+    let observer: ObserverCell = StoredValue::new(None::<Observer>);
+    #[cfg(feature = "hydrate")]
+    on_cleanup(move || {
+        observer.with_value(|o| {
+            if let Some(o) = o {
+                o.disconnect();
+            }
+        })
+    });
+    provide_context(ListContext {
+        observer,
+        load_all: load_all.unwrap_or_else(|| RwSignal::new(false)),
+        on_load: on_section_load,
+        on_error: on_section_error,
+    });
+    view! {
+        <div class="section-list">
+            {sections.into_iter().map(|s| {
+                let priority = s.priority;
+                let hidden = move || only.and_then(|o| o.get()).is_some_and(|p| p != priority);
+                view! {
+                    <div class="section-slot" hidden=hidden>
+                        <LazyPMRSection report_id section_id=s.key section_type=s.section_type title=s.title priority/>
+                    </div>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// The time now in milliseconds (browser clock), for section load times.
+#[cfg(feature = "hydrate")]
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// One section: heading, then a skeleton until its content arrives, its content, or its error with a
+/// Retry button. Inside a [`LazyPMRSectionList`] it loads by `priority`; alone, it loads at once.
+#[component]
+#[allow(non_snake_case)]
+pub fn LazyPMRSection(
+    report_id: i64,
+    #[prop(into)] section_id: String,
+    #[prop(into)] section_type: String,
+    #[prop(into)] title: String,
+    priority: Priority,
+    /// Content already in hand: shown as is, nothing is fetched.
+    #[prop(optional)]
+    data: Option<ReportSection>,
+    #[prop(optional, into)] on_load: Option<Callback<()>>,
+    #[prop(optional, into)] on_error: Option<Callback<AppError>>,
+) -> impl IntoView {
+    let list = use_context::<ListContext>();
+    let in_hand = data.is_some();
+    let lazy = list.is_some() && priority != Priority::High && !in_hand;
+    let requested = RwSignal::new(!lazy && !in_hand);
+    let settled = RwSignal::new(in_hand);
+    let key = section_id.clone();
+    let section = Resource::new(
+        move || requested.get(),
+        move |go| {
+            let key = key.clone();
+            async move {
+                if go {
+                    Some(get_report_section(report_id, key).await)
+                } else {
+                    None
+                }
+            }
+        },
+    );
+    if let Some(list) = list {
+        Effect::new(move |_| {
+            if list.load_all.get() {
+                requested.set(true);
+            }
+        });
+    }
+
+    // Browser only: watch the section, time it from coming into range to showing its content, and
+    // tell the callbacks.
+    #[cfg(feature = "hydrate")]
+    let watch = NodeRef::<leptos::html::Div>::new();
+    #[cfg(not(feature = "hydrate"))]
+    let watch = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let started = StoredValue::new(None::<f64>);
+        let key = section_id.clone();
+        Effect::new(move |_| {
+            let Some(element) = watch.get() else { return };
+            match list.filter(|_| lazy) {
+                Some(list) if !requested.get_untracked() => {
+                    let watched = list.observer.with_value(|o| {
+                        o.as_ref()
+                            .map(|o| o.watch(&element, &key, requested))
+                            .is_some()
+                    });
+                    if !watched {
+                        requested.set(true);
+                    }
+                }
+                _ => {}
+            }
+        });
+        Effect::new(move |_| {
+            if lazy && requested.get() && started.get_value().is_none() {
+                started.set_value(Some(now_ms()));
+            }
+        });
+        let key = section_id.clone();
+        let kind = section_type.clone();
+        Effect::new(move |_| match section.get() {
+            Some(Some(Ok(_))) => {
+                settled.set(true);
+                if let Some(callback) = on_load {
+                    callback.run(());
+                }
+                if let Some(callback) = list.and_then(|l| l.on_load) {
+                    callback.run(key.clone());
+                }
+                if let Some(from) = started.get_value() {
+                    started.set_value(Some(f64::NAN));
+                    if from.is_finite() {
+                        let kind = kind.clone();
+                        request_animation_frame(move || {
+                            let ms = (now_ms() - from).max(0.0);
+                            leptos::task::spawn_local(async move {
+                                // A lost measurement is not worth bothering the reader with.
+                                let _ = crate::api::record_section_load(kind, ms).await;
+                            });
+                        });
+                    }
+                }
+            }
+            Some(Some(Err(e))) => {
+                settled.set(true);
+                if let Some(callback) = on_error {
+                    callback.run(e.clone());
+                }
+                if let Some(callback) = list.and_then(|l| l.on_error) {
+                    callback.run((key.clone(), e.to_string()));
+                }
+            }
+            _ => {}
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (on_load, on_error);
+
+    let busy = move || (requested.get() && !settled.get()).to_string();
+    let retry = Callback::new(move |()| {
+        settled.set(false);
+        section.refetch();
+    });
+    let heading_id = format!("{section_id}-title");
+    let labelled_by = heading_id.clone();
+    let kind = section_type.clone();
+    let skeleton = move || view! { <SectionSkeleton section_type=kind.clone()/> };
+    let placeholder = skeleton.clone();
+    let data = StoredValue::new(data);
+    view! {
+        <section class=format!("report-section report-section--{section_type}") id=section_id.clone()
+            data-priority=priority.as_str() data-state=move || { if settled.get() { "done" } else if requested.get() { "loading" } else { "waiting" } }
+            aria-busy=busy aria-labelledby=labelled_by>
+            <div class=format!("report-section__watch report-section__watch--{}", priority.as_str())
+                data-watch=section_id.clone() node_ref=watch aria-hidden="true"></div>
+            <div class="report-section__head">
+                <h2 id=heading_id>{title}</h2>
+                <PriorityBadge priority/>
+            </div>
+            <p class="report-section__about muted">{section_description(&section_type)}</p>
+            <div class="report-section__body">
+                {move || match data.get_value() {
+                    Some(section) => view! { <SectionBody section/> }.into_any(),
+                    None => {
+                        let placeholder = placeholder.clone();
+                        view! {
+                            <Suspense fallback=skeleton.clone()>
+                                <ErrorBoundary fallback=move |errors| view! { <SectionError errors retry/> }>
+                                    {move || {
+                                        let placeholder = placeholder.clone();
+                                        Suspend::new(async move {
+                                            match section.await {
+                                                None => Ok(placeholder().into_any()),
+                                                Some(Ok(section)) => Ok(view! { <SectionBody section/> }.into_any()),
+                                                Some(Err(e)) => Err(e),
+                                            }
+                                        })
+                                    }}
+                                </ErrorBoundary>
+                            </Suspense>
+                        }.into_any()
+                    }
+                }}
+            </div>
+        </section>
+    }
+}
+
+/// A placeholder of the section's shape: lines for text, a block for charts and tables.
+#[component]
+fn SectionSkeleton(section_type: String) -> impl IntoView {
+    let (lines, block) = match section_type.as_str() {
+        "executive_summary" => (6, false),
+        "key_metrics" => (2, true),
+        "ai_insights" => (5, false),
+        _ => (2, true),
+    };
+    view! {
+        <div class=format!("skeleton skeleton--{section_type}") aria-hidden="true">
+            {(0..lines).map(|_| view! { <div class="skeleton__line"></div> }).collect_view()}
+            {block.then(|| view! { <div class="skeleton__block"></div> })}
+        </div>
+    }
+}
+
+/// What a failed section shows: the message and a Retry button.
+#[component]
+fn SectionError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoView {
+    let message = move || {
+        errors
+            .get()
+            .iter()
+            .map(|(_, e)| e.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    view! {
+        <div class="notice notice--error section-error" role="alert">
+            <p><strong>"This section could not be loaded. "</strong>{message}</p>
+            <button type="button" class="button" on:click=move |_| retry.run(())>"Retry"</button>
+        </div>
+    }
+}
