@@ -105,6 +105,9 @@ mod tests {
             target_finish: "2027-01-01".into(),
             declared_overall: Rag::Green,
             status_justification: String::new(),
+            computed_overall: None,
+            performance: None,
+            trend: crate::model::Trend::Unknown,
             reports: vec![],
         }
     }

@@ -138,7 +138,57 @@ pub struct ProjectSummary {
     /// Overall status as declared by the project manager.
     pub declared_overall: Rag,
     pub status_justification: String,
+    /// Overall status computed from the figures in the latest report, when it could be judged.
+    pub computed_overall: Option<Rag>,
+    /// The lower of CPI and SPI(t) in the latest report: one figure for "how well is it going".
+    pub performance: Option<f64>,
+    /// How that figure moved since the report before.
+    pub trend: Trend,
     pub reports: Vec<ReportLink>,
+}
+
+/// How a project's performance index moved between its last two reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trend {
+    Improving,
+    Steady,
+    Worsening,
+    /// Fewer than two reports with figures.
+    Unknown,
+}
+
+impl Trend {
+    /// The trend from the previous report's index to the latest one: a change of 0.02 or more
+    /// either way counts, anything smaller is steady.
+    pub fn between(previous: Option<f64>, latest: Option<f64>) -> Trend {
+        match (previous, latest) {
+            (Some(p), Some(l)) if l - p >= 0.02 => Trend::Improving,
+            (Some(p), Some(l)) if p - l >= 0.02 => Trend::Worsening,
+            (Some(_), Some(_)) => Trend::Steady,
+            _ => Trend::Unknown,
+        }
+    }
+
+    /// The trend's name, for styling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trend::Improving => "improving",
+            Trend::Steady => "steady",
+            Trend::Worsening => "worsening",
+            Trend::Unknown => "unknown",
+        }
+    }
+
+    /// An arrow and words, e.g. `("↗", "improving")`.
+    pub fn arrow(self) -> (&'static str, &'static str) {
+        match self {
+            Trend::Improving => ("↗", "improving"),
+            Trend::Steady => ("→", "steady"),
+            Trend::Worsening => ("↘", "worsening"),
+            Trend::Unknown => ("·", "no trend yet"),
+        }
+    }
 }
 
 /// A portfolio and its projects, ordered by name.
@@ -217,6 +267,19 @@ pub struct ReportOutline {
     /// The executive summary's narrative, when the report has been generated.
     pub summary: Option<String>,
     pub sections: Vec<SectionOutline>,
+}
+
+#[cfg(test)]
+mod trend_tests {
+    use super::Trend;
+
+    #[test]
+    fn trends_need_a_real_move() {
+        assert_eq!(Trend::between(Some(0.80), Some(0.85)), Trend::Improving);
+        assert_eq!(Trend::between(Some(0.85), Some(0.80)), Trend::Worsening);
+        assert_eq!(Trend::between(Some(0.85), Some(0.86)), Trend::Steady);
+        assert_eq!(Trend::between(None, Some(0.86)), Trend::Unknown);
+    }
 }
 
 #[cfg(test)]

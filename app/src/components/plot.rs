@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 260.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 80.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 40.0;
@@ -83,7 +83,7 @@ fn Legend(labels: Vec<String>) -> impl IntoView {
     view! {
         <figcaption class="plot__legend">
             {labels.into_iter().enumerate().map(|(i, label)| view! {
-                <span class=format!("plot__key plot__key--{}", i % 4)>{label}</span>
+                <span class=format!("plot__key plot__key--{}", i % 8)>{label}</span>
             }).collect_view()}
         </figcaption>
     }
@@ -175,7 +175,7 @@ pub fn Plot(
                     }).collect();
                     let dots = s.points.len() <= 40;
                     view! {
-                        <g class=format!("plot__series plot__series--{}", i % 4)>
+                        <g class=format!("plot__series plot__series--{}", i % 8)>
                             <path d=path fill="none"/>
                             {dots.then(|| s.points.iter().map(|(px, py)| {
                                 let label = tip(&s.label, *px, *py);
@@ -266,7 +266,7 @@ pub struct Swing {
 #[component]
 pub fn Tornado(#[prop(into)] title: String, swings: Vec<Swing>) -> impl IntoView {
     let row = 24.0;
-    let label_width = 230.0;
+    let label_width = 260.0;
     let height = TOP + row * swings.len().max(1) as f64 + 28.0;
     let x = scale(-1.0, 1.0, label_width, WIDTH - RIGHT);
     view! {
@@ -282,8 +282,8 @@ pub fn Tornado(#[prop(into)] title: String, swings: Vec<Swing>) -> impl IntoView
                 {swings.iter().enumerate().map(|(i, s)| {
                     let y = TOP + row * i as f64;
                     let (from, to) = if s.value >= 0.0 { (x(0.0), x(s.value)) } else { (x(s.value), x(0.0)) };
-                    let name: String = if s.label.chars().count() > 34 {
-                        s.label.chars().take(33).chain(['…']).collect()
+                    let name: String = if s.label.chars().count() > 32 {
+                        s.label.chars().take(31).chain(['…']).collect()
                     } else {
                         s.label.clone()
                     };

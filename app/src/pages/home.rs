@@ -1,5 +1,6 @@
-//! The portfolio home: every project with its declared status and its monthly reports, and a filter
-//! that narrows the list as you type.
+//! The portfolio home: every project with its declared status, the status its latest figures give,
+//! its performance index with a trend arrow, its monthly reports, and a filter that narrows the list
+//! as you type.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -78,6 +79,11 @@ fn ProjectGrid(portfolio: Portfolio, filter: RwSignal<String>) -> impl IntoView 
 #[component]
 fn ProjectCard(project: ProjectSummary) -> impl IntoView {
     let budget = compact_money(project.budget, &project.currency);
+    let (arrow, trend_words) = project.trend.arrow();
+    let performance = project
+        .performance
+        .map_or_else(|| "index n/a".to_string(), |v| format!("index {v:.2}"));
+    let trend_title = "The lower of CPI and SPI(t) in the latest report, and how it moved since the report before";
     let mut reports = project.reports.into_iter();
     let latest = reports.next();
     view! {
@@ -85,6 +91,16 @@ fn ProjectCard(project: ProjectSummary) -> impl IntoView {
             <div class="project-card__head">
                 <span class="project-card__code">{project.code}</span>
                 <RagBadge rag=project.declared_overall prefix="Declared"/>
+            </div>
+            <div class="project-card__status">
+                {match project.computed_overall {
+                    Some(rag) => view! { <RagBadge rag prefix="Computed"/> }.into_any(),
+                    None => view! { <span class="chip">"Computed: not yet"</span> }.into_any(),
+                }}
+                <span class=format!("trend trend--{}", project.trend.as_str()) title=trend_title>
+                    <span aria-hidden="true">{arrow}</span>
+                    {performance} " " {trend_words}
+                </span>
             </div>
             <h2 class="project-card__name">{project.name}</h2>
             <p class="project-card__justification">{project.status_justification}</p>

@@ -83,7 +83,11 @@ fn cost(ctx: &InsightContext<'_>) -> Option<Insight> {
     Some(Insight {
         category: InsightCategory::Cost,
         severity,
-        title: format!("Each {} of work is costing {}", money(ctx, 1.0), money(ctx, 1.0 / cpi)),
+        title: format!(
+            "Each {cur} 1.00 of work earned is costing {cur} {:.2}",
+            1.0 / cpi,
+            cur = ctx.data.currency
+        ),
         evidence: vec![
             format!("CPI: {cpi:.2}"),
             format!("EAC ({}): {} against a budget of {}", ctx.ev.eac_method.formula(), money(ctx, ctx.ev.eac), money(ctx, ctx.ev.bac)),

@@ -2,7 +2,8 @@
 //! forecast history, risks with the tasks they affect. Writes take a connection (usually a
 //! transaction's) so that a whole import or seed lands at once; reads take the [`Store`].
 
-use app::model::{Portfolio, ProjectSummary, Rag, ReportLink};
+use app::model::{Portfolio, ProjectSummary, Rag, ReportLink, Trend};
+use app::sections::SectionContent;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -289,10 +290,73 @@ impl Store {
                 p.reports.push(link);
             }
         }
+        self.add_performance(&mut projects).await?;
         Ok(Portfolio {
             name: name.unwrap_or_else(|| "Portfolio".into()),
             projects,
         })
+    }
+
+    /// Each project's computed status, performance index and trend from the key metrics of its
+    /// latest two reports.
+    async fn add_performance(&self, projects: &mut [ProjectSummary]) -> Result<(), StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.project_id, s.content FROM report_sections s
+             JOIN reports r ON r.id = s.report_id
+             WHERE s.section_type = 'key_metrics'
+             ORDER BY r.project_id, r.period DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut seen: Vec<(i64, Vec<Option<f64>>)> = Vec::new();
+        for row in &rows {
+            let project_id: i64 = row.try_get("project_id")?;
+            let entry = match seen.iter().position(|(id, _)| *id == project_id) {
+                Some(i) => &mut seen[i],
+                None => {
+                    seen.push((project_id, Vec::new()));
+                    let last = seen.len() - 1;
+                    &mut seen[last]
+                }
+            };
+            if entry.1.len() >= 2 {
+                continue;
+            }
+            let content: String = row.try_get("content")?;
+            let metrics = match SectionContent::parse("key_metrics", &content) {
+                Ok(SectionContent::KeyMetrics(m)) => Some(m),
+                Ok(_) => None,
+                Err(e) => {
+                    return Err(StoreError::Corrupt {
+                        table: "report_sections",
+                        detail: format!("key metrics of project {project_id}: {e}"),
+                    })
+                }
+            };
+            let index = metrics.as_ref().and_then(|m| match (m.ev.cpi, m.es.spi_t) {
+                (Some(c), Some(s)) => Some(c.min(s)),
+                (c, s) => c.or(s),
+            });
+            if entry.1.is_empty() {
+                if let Some(p) = projects.iter_mut().find(|p| p.id == project_id) {
+                    p.computed_overall = metrics
+                        .as_ref()
+                        .and_then(|m| m.checks.first())
+                        .and_then(|c| c.computed);
+                    p.performance = index;
+                }
+            }
+            entry.1.push(index);
+        }
+        for (project_id, indices) in seen {
+            if let Some(p) = projects.iter_mut().find(|p| p.id == project_id) {
+                p.trend = Trend::between(
+                    indices.get(1).copied().flatten(),
+                    indices.first().copied().flatten(),
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -308,6 +372,9 @@ fn project_summary(row: &AnyRow) -> Result<ProjectSummary, StoreError> {
         target_finish: row.try_get("target_finish")?,
         declared_overall: parse(row, "declared_overall", "projects")?,
         status_justification: row.try_get("status_justification")?,
+        computed_overall: None,
+        performance: None,
+        trend: Trend::Unknown,
         reports: Vec::new(),
     })
 }
