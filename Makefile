@@ -36,7 +36,7 @@ test: tools test-packages $(E2E_MODULES) fmt clippy unit e2e
 	@echo "make test: fmt, clippy, unit/integration and end-to-end suites all passed"
 
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 tools: rust-tools $(WASM_OPT)
 

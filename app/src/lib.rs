@@ -28,7 +28,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::components::{HydrationMarker, SiteHeader};
@@ -73,13 +73,39 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     // Async rendering: the page is sent once its data is in, so the HTML is complete
                     // without JavaScript and a missing report is a real HTTP 404.
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    // The report page is in the main WASM; every other page is a chunk of its own
+                    // (`cargo leptos build --split`), fetched when it is first visited.
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/reports/:id") view=ReportPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/performance") view=PerformancePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/performance") view={Lazy::<PerformanceRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
     }
 }
+
+/// Declares a page as a lazily loaded route: its code is a separate WASM chunk.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        #[doc = concat!("The `", stringify!($page), "` route, loaded on demand.")]
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(HomeRoute, HomePage);
+lazy_page!(LoginRoute, LoginPage);
+lazy_page!(AdminRoute, AdminPage);
+lazy_page!(PerformanceRoute, PerformancePage);

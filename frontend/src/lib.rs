@@ -9,5 +9,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy routes: pages other than the report are separate WASM chunks, loaded when visited.
+    leptos::mount::hydrate_lazy(app::App);
 }

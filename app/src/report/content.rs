@@ -9,29 +9,61 @@ use crate::components::RagBadge;
 use crate::format::{compact_money, readable_date};
 use crate::indicators::{heat_level, key_metric_tiles, page_count, slip, sort_tasks, TaskColumn};
 use crate::sections::{
-    Appendix, ExecutiveSummary, KeyMetrics, Milestones, ReportSection, Risks, SectionContent,
+    Appendix, Charts, ExecutiveSummary, KeyMetrics, Milestones, MonteCarloSection, ReportSection,
+    Risks, SectionContent,
 };
 
-/// A loaded section's content, by type.
-#[component]
-pub fn SectionBody(section: ReportSection) -> impl IntoView {
+/// A loaded section's content, by type. The high-priority sections' views are in the main WASM (the
+/// page hydrates with them); the others are WASM chunks of their own (`#[lazy]`), fetched together
+/// with the section's data.
+pub async fn section_view(section: ReportSection) -> AnyView {
     let report_id = section.report_id;
     match section.content {
         SectionContent::ExecutiveSummary(data) => {
             view! { <SummaryView data narrative=section.narrative/> }.into_any()
         }
         SectionContent::KeyMetrics(data) => view! { <KeyMetricsView data/> }.into_any(),
-        SectionContent::AiInsights(data) => view! { <InsightsView data/> }.into_any(),
-        SectionContent::MonteCarlo(data) => view! { <MonteCarloView report_id data/> }.into_any(),
-        SectionContent::Charts(data) => view! { <ChartsView data/> }.into_any(),
-        SectionContent::Milestones(data) => view! { <MilestonesView data/> }.into_any(),
-        SectionContent::Risks(data) => view! { <RisksView data/> }.into_any(),
-        SectionContent::Appendix(data) => view! { <AppendixView data/> }.into_any(),
+        SectionContent::AiInsights(data) => insights_view(data).await,
+        SectionContent::MonteCarlo(data) => monte_carlo_view(report_id, data).await,
+        SectionContent::Charts(data) => charts_view(data).await,
+        SectionContent::Milestones(data) => milestones_view(data).await,
+        SectionContent::Risks(data) => risks_view(data).await,
+        SectionContent::Appendix(data) => appendix_view(data).await,
         SectionContent::Empty => view! {
             <p class="muted">"This section has no content yet: regenerate the report to fill it."</p>
         }
         .into_any(),
     }
+}
+
+#[lazy]
+fn insights_view(data: InsightSet) -> AnyView {
+    view! { <InsightsView data/> }.into_any()
+}
+
+#[lazy]
+fn monte_carlo_view(report_id: i64, data: MonteCarloSection) -> AnyView {
+    view! { <MonteCarloView report_id data/> }.into_any()
+}
+
+#[lazy]
+fn charts_view(data: Charts) -> AnyView {
+    view! { <ChartsView data/> }.into_any()
+}
+
+#[lazy]
+fn milestones_view(data: Milestones) -> AnyView {
+    view! { <MilestonesView data/> }.into_any()
+}
+
+#[lazy]
+fn risks_view(data: Risks) -> AnyView {
+    view! { <RisksView data/> }.into_any()
+}
+
+#[lazy]
+fn appendix_view(data: Appendix) -> AnyView {
+    view! { <AppendixView data/> }.into_any()
 }
 
 /// Paragraphs of a narrative (blank lines separate them).

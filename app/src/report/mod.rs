@@ -23,7 +23,7 @@ use crate::components::PriorityBadge;
 use crate::error::AppError;
 use crate::model::{section_description, Priority, SectionOutline};
 use crate::sections::ReportSection;
-pub use content::SectionBody;
+pub use content::section_view;
 use observer::Observer;
 
 /// The list's observer: browser-local in the browser; on the server (where there is none) ordinary
@@ -239,7 +239,11 @@ pub fn LazyPMRSection(
             <p class="report-section__about muted">{section_description(&section_type)}</p>
             <div class="report-section__body">
                 {move || match data.get_value() {
-                    Some(section) => view! { <SectionBody section/> }.into_any(),
+                    Some(section) => view! {
+                        <Suspense fallback=skeleton.clone()>
+                            {Suspend::new(section_view(section))}
+                        </Suspense>
+                    }.into_any(),
                     None => {
                         let placeholder = placeholder.clone();
                         view! {
@@ -250,7 +254,7 @@ pub fn LazyPMRSection(
                                         Suspend::new(async move {
                                             match section.await {
                                                 None => Ok(placeholder().into_any()),
-                                                Some(Ok(section)) => Ok(view! { <SectionBody section/> }.into_any()),
+                                                Some(Ok(section)) => Ok(section_view(section).await),
                                                 Some(Err(e)) => Err(e),
                                             }
                                         })
