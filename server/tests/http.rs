@@ -139,7 +139,7 @@ async fn report_page_lists_its_sections_in_template_order() {
     let positions: Vec<usize> = titles
         .iter()
         .map(|t| {
-            html.find(&format!("<h2>{t}</h2>"))
+            html.find(&format!("-title\">{t}</h2>"))
                 .unwrap_or_else(|| panic!("section {t} missing"))
         })
         .collect();
@@ -150,6 +150,14 @@ async fn report_page_lists_its_sections_in_template_order() {
     assert!(
         html.contains("Next month"),
         "first report links to the next month"
+    );
+    assert!(
+        html.contains("class=\"kpi__value\""),
+        "high-priority sections are rendered by the server"
+    );
+    assert!(
+        !html.contains("class=\"heatmap\""),
+        "low-priority sections wait for the browser"
     );
 }
 
