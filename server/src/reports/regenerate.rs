@@ -6,6 +6,7 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use app::sections::MonteCarloSection;
 
+use super::data::ProjectData;
 use super::generate::{
     generate_cached, monte_carlo_cached, GenerationError, GenerationParams, Timings,
 };
@@ -14,6 +15,7 @@ use crate::cache::{CacheKey, CacheService};
 use crate::insights::InsightEngine;
 use crate::monitor::Monitor;
 use crate::storage::project_data::write_generated;
+use crate::storage::reports::ReportMeta;
 use crate::storage::{Store, StoreError};
 use std::sync::Arc;
 
@@ -52,9 +54,24 @@ pub async fn simulate_report(
     params: GenerationParams,
     cache: Option<&CacheService>,
 ) -> Result<(MonteCarloSection, bool), RegenerateError> {
+    let (meta, status_date, data) = report_inputs(store, monitor, report_id, true).await?;
+    Ok(monte_carlo_cached(&data, &meta.period, status_date, params, cache).await?)
+}
+
+/// What generating a report reads: its row, its status date (the end of its period) and its
+/// project's data as of that period. A finalized report is refused unless `final_ok`.
+async fn report_inputs(
+    store: &Store,
+    monitor: &Monitor,
+    report_id: i64,
+    final_ok: bool,
+) -> Result<(ReportMeta, NaiveDate, ProjectData), RegenerateError> {
     let meta = timed_query(monitor, "report_meta", store.report_meta(report_id))
         .await?
         .ok_or(RegenerateError::NotFound(report_id))?;
+    if meta.status == ReportStatus::Final && !final_ok {
+        return Err(RegenerateError::Final(report_id));
+    }
     let status_date = period_end(&meta.period).ok_or_else(|| RegenerateError::BadPeriod {
         id: report_id,
         period: meta.period.clone(),
@@ -63,7 +80,7 @@ pub async fn simulate_report(
     let data = timed_query(monitor, "project_data", read)
         .await?
         .ok_or(RegenerateError::NotFound(report_id))?;
-    Ok(monte_carlo_cached(&data, &meta.period, status_date, params, cache).await?)
+    Ok((meta, status_date, data))
 }
 
 /// Regenerates every section of a draft report and stores it; returns the step timings.
@@ -75,20 +92,7 @@ pub async fn regenerate(
     engine: &dyn InsightEngine,
     cache: Option<&CacheService>,
 ) -> Result<Timings, RegenerateError> {
-    let meta = timed_query(monitor, "report_meta", store.report_meta(report_id))
-        .await?
-        .ok_or(RegenerateError::NotFound(report_id))?;
-    if meta.status == ReportStatus::Final {
-        return Err(RegenerateError::Final(report_id));
-    }
-    let status_date = period_end(&meta.period).ok_or_else(|| RegenerateError::BadPeriod {
-        id: report_id,
-        period: meta.period.clone(),
-    })?;
-    let read = store.project_data(meta.project_id, &meta.period);
-    let data = timed_query(monitor, "project_data", read)
-        .await?
-        .ok_or(RegenerateError::NotFound(report_id))?;
+    let (meta, status_date, data) = report_inputs(store, monitor, report_id, false).await?;
     let template = match cache {
         Some(cache) => cache
             .get_or_load(&CacheKey::template(meta.template_id), None, || async {
