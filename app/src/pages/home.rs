@@ -98,7 +98,7 @@ fn ProjectCard(project: ProjectSummary) -> impl IntoView {
                     None => view! { <span class="chip">"Computed: not yet"</span> }.into_any(),
                 }}
                 <span class=format!("trend trend--{}", project.trend.as_str()) title=trend_title>
-                    <span aria-hidden="true">{arrow}</span>
+                    <span aria-hidden="true">{arrow} " "</span>
                     {performance} " " {trend_words}
                 </span>
             </div>
