@@ -6,6 +6,9 @@
 //! (REST endpoints), [`auth`] (accounts, sessions, the access policy and the layer enforcing it on every
 //! route), [`redis_probe`] (Redis readiness).
 
+// Leptos view types nest deeply; the server monomorphizes them while rendering pages.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod cache;
 pub mod config;

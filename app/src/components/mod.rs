@@ -3,7 +3,6 @@
 
 mod error_notice;
 mod hydration_marker;
-mod line_chart;
 mod plot;
 mod priority_badge;
 mod rag_badge;
@@ -12,7 +11,6 @@ mod skeleton;
 
 pub use error_notice::ErrorNotice;
 pub use hydration_marker::HydrationMarker;
-pub use line_chart::{ChartSeries, LineChart};
 pub use plot::{ticks, Bar, Histogram, Marker, Plot, Series, Swing, Tornado};
 pub use priority_badge::PriorityBadge;
 pub use rag_badge::RagBadge;

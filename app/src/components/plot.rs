@@ -1,4 +1,5 @@
-//! Charts of the report, drawn as inline SVG that scales with the page: a line plot over any x axis
+//! Charts of the report and the dashboard, drawn as inline SVG that scales with the page: a line plot
+//! over any x axis (with an optional threshold line)
 //! ([`Plot`]), a histogram with labelled markers ([`Histogram`]) and a tornado chart of signed values
 //! ([`Tornado`]). Every chart has a title for assistive technology, labelled axes, a legend, and a
 //! native tooltip (`<title>`) on each point or bar. Series use a colour-blind-safe palette (Okabe–Ito)
@@ -128,6 +129,9 @@ pub fn Plot(
     /// Whole-number steps on the y axis (days, counts).
     #[prop(optional)]
     whole_y: bool,
+    /// A limit drawn as a dashed horizontal line (e.g. an alert threshold).
+    #[prop(optional)]
+    threshold: Option<f64>,
 ) -> impl IntoView {
     let (mut x_lo, mut x_hi) = bounds(
         series
@@ -136,7 +140,12 @@ pub fn Plot(
             .chain(x_ticks.iter().map(|t| t.0))
             .chain(markers.iter().map(|m| m.x)),
     );
-    let (mut y_lo, y_hi) = bounds(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
+    let (mut y_lo, y_hi) = bounds(
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .chain(threshold),
+    );
     if from_zero || y_lo > 0.0 && y_lo < y_hi * 0.3 {
         y_lo = y_lo.min(0.0);
     }
@@ -169,6 +178,12 @@ pub fn Plot(
                     <text class="plot__tick" x=x(*v) y=HEIGHT - BOTTOM + 16.0 text-anchor="middle">{label.clone()}</text>
                 }).collect_view()}
                 {markers_view(&markers, x)}
+                {threshold.map(|t| view! {
+                    <g class="plot__threshold">
+                        <line x1=LEFT x2=WIDTH - RIGHT y1=y(t) y2=y(t)/>
+                        <text x=WIDTH - RIGHT y=y(t) - 4.0 text-anchor="end">{format!("threshold {}", y_format(t))}</text>
+                    </g>
+                })}
                 {series.iter().enumerate().map(|(i, s)| {
                     let path: String = s.points.iter().enumerate().map(|(j, (px, py))| {
                         format!("{}{:.1},{:.1}", if j == 0 { "M" } else { " L" }, x(*px), y(*py))

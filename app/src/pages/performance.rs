@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use crate::api::{
     clear_cache, delete_monitoring_data, get_performance_overview, set_monitoring, set_threshold,
 };
-use crate::components::{ChartSeries, ErrorNotice, LineChart, Skeleton};
+use crate::components::{ErrorNotice, Plot, Series, Skeleton};
 use crate::error::AppError;
 use crate::performance::{
     tile_state, Alert, CacheOverview, OperationStats, PerformanceOverview, Threshold,
@@ -134,17 +134,32 @@ fn Dashboard(
             .map(|(_, p)| p.clone())
             .unwrap_or_default()
     };
+    // Minutes ago run leftwards from "now" at the right edge.
     let to_series =
-        |label: &str, points: &[TimelinePoint], pick: fn(&TimelinePoint) -> f64| ChartSeries {
+        |label: &str, points: &[TimelinePoint], pick: fn(&TimelinePoint) -> f64| Series {
             label: label.to_string(),
             points: points
                 .iter()
-                .map(|p| (p.minutes_ago as f64, pick(p)))
+                .map(|p| (-(p.minutes_ago as f64), pick(p)))
                 .collect(),
         };
     let api = timeline("api_response_time");
     let db = timeline("database_query_time");
-    let span = o.window_minutes as f64;
+    let span = (o.window_minutes as f64).max(1.0);
+    let minute_ticks = move || -> Vec<(f64, String)> {
+        [1.0, 0.75, 0.5, 0.25, 0.0]
+            .into_iter()
+            .map(|share| {
+                let m = (span * share).round();
+                let label = if m == 0.0 {
+                    "now".to_string()
+                } else {
+                    format!("-{m} min")
+                };
+                (-m, label)
+            })
+            .collect()
+    };
     view! {
         <MonitorControls enabled=o.monitoring_enabled notice refresh/>
         <section class="dash-section" aria-labelledby="tiles-title">
@@ -170,11 +185,12 @@ fn Dashboard(
             <AlertList active=o.active_alerts.clone() recent=o.recent_alerts.clone()/>
         </section>
         <section class="dash-section dash-grid" aria-label="Latency charts">
-            <LineChart title="API response time, p95 per minute" unit="ms" span
+            <Plot title="API response time, p95 per minute" y_label="ms" y_format=milliseconds tip=minute_tip
                 series=vec![to_series("p95", &api, |p| p.p95), to_series("median", &api, |p| p.median)]
-                threshold=api_limit.unwrap_or(2000.0)/>
-            <LineChart title="Store queries, p95 per minute" unit="ms" span
-                series=vec![to_series("p95", &db, |p| p.p95), to_series("median", &db, |p| p.median)]/>
+                x_ticks=minute_ticks() from_zero=true threshold=api_limit.unwrap_or(2000.0)/>
+            <Plot title="Store queries, p95 per minute" y_label="ms" y_format=milliseconds tip=minute_tip
+                series=vec![to_series("p95", &db, |p| p.p95), to_series("median", &db, |p| p.median)]
+                x_ticks=minute_ticks() from_zero=true/>
         </section>
         <section class="dash-section" aria-labelledby="recs-title">
             <h2 id="recs-title">"Recommendations"</h2>
@@ -222,6 +238,16 @@ fn Dashboard(
             </dl>
         </section>
     }
+}
+
+/// A latency for the charts' axis and tooltips.
+fn milliseconds(v: f64) -> String {
+    show(v, "ms")
+}
+
+/// A point's tooltip on the latency charts.
+fn minute_tip(label: &str, x: f64, y: f64) -> String {
+    format!("{label}: {} ({} min ago)", show(y, "ms"), -x)
 }
 
 /// Monitoring on/off and deleting old data.

@@ -146,9 +146,6 @@ pub fn LazyPMRSection(
 
     // Browser only: watch the section, time it from coming into range to showing its content, and
     // tell the callbacks.
-    #[cfg(feature = "hydrate")]
-    let watch = NodeRef::<leptos::html::Div>::new();
-    #[cfg(not(feature = "hydrate"))]
     let watch = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
