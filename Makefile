@@ -78,8 +78,11 @@ clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p frontend -p app --target wasm32-unknown-unknown -- -D warnings
 
+# Built first, then run under a time limit: a test that hangs fails the run in minutes with its name
+# printed, instead of running into CI's own limit.
 unit:
-	cargo test --workspace
+	cargo test --workspace --no-run
+	timeout 1200 cargo test --workspace
 
 # The release build `make run` serves, on a free port with a fresh database.
 e2e: build $(E2E_MODULES)

@@ -42,10 +42,20 @@ fn use_page_nonce() {
     }
 }
 
+/// The app's page routes, listed once per process. Leptos lists them by rendering the app under a
+/// process-wide flag that makes every resource first polled meanwhile, by any render on any thread, wait
+/// forever (leptos-rs/leptos#4773); listing once, before any router exists, means no page render can
+/// ever overlap a listing, however many routers a process builds (the tests build one each).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static PAGES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    PAGES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The application: health routes, server functions, the server-rendered pages, and static files
 /// from the site root (anything else is the app's 404 page).
 pub fn router(state: AppState) -> Router {
-    let pages = generate_route_list(App);
+    let pages = route_list();
     let services = state.services.clone();
     let context = move || {
         provide_context(services.clone());
