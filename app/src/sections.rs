@@ -136,8 +136,7 @@ pub struct Appendix {
 pub type AiInsights = InsightSet;
 
 /// A section's content, read by its section type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SectionContent {
     ExecutiveSummary(ExecutiveSummary),
     KeyMetrics(KeyMetrics),
@@ -186,6 +185,65 @@ impl SectionContent {
     }
 }
 
+/// A section's content as it travels to the browser: `{"type": ..., "data": ...}`, its type and its
+/// data still in JSON. The browser decodes the data only in the code that draws that type, so the
+/// decoders of the medium and low sections' types live in their own lazily loaded WASM chunks, not in
+/// the WASM every report page loads first. The server makes one only from content that
+/// [`SectionContent::parse`] accepts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SectionPayload {
+    /// The section type, or `empty` for content not generated yet or of a type this version does
+    /// not draw.
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// The type of a payload with nothing to draw.
+pub const EMPTY_SECTION: &str = "empty";
+
+impl SectionPayload {
+    /// A section's stored JSON, checked against its type: an error where [`SectionContent::parse`]
+    /// refuses it.
+    pub fn parse(section_type: &str, json: &str) -> Result<SectionPayload, serde_json::Error> {
+        if SectionContent::parse(section_type, json)? == SectionContent::Empty {
+            return Ok(SectionPayload {
+                kind: EMPTY_SECTION.into(),
+                data: None,
+            });
+        }
+        Ok(SectionPayload {
+            kind: section_type.into(),
+            data: Some(serde_json::value::RawValue::from_string(
+                json.trim().into(),
+            )?),
+        })
+    }
+
+    /// The section type (`empty` when there is nothing to draw).
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The data, decoded as the type's content.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        let data = self
+            .data
+            .as_ref()
+            .ok_or_else(|| format!("the {} section has no data", self.kind))?;
+        serde_json::from_str(data.get())
+            .map_err(|e| format!("the {} section's data does not read: {e}", self.kind))
+    }
+}
+
+impl PartialEq for SectionPayload {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.data.as_ref().map(|d| d.get()) == other.data.as_ref().map(|d| d.get())
+    }
+}
+
 /// One section of a report with its content, as the reader loads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportSection {
@@ -193,7 +251,7 @@ pub struct ReportSection {
     pub key: String,
     pub section_type: String,
     pub title: String,
-    pub content: SectionContent,
+    pub content: SectionPayload,
     /// The editable text (the executive summary's narrative); empty for most sections.
     pub narrative: String,
     pub version: i64,
@@ -251,6 +309,35 @@ mod tests {
             other => panic!("read as {other:?}"),
         }
         assert!(SectionContent::parse("milestones", r#"{"rows":3}"#).is_err());
+    }
+
+    #[test]
+    fn payloads_carry_checked_data_to_decode_later() {
+        let milestones = r#" {"rows":[{"name":"M1","baseline":"2026-01-05","forecast":"2026-01-05","actual":null,"slip_days":0}]} "#;
+        let payload = SectionPayload::parse("milestones", milestones).expect("milestones");
+        assert_eq!(payload.kind(), "milestones");
+        let wire = serde_json::to_string(&payload).expect("json");
+        assert!(
+            wire.starts_with(r#"{"type":"milestones","data":{"rows":"#),
+            "{wire}"
+        );
+        let back: SectionPayload = serde_json::from_str(&wire).expect("back");
+        assert_eq!(back, payload);
+        let rows: Milestones = back.decode().expect("decodes");
+        assert_eq!(rows.rows[0].name, "M1");
+        assert!(
+            back.decode::<Risks>().is_err(),
+            "another type's shape is refused"
+        );
+
+        let empty = SectionPayload::parse("risks", "{}").expect("empty");
+        assert_eq!(empty.kind(), EMPTY_SECTION);
+        assert_eq!(
+            serde_json::to_string(&empty).expect("json"),
+            r#"{"type":"empty"}"#
+        );
+        assert!(empty.decode::<Risks>().unwrap_err().contains("no data"));
+        assert!(SectionPayload::parse("milestones", r#"{"rows":3}"#).is_err());
     }
 
     #[test]

@@ -10,60 +10,80 @@ use crate::format::{compact_money, readable_date};
 use crate::indicators::{heat_level, key_metric_tiles, page_count, slip, sort_tasks, TaskColumn};
 use crate::sections::{
     Appendix, Charts, ExecutiveSummary, KeyMetrics, Milestones, MonteCarloSection, ReportSection,
-    Risks, SectionContent,
+    Risks, SectionPayload,
 };
 
 /// A loaded section's content, by type. The high-priority sections' views are in the main WASM (the
 /// page hydrates with them); the others are WASM chunks of their own (`#[lazy]`), fetched together
-/// with the section's data.
+/// with the section's data, and each decodes its own type's data (so its decoder is in its chunk too).
 pub async fn section_view(section: ReportSection) -> AnyView {
     let report_id = section.report_id;
-    match section.content {
-        SectionContent::ExecutiveSummary(data) => {
-            view! { <SummaryView data narrative=section.narrative/> }.into_any()
-        }
-        SectionContent::KeyMetrics(data) => view! { <KeyMetricsView data/> }.into_any(),
-        SectionContent::AiInsights(data) => insights_view(data).await,
-        SectionContent::MonteCarlo(data) => monte_carlo_view(report_id, data).await,
-        SectionContent::Charts(data) => charts_view(data).await,
-        SectionContent::Milestones(data) => milestones_view(data).await,
-        SectionContent::Risks(data) => risks_view(data).await,
-        SectionContent::Appendix(data) => appendix_view(data).await,
-        SectionContent::Empty => view! {
+    let content = section.content;
+    match content.kind() {
+        "executive_summary" => drawn(&content, |data: ExecutiveSummary| {
+            view! { <SummaryView data narrative=section.narrative/> }
+        }),
+        "key_metrics" => drawn(&content, |data: KeyMetrics| view! { <KeyMetricsView data/> }),
+        "ai_insights" => insights_view(content).await,
+        "monte_carlo" => monte_carlo_view(report_id, content).await,
+        "charts" => charts_view(content).await,
+        "milestones" => milestones_view(content).await,
+        "risks" => risks_view(content).await,
+        "appendix" => appendix_view(content).await,
+        _ => view! {
             <p class="muted">"This section has no content yet: regenerate the report to fill it."</p>
         }
         .into_any(),
     }
 }
 
-#[lazy]
-fn insights_view(data: InsightSet) -> AnyView {
-    view! { <InsightsView data/> }.into_any()
+/// The content decoded as `T` and drawn by `draw`, or a message saying why it could not be read.
+fn drawn<T, V>(content: &SectionPayload, draw: impl FnOnce(T) -> V) -> AnyView
+where
+    T: serde::de::DeserializeOwned,
+    V: IntoView + 'static,
+{
+    match content.decode::<T>() {
+        Ok(data) => draw(data).into_any(),
+        Err(message) => {
+            view! { <p class="notice notice--error" role="alert">{message}</p> }.into_any()
+        }
+    }
 }
 
 #[lazy]
-fn monte_carlo_view(report_id: i64, data: MonteCarloSection) -> AnyView {
-    view! { <MonteCarloView report_id data/> }.into_any()
+fn insights_view(content: SectionPayload) -> AnyView {
+    drawn(&content, |data: InsightSet| view! { <InsightsView data/> })
 }
 
 #[lazy]
-fn charts_view(data: Charts) -> AnyView {
-    view! { <ChartsView data/> }.into_any()
+fn monte_carlo_view(report_id: i64, content: SectionPayload) -> AnyView {
+    drawn(&content, |data: MonteCarloSection| {
+        view! { <MonteCarloView report_id data/> }
+    })
 }
 
 #[lazy]
-fn milestones_view(data: Milestones) -> AnyView {
-    view! { <MilestonesView data/> }.into_any()
+fn charts_view(content: SectionPayload) -> AnyView {
+    drawn(&content, |data: Charts| view! { <ChartsView data/> })
 }
 
 #[lazy]
-fn risks_view(data: Risks) -> AnyView {
-    view! { <RisksView data/> }.into_any()
+fn milestones_view(content: SectionPayload) -> AnyView {
+    drawn(
+        &content,
+        |data: Milestones| view! { <MilestonesView data/> },
+    )
 }
 
 #[lazy]
-fn appendix_view(data: Appendix) -> AnyView {
-    view! { <AppendixView data/> }.into_any()
+fn risks_view(content: SectionPayload) -> AnyView {
+    drawn(&content, |data: Risks| view! { <RisksView data/> })
+}
+
+#[lazy]
+fn appendix_view(content: SectionPayload) -> AnyView {
+    drawn(&content, |data: Appendix| view! { <AppendixView data/> })
 }
 
 /// Paragraphs of a narrative (blank lines separate them).

@@ -4,7 +4,7 @@
 
 use app::model::{ReportDocument, SectionDocument};
 use app::model::{ReportOutline, ReportStatus, SectionOutline, TemplateSection};
-use app::sections::{ReportSection, SectionContent};
+use app::sections::{ReportSection, SectionPayload};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -191,7 +191,7 @@ impl Store {
         let section_type: String = r.try_get("section_type")?;
         let content: String = r.try_get("content")?;
         let content =
-            SectionContent::parse(&section_type, &content).map_err(|e| StoreError::Corrupt {
+            SectionPayload::parse(&section_type, &content).map_err(|e| StoreError::Corrupt {
                 table: "report_sections",
                 detail: format!("content of section {key} of report {report_id}: {e}"),
             })?;
