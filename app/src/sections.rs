@@ -336,7 +336,10 @@ mod tests {
             serde_json::to_string(&empty).expect("json"),
             r#"{"type":"empty"}"#
         );
-        assert!(empty.decode::<Risks>().unwrap_err().contains("no data"));
+        assert!(empty
+            .decode::<Risks>()
+            .expect_err("nothing to decode")
+            .contains("no data"));
         assert!(SectionPayload::parse("milestones", r#"{"rows":3}"#).is_err());
     }
 
