@@ -9,6 +9,7 @@ use clap::{ArgAction, Parser};
 
 use crate::auth::session::SessionPolicy;
 use crate::cache::CacheConfig;
+use crate::collab::WsConfig;
 use crate::domain::rag::{RagPolicy, Thresholds};
 use crate::insights::llm::LlmConfig;
 use crate::monitor::MonitorConfig;
@@ -206,6 +207,50 @@ pub struct Config {
     #[arg(long, env = "PMR_CACHE_REDIS_TIMEOUT_MS", default_value_t = 250,
         value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub cache_redis_timeout_ms: u64,
+
+    /// Most messages in one WebSocket batch.
+    #[arg(long, env = "WS_BATCH_MAX_SIZE", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub ws_batch_max_size: u64,
+
+    /// Longest a WebSocket message waits for others to join its batch, in milliseconds.
+    #[arg(long, env = "WS_BATCH_MAX_WAIT_MS", default_value_t = 50,
+        value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub ws_batch_max_wait_ms: u64,
+
+    /// Batch WebSocket messages (`false`: each message goes out alone, at once).
+    #[arg(long, env = "WS_ENABLE_BATCHING", default_value_t = true, action = ArgAction::Set)]
+    pub ws_enable_batching: bool,
+
+    /// A collaboration connection that sends nothing for this many minutes is closed.
+    #[arg(long, env = "WS_IDLE_TIMEOUT_MINUTES", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub ws_idle_timeout_minutes: u64,
+
+    /// Most connections to one report's collaboration session.
+    #[arg(long, env = "WS_MAX_CONNECTIONS_PER_SESSION", default_value_t = 50,
+        value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub ws_max_connections_per_session: u64,
+
+    /// Most collaboration connections on this instance.
+    #[arg(long, env = "WS_MAX_CONNECTIONS", default_value_t = 20_000,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub ws_max_connections: u64,
+
+    /// KiB waiting to be written to one connection before it is closed as a slow consumer.
+    #[arg(long, env = "WS_OUTBOUND_QUEUE_KB", default_value_t = 1024,
+        value_parser = clap::value_parser!(u64).range(16..=65_536))]
+    pub ws_outbound_queue_kb: u64,
+
+    /// Largest message a collaboration client may send, in KiB.
+    #[arg(long, env = "WS_MAX_MESSAGE_KB", default_value_t = 64,
+        value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub ws_max_message_kb: u64,
+
+    /// Seconds between the server's pings to each connection (two unanswered intervals drop it).
+    #[arg(long, env = "WS_PING_INTERVAL_SECS", default_value_t = 25,
+        value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub ws_ping_interval_secs: u64,
 }
 
 impl Config {
@@ -240,6 +285,15 @@ impl Config {
             cache_memory_mb: 64,
             cache_max_value_kb: 2048,
             cache_redis_timeout_ms: 250,
+            ws_batch_max_size: 10,
+            ws_batch_max_wait_ms: 50,
+            ws_enable_batching: true,
+            ws_idle_timeout_minutes: 30,
+            ws_max_connections_per_session: 50,
+            ws_max_connections: 20_000,
+            ws_outbound_queue_kb: 1024,
+            ws_max_message_kb: 64,
+            ws_ping_interval_secs: 25,
             monitor_enabled: true,
             monitor_window_minutes: 15,
             alert_pending_secs: 60,
@@ -290,6 +344,22 @@ impl Config {
             memory_bytes: self.cache_memory_mb * 1024 * 1024,
             max_value_bytes: usize::try_from(self.cache_max_value_kb * 1024).unwrap_or(usize::MAX),
             redis_timeout: Duration::from_millis(self.cache_redis_timeout_ms),
+        }
+    }
+
+    /// The collaboration transport's settings from this configuration.
+    pub fn ws_config(&self) -> WsConfig {
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        WsConfig {
+            batch_max_size: size(self.ws_batch_max_size),
+            batch_max_wait: Duration::from_millis(self.ws_batch_max_wait_ms),
+            batching: self.ws_enable_batching,
+            idle_timeout: Duration::from_secs(self.ws_idle_timeout_minutes * 60),
+            max_per_session: size(self.ws_max_connections_per_session),
+            max_connections: size(self.ws_max_connections),
+            outbound_queue_bytes: size(self.ws_outbound_queue_kb * 1024),
+            max_message_bytes: size(self.ws_max_message_kb * 1024),
+            ping_interval: Duration::from_secs(self.ws_ping_interval_secs),
         }
     }
 

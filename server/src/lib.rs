@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod collab;
 pub mod config;
 pub mod domain;
 pub mod insights;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::reports::router())
         .merge(routes::cache::router())
         .merge(routes::performance::router())
+        .merge(routes::collab::router())
         .leptos_routes_with_context(&state, pages, context.clone(), move || {
             shell(options.clone())
         })

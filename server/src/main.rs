@@ -23,11 +23,16 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     tracing::info!("PMR is serving on http://{}", listener.local_addr()?);
     let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let collab = state.collab.clone();
     let server = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal());
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Collaboration clients get a close frame (1001) and reconnect to another instance.
+        collab.close_all(server::collab::CloseCode::GOING_AWAY);
+    });
     // Requests still running `grace` after the signal are cut off rather than holding the process.
     tokio::select! {
         result = server => result.context("server error")?,

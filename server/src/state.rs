@@ -14,6 +14,7 @@ use crate::auth::cookie::CookieSettings;
 use crate::auth::guard::AuthSettings;
 use crate::auth::throttle::{Limits, LoginThrottle};
 use crate::cache::CacheService;
+use crate::collab::WebSocketOptimizer;
 use crate::config::Config;
 use crate::insights::llm::LlmEngine;
 use crate::insights::rules::RulesEngine;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub cache: CacheService,
     /// The performance monitor.
     pub monitor: Monitor,
+    /// The collaboration transport (WebSocket sessions, batching, the Redis relay).
+    pub collab: WebSocketOptimizer,
     pub started: Instant,
 }
 
@@ -144,6 +147,17 @@ impl AppState {
                 throttle,
             )),
         };
+        let ws = config.ws_config();
+        let collab =
+            WebSocketOptimizer::new(ws, cache.instance_id().to_string(), Some(monitor.clone()));
+        collab.spawn_idle_sweeper((ws.idle_timeout / 4).clamp(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(60),
+        ));
+        if let Some(url) = config.redis_url.as_deref() {
+            let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
+            crate::collab::relay::spawn(&collab, client);
+        }
         Ok(AppState {
             leptos_options,
             store,
@@ -154,6 +168,7 @@ impl AppState {
             auth,
             cache,
             monitor,
+            collab,
             started: Instant::now(),
         })
     }

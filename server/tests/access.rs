@@ -268,6 +268,12 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             [401, 200, 403, 200, 403, 200],
             get(format!("/api/reports/{draft}")),
         ),
+        // Members who are not upgrading get a 400 (tests/collab.rs opens real sockets).
+        row(
+            "GET /ws/reports/{report_id}",
+            [401, 400, 403, 400, 403, 400],
+            get(format!("/ws/reports/{draft}")),
+        ),
         row(
             "GET /api/reports/pmr/performance/cache/stats",
             [401, 403, 403, 403, 403, 200],

@@ -112,6 +112,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("PUT", "/api/projects/{code}/tasks.csv", Rest, Needs(Editor), Project),
     entry("GET", "/api/reports/{id}", Rest, Needs(Viewer), Project),
     entry("POST", "/api/reports/{id}/regenerate", Rest, Needs(Editor), Project),
+    // A report's live collaboration session (WebSocket; the layer checks the upgrade's Origin).
+    entry("GET", "/ws/reports/{report_id}", Rest, Needs(Viewer), Project),
     // The cache's part of the performance API: operational data, and the seed's admin-only clear.
     entry("GET", "/api/reports/pmr/performance/cache/stats", Rest, Needs(Admin), Any),
     entry("POST", "/api/reports/pmr/performance/cache/clear", Rest, Needs(Admin), Any),

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod caller;
+pub mod collab;
 pub mod error;
 pub mod health;
 pub mod performance;

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::caller::Caller;
 use super::error::ApiError;
 use crate::cache::{CacheHealth, CacheStats};
+use crate::collab::optimizer::{OptimizerStats, SessionStats};
 use crate::monitor::recommend::{recommendations, Recommendation};
 use crate::monitor::{prometheus, Alert, OperationStats, RawMetric, Severity, Threshold};
 use crate::state::AppState;
@@ -78,26 +79,11 @@ fn bounded(
     }
 }
 
-/// The WebSocket figures (filled by the collaboration transport).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct WebSocketStats {
-    pub total_connections: u64,
-    pub total_sessions: u64,
-    pub redis_enabled: bool,
-    pub messages_in: u64,
-    pub messages_out: u64,
-    pub batches_sent: u64,
-    pub average_batch_size: f64,
-    pub frames_saved: u64,
-    pub bytes_saved: u64,
-    pub sessions: Vec<serde_json::Value>,
-}
+/// The WebSocket figures: the collaboration transport's `get_stats()`.
+pub type WebSocketStats = OptimizerStats;
 
 fn websocket_figures(state: &AppState) -> WebSocketStats {
-    WebSocketStats {
-        redis_enabled: state.redis.is_some(),
-        ..WebSocketStats::default()
-    }
+    state.collab.get_stats()
 }
 
 /// Body of `GET …/stats`.
@@ -221,11 +207,20 @@ async fn websocket_stats(State(state): State<AppState>) -> Json<WebSocketStats> 
     Json(websocket_figures(&state))
 }
 
-async fn websocket_session(Path(session_id): Path<String>) -> ApiError {
-    ApiError::NotFound(format!(
-        "there is no collaboration session '{}'",
-        session_id.chars().take(64).collect::<String>()
-    ))
+async fn websocket_session(
+    State(state): State<AppState>,
+    Path(session_id): Path<String>,
+) -> Result<Json<SessionStats>, ApiError> {
+    state
+        .collab
+        .get_session_stats(&session_id)
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no one is connected to a collaboration session '{}' on this instance",
+                session_id.chars().take(64).collect::<String>()
+            ))
+        })
 }
 
 /// Body of `GET …/health`.

@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A report's project, through the cache (a missing report is not cached).
-async fn report_project(state: &AppState, id: i64) -> Result<Option<i64>, ApiError> {
+pub(crate) async fn report_project(state: &AppState, id: i64) -> Result<Option<i64>, ApiError> {
     state
         .cache
         .get_or_load_if(

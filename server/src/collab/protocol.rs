@@ -1,0 +1,247 @@
+//! The collaboration messages, both directions (`docs/protocol.md` is their documentation), and the
+//! checks every client message passes before anything acts on it.
+
+use serde::{Deserialize, Serialize};
+
+/// Message types a client may send.
+pub const CLIENT_TYPES: [&str; 2] = ["presence", "typing"];
+
+/// A message from a client, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    /// Where the user is: the section key they look at or edit, or none.
+    Presence { section: Option<String> },
+    /// The user is typing in a section (ephemeral: only the latest per connection in a batch).
+    Typing { section: String },
+}
+
+/// Why a client message was refused; sent back as an `error` frame, and the message is dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresenceBody {
+    #[serde(rename = "type")]
+    _kind: String,
+    #[serde(default)]
+    section: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypingBody {
+    #[serde(rename = "type")]
+    _kind: String,
+    section: String,
+}
+
+fn section_key(key: String) -> Result<String, Refusal> {
+    app::sections::check_section_key(&key).map_err(|e| Refusal::new("invalid_message", e))?;
+    Ok(key)
+}
+
+/// Reads a text frame from a client. `max_bytes` is the message size limit.
+pub fn parse_client(text: &str, max_bytes: usize) -> Result<ClientMessage, Refusal> {
+    if text.len() > max_bytes {
+        return Err(Refusal::new(
+            "message_too_large",
+            format!(
+                "a message may be at most {max_bytes} bytes; this one has {}",
+                text.len()
+            ),
+        ));
+    }
+    let probe: Probe = serde_json::from_str(text).map_err(|e| {
+        Refusal::new(
+            "malformed",
+            format!("a message is a JSON object with a \"type\": {e}"),
+        )
+    })?;
+    let Some(kind) = probe.kind else {
+        return Err(Refusal::new(
+            "malformed",
+            "a message needs a \"type\" field",
+        ));
+    };
+    let invalid = |e: serde_json::Error| Refusal::new("invalid_message", format!("{kind}: {e}"));
+    match kind.as_str() {
+        "presence" => {
+            let body: PresenceBody = serde_json::from_str(text).map_err(invalid)?;
+            Ok(ClientMessage::Presence {
+                section: body.section.map(section_key).transpose()?,
+            })
+        }
+        "typing" => {
+            let body: TypingBody = serde_json::from_str(text).map_err(invalid)?;
+            Ok(ClientMessage::Typing {
+                section: section_key(body.section)?,
+            })
+        }
+        other => Err(Refusal::new(
+            "unknown_type",
+            format!(
+                "unknown message type '{}'; expected one of {}",
+                other.chars().take(40).collect::<String>(),
+                CLIENT_TYPES.join(", ")
+            ),
+        )),
+    }
+}
+
+/// A connection as the others see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    /// Unique across instances: `<instance>:<number>`.
+    pub connection: String,
+    pub user: String,
+    pub name: String,
+    /// Index 0–7 into the page's palette, the same for a user everywhere.
+    pub color: u8,
+    pub section: Option<String>,
+}
+
+/// The batching a client can expect, as the welcome announces it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchingInfo {
+    pub enabled: bool,
+    pub max_size: usize,
+    pub max_wait_ms: u64,
+}
+
+/// A message from the server.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// First frame of every connection: who you are and who is here (on this instance; members on
+    /// other instances answer the `joined` with their presence).
+    Welcome {
+        session: String,
+        you: MemberInfo,
+        members: Vec<MemberInfo>,
+        batching: BatchingInfo,
+        max_message_bytes: usize,
+    },
+    Joined {
+        member: MemberInfo,
+    },
+    Left {
+        connection: String,
+        user: String,
+    },
+    Presence {
+        member: MemberInfo,
+    },
+    Typing {
+        connection: String,
+        user: String,
+        name: String,
+        section: String,
+    },
+    /// Sent to the connection whose message was refused; the message is dropped.
+    Error {
+        code: &'static str,
+        message: String,
+    },
+    /// Messages may have been missed (the instance lost Redis for a while): clients send their
+    /// presence again.
+    Resync {},
+}
+
+/// The palette index of a user: the same on every instance and every visit.
+pub fn color_of(user: &str) -> u8 {
+    let hash = user.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    (hash % 8) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: usize = 1024;
+
+    fn code(text: &str) -> &'static str {
+        parse_client(text, MAX).expect_err("refused").code
+    }
+
+    #[test]
+    fn good_messages_read() {
+        assert_eq!(
+            parse_client(r#"{"type":"presence","section":"key-metrics"}"#, MAX),
+            Ok(ClientMessage::Presence {
+                section: Some("key-metrics".into())
+            })
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"presence"}"#, MAX),
+            Ok(ClientMessage::Presence { section: None })
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"typing","section":"summary"}"#, MAX),
+            Ok(ClientMessage::Typing {
+                section: "summary".into()
+            })
+        );
+    }
+
+    #[test]
+    fn bad_messages_are_refused_with_a_reason() {
+        assert_eq!(code("not json"), "malformed");
+        assert_eq!(code("[1,2]"), "malformed");
+        assert_eq!(code(r#"{"section":"x"}"#), "malformed");
+        assert_eq!(code(r#"{"type":"delete_everything"}"#), "unknown_type");
+        assert_eq!(code(r#"{"type":"typing"}"#), "invalid_message");
+        assert_eq!(
+            code(r#"{"type":"typing","section":"Bad Key"}"#),
+            "invalid_message"
+        );
+        assert_eq!(code(r#"{"type":"presence","extra":1}"#), "invalid_message");
+        let long = format!(r#"{{"type":"presence","pad":"{}"}}"#, "x".repeat(MAX));
+        assert_eq!(code(&long), "message_too_large");
+    }
+
+    #[test]
+    fn server_messages_have_their_documented_shape() {
+        let error = ServerMessage::Error {
+            code: "unknown_type",
+            message: "no".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&error).expect("json"),
+            r#"{"type":"error","code":"unknown_type","message":"no"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&ServerMessage::Resync {}).expect("json"),
+            r#"{"type":"resync"}"#
+        );
+    }
+
+    #[test]
+    fn colours_are_stable_and_spread() {
+        assert_eq!(color_of("ana"), color_of("ana"));
+        let used: std::collections::HashSet<u8> =
+            (0..40).map(|i| color_of(&format!("user{i}"))).collect();
+        assert!(used.len() >= 6, "{used:?}");
+        assert!(used.iter().all(|c| *c < 8));
+    }
+}

@@ -1,0 +1,234 @@
+//! One collaboration connection, from the upgrade to the close: it registers with the optimizer
+//! (refused at a cap with close code 1013), sends the welcome, then serves three things at once:
+//! frames the session sends it (written in order; a write that cannot finish because the client
+//! stopped reading is abandoned when the optimizer closes the connection as a slow consumer), what
+//! the client sends (checked by `protocol`, refused with an error frame and dropped when bad), and a
+//! ping every `ping_interval` (a peer silent for two intervals is dropped).
+
+use std::time::Duration;
+
+use app::account::Principal;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use tokio::time::Instant;
+
+use super::optimizer::{CloseCode, Connection, WebSocketOptimizer};
+use super::protocol::{
+    color_of, parse_client, BatchingInfo, ClientMessage, MemberInfo, ServerMessage,
+};
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// The hard limit on one incoming message: past it the connection closes with 1009. Between the
+/// configured limit and this one, a message gets an error frame and the connection stays.
+pub fn hard_message_limit(max_message_bytes: usize) -> usize {
+    max_message_bytes.saturating_mul(4).max(64 * 1024)
+}
+
+/// Longest wait for the close frame to go out.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+async fn send_close(sink: &mut Sink, code: CloseCode) {
+    let frame = Message::Close(Some(CloseFrame {
+        code: code.code,
+        reason: Utf8Bytes::from_static(code.reason),
+    }));
+    let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(frame)).await;
+}
+
+async fn send_direct(sink: &mut Sink, message: &ServerMessage) -> bool {
+    match serde_json::to_string(message) {
+        Ok(json) => sink.send(Message::Text(json.into())).await.is_ok(),
+        Err(_) => true,
+    }
+}
+
+/// Serves one connection of `session` for `who` until either side ends it.
+pub async fn serve(
+    socket: WebSocket,
+    optimizer: WebSocketOptimizer,
+    who: Principal,
+    session: String,
+) {
+    let (mut sink, mut stream) = socket.split();
+    let conn = match optimizer.register_connection(&session, &who.name, serde_json::Value::Null) {
+        Ok(conn) => conn,
+        Err(refused) => {
+            tracing::info!(session, user = %who.name, reason = refused.0.reason, "collaboration connection refused");
+            send_close(&mut sink, refused.0).await;
+            return;
+        }
+    };
+    let mut me = MemberInfo {
+        connection: format!("{}:{}", optimizer.instance_id(), conn.id),
+        user: who.name.clone(),
+        name: who.display_name.clone(),
+        color: color_of(&who.name),
+        section: None,
+    };
+    optimizer.set_metadata(
+        &session,
+        conn.id,
+        serde_json::to_value(&me).unwrap_or_default(),
+    );
+    let config = *optimizer.config();
+    let members = optimizer
+        .members(&session)
+        .into_iter()
+        .filter_map(|m| serde_json::from_value::<MemberInfo>(m).ok())
+        .filter(|m| m.connection != me.connection)
+        .collect();
+    let welcome = ServerMessage::Welcome {
+        session: session.clone(),
+        you: me.clone(),
+        members,
+        batching: BatchingInfo {
+            enabled: config.batching,
+            max_size: config.batch_max_size,
+            max_wait_ms: config.batch_max_wait.as_millis() as u64,
+        },
+        max_message_bytes: config.max_message_bytes,
+    };
+    if send_direct(&mut sink, &welcome).await {
+        optimizer.queue_message(
+            &session,
+            &ServerMessage::Joined { member: me.clone() },
+            false,
+        );
+        run(&mut sink, &mut stream, conn, &optimizer, &session, &mut me).await;
+    }
+    optimizer.queue_message(
+        &session,
+        &ServerMessage::Left {
+            connection: me.connection.clone(),
+            user: me.user.clone(),
+        },
+        false,
+    );
+}
+
+async fn run(
+    sink: &mut Sink,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    mut conn: Connection,
+    optimizer: &WebSocketOptimizer,
+    session: &str,
+    me: &mut MemberInfo,
+) {
+    let config = *optimizer.config();
+    let mut ping =
+        tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            biased;
+            changed = conn.close.changed() => {
+                let code = if changed.is_ok() { *conn.close.borrow() } else { None };
+                if let Some(code) = code {
+                    send_close(sink, code).await;
+                }
+                return;
+            }
+            out = conn.outbound.recv() => {
+                let Some(out) = out else { return };
+                let written = tokio::select! {
+                    r = sink.send(Message::Text(out.frame.clone())) => r.is_ok(),
+                    _ = conn.close.changed() => {
+                        // Closed while this write was stuck (a slow consumer): give up on it.
+                        return;
+                    }
+                };
+                conn.written(&out);
+                if !written {
+                    return;
+                }
+            }
+            inbound = stream.next() => {
+                let message = match inbound {
+                    Some(Ok(message)) => message,
+                    Some(Err(e)) => {
+                        if format!("{e:?}").contains("MessageTooLong") {
+                            send_close(sink, CloseCode::TOO_BIG).await;
+                        }
+                        return;
+                    }
+                    None => return,
+                };
+                last_heard = Instant::now();
+                match message {
+                    Message::Text(text) => {
+                        optimizer.touch(session, conn.id, text.len());
+                        match parse_client(text.as_str(), config.max_message_bytes) {
+                            Ok(message) => act(optimizer, session, conn.id, me, message),
+                            Err(refusal) => {
+                                let error = ServerMessage::Error {
+                                    code: refusal.code,
+                                    message: refusal.message,
+                                };
+                                if !send_direct(sink, &error).await {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    Message::Binary(bytes) => {
+                        optimizer.touch(session, conn.id, bytes.len());
+                        let error = ServerMessage::Error {
+                            code: "binary_unsupported",
+                            message: "messages are JSON text frames".into(),
+                        };
+                        if !send_direct(sink, &error).await {
+                            return;
+                        }
+                    }
+                    Message::Close(_) => return,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= config.ping_interval * 2 {
+                    tracing::debug!(session, user = %me.user, "dropping a collaboration peer that stopped answering");
+                    return;
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What a checked client message does.
+fn act(
+    optimizer: &WebSocketOptimizer,
+    session: &str,
+    id: u64,
+    me: &mut MemberInfo,
+    message: ClientMessage,
+) {
+    match message {
+        ClientMessage::Presence { section } => {
+            me.section = section;
+            optimizer.set_metadata(session, id, serde_json::to_value(&*me).unwrap_or_default());
+            optimizer.queue_message(
+                session,
+                &ServerMessage::Presence { member: me.clone() },
+                false,
+            );
+        }
+        ClientMessage::Typing { section } => {
+            let key = format!("typing:{}", me.connection);
+            optimizer.queue_conflatable(
+                session,
+                &key,
+                &ServerMessage::Typing {
+                    connection: me.connection.clone(),
+                    user: me.user.clone(),
+                    name: me.name.clone(),
+                    section,
+                },
+            );
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `GET /ws/reports/{report_id}`: the WebSocket of a report's collaboration session. Members of the
+//! report's project (viewers and up) and admins; the authentication layer has already checked the
+//! session cookie or bearer token and, for a browser, the `Origin`. Refusals before the upgrade are
+//! the usual JSON errors: 400 for a bad id or a request that is not a WebSocket upgrade, 404 for an
+//! unknown report, 403 for a non-member. After the upgrade, `collab::socket` serves the connection.
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Extension, Path, State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::caller::Caller;
+use super::error::ApiError;
+use super::reports::report_project;
+use crate::auth::guard::ReachableProjects;
+use crate::collab::{report_session, socket};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws/reports/{report_id}", get(connect))
+}
+
+async fn connect(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Extension(reach): Extension<ReachableProjects>,
+    Path(id): Path<String>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let id: i64 =
+        id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
+            ApiError::BadRequest("the report id must be a positive number".into())
+        })?;
+    let project = report_project(&state, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no report with id {id}")))?;
+    if !reach.contains(project) {
+        return Err(ApiError::Forbidden(format!(
+            "{} is not a member of this report's project; ask an admin for access",
+            who.name
+        )));
+    }
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::BadRequest(format!("this endpoint takes a WebSocket upgrade ({e})"))
+    })?;
+    let config = *state.collab.config();
+    let optimizer = state.collab.clone();
+    let session = report_session(id);
+    Ok(upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_write_buffer_size(config.outbound_queue_bytes)
+        .max_message_size(socket::hard_message_limit(config.max_message_bytes))
+        .max_frame_size(socket::hard_message_limit(config.max_message_bytes))
+        .on_upgrade(move |ws| socket::serve(ws, optimizer, who, session)))
+}

@@ -1,0 +1,448 @@
+//! The collaboration WebSocket over real TCP: the welcome and the members, presence and typing
+//! through the batcher, error frames for bad input (the connection stays), refusals before and after
+//! the upgrade, the performance API's WebSocket figures, and two instances sharing a harness-started
+//! Redis (messages cross, echoes do not come back, a Redis restart makes clients resync).
+
+mod common;
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use common::{Role, TestApp, Who};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use server::redis_probe::RedisProbe;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Longest a test waits for a message it expects.
+const WAIT: Duration = Duration::from_secs(5);
+
+/// The app served on a free loopback port.
+struct Served {
+    app: TestApp,
+    port: u16,
+}
+
+async fn serve(app: TestApp) -> Served {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let router = app.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    Served { app, port }
+}
+
+async fn served_with(adjust: impl FnOnce(&mut server::Config), redis: Option<&str>) -> Served {
+    let probe = redis.map(|url| RedisProbe::new(url).expect("probe"));
+    let url = redis.map(str::to_string);
+    let app = common::seeded_with(
+        |c| {
+            c.redis_url = url;
+            adjust(c);
+        },
+        probe,
+    )
+    .await;
+    app.account("ana", Role::Editor, &["HBR"], None).await;
+    app.account("ben", Role::Viewer, &["HBR"], None).await;
+    app.account("cy", Role::Viewer, &["ERP"], None).await;
+    app.account("root", Role::Admin, &[], None).await;
+    serve(app).await
+}
+
+impl Served {
+    fn request(
+        &self,
+        path: &str,
+        who: &Who,
+    ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        let mut request = format!("ws://127.0.0.1:{}{path}", self.port)
+            .into_client_request()
+            .expect("request");
+        let headers = request.headers_mut();
+        let origin = format!("http://127.0.0.1:{}", self.port);
+        headers.insert("origin", HeaderValue::from_str(&origin).expect("origin"));
+        match who {
+            Who::Session(token) => {
+                let cookie = format!("pmr_session={token}");
+                headers.insert("cookie", HeaderValue::from_str(&cookie).expect("cookie"));
+            }
+            Who::Bearer(token) => {
+                let bearer = format!("Bearer {token}");
+                headers.insert(
+                    "authorization",
+                    HeaderValue::from_str(&bearer).expect("bearer"),
+                );
+            }
+            Who::Anonymous => {}
+        }
+        request
+    }
+
+    /// Connects as `user` and reads the welcome.
+    async fn join(&self, report: i64, user: &str) -> (Client, Value) {
+        let who = self.app.session(user).await;
+        let (ws, _) =
+            tokio_tungstenite::connect_async(self.request(&format!("/ws/reports/{report}"), &who))
+                .await
+                .expect("connects");
+        let mut client = Client {
+            ws,
+            pending: VecDeque::new(),
+            me: String::new(),
+        };
+        let welcome = client.next().await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        client.me = welcome["you"]["connection"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        (client, welcome)
+    }
+
+    /// The HTTP status a handshake is refused with.
+    async fn refused_status(&self, path: &str, who: &Who) -> u16 {
+        match tokio_tungstenite::connect_async(self.request(path, who)).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                response.status().as_u16()
+            }
+            Err(e) => panic!("refused otherwise: {e}"),
+            Ok(_) => panic!("{path} was accepted"),
+        }
+    }
+}
+
+/// A connected client: the socket and the messages of a batch not read yet.
+struct Client {
+    ws: Ws,
+    pending: VecDeque<Value>,
+    /// This connection's id, from its welcome.
+    me: String,
+}
+
+impl Client {
+    /// The next application message (a batch's messages one by one), skipping pings.
+    async fn next(&mut self) -> Value {
+        loop {
+            if let Some(m) = self.pending.pop_front() {
+                return m;
+            }
+            let frame = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a message in time")
+                .expect("open")
+                .expect("readable");
+            let Message::Text(text) = frame else { continue };
+            let value: Value = serde_json::from_str(text.as_str()).expect("json");
+            if value["type"] == "batch" {
+                let messages = value["messages"].as_array().expect("messages").clone();
+                assert_eq!(value["count"].as_u64(), Some(messages.len() as u64));
+                assert!(messages.len() >= 2, "a batch of one is sent as the message");
+                self.pending.extend(messages);
+            } else {
+                self.pending.push_back(value);
+            }
+        }
+    }
+
+    /// Reads until a message of `kind` about someone else arrives; answers it.
+    async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let m = self.next().await;
+            let about = m["member"]["connection"]
+                .as_str()
+                .or(m["connection"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            if m["type"] == kind && about != self.me {
+                return m;
+            }
+        }
+    }
+
+    /// Reads until a message of `kind` about this connection itself arrives.
+    async fn until_own(&mut self, kind: &str) -> Value {
+        loop {
+            let m = self.next().await;
+            if m["type"] == kind && m["member"]["connection"] == self.me.as_str() {
+                return m;
+            }
+        }
+    }
+
+    async fn send(&mut self, value: &Value) {
+        self.ws
+            .send(Message::Text(value.to_string().into()))
+            .await
+            .expect("sent");
+    }
+}
+
+#[tokio::test]
+async fn members_see_each_other_and_presence_and_typing_reach_them() {
+    let s = served_with(|_| {}, None).await;
+    let report = s.app.report_id("HBR", false).await;
+    let (mut ana, welcome) = s.join(report, "ana").await;
+    assert_eq!(welcome["session"], format!("report-{report}"));
+    assert_eq!(welcome["you"]["user"], "ana");
+    assert_eq!(welcome["you"]["name"], "Test ana");
+    assert_eq!(welcome["members"], json!([]));
+    assert_eq!(welcome["batching"]["max_size"], 10);
+    assert_eq!(welcome["batching"]["max_wait_ms"], 50);
+
+    let (mut ben, welcome) = s.join(report, "ben").await;
+    assert_eq!(welcome["members"][0]["user"], "ana", "{welcome}");
+    let joined = ana.until("joined").await;
+    assert_eq!(joined["member"]["user"], "ben");
+
+    ana.send(&json!({"type": "presence", "section": "executive-summary"}))
+        .await;
+    let presence = ben.until("presence").await;
+    assert_eq!(presence["member"]["user"], "ana");
+    assert_eq!(presence["member"]["section"], "executive-summary");
+    let color = presence["member"]["color"].as_u64().expect("colour");
+    assert!(color < 8);
+
+    ana.send(&json!({"type": "typing", "section": "executive-summary"}))
+        .await;
+    let typing = ben.until("typing").await;
+    assert_eq!(
+        (typing["user"].as_str(), typing["section"].as_str()),
+        (Some("ana"), Some("executive-summary"))
+    );
+
+    // A third member's welcome carries ana's section.
+    let (_ben2, welcome) = s.join(report, "ben").await;
+    let ana_entry = welcome["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["user"] == "ana")
+        .expect("ana listed")
+        .clone();
+    assert_eq!(ana_entry["section"], "executive-summary");
+
+    ben.ws.close(None).await.expect("close");
+    let left = ana.until("left").await;
+    assert_eq!(left["user"], "ben");
+}
+
+#[tokio::test]
+async fn bad_messages_get_an_error_frame_and_the_connection_stays() {
+    let s = served_with(|c| c.ws_max_message_kb = 1, None).await;
+    let report = s.app.report_id("HBR", false).await;
+    let (mut ana, _) = s.join(report, "ana").await;
+    let cases = [
+        (Message::Text("{not json".into()), "malformed"),
+        (
+            Message::Text(r#"{"type":"drop_table"}"#.into()),
+            "unknown_type",
+        ),
+        (
+            Message::Text(r#"{"type":"typing","section":"../etc"}"#.into()),
+            "invalid_message",
+        ),
+        (
+            Message::Text(format!(r#"{{"type":"presence","pad":"{}"}}"#, "x".repeat(2000)).into()),
+            "message_too_large",
+        ),
+        (Message::Binary(vec![1, 2, 3].into()), "binary_unsupported"),
+    ];
+    for (message, code) in cases {
+        ana.ws.send(message).await.expect("sent");
+        let error = ana.until("error").await;
+        assert_eq!(error["code"], code, "{error}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // Still connected and heard.
+    let (mut ben, _) = s.join(report, "ben").await;
+    ana.send(&json!({"type": "presence", "section": "risks"}))
+        .await;
+    assert_eq!(ben.until("presence").await["member"]["section"], "risks");
+
+    // Past the hard limit (four times the configured one, at least 64 KiB) the connection closes
+    // with 1009.
+    ana.ws
+        .send(Message::Text("x".repeat(70 * 1024).into()))
+        .await
+        .expect("sent");
+    let close = loop {
+        match tokio::time::timeout(WAIT, ana.ws.next())
+            .await
+            .expect("in time")
+        {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("closed without a frame: {other:?}"),
+        }
+    };
+    assert_eq!(close.map(|f| u16::from(f.code)), Some(1009));
+}
+
+#[tokio::test]
+async fn refusals_say_why() {
+    let s = served_with(|c| c.ws_max_connections_per_session = 1, None).await;
+    let report = s.app.report_id("HBR", false).await;
+    let cy = s.app.session("cy").await;
+    assert_eq!(
+        s.refused_status(&format!("/ws/reports/{report}"), &cy)
+            .await,
+        403,
+        "not a member"
+    );
+    let ana = s.app.session("ana").await;
+    assert_eq!(s.refused_status("/ws/reports/99999", &ana).await, 404);
+    assert_eq!(s.refused_status("/ws/reports/abc", &ana).await, 400);
+    assert_eq!(
+        s.refused_status(&format!("/ws/reports/{report}"), &Who::Anonymous)
+            .await,
+        401
+    );
+
+    // A plain GET is not an upgrade: a JSON 400.
+    let reply = s.app.get(&format!("/ws/reports/{report}"), &ana).await;
+    assert_eq!(reply.status.as_u16(), 400, "{}", reply.body);
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("WebSocket")),
+        "{}",
+        reply.body
+    );
+
+    // The session holds one: the second is closed with 1013 and a reason.
+    let (_first, _) = s.join(report, "ana").await;
+    let who = s.app.session("ben").await;
+    let (mut second, _) =
+        tokio_tungstenite::connect_async(s.request(&format!("/ws/reports/{report}"), &who))
+            .await
+            .expect("upgrade");
+    match tokio::time::timeout(WAIT, second.next())
+        .await
+        .expect("in time")
+    {
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1013);
+            assert!(frame.reason.contains("full"), "{}", frame.reason);
+        }
+        other => panic!("expected a close frame: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_performance_api_shows_the_sessions() {
+    let s = served_with(|_| {}, None).await;
+    let report = s.app.report_id("HBR", false).await;
+    let (mut ana, _) = s.join(report, "ana").await;
+    let (mut ben, _) = s.join(report, "ben").await;
+    for section in ["risks", "milestones", "appendix"] {
+        ana.send(&json!({"type": "presence", "section": section}))
+            .await;
+    }
+    for _ in 0..3 {
+        ben.until("presence").await;
+    }
+    let root = s.app.session("root").await;
+    let stats = s
+        .app
+        .get("/api/reports/pmr/performance/websocket/stats", &root)
+        .await
+        .json();
+    assert_eq!(stats["total_connections"], 2, "{stats}");
+    assert_eq!(stats["total_sessions"], 1);
+    assert_eq!(stats["redis_enabled"], false);
+    assert!(stats["messages_in"].as_u64() >= Some(3));
+    assert!(stats["messages_out"].as_u64() >= stats["frames_out"].as_u64());
+    let session = s
+        .app
+        .get(
+            &format!("/api/reports/pmr/performance/websocket/sessions/report-{report}"),
+            &root,
+        )
+        .await;
+    assert_eq!(session.status.as_u16(), 200, "{}", session.body);
+    let session = session.json();
+    assert_eq!(session["users"], json!(["ana", "ben"]));
+    assert_eq!(session["messages"], 3);
+    let missing = s
+        .app
+        .get(
+            "/api/reports/pmr/performance/websocket/sessions/report-0",
+            &root,
+        )
+        .await;
+    assert_eq!(missing.status.as_u16(), 404);
+    let overview = s
+        .app
+        .get("/api/reports/pmr/performance/stats", &root)
+        .await
+        .json();
+    assert_eq!(overview["websocket"]["total_connections"], 2);
+    ana.ws.close(None).await.ok();
+}
+
+#[tokio::test]
+async fn two_instances_share_sessions_through_redis() {
+    let mut redis = test_support::RedisServer::start();
+    let a = served_with(|_| {}, Some(&redis.url())).await;
+    let b = served_with(|_| {}, Some(&redis.url())).await;
+    // Both instances hold the same seeded portfolio, so the report has the same id on both.
+    let report = a.app.report_id("HBR", false).await;
+    assert_eq!(report, b.app.report_id("HBR", false).await);
+    let (mut ana, _) = a.join(report, "ana").await;
+    // Wait until both subscribers are up: a message from b reaches a.
+    let (mut ben, _) = loop {
+        let (mut ben, welcome) = b.join(report, "ben").await;
+        match tokio::time::timeout(Duration::from_millis(500), ana.until("joined")).await {
+            Ok(joined) if joined["member"]["user"] == "ben" => break (ben, welcome),
+            _ => {
+                ben.ws.close(None).await.ok();
+            }
+        }
+    };
+    ana.send(&json!({"type": "presence", "section": "risks"}))
+        .await;
+    let presence = ben.until("presence").await;
+    assert_eq!(presence["member"]["user"], "ana");
+    assert!(
+        presence["member"]["connection"]
+            .as_str()
+            .is_some_and(|c| c.starts_with(a.app.state.collab.instance_id())),
+        "{presence}"
+    );
+    // ana hears her own presence once (from her instance), not again from Redis.
+    let mine = ana.until_own("presence").await;
+    assert_eq!(mine["member"]["section"], "risks");
+    ben.send(&json!({"type": "presence", "section": "appendix"}))
+        .await;
+    let next = ana.next().await;
+    assert_eq!(
+        (next["type"].as_str(), next["member"]["user"].as_str()),
+        (Some("presence"), Some("ben")),
+        "no second copy of ana's own: {next}"
+    );
+    assert!(a.app.state.collab.get_stats().redis_enabled);
+
+    // Redis goes away and comes back: clients are told to resync.
+    redis.stop();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    redis.resume();
+    let resync = tokio::time::timeout(Duration::from_secs(15), ana.until("resync"))
+        .await
+        .expect("resync after Redis came back");
+    assert_eq!(resync, json!({"type": "resync"}));
+}
