@@ -12,6 +12,7 @@ use leptos::server_fn::codec::Json;
 use crate::account::{
     AccountChange, AdminOverview, IssuedSecret, NewAccount, NewApiToken, Principal,
 };
+use crate::editing::{Revision, RevisionDetail};
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline};
 use crate::performance::PerformanceOverview;
@@ -109,6 +110,54 @@ pub async fn rerun_monte_carlo(
         services()?
             .portfolio
             .rerun_monte_carlo(&who, report_id, iterations)
+            .await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// A report's revisions (saved in the editor), newest first.
+#[server(endpoint = "list_revisions")]
+pub async fn list_revisions(report_id: i64) -> Result<Vec<Revision>, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Viewer)?;
+        check_id("Report", report_id)?;
+        services()?.editing.revisions(&who, report_id).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// One revision of a report with its narratives and fields.
+#[server(endpoint = "get_revision")]
+pub async fn get_revision(report_id: i64, number: i64) -> Result<RevisionDetail, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Viewer)?;
+        check_id("Report", report_id)?;
+        check_id("Revision", number)?;
+        services()?.editing.revision(&who, report_id, number).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Restores a revision: the report's narratives and fields become what they were, as an edit that
+/// everyone editing the report receives live.
+#[server(endpoint = "restore_revision")]
+pub async fn restore_revision(report_id: i64, number: i64) -> Result<Revision, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Editor)?;
+        check_id("Report", report_id)?;
+        check_id("Revision", number)?;
+        services()?
+            .editing
+            .restore_revision(&who, report_id, number)
             .await
     }
     .await;

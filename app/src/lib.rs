@@ -11,6 +11,7 @@ pub mod account;
 pub mod analysis;
 pub mod api;
 pub mod components;
+pub mod editing;
 pub mod error;
 pub mod format;
 pub mod indicators;

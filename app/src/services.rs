@@ -16,6 +16,7 @@ use leptos::prelude::use_context;
 use crate::account::{
     AccountChange, AdminOverview, IssuedSecret, NewAccount, NewApiToken, Principal,
 };
+use crate::editing::{Revision, RevisionDetail};
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline, Role};
 use crate::performance::PerformanceOverview;
@@ -133,12 +134,35 @@ pub trait PerformanceService: Send + Sync + 'static {
     ) -> Result<(), AppError>;
 }
 
+/// A report's revisions (collaborative editing), for members of its project.
+#[async_trait]
+pub trait EditingService: Send + Sync + 'static {
+    /// The report's revisions, newest first (viewers and up).
+    async fn revisions(&self, who: &Principal, report_id: i64) -> Result<Vec<Revision>, AppError>;
+    /// One revision with its texts (viewers and up).
+    async fn revision(
+        &self,
+        who: &Principal,
+        report_id: i64,
+        number: i64,
+    ) -> Result<RevisionDetail, AppError>;
+    /// Makes the report's document say what the revision said, as an edit everyone in the session
+    /// receives (editors and up; not for final reports).
+    async fn restore_revision(
+        &self,
+        who: &Principal,
+        report_id: i64,
+        number: i64,
+    ) -> Result<Revision, AppError>;
+}
+
 /// Everything server functions may use, cheap to clone, provided as Leptos context.
 #[derive(Clone)]
 pub struct Services {
     pub portfolio: Arc<dyn PortfolioService>,
     pub accounts: Arc<dyn AccountService>,
     pub performance: Arc<dyn PerformanceService>,
+    pub editing: Arc<dyn EditingService>,
 }
 
 /// The services of the current request. Missing context is a wiring bug in the server, reported as a

@@ -14,6 +14,8 @@ use crate::auth::cookie::CookieSettings;
 use crate::auth::guard::AuthSettings;
 use crate::auth::throttle::{Limits, LoginThrottle};
 use crate::cache::CacheService;
+use crate::collab::docs::Documents;
+use crate::collab::editing::StoreEditing;
 use crate::collab::WebSocketOptimizer;
 use crate::config::Config;
 use crate::insights::llm::LlmEngine;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub monitor: Monitor,
     /// The collaboration transport (WebSocket sessions, batching, the Redis relay).
     pub collab: WebSocketOptimizer,
+    /// The reports' shared documents (collaborative editing).
+    pub documents: Documents,
     pub started: Instant,
 }
 
@@ -125,28 +129,6 @@ impl AppState {
         monitor.spawn_evaluator(std::time::Duration::from_secs(5));
         spawn_hit_rate_sampler(&cache, &monitor);
         let throttle = Arc::new(LoginThrottle::new(Limits::default()));
-        let services = Services {
-            portfolio: Arc::new(StorePortfolio::new(
-                store.clone(),
-                cache.clone(),
-                monitor.clone(),
-                generation,
-                insights.clone(),
-            )),
-            performance: Arc::new(MonitorService {
-                monitor: monitor.clone(),
-                cache: cache.clone(),
-                iterations: generation.iterations,
-                started: Instant::now(),
-            }),
-            accounts: Arc::new(StoreAccounts::new(
-                store.clone(),
-                cache.clone(),
-                monitor.clone(),
-                auth.clone(),
-                throttle,
-            )),
-        };
         let ws = config.ws_config();
         let collab =
             WebSocketOptimizer::new(ws, cache.instance_id().to_string(), Some(monitor.clone()));
@@ -158,6 +140,35 @@ impl AppState {
             let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
             crate::collab::relay::spawn(&collab, client);
         }
+        let documents = Documents::new(store.clone(), cache.clone());
+        let services = Services {
+            portfolio: Arc::new(StorePortfolio::new(
+                store.clone(),
+                cache.clone(),
+                monitor.clone(),
+                generation,
+                insights.clone(),
+                documents.clone(),
+            )),
+            performance: Arc::new(MonitorService {
+                monitor: monitor.clone(),
+                cache: cache.clone(),
+                iterations: generation.iterations,
+                started: Instant::now(),
+            }),
+            editing: Arc::new(StoreEditing {
+                store: store.clone(),
+                documents: documents.clone(),
+                optimizer: collab.clone(),
+            }),
+            accounts: Arc::new(StoreAccounts::new(
+                store.clone(),
+                cache.clone(),
+                monitor.clone(),
+                auth.clone(),
+                throttle,
+            )),
+        };
         Ok(AppState {
             leptos_options,
             store,
@@ -169,6 +180,7 @@ impl AppState {
             cache,
             monitor,
             collab,
+            documents,
             started: Instant::now(),
         })
     }

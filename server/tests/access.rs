@@ -166,6 +166,28 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             },
         ),
         row(
+            "POST /api/list_revisions",
+            [401, 200, 403, 200, 403, 200],
+            move |who| server_fn("list_revisions", who, &format!("report_id={draft}")),
+        ),
+        // No revision 99 exists: members reach the 404, others stop at 401/403.
+        row(
+            "POST /api/get_revision",
+            [401, 404, 403, 404, 403, 404],
+            move |who| server_fn("get_revision", who, &format!("report_id={draft}&number=99")),
+        ),
+        row(
+            "POST /api/restore_revision",
+            [401, 403, 403, 404, 403, 404],
+            move |who| {
+                server_fn(
+                    "restore_revision",
+                    who,
+                    &format!("report_id={draft}&number=99"),
+                )
+            },
+        ),
+        row(
             "POST /api/record_section_load",
             [401, 200, 200, 200, 200, 200],
             |who| server_fn("record_section_load", who, "section_type=risks&ms=120.5"),

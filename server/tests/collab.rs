@@ -64,7 +64,48 @@ async fn served_with(adjust: impl FnOnce(&mut server::Config), redis: Option<&st
     serve(app).await
 }
 
+/// One instance's address, with the test app whose database it serves.
+#[derive(Clone, Copy)]
+struct Door<'a> {
+    app: &'a TestApp,
+    port: u16,
+}
+
 impl Served {
+    /// This instance.
+    fn door(&self) -> Door<'_> {
+        Door {
+            app: &self.app,
+            port: self.port,
+        }
+    }
+
+    /// Another instance on `port` serving the same database.
+    fn on(&self, port: u16) -> Door<'_> {
+        Door {
+            app: &self.app,
+            port,
+        }
+    }
+
+    fn request(
+        &self,
+        path: &str,
+        who: &Who,
+    ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        self.door().request(path, who)
+    }
+
+    async fn join(&self, report: i64, user: &str) -> (Client, Value) {
+        self.door().join(report, user).await
+    }
+
+    async fn refused_status(&self, path: &str, who: &Who) -> u16 {
+        self.door().refused_status(path, who).await
+    }
+}
+
+impl Door<'_> {
     fn request(
         &self,
         path: &str,
@@ -445,4 +486,363 @@ async fn two_instances_share_sessions_through_redis() {
         .await
         .expect("resync after Redis came back");
     assert_eq!(resync, json!({"type": "resync"}));
+}
+
+// ---- Collaborative editing ---------------------------------------------------------------------
+
+use base64::Engine;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+const SUMMARY: &str = "narrative:executive-summary";
+
+/// A client with its own copy of the report's document.
+struct Editor {
+    client: Client,
+    doc: Doc,
+    next_ref: u64,
+}
+
+impl Editor {
+    async fn join(door: Door<'_>, report: i64, user: &str) -> Editor {
+        let (client, _) = door.join(report, user).await;
+        let mut editor = Editor {
+            client,
+            doc: Doc::new(),
+            next_ref: 1,
+        };
+        editor.sync().await;
+        editor
+    }
+
+    /// The sync handshake: what the server has that this copy lacks, then the other way round.
+    async fn sync(&mut self) {
+        let sv = B64.encode(self.doc.transact().state_vector().encode_v1());
+        self.client
+            .send(&json!({"type": "sync", "state_vector": sv}))
+            .await;
+        let reply = self.client.until("sync").await;
+        self.apply(reply["update"].as_str().expect("update"));
+        let theirs = StateVector::decode_v1(
+            &B64.decode(reply["state_vector"].as_str().expect("sv"))
+                .expect("b64"),
+        )
+        .expect("sv");
+        let missing = self.doc.transact().encode_state_as_update_v1(&theirs);
+        if Update::decode_v1(&missing).is_ok_and(|u| !u.is_empty()) {
+            self.send_update(B64.encode(missing)).await;
+        }
+    }
+
+    fn apply(&self, update: &str) {
+        let bytes = B64.decode(update).expect("b64");
+        self.doc
+            .transact_mut()
+            .apply_update(Update::decode_v1(&bytes).expect("update"))
+            .expect("applies");
+    }
+
+    /// Edits the local copy and answers the update it made.
+    fn edit(&self, f: impl FnOnce(&mut yrs::TransactionMut)) -> String {
+        let before = self.doc.transact().state_vector();
+        {
+            let mut txn = self.doc.transact_mut();
+            f(&mut txn);
+        }
+        B64.encode(self.doc.transact().encode_state_as_update_v1(&before))
+    }
+
+    async fn send_update(&mut self, update: String) -> u64 {
+        let reference = self.next_ref;
+        self.next_ref += 1;
+        self.client
+            .send(&json!({"type": "update", "update": update, "ref": reference}))
+            .await;
+        reference
+    }
+
+    /// Inserts at the start (`None`) or the end of the summary's text and sends it.
+    async fn type_text(&mut self, at_end: bool, words: &str) -> u64 {
+        let update = self.edit(|txn| {
+            let text = txn.get_or_insert_text(SUMMARY);
+            let at = if at_end { text.len(txn) } else { 0 };
+            text.insert(txn, at, words);
+        });
+        self.send_update(update).await
+    }
+
+    fn text(&self) -> String {
+        let txn = self.doc.transact();
+        txn.get_text(SUMMARY)
+            .map(|t| t.get_string(&txn))
+            .unwrap_or_default()
+    }
+
+    /// Reads messages, applying others' updates, until `done` holds for the text.
+    async fn until_text(&mut self, done: impl Fn(&str) -> bool) {
+        while !done(&self.text()) {
+            let m = self.client.until("update").await;
+            self.apply(m["update"].as_str().expect("update"));
+        }
+    }
+
+    /// Waits for the ack of `reference`, or answers the error that came instead.
+    async fn acked(&mut self, reference: u64) -> Result<(), Value> {
+        loop {
+            let m = self.client.next().await;
+            if m["type"] == "ack" && m["ref"] == reference {
+                return Ok(());
+            }
+            if m["type"] == "error" {
+                return Err(m);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_instances_edit_one_section_at_once_and_converge_and_it_survives_restarts() {
+    let redis = test_support::RedisServer::start();
+    let a = served_with(|_| {}, Some(&redis.url())).await;
+    a.app.account("dee", Role::Editor, &["HBR"], None).await;
+    let b_state = a
+        .app
+        .another_instance(
+            |c| c.redis_url = Some(redis.url()),
+            Some(RedisProbe::new(&redis.url()).expect("probe")),
+        )
+        .await;
+    let b = serve_state(b_state).await;
+    let report = a.app.report_id("HBR", false).await;
+    let original = a
+        .app
+        .store()
+        .report_document(report)
+        .await
+        .expect("read")
+        .expect("report")
+        .sections
+        .into_iter()
+        .find(|s| s.key == "executive-summary")
+        .expect("summary")
+        .narrative;
+    assert!(!original.is_empty());
+
+    let mut ana = Editor::join(a.door(), report, "ana").await;
+    assert_eq!(
+        ana.text(),
+        original,
+        "the document starts from the report's narrative"
+    );
+    let mut dee = Editor::join(a.on(b), report, "dee").await;
+    assert_eq!(dee.text(), original);
+
+    // At the same time, on two instances: one at the start, one at the end.
+    let (ra, rd) = tokio::join!(
+        ana.type_text(false, "ANA WAS HERE. "),
+        dee.type_text(true, " DEE TOO.")
+    );
+    ana.acked(ra).await.expect("ana's edit stored");
+    dee.acked(rd).await.expect("dee's edit stored");
+    let both = |t: &str| t.starts_with("ANA WAS HERE. ") && t.ends_with(" DEE TOO.");
+    ana.until_text(both).await;
+    dee.until_text(both).await;
+    assert_eq!(ana.text(), dee.text(), "both copies converge");
+    let merged = ana.text();
+    assert_eq!(merged, format!("ANA WAS HERE. {original} DEE TOO."));
+
+    // Written into the report within a second or so.
+    let mut stored = String::new();
+    for _ in 0..50 {
+        stored = a
+            .app
+            .store()
+            .report_document(report)
+            .await
+            .expect("read")
+            .expect("report")
+            .sections
+            .into_iter()
+            .find(|s| s.key == "executive-summary")
+            .expect("summary")
+            .narrative;
+        if stored == merged {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        stored, merged,
+        "the report's narrative follows the document"
+    );
+
+    // Both instances "restart": fresh ones over the same database have nothing in memory.
+    ana.client.ws.close(None).await.ok();
+    dee.client.ws.close(None).await.ok();
+    let fresh = serve_state(a.app.another_instance(|_| {}, None).await).await;
+    let eve = Editor::join(a.on(fresh), report, "ana").await;
+    assert_eq!(eve.text(), merged, "the merged text survives");
+}
+
+async fn serve_state(state: server::AppState) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let router = server::router(state);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    port
+}
+
+#[tokio::test]
+async fn only_editors_edit_drafts_and_bad_updates_change_nothing() {
+    let s = served_with(|_| {}, None).await;
+    let draft = s.app.report_id("HBR", false).await;
+    let mut ana = Editor::join(s.door(), draft, "ana").await;
+    let before = ana.text();
+
+    // A viewer reads along but may not write.
+    let mut ben = Editor::join(s.door(), draft, "ben").await;
+    assert_eq!(ben.text(), before);
+    let r = ben.type_text(true, " viewer words").await;
+    assert_eq!(
+        ben.acked(r).await.expect_err("refused")["code"],
+        "forbidden"
+    );
+
+    // Bytes that are not an update, and a save without a name.
+    let r = ana.send_update("////".into()).await;
+    assert_eq!(
+        ana.acked(r).await.expect_err("refused")["code"],
+        "undecodable_update"
+    );
+    ana.client
+        .send(&json!({"type": "save", "name": "  "}))
+        .await;
+    assert_eq!(ana.client.until("error").await["code"], "invalid_message");
+
+    // Nothing changed, and the session still works.
+    let fresh = Editor::join(s.door(), draft, "ana").await;
+    assert_eq!(fresh.text(), before);
+    let r = ana.type_text(true, " fine").await;
+    ana.acked(r).await.expect("stored");
+
+    // A final report is a frozen snapshot.
+    let final_ = s.app.report_id("HBR", true).await;
+    let mut reader = Editor::join(s.door(), final_, "ana").await;
+    let r = reader.type_text(true, " late").await;
+    assert_eq!(
+        reader.acked(r).await.expect_err("refused")["code"],
+        "read_only"
+    );
+}
+
+#[tokio::test]
+async fn a_saved_revision_can_be_shown_and_restored_live() {
+    let s = served_with(|_| {}, None).await;
+    let report = s.app.report_id("HBR", false).await;
+    let mut ana = Editor::join(s.door(), report, "ana").await;
+    let mut ben = Editor::join(s.door(), report, "ben").await;
+    let r = ana.type_text(false, "Reviewed. ").await;
+    ana.acked(r).await.expect("stored");
+    let saved_text = ana.text();
+    ana.client
+        .send(&json!({"type": "save", "name": "Before steering"}))
+        .await;
+    let saved = ben.client.until("saved").await;
+    assert_eq!(saved["revision"]["number"], 1);
+    assert_eq!(saved["revision"]["name"], "Before steering");
+    assert_eq!(saved["restored"], false);
+
+    let r = ana.type_text(true, " Later changes.").await;
+    ana.acked(r).await.expect("stored");
+    ben.until_text(|t| t.ends_with(" Later changes.")).await;
+
+    let who = s.app.session("ana").await;
+    let list = s
+        .app
+        .send(common::server_fn(
+            "list_revisions",
+            &who,
+            &format!("report_id={report}"),
+        ))
+        .await;
+    assert_eq!(list.status.as_u16(), 200, "{}", list.body);
+    assert_eq!(list.json()[0]["name"], "Before steering");
+    let shown = s
+        .app
+        .send(common::server_fn(
+            "get_revision",
+            &who,
+            &format!("report_id={report}&number=1"),
+        ))
+        .await
+        .json();
+    assert_eq!(
+        shown["content"]["narratives"]["executive-summary"],
+        saved_text.as_str()
+    );
+
+    // Restoring is an edit everyone receives.
+    let restored = s
+        .app
+        .send(common::server_fn(
+            "restore_revision",
+            &who,
+            &format!("report_id={report}&number=1"),
+        ))
+        .await;
+    assert_eq!(restored.status.as_u16(), 200, "{}", restored.body);
+    ben.until_text(|t| t == saved_text).await;
+    ana.until_text(|t| t == saved_text).await;
+    assert_eq!(ben.client.until("saved").await["restored"], true);
+
+    // A viewer may not restore.
+    let ben_who = s.app.session("ben").await;
+    let refused = s
+        .app
+        .send(common::server_fn(
+            "restore_revision",
+            &ben_who,
+            &format!("report_id={report}&number=1"),
+        ))
+        .await;
+    assert_eq!(refused.status.as_u16(), 403);
+}
+
+#[tokio::test]
+async fn the_log_is_folded_into_a_snapshot_when_the_session_ends() {
+    let s = served_with(|_| {}, None).await;
+    let report = s.app.report_id("HBR", false).await;
+    let mut ana = Editor::join(s.door(), report, "ana").await;
+    for i in 0..5 {
+        let r = ana.type_text(true, &format!(" {i}")).await;
+        ana.acked(r).await.expect("stored");
+    }
+    let text = ana.text();
+    assert_eq!(
+        s.app.store().doc_update_count(report).await.expect("count"),
+        5
+    );
+    ana.client.ws.close(None).await.ok();
+    let mut left = 5;
+    for _ in 0..50 {
+        left = s.app.store().doc_update_count(report).await.expect("count");
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "updates folded into the snapshot");
+    let back = Editor::join(s.door(), report, "ana").await;
+    assert_eq!(back.text(), text);
 }

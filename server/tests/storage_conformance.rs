@@ -57,7 +57,88 @@ conformance!(
     sessions_expire_and_end,
     accounts_are_managed_with_their_projects,
     api_tokens_reach_their_projects_until_revoked,
+    documents_log_compact_and_keep_revisions,
 );
+
+async fn documents_log_compact_and_keep_revisions(store: Store) {
+    let (project, template) = basic(&store).await;
+    let id = report(&store, project, template, "2026-03")
+        .await
+        .expect("report");
+    assert!(!store.doc_exists(id).await.expect("exists"));
+    store.seed_doc(id, "c2VlZA==").await.expect("seed");
+    store
+        .seed_doc(id, "b3RoZXI=")
+        .await
+        .expect("a second seed is ignored");
+    assert!(store.doc_exists(id).await.expect("exists"));
+    let first = store
+        .append_doc_update(id, "dTE=", "ana")
+        .await
+        .expect("append");
+    let second = store
+        .append_doc_update(id, "dTI=", "ben")
+        .await
+        .expect("append");
+    assert!(second > first);
+    let log = store.doc_since(id, 0).await.expect("log");
+    assert_eq!(log.snapshot, Some(("c2VlZA==".to_string(), 0)));
+    assert_eq!(
+        log.updates,
+        vec![(first, "dTE=".into()), (second, "dTI=".into())]
+    );
+    assert_eq!(
+        store.doc_since(id, first).await.expect("log").updates.len(),
+        1
+    );
+
+    store
+        .compact_doc(id, "Ym90aA==", first)
+        .await
+        .expect("compact");
+    let log = store.doc_since(id, 0).await.expect("log");
+    assert_eq!(log.snapshot, Some(("Ym90aA==".to_string(), first)));
+    assert_eq!(log.updates, vec![(second, "dTI=".into())]);
+    // An older compaction does not overwrite a newer snapshot.
+    store.compact_doc(id, "b2xk", 0).await.expect("compact");
+    assert_eq!(
+        store.doc_since(id, 0).await.expect("log").snapshot,
+        Some(("Ym90aA==".to_string(), first))
+    );
+    assert_eq!(store.doc_update_count(id).await.expect("count"), 1);
+
+    let key = "summary".to_string();
+    let changed = store
+        .write_document(id, &[(key.clone(), "Edited 'text' — ünïcode".into())], None)
+        .await
+        .expect("write");
+    assert!(changed);
+    let unchanged = store
+        .write_document(id, &[(key.clone(), "Edited 'text' — ünïcode".into())], None)
+        .await
+        .expect("write");
+    assert!(!unchanged, "the same text bumps nothing");
+
+    let mut content = app::editing::RevisionContent::default();
+    content.narratives.insert(key.clone(), "v1".into());
+    let one = store
+        .create_revision(id, "First", "ana", "c25hcA==", &content)
+        .await
+        .expect("rev");
+    let two = store
+        .create_revision(id, "Second", "ben", "c25hcA==", &content)
+        .await
+        .expect("rev");
+    assert_eq!((one.number, two.number), (1, 2));
+    let list = store.revisions(id).await.expect("list");
+    assert_eq!(
+        list.iter().map(|r| r.number).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+    let (rev, back) = store.revision(id, 1).await.expect("read").expect("exists");
+    assert_eq!((rev.name.as_str(), back), ("First", content));
+    assert!(store.revision(id, 9).await.expect("read").is_none());
+}
 
 fn template() -> Vec<TemplateSection> {
     [

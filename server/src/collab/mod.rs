@@ -14,6 +14,8 @@
 //!
 //! The route itself (`GET /ws/reports/{report_id}`, with its access checks) is `routes::collab`.
 
+pub mod docs;
+pub mod editing;
 pub mod optimizer;
 pub mod protocol;
 pub mod relay;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Message types a client may send.
-pub const CLIENT_TYPES: [&str; 2] = ["presence", "typing"];
+pub const CLIENT_TYPES: [&str; 5] = ["presence", "typing", "sync", "update", "save"];
 
 /// A message from a client, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +13,15 @@ pub enum ClientMessage {
     Presence { section: Option<String> },
     /// The user is typing in a section (ephemeral: only the latest per connection in a batch).
     Typing { section: String },
+    /// The client's document state vector (base64): the server answers with what it misses.
+    Sync { state_vector: String },
+    /// A document update (base64 of the v1 encoding); `ref` comes back in the `ack`.
+    Update {
+        update: String,
+        reference: Option<u64>,
+    },
+    /// Save a named revision of the document.
+    Save { name: String },
 }
 
 /// Why a client message was refused; sent back as an `error` frame, and the message is dropped.
@@ -52,6 +61,47 @@ struct TypingBody {
     #[serde(rename = "type")]
     _kind: String,
     section: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncBody {
+    #[serde(rename = "type")]
+    _kind: String,
+    state_vector: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(rename = "type")]
+    _kind: String,
+    update: String,
+    #[serde(default, rename = "ref")]
+    reference: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveBody {
+    #[serde(rename = "type")]
+    _kind: String,
+    name: String,
+}
+
+fn base64_field(name: &str, value: String) -> Result<String, Refusal> {
+    let ok = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+    if ok {
+        Ok(value)
+    } else {
+        Err(Refusal::new(
+            "invalid_message",
+            format!("{name} must be base64"),
+        ))
+    }
 }
 
 fn section_key(key: String) -> Result<String, Refusal> {
@@ -95,6 +145,23 @@ pub fn parse_client(text: &str, max_bytes: usize) -> Result<ClientMessage, Refus
             Ok(ClientMessage::Typing {
                 section: section_key(body.section)?,
             })
+        }
+        "sync" => {
+            let body: SyncBody = serde_json::from_str(text).map_err(invalid)?;
+            Ok(ClientMessage::Sync {
+                state_vector: base64_field("state_vector", body.state_vector)?,
+            })
+        }
+        "update" => {
+            let body: UpdateBody = serde_json::from_str(text).map_err(invalid)?;
+            Ok(ClientMessage::Update {
+                update: base64_field("update", body.update)?,
+                reference: body.reference,
+            })
+        }
+        "save" => {
+            let body: SaveBody = serde_json::from_str(text).map_err(invalid)?;
+            Ok(ClientMessage::Save { name: body.name })
         }
         other => Err(Refusal::new(
             "unknown_type",
@@ -156,6 +223,29 @@ pub enum ServerMessage {
         name: String,
         section: String,
     },
+    /// The answer to a `sync`, to that connection only: what it missed, and the server's state
+    /// vector (send back what the server misses as an `update`).
+    Sync {
+        update: String,
+        state_vector: String,
+    },
+    /// A stored document update, to everyone in the session (its author included).
+    Update {
+        connection: String,
+        user: String,
+        update: String,
+    },
+    /// To the author of an update, once it is stored.
+    Ack {
+        #[serde(rename = "ref")]
+        reference: Option<u64>,
+    },
+    /// A revision was saved (or restored, with `restored`).
+    Saved {
+        revision: app::editing::Revision,
+        by: String,
+        restored: bool,
+    },
     /// Sent to the connection whose message was refused; the message is dropped.
     Error {
         code: &'static str,
@@ -205,6 +295,32 @@ mod tests {
     }
 
     #[test]
+    fn editing_messages_read() {
+        assert_eq!(
+            parse_client(r#"{"type":"update","update":"AQID","ref":7}"#, MAX),
+            Ok(ClientMessage::Update {
+                update: "AQID".into(),
+                reference: Some(7)
+            })
+        );
+        assert_eq!(
+            parse_client(r#"{"type":"sync","state_vector":"AA=="}"#, MAX),
+            Ok(ClientMessage::Sync {
+                state_vector: "AA==".into()
+            })
+        );
+        assert_eq!(
+            parse_client(
+                r#"{"type":"save","name":"Before the steering committee"}"#,
+                MAX
+            ),
+            Ok(ClientMessage::Save {
+                name: "Before the steering committee".into()
+            })
+        );
+    }
+
+    #[test]
     fn bad_messages_are_refused_with_a_reason() {
         assert_eq!(code("not json"), "malformed");
         assert_eq!(code("[1,2]"), "malformed");
@@ -218,6 +334,12 @@ mod tests {
         assert_eq!(code(r#"{"type":"presence","extra":1}"#), "invalid_message");
         let long = format!(r#"{{"type":"presence","pad":"{}"}}"#, "x".repeat(MAX));
         assert_eq!(code(&long), "message_too_large");
+        assert_eq!(
+            code(r#"{"type":"update","update":"not base64!"}"#),
+            "invalid_message"
+        );
+        assert_eq!(code(r#"{"type":"sync"}"#), "invalid_message");
+        assert_eq!(code(r#"{"type":"save"}"#), "invalid_message");
     }
 
     #[test]

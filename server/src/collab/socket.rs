@@ -13,6 +13,7 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 
+use super::docs::Documents;
 use super::optimizer::{CloseCode, Connection, WebSocketOptimizer};
 use super::protocol::{
     color_of, parse_client, BatchingInfo, ClientMessage, MemberInfo, ServerMessage,
@@ -44,13 +45,23 @@ async fn send_direct(sink: &mut Sink, message: &ServerMessage) -> bool {
     }
 }
 
-/// Serves one connection of `session` for `who` until either side ends it.
-pub async fn serve(
-    socket: WebSocket,
-    optimizer: WebSocketOptimizer,
-    who: Principal,
-    session: String,
-) {
+/// What a connection works with.
+pub struct Context {
+    pub optimizer: WebSocketOptimizer,
+    pub documents: Documents,
+    pub report_id: i64,
+    pub who: Principal,
+}
+
+/// Serves one connection to a report's session until either side ends it.
+pub async fn serve(socket: WebSocket, context: Context) {
+    let Context {
+        optimizer,
+        documents,
+        report_id,
+        who,
+    } = context;
+    let session = super::report_session(report_id);
     let (mut sink, mut stream) = socket.split();
     let conn = match optimizer.register_connection(&session, &who.name, serde_json::Value::Null) {
         Ok(conn) => conn,
@@ -96,7 +107,15 @@ pub async fn serve(
             &ServerMessage::Joined { member: me.clone() },
             false,
         );
-        run(&mut sink, &mut stream, conn, &optimizer, &session, &mut me).await;
+        let mut peer = Peer {
+            optimizer: &optimizer,
+            documents: &documents,
+            report_id,
+            session: &session,
+            may_edit: who.has_role(app::model::Role::Editor),
+            me: &mut me,
+        };
+        run(&mut sink, &mut stream, conn, &mut peer).await;
     }
     optimizer.queue_message(
         &session,
@@ -106,16 +125,32 @@ pub async fn serve(
         },
         false,
     );
+    if optimizer.get_session_stats(&session).is_none() {
+        // The last one out on this instance: write the document back and compact its log.
+        if let Err(e) = documents.session_ended(report_id).await {
+            tracing::warn!(report_id, error = %e, "the document was not compacted at the session's end");
+        }
+    }
+}
+
+/// One connection's side of the session.
+struct Peer<'a> {
+    optimizer: &'a WebSocketOptimizer,
+    documents: &'a Documents,
+    report_id: i64,
+    session: &'a str,
+    may_edit: bool,
+    me: &'a mut MemberInfo,
 }
 
 async fn run(
     sink: &mut Sink,
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
     mut conn: Connection,
-    optimizer: &WebSocketOptimizer,
-    session: &str,
-    me: &mut MemberInfo,
+    peer: &mut Peer<'_>,
 ) {
+    let optimizer = peer.optimizer;
+    let session = peer.session;
     let config = *optimizer.config();
     let mut ping =
         tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
@@ -159,16 +194,16 @@ async fn run(
                 match message {
                     Message::Text(text) => {
                         optimizer.touch(session, conn.id, text.len());
-                        match parse_client(text.as_str(), config.max_message_bytes) {
-                            Ok(message) => act(optimizer, session, conn.id, me, message),
-                            Err(refusal) => {
-                                let error = ServerMessage::Error {
-                                    code: refusal.code,
-                                    message: refusal.message,
-                                };
-                                if !send_direct(sink, &error).await {
-                                    return;
-                                }
+                        let reply = match parse_client(text.as_str(), config.max_message_bytes) {
+                            Ok(message) => act(peer, conn.id, message).await,
+                            Err(refusal) => Some(ServerMessage::Error {
+                                code: refusal.code,
+                                message: refusal.message,
+                            }),
+                        };
+                        if let Some(reply) = reply {
+                            if !send_direct(sink, &reply).await {
+                                return;
                             }
                         }
                     }
@@ -188,7 +223,7 @@ async fn run(
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() >= config.ping_interval * 2 {
-                    tracing::debug!(session, user = %me.user, "dropping a collaboration peer that stopped answering");
+                    tracing::debug!(session, user = %peer.me.user, "dropping a collaboration peer that stopped answering");
                     return;
                 }
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
@@ -199,36 +234,108 @@ async fn run(
     }
 }
 
-/// What a checked client message does.
-fn act(
-    optimizer: &WebSocketOptimizer,
-    session: &str,
-    id: u64,
-    me: &mut MemberInfo,
-    message: ClientMessage,
-) {
+/// What a checked client message does; answers what goes back to this connection alone.
+async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<ServerMessage> {
+    let (optimizer, session) = (peer.optimizer, peer.session);
+    let refused = |e: super::docs::DocError| {
+        Some(ServerMessage::Error {
+            code: e.code(),
+            message: e.to_string(),
+        })
+    };
+    let forbidden = || {
+        Some(ServerMessage::Error {
+            code: "forbidden",
+            message: "editing needs the editor role".into(),
+        })
+    };
     match message {
         ClientMessage::Presence { section } => {
-            me.section = section;
-            optimizer.set_metadata(session, id, serde_json::to_value(&*me).unwrap_or_default());
+            peer.me.section = section;
+            optimizer.set_metadata(
+                session,
+                id,
+                serde_json::to_value(&*peer.me).unwrap_or_default(),
+            );
             optimizer.queue_message(
                 session,
-                &ServerMessage::Presence { member: me.clone() },
+                &ServerMessage::Presence {
+                    member: peer.me.clone(),
+                },
                 false,
             );
+            None
         }
         ClientMessage::Typing { section } => {
-            let key = format!("typing:{}", me.connection);
+            let key = format!("typing:{}", peer.me.connection);
             optimizer.queue_conflatable(
                 session,
                 &key,
                 &ServerMessage::Typing {
-                    connection: me.connection.clone(),
-                    user: me.user.clone(),
-                    name: me.name.clone(),
+                    connection: peer.me.connection.clone(),
+                    user: peer.me.user.clone(),
+                    name: peer.me.name.clone(),
                     section,
                 },
             );
+            None
+        }
+        ClientMessage::Sync { state_vector } => {
+            match peer.documents.sync(peer.report_id, &state_vector).await {
+                Ok((update, state_vector)) => Some(ServerMessage::Sync {
+                    update,
+                    state_vector,
+                }),
+                Err(e) => refused(e),
+            }
+        }
+        ClientMessage::Update { update, reference } => {
+            if !peer.may_edit {
+                return forbidden();
+            }
+            match peer
+                .documents
+                .apply(peer.report_id, &update, &peer.me.user)
+                .await
+            {
+                Ok(()) => {
+                    optimizer.queue_message(
+                        session,
+                        &ServerMessage::Update {
+                            connection: peer.me.connection.clone(),
+                            user: peer.me.user.clone(),
+                            update,
+                        },
+                        false,
+                    );
+                    Some(ServerMessage::Ack { reference })
+                }
+                Err(e) => refused(e),
+            }
+        }
+        ClientMessage::Save { name } => {
+            if !peer.may_edit {
+                return forbidden();
+            }
+            match peer
+                .documents
+                .save(peer.report_id, &name, &peer.me.user)
+                .await
+            {
+                Ok(revision) => {
+                    optimizer.queue_message(
+                        session,
+                        &ServerMessage::Saved {
+                            revision,
+                            by: peer.me.name.clone(),
+                            restored: false,
+                        },
+                        true,
+                    );
+                    None
+                }
+                Err(e) => refused(e),
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ use app::services::PortfolioService;
 use async_trait::async_trait;
 
 use crate::cache::{CacheKey, CacheService, Scope};
+use crate::collab::docs::Documents;
 use crate::insights::InsightEngine;
 use crate::monitor::Monitor;
 use crate::storage::{Store, StoreError};
@@ -32,6 +33,8 @@ pub struct StorePortfolio {
     monitor: Monitor,
     generation: GenerationParams,
     insights: Arc<dyn InsightEngine>,
+    /// The reports' shared documents: what people edited wins over a regeneration's texts.
+    documents: Documents,
 }
 
 impl StorePortfolio {
@@ -41,6 +44,7 @@ impl StorePortfolio {
         monitor: Monitor,
         generation: GenerationParams,
         insights: Arc<dyn InsightEngine>,
+        documents: Documents,
     ) -> StorePortfolio {
         StorePortfolio {
             store,
@@ -48,6 +52,7 @@ impl StorePortfolio {
             monitor,
             generation,
             insights,
+            documents,
         }
     }
 
@@ -152,6 +157,13 @@ impl PortfolioService for StorePortfolio {
         .await;
         match done {
             Ok(timings) => {
+                // A report people have edited keeps their narratives, status and justification:
+                // the document is written back over the regenerated texts.
+                if self.store.doc_exists(report_id).await.unwrap_or(false) {
+                    if let Err(e) = self.documents.write_back(report_id).await {
+                        tracing::warn!(report = report_id, error = %e, "edited texts not written back after regeneration");
+                    }
+                }
                 self.cache.invalidate_report(report_id).await;
                 self.monitor
                     .record_metric("report_generation_time", timings.total_ms, "ms");

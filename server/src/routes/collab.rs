@@ -14,7 +14,7 @@ use super::caller::Caller;
 use super::error::ApiError;
 use super::reports::report_project;
 use crate::auth::guard::ReachableProjects;
-use crate::collab::{report_session, socket};
+use crate::collab::socket;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -46,13 +46,17 @@ async fn connect(
         ApiError::BadRequest(format!("this endpoint takes a WebSocket upgrade ({e})"))
     })?;
     let config = *state.collab.config();
-    let optimizer = state.collab.clone();
-    let session = report_session(id);
+    let context = socket::Context {
+        optimizer: state.collab.clone(),
+        documents: state.documents.clone(),
+        report_id: id,
+        who,
+    };
     Ok(upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
         .max_write_buffer_size(config.outbound_queue_bytes)
         .max_message_size(socket::hard_message_limit(config.max_message_bytes))
         .max_frame_size(socket::hard_message_limit(config.max_message_bytes))
-        .on_upgrade(move |ws| socket::serve(ws, optimizer, who, session)))
+        .on_upgrade(move |ws| socket::serve(ws, context)))
 }

@@ -156,6 +156,18 @@ pub fn server_fn_json(name: &str, who: &Who, json: &Value) -> Request<Body> {
 }
 
 impl TestApp {
+    /// Another instance over the same database (a second server process would be the same).
+    pub async fn another_instance(
+        &self,
+        adjust: impl FnOnce(&mut Config),
+        redis: Option<RedisProbe>,
+    ) -> AppState {
+        let store = Store::open(&self._db.url()).await.expect("open store");
+        let mut config = Config::for_database(self._db.url());
+        adjust(&mut config);
+        AppState::from_parts(&config, store, redis).expect("state")
+    }
+
     pub fn router(&self) -> Router {
         router(self.state.clone())
     }

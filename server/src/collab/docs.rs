@@ -1,0 +1,498 @@
+//! The reports' shared documents on the server (yrs, the Rust Yjs): one per report, holding each
+//! section's narrative as a text (`narrative:<key>`) and the structured fields as a map (`fields`:
+//! `status`, `justification`).
+//!
+//! The store is the truth and is shared by every instance: a document is its snapshot plus the
+//! updates appended since. Before it answers a sync or applies an update, an instance catches its copy
+//! up from the store (applying an update twice is harmless, so it never needs to know which of the
+//! new rows are its own). An update is decoded, then appended to the log, and only then applied and
+//! acknowledged. A document is first seeded from the report's current narratives by a transaction with
+//! the fixed client id 0, so instances seeding at once produce the same update.
+//!
+//! What the document says is written back into the report (narratives, and the declared status and
+//! justification into the executive summary) at most a second after an edit, on Save, on restore and
+//! when the session ends; the report's cached copies are dropped then. Every `compact_every` updates,
+//! and when the session ends, the log is folded into the snapshot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::editing::{
+    clip, narrative_text, status_of, Revision, RevisionContent, FIELDS_MAP, FIELD_JUSTIFICATION,
+    FIELD_STATUS, MAX_JUSTIFICATION_CHARS, MAX_NARRATIVE_CHARS, MAX_REVISION_NAME_CHARS,
+};
+use app::model::ReportStatus;
+use base64::Engine;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, Map, Out, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
+
+use crate::cache::CacheService;
+use crate::storage::{Store, StoreError};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Why an editing request failed; each has a code for the error frame.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("there is no report with id {0}")]
+    NoReport(i64),
+    #[error("this report is final and cannot be edited")]
+    ReadOnly,
+    #[error("the update does not decode: {0}")]
+    Undecodable(String),
+    #[error("there is no revision {0} of this report")]
+    NoRevision(i64),
+    #[error("a revision name is 1 to {MAX_REVISION_NAME_CHARS} characters")]
+    BadName,
+    #[error("the edit could not be saved: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl DocError {
+    /// The code of the error frame.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DocError::NoReport(_) => "not_found",
+            DocError::ReadOnly => "read_only",
+            DocError::Undecodable(_) => "undecodable_update",
+            DocError::NoRevision(_) => "not_found",
+            DocError::BadName => "invalid_message",
+            DocError::Store(_) => "not_saved",
+        }
+    }
+}
+
+struct LiveDoc {
+    doc: Doc,
+    /// The highest update of the log this copy has applied.
+    last_seq: i64,
+    since_compaction: u64,
+    read_only: bool,
+    /// Section keys in template order, and the executive summary's key.
+    sections: Vec<String>,
+    summary_key: Option<String>,
+    write_pending: bool,
+}
+
+struct Inner {
+    store: Store,
+    cache: CacheService,
+    live: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<LiveDoc>>>>,
+    compact_every: u64,
+    write_delay: Duration,
+}
+
+/// Every report's shared document on this instance. Cheap to clone.
+#[derive(Clone)]
+pub struct Documents {
+    inner: Arc<Inner>,
+}
+
+fn decode_b64(data: &str) -> Result<Vec<u8>, DocError> {
+    B64.decode(data)
+        .map_err(|e| DocError::Undecodable(format!("not base64: {e}")))
+}
+
+/// The texts and fields a document holds now.
+fn content_of(doc: &Doc, sections: &[String]) -> RevisionContent {
+    let txn = doc.transact();
+    let mut content = RevisionContent::default();
+    for key in sections {
+        if let Some(text) = txn.get_text(narrative_text(key).as_str()) {
+            content
+                .narratives
+                .insert(key.clone(), text.get_string(&txn));
+        }
+    }
+    if let Some(fields) = txn.get_map(FIELDS_MAP) {
+        for (key, value) in fields.iter(&txn) {
+            if let Out::Any(yrs::Any::String(s)) = value {
+                content.fields.insert(key.to_string(), s.to_string());
+            }
+        }
+    }
+    content
+}
+
+impl Documents {
+    pub fn new(store: Store, cache: CacheService) -> Documents {
+        Documents {
+            inner: Arc::new(Inner {
+                store,
+                cache,
+                live: Mutex::new(HashMap::new()),
+                compact_every: 200,
+                write_delay: Duration::from_secs(1),
+            }),
+        }
+    }
+
+    /// The same, compacting every `n` updates (tests use small numbers).
+    pub fn with_compaction_every(self, n: u64) -> Documents {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("configure before use"));
+        Documents {
+            inner: Arc::new(Inner {
+                compact_every: n.max(1),
+                ..inner
+            }),
+        }
+    }
+
+    async fn live(&self, report_id: i64) -> Result<Arc<tokio::sync::Mutex<LiveDoc>>, DocError> {
+        if let Some(doc) = self
+            .inner
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&report_id)
+        {
+            return Ok(doc.clone());
+        }
+        let loaded = Arc::new(tokio::sync::Mutex::new(self.load(report_id).await?));
+        let mut live = self
+            .inner
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(live.entry(report_id).or_insert(loaded).clone())
+    }
+
+    async fn load(&self, report_id: i64) -> Result<LiveDoc, DocError> {
+        let store = &self.inner.store;
+        let report = store
+            .report_document(report_id)
+            .await?
+            .ok_or(DocError::NoReport(report_id))?;
+        let sections: Vec<String> = report
+            .outline
+            .sections
+            .iter()
+            .map(|s| s.key.clone())
+            .collect();
+        let summary_key = report
+            .outline
+            .sections
+            .iter()
+            .find(|s| s.section_type == "executive_summary")
+            .map(|s| s.key.clone());
+        if !store.doc_exists(report_id).await? {
+            // The first document: the report's narratives and the summary's status, written by the
+            // fixed client 0 so that every instance seeding at once writes the same update.
+            let seed = Doc::with_client_id(0);
+            {
+                let mut txn = seed.transact_mut();
+                for s in &report.sections {
+                    let text = txn.get_or_insert_text(narrative_text(&s.key).as_str());
+                    if !s.narrative.is_empty() {
+                        text.insert(&mut txn, 0, &s.narrative);
+                    }
+                }
+                let fields = txn.get_or_insert_map(FIELDS_MAP);
+                let summary = report
+                    .sections
+                    .iter()
+                    .find(|s| Some(&s.key) == summary_key.as_ref());
+                if let Some(summary) = summary {
+                    if let Some(status) = summary.content["overall_declared"].as_str() {
+                        fields.insert(&mut txn, FIELD_STATUS, status);
+                    }
+                    if let Some(why) = summary.content["justification"].as_str() {
+                        fields.insert(&mut txn, FIELD_JUSTIFICATION, why);
+                    }
+                }
+            }
+            let update = seed
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default());
+            store.seed_doc(report_id, &B64.encode(update)).await?;
+        }
+        let mut live = LiveDoc {
+            doc: Doc::new(),
+            last_seq: 0,
+            since_compaction: 0,
+            read_only: report.outline.status == ReportStatus::Final,
+            sections,
+            summary_key,
+            write_pending: false,
+        };
+        self.catch_up(report_id, &mut live).await?;
+        Ok(live)
+    }
+
+    /// Applies what the store has beyond this copy.
+    async fn catch_up(&self, report_id: i64, live: &mut LiveDoc) -> Result<(), DocError> {
+        let log = self.inner.store.doc_since(report_id, live.last_seq).await?;
+        let mut txn = live.doc.transact_mut();
+        let mut apply = |data: &str, seq: i64| {
+            let update = B64
+                .decode(data)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| Update::decode_v1(&bytes).map_err(|e| e.to_string()))
+                .and_then(|u| txn.apply_update(u).map_err(|e| e.to_string()));
+            if let Err(e) = update {
+                tracing::error!(report_id, seq, error = %e, "a stored document update does not apply; skipped");
+            }
+        };
+        if let Some((snapshot, seq)) = &log.snapshot {
+            apply(snapshot, *seq);
+            live.last_seq = live.last_seq.max(*seq);
+        }
+        for (seq, data) in &log.updates {
+            apply(data, *seq);
+            live.last_seq = live.last_seq.max(*seq);
+            live.since_compaction += 1;
+        }
+        Ok(())
+    }
+
+    /// What a client with state vector `sv` (base64) misses, and the server's state vector: both
+    /// base64.
+    pub async fn sync(&self, report_id: i64, sv: &str) -> Result<(String, String), DocError> {
+        let sv = StateVector::decode_v1(&decode_b64(sv)?)
+            .map_err(|e| DocError::Undecodable(format!("not a state vector: {e}")))?;
+        let live = self.live(report_id).await?;
+        let mut live = live.lock().await;
+        self.catch_up(report_id, &mut live).await?;
+        let txn = live.doc.transact();
+        Ok((
+            B64.encode(txn.encode_state_as_update_v1(&sv)),
+            B64.encode(txn.state_vector().encode_v1()),
+        ))
+    }
+
+    /// Stores and applies a client's update (base64). Answers once it is stored.
+    pub async fn apply(&self, report_id: i64, update: &str, author: &str) -> Result<(), DocError> {
+        let bytes = decode_b64(update)?;
+        // Checked before anything is stored; decoded again to apply (an `Update` is not `Send`).
+        Update::decode_v1(&bytes).map_err(|e| DocError::Undecodable(e.to_string()))?;
+        let live = self.live(report_id).await?;
+        let mut guard = live.lock().await;
+        if guard.read_only {
+            return Err(DocError::ReadOnly);
+        }
+        self.catch_up(report_id, &mut guard).await?;
+        self.inner
+            .store
+            .append_doc_update(report_id, update, author)
+            .await?;
+        // The row is applied again at the next catch-up; a CRDT update applies once however often.
+        let decoded =
+            Update::decode_v1(&bytes).map_err(|e| DocError::Undecodable(e.to_string()))?;
+        guard
+            .doc
+            .transact_mut()
+            .apply_update(decoded)
+            .map_err(|e| DocError::Undecodable(e.to_string()))?;
+        guard.since_compaction += 1;
+        if guard.since_compaction >= self.inner.compact_every {
+            self.compact(report_id, &mut guard).await?;
+        }
+        if !guard.write_pending {
+            guard.write_pending = true;
+            let (docs, delay) = (self.clone(), self.inner.write_delay);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Err(e) = docs.write_back(report_id).await {
+                    tracing::warn!(report_id, error = %e, "edits not yet written into the report");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    async fn compact(&self, report_id: i64, live: &mut LiveDoc) -> Result<(), DocError> {
+        self.catch_up(report_id, live).await?;
+        let snapshot = live
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        self.inner
+            .store
+            .compact_doc(report_id, &B64.encode(snapshot), live.last_seq)
+            .await?;
+        live.since_compaction = 0;
+        Ok(())
+    }
+
+    /// Writes the document into the report now (narratives, summary status and justification), and
+    /// drops the report's cached copies when something changed.
+    pub async fn write_back(&self, report_id: i64) -> Result<(), DocError> {
+        let live = self.live(report_id).await?;
+        let mut guard = live.lock().await;
+        guard.write_pending = false;
+        self.catch_up(report_id, &mut guard).await?;
+        let content = content_of(&guard.doc, &guard.sections);
+        let narratives: Vec<(String, String)> = content
+            .narratives
+            .iter()
+            .map(|(k, v)| (k.clone(), clip(v, MAX_NARRATIVE_CHARS)))
+            .collect();
+        let summary = match &guard.summary_key {
+            Some(key) => self.summary_content(report_id, key, &content).await?,
+            None => None,
+        };
+        let changed = self
+            .inner
+            .store
+            .write_document(
+                report_id,
+                &narratives,
+                summary.as_ref().map(|(k, c)| (k.as_str(), c.clone())),
+            )
+            .await?;
+        drop(guard);
+        if changed {
+            self.inner.cache.invalidate_report(report_id).await;
+        }
+        Ok(())
+    }
+
+    /// The executive summary's content with the document's status and justification in it.
+    async fn summary_content(
+        &self,
+        report_id: i64,
+        key: &str,
+        content: &RevisionContent,
+    ) -> Result<Option<(String, String)>, DocError> {
+        let Some(section) = self.inner.store.report_document(report_id).await? else {
+            return Ok(None);
+        };
+        let Some(mut summary) = section
+            .sections
+            .into_iter()
+            .find(|s| s.key == key)
+            .map(|s| s.content)
+        else {
+            return Ok(None);
+        };
+        let Ok(mut typed) =
+            serde_json::from_value::<app::sections::ExecutiveSummary>(summary.clone())
+        else {
+            return Ok(None);
+        };
+        if let Some(status) = content.fields.get(FIELD_STATUS).and_then(|s| status_of(s)) {
+            typed.overall_declared = status;
+            for check in &mut typed.checks {
+                if check.dimension == app::analysis::Dimension::Overall {
+                    check.declared = status;
+                    check.mismatch = crate::domain::rag::mismatch(status, check.computed);
+                }
+            }
+        }
+        if let Some(why) = content.fields.get(FIELD_JUSTIFICATION) {
+            typed.justification = clip(why, MAX_JUSTIFICATION_CHARS);
+        }
+        summary = serde_json::to_value(&typed).unwrap_or(summary);
+        Ok(Some((key.to_string(), summary.to_string())))
+    }
+
+    /// Saves a named revision of the document as it is now.
+    pub async fn save(
+        &self,
+        report_id: i64,
+        name: &str,
+        author: &str,
+    ) -> Result<Revision, DocError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_REVISION_NAME_CHARS {
+            return Err(DocError::BadName);
+        }
+        self.write_back(report_id).await?;
+        let live = self.live(report_id).await?;
+        let guard = live.lock().await;
+        let snapshot = guard
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let content = content_of(&guard.doc, &guard.sections);
+        Ok(self
+            .inner
+            .store
+            .create_revision(report_id, name, author, &B64.encode(snapshot), &content)
+            .await?)
+    }
+
+    /// Makes the document say what revision `number` said, as an edit of its own (so it merges
+    /// with whatever others type meanwhile); answers that edit's update (base64) for the session.
+    pub async fn restore(
+        &self,
+        report_id: i64,
+        number: i64,
+        author: &str,
+    ) -> Result<String, DocError> {
+        let (_, content) = self
+            .inner
+            .store
+            .revision(report_id, number)
+            .await?
+            .ok_or(DocError::NoRevision(number))?;
+        let live = self.live(report_id).await?;
+        let mut guard = live.lock().await;
+        if guard.read_only {
+            return Err(DocError::ReadOnly);
+        }
+        self.catch_up(report_id, &mut guard).await?;
+        let before = guard.doc.transact().state_vector();
+        {
+            let mut txn = guard.doc.transact_mut();
+            for (key, old) in &content.narratives {
+                let text = txn.get_or_insert_text(narrative_text(key).as_str());
+                let now = text.get_string(&txn);
+                if &now != old {
+                    let len = text.len(&txn);
+                    text.remove_range(&mut txn, 0, len);
+                    text.insert(&mut txn, 0, old);
+                }
+            }
+            let fields = txn.get_or_insert_map(FIELDS_MAP);
+            for (key, value) in &content.fields {
+                fields.insert(&mut txn, key.as_str(), value.as_str());
+            }
+        }
+        let update = B64.encode(guard.doc.transact().encode_state_as_update_v1(&before));
+        self.inner
+            .store
+            .append_doc_update(report_id, &update, author)
+            .await?;
+        drop(guard);
+        self.write_back(report_id).await?;
+        Ok(update)
+    }
+
+    /// The session of the report ended on this instance: write the document back, fold the log
+    /// into the snapshot, and let the copy go.
+    pub async fn session_ended(&self, report_id: i64) -> Result<(), DocError> {
+        let live = {
+            let live = self
+                .inner
+                .live
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            live.get(&report_id).cloned()
+        };
+        let Some(live) = live else { return Ok(()) };
+        self.write_back(report_id).await?;
+        {
+            let mut guard = live.lock().await;
+            if !guard.read_only {
+                self.compact(report_id, &mut guard).await?;
+            }
+        }
+        self.inner
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&report_id);
+        Ok(())
+    }
+
+    /// The document's texts and fields now (after catching up).
+    pub async fn content(&self, report_id: i64) -> Result<RevisionContent, DocError> {
+        let live = self.live(report_id).await?;
+        let mut guard = live.lock().await;
+        self.catch_up(report_id, &mut guard).await?;
+        Ok(content_of(&guard.doc, &guard.sections))
+    }
+}

@@ -1,0 +1,126 @@
+//! `EditingService`: the revision server functions (list, show, restore), with the same access
+//! rules as the report itself (members of its project and admins; restoring needs an editor).
+
+use app::account::Principal;
+use app::editing::{Revision, RevisionDetail};
+use app::error::AppError;
+use app::model::Role;
+use app::services::EditingService;
+use async_trait::async_trait;
+
+use super::docs::{DocError, Documents};
+use super::optimizer::WebSocketOptimizer;
+use super::protocol::ServerMessage;
+use crate::reports::{not_a_member, to_app_error};
+use crate::storage::Store;
+
+/// Revisions through the store and the live documents.
+pub struct StoreEditing {
+    pub store: Store,
+    pub documents: Documents,
+    pub optimizer: WebSocketOptimizer,
+}
+
+impl StoreEditing {
+    /// Checks that the report exists and the caller reaches its project.
+    async fn check(&self, who: &Principal, report_id: i64) -> Result<(), AppError> {
+        let outline = self
+            .store
+            .report_outline(report_id)
+            .await
+            .map_err(to_app_error)?
+            .ok_or_else(|| AppError::NotFound(format!("There is no report {report_id}.")))?;
+        if self
+            .store
+            .can_reach(who, outline.project_id)
+            .await
+            .map_err(to_app_error)?
+        {
+            Ok(())
+        } else {
+            Err(not_a_member(&outline.project_code))
+        }
+    }
+}
+
+fn doc_error(e: DocError) -> AppError {
+    match e {
+        DocError::NoReport(_) | DocError::NoRevision(_) => AppError::NotFound(e.to_string()),
+        DocError::ReadOnly => AppError::Conflict(e.to_string()),
+        DocError::Undecodable(_) | DocError::BadName => AppError::BadRequest(e.to_string()),
+        DocError::Store(e) => to_app_error(e),
+    }
+}
+
+#[async_trait]
+impl EditingService for StoreEditing {
+    async fn revisions(&self, who: &Principal, report_id: i64) -> Result<Vec<Revision>, AppError> {
+        self.check(who, report_id).await?;
+        self.store.revisions(report_id).await.map_err(to_app_error)
+    }
+
+    async fn revision(
+        &self,
+        who: &Principal,
+        report_id: i64,
+        number: i64,
+    ) -> Result<RevisionDetail, AppError> {
+        self.check(who, report_id).await?;
+        let (revision, content) = self
+            .store
+            .revision(report_id, number)
+            .await
+            .map_err(to_app_error)?
+            .ok_or_else(|| {
+                AppError::NotFound(format!("Report {report_id} has no revision {number}."))
+            })?;
+        Ok(RevisionDetail { revision, content })
+    }
+
+    async fn restore_revision(
+        &self,
+        who: &Principal,
+        report_id: i64,
+        number: i64,
+    ) -> Result<Revision, AppError> {
+        if !who.has_role(Role::Editor) {
+            return Err(AppError::Forbidden(
+                "Restoring needs the editor role.".into(),
+            ));
+        }
+        self.check(who, report_id).await?;
+        let update = self
+            .documents
+            .restore(report_id, number, &who.name)
+            .await
+            .map_err(doc_error)?;
+        let (revision, _) = self
+            .store
+            .revision(report_id, number)
+            .await
+            .map_err(to_app_error)?
+            .ok_or_else(|| {
+                AppError::NotFound(format!("Report {report_id} has no revision {number}."))
+            })?;
+        let session = super::report_session(report_id);
+        self.optimizer.queue_message(
+            &session,
+            &ServerMessage::Update {
+                connection: format!("{}:server", self.optimizer.instance_id()),
+                user: who.name.clone(),
+                update,
+            },
+            false,
+        );
+        self.optimizer.queue_message(
+            &session,
+            &ServerMessage::Saved {
+                revision: revision.clone(),
+                by: who.display_name.clone(),
+                restored: true,
+            },
+            true,
+        );
+        Ok(revision)
+    }
+}
