@@ -10,6 +10,7 @@
 pub mod account;
 pub mod analysis;
 pub mod api;
+pub mod collab;
 pub mod components;
 pub mod editing;
 pub mod error;

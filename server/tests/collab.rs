@@ -244,9 +244,11 @@ async fn members_see_each_other_and_presence_and_typing_reach_them() {
     assert_eq!(welcome["members"], json!([]));
     assert_eq!(welcome["batching"]["max_size"], 10);
     assert_eq!(welcome["batching"]["max_wait_ms"], 50);
+    assert_eq!(welcome["can_edit"], true, "ana is an editor");
 
     let (mut ben, welcome) = s.join(report, "ben").await;
     assert_eq!(welcome["members"][0]["user"], "ana", "{welcome}");
+    assert_eq!(welcome["can_edit"], false, "ben is a viewer");
     let joined = ana.until("joined").await;
     assert_eq!(joined["member"]["user"], "ben");
 

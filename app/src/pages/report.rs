@@ -9,6 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_report_outline, regenerate_report};
+use crate::collab::{CollabPanel, CollabSettings, EditableSection};
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
 use crate::error::AppError;
 use crate::model::{
@@ -82,11 +83,31 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
             }
         }
     });
+    let collab = {
+        let sections: Vec<EditableSection> = outline
+            .sections
+            .iter()
+            .map(|s| EditableSection {
+                key: s.key.clone(),
+                title: s.title.clone(),
+            })
+            .collect();
+        let (report_id, status) = (outline.id, outline.status);
+        // Whether this reader may edit comes from the server's welcome, not from the page.
+        let settings = CollabSettings {
+            report_id,
+            sections,
+            editable: status == ReportStatus::Draft,
+            is_final: status == ReportStatus::Final,
+        };
+        view! { <CollabPanel settings/> }
+    };
     let on_load = move |key: String| loaded.update(|l| l.push(key));
     let on_error = move |(key, _message): (String, String)| failed.update(|f| f.push(key));
     view! {
         <Title text=format!("{} · {}", outline.project_code, period_label(&outline.period))/>
         <ReportHeader outline=outline.clone() regenerate/>
+        {collab}
         <div class="report-layout">
             <nav class="toc" aria-label="Contents">
                 <h2 class="toc__title">"Contents"</h2>

@@ -19,7 +19,11 @@ use crate::sections::{
 pub async fn section_view(section: ReportSection) -> AnyView {
     let report_id = section.report_id;
     let content = section.content;
-    match content.kind() {
+    // Commentary written for a section (in the shared editor) comes first; the summary's narrative
+    // is part of its own view.
+    let note = (content.kind() != "executive_summary" && !section.narrative.trim().is_empty())
+        .then(|| view! { <div class="section-note">{paragraphs(&section.narrative)}</div> });
+    let body = match content.kind() {
         "executive_summary" => drawn(&content, |data: ExecutiveSummary| {
             view! { <SummaryView data narrative=section.narrative/> }
         }),
@@ -34,7 +38,8 @@ pub async fn section_view(section: ReportSection) -> AnyView {
             <p class="muted">"This section has no content yet: regenerate the report to fill it."</p>
         }
         .into_any(),
-    }
+    };
+    view! { {note} {body} }.into_any()
 }
 
 /// The content decoded as `T` and drawn by `draw`, or a message saying why it could not be read.

@@ -206,6 +206,9 @@ pub enum ServerMessage {
         members: Vec<MemberInfo>,
         batching: BatchingInfo,
         max_message_bytes: usize,
+        /// Whether this connection may send `update` and `save` (editors and admins; a final
+        /// report refuses edits all the same).
+        can_edit: bool,
     },
     Joined {
         member: MemberInfo,

@@ -100,6 +100,7 @@ pub async fn serve(socket: WebSocket, context: Context) {
             max_wait_ms: config.batch_max_wait.as_millis() as u64,
         },
         max_message_bytes: config.max_message_bytes,
+        can_edit: who.has_role(app::model::Role::Editor),
     };
     if send_direct(&mut sink, &welcome).await {
         optimizer.queue_message(
@@ -143,18 +144,36 @@ struct Peer<'a> {
     me: &'a mut MemberInfo,
 }
 
+/// Serves the connection with two halves polled together: the writer (session frames, direct
+/// replies, pings, the close the optimizer asks for) and the reader (what the client sends, with the
+/// store work some messages need). A slow store call therefore never holds up the frames others send.
 async fn run(
     sink: &mut Sink,
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
-    mut conn: Connection,
+    conn: Connection,
     peer: &mut Peer<'_>,
 ) {
-    let optimizer = peer.optimizer;
-    let session = peer.session;
+    let (direct, replies) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let last_heard = std::sync::Mutex::new(Instant::now());
+    let id = conn.id;
+    let user = peer.me.user.clone();
+    tokio::select! {
+        () = write(sink, conn, replies, &last_heard, peer.optimizer, &user) => {}
+        () = read(stream, direct, &last_heard, peer, id) => {}
+    }
+}
+
+async fn write(
+    sink: &mut Sink,
+    mut conn: Connection,
+    mut replies: tokio::sync::mpsc::UnboundedReceiver<Message>,
+    last_heard: &std::sync::Mutex<Instant>,
+    optimizer: &WebSocketOptimizer,
+    user: &str,
+) {
     let config = *optimizer.config();
     let mut ping =
         tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
-    let mut last_heard = Instant::now();
     loop {
         tokio::select! {
             biased;
@@ -164,6 +183,13 @@ async fn run(
                     send_close(sink, code).await;
                 }
                 return;
+            }
+            reply = replies.recv() => {
+                let Some(reply) = reply else { return };
+                let closing = matches!(reply, Message::Close(_));
+                if sink.send(reply).await.is_err() || closing {
+                    return;
+                }
             }
             out = conn.outbound.recv() => {
                 let Some(out) = out else { return };
@@ -179,56 +205,77 @@ async fn run(
                     return;
                 }
             }
-            inbound = stream.next() => {
-                let message = match inbound {
-                    Some(Ok(message)) => message,
-                    Some(Err(e)) => {
-                        if format!("{e:?}").contains("MessageTooLong") {
-                            send_close(sink, CloseCode::TOO_BIG).await;
-                        }
-                        return;
-                    }
-                    None => return,
-                };
-                last_heard = Instant::now();
-                match message {
-                    Message::Text(text) => {
-                        optimizer.touch(session, conn.id, text.len());
-                        let reply = match parse_client(text.as_str(), config.max_message_bytes) {
-                            Ok(message) => act(peer, conn.id, message).await,
-                            Err(refusal) => Some(ServerMessage::Error {
-                                code: refusal.code,
-                                message: refusal.message,
-                            }),
-                        };
-                        if let Some(reply) = reply {
-                            if !send_direct(sink, &reply).await {
-                                return;
-                            }
-                        }
-                    }
-                    Message::Binary(bytes) => {
-                        optimizer.touch(session, conn.id, bytes.len());
-                        let error = ServerMessage::Error {
-                            code: "binary_unsupported",
-                            message: "messages are JSON text frames".into(),
-                        };
-                        if !send_direct(sink, &error).await {
-                            return;
-                        }
-                    }
-                    Message::Close(_) => return,
-                    Message::Ping(_) | Message::Pong(_) => {}
-                }
-            }
             _ = ping.tick() => {
-                if last_heard.elapsed() >= config.ping_interval * 2 {
-                    tracing::debug!(session, user = %peer.me.user, "dropping a collaboration peer that stopped answering");
+                let heard = *last_heard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if heard.elapsed() >= config.ping_interval * 2 {
+                    tracing::debug!(user, "dropping a collaboration peer that stopped answering");
                     return;
                 }
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
                     return;
                 }
+            }
+        }
+    }
+}
+
+async fn read(
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    direct: tokio::sync::mpsc::UnboundedSender<Message>,
+    last_heard: &std::sync::Mutex<Instant>,
+    peer: &mut Peer<'_>,
+    id: u64,
+) {
+    let (optimizer, session) = (peer.optimizer, peer.session);
+    let config = *optimizer.config();
+    let reply = |message: &ServerMessage| {
+        serde_json::to_string(message)
+            .map(|json| direct.send(Message::Text(json.into())).is_ok())
+            .unwrap_or(true)
+    };
+    while let Some(inbound) = stream.next().await {
+        let message = match inbound {
+            Ok(message) => message,
+            Err(e) => {
+                if format!("{e:?}").contains("MessageTooLong") {
+                    let frame = CloseFrame {
+                        code: CloseCode::TOO_BIG.code,
+                        reason: Utf8Bytes::from_static(CloseCode::TOO_BIG.reason),
+                    };
+                    let _ = direct.send(Message::Close(Some(frame)));
+                    // The writer sends it and ends the connection.
+                    std::future::pending::<()>().await;
+                }
+                return;
+            }
+        };
+        *last_heard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+        let answer = match message {
+            Message::Text(text) => {
+                optimizer.touch(session, id, text.len());
+                match parse_client(text.as_str(), config.max_message_bytes) {
+                    Ok(message) => act(peer, id, message).await,
+                    Err(refusal) => Some(ServerMessage::Error {
+                        code: refusal.code,
+                        message: refusal.message,
+                    }),
+                }
+            }
+            Message::Binary(bytes) => {
+                optimizer.touch(session, id, bytes.len());
+                Some(ServerMessage::Error {
+                    code: "binary_unsupported",
+                    message: "messages are JSON text frames".into(),
+                })
+            }
+            Message::Close(_) => return,
+            Message::Ping(_) | Message::Pong(_) => None,
+        };
+        if let Some(answer) = answer {
+            if !reply(&answer) {
+                return;
             }
         }
     }

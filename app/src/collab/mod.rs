@@ -1,0 +1,71 @@
+//! Live collaboration on the report page: who is here and where, typing indicators, the connection's
+//! state, and (for editors of a draft) the report's texts edited together, with revisions.
+//!
+//! [`CollabPanel`] is in the main WASM but only draws a placeholder; the panel itself and everything
+//! it needs (the WebSocket client and the `yrs` document) are a lazily loaded chunk, fetched once the
+//! page has hydrated, so readers pay nothing for it before the report is on screen. The wire protocol
+//! is `docs/protocol.md`.
+
+#[cfg(feature = "hydrate")]
+mod panel;
+
+pub mod text;
+
+use leptos::prelude::*;
+
+/// One section a person may edit: its key and title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditableSection {
+    pub key: String,
+    pub title: String,
+}
+
+/// What the panel needs to know about the report and the reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollabSettings {
+    pub report_id: i64,
+    pub sections: Vec<EditableSection>,
+    /// A draft (editors may edit it; the server's welcome says whether this reader is one).
+    pub editable: bool,
+    pub is_final: bool,
+}
+
+/// The collaboration bar under the report header. The server renders the placeholder; in the
+/// browser, once the page has hydrated, the panel's chunk is fetched and takes its place. Both sides
+/// render it through a closure, so the hydrated markup matches.
+#[component]
+pub fn CollabPanel(settings: CollabSettings) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let slot = RwSignal::new_local(None::<AnyView>);
+        Effect::new(move |started: Option<()>| {
+            if started.is_none() {
+                let settings = settings.clone();
+                leptos::task::spawn_local(async move {
+                    let view = panel::collab_panel(settings).await;
+                    slot.set(Some(view));
+                });
+            }
+        });
+        move || {
+            slot.track();
+            slot.try_update_untracked(Option::take)
+                .flatten()
+                .unwrap_or_else(placeholder)
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = settings;
+        placeholder
+    }
+}
+
+fn placeholder() -> AnyView {
+    view! {
+        <section class="collab collab--pending" aria-label="Live collaboration">
+            <p class="collab__state"><span class="dot dot--idle"></span>"Connecting to live collaboration…"</p>
+        </section>
+    }
+    .into_any()
+}

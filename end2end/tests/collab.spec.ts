@@ -1,0 +1,118 @@
+// Live collaboration in two real browsers: an editor and an admin open the same draft, see each other
+// and where each is, type into the same text at once, both end with the same merged text, and after a
+// reload the merged text is there (and readers see the commentary). A viewer is told nothing of an
+// editor it cannot use.
+import { request as playwrightRequest, type Browser, type Page } from '@playwright/test';
+import { test, expect, hydrated, signIn, type User } from './fixtures';
+
+/** The id of a project's latest report (a draft in the demo portfolio). */
+async function latestReportId(baseURL: string, code: string): Promise<number> {
+  const api = await playwrightRequest.newContext({ baseURL });
+  await signIn(api, 'eddie', baseURL);
+  const response = await api.post('/api/list_portfolio', { headers: { Origin: baseURL } });
+  const portfolio = await response.json();
+  await api.dispose();
+  return portfolio.projects.find((p: { code: string }) => p.code === code).reports[0].id;
+}
+
+/** A second signed-in page in its own browser context, with its console watched too. */
+async function secondPage(browser: Browser, baseURL: string, user: User, errors: string[]): Promise<Page> {
+  const context = await browser.newContext({ baseURL });
+  await signIn(context.request, user, baseURL);
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') errors.push(`${user} ${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`${user} pageerror: ${err.message}`));
+  return page;
+}
+
+async function openLive(page: Page, id: number) {
+  await page.goto(`/reports/${id}`);
+  await hydrated(page);
+  await expect(page.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
+}
+
+test('two people edit one report together and the merged text stays', async ({ page, browser, baseURL, consoleErrors }) => {
+  const id = await latestReportId(baseURL ?? '', 'CDW');
+  const otherErrors: string[] = [];
+  const admin = await secondPage(browser, baseURL ?? '', 'admin', otherErrors);
+  await openLive(page, id);
+  await openLive(admin, id);
+
+  // Each sees the other.
+  await expect(page.getByTestId('presence').locator('[data-user=admin]')).toBeVisible();
+  await expect(admin.getByTestId('presence').locator('[data-user=eddie]')).toBeVisible();
+
+  await page.getByTestId('edit-toggle').click();
+  await admin.getByTestId('edit-toggle').click();
+  const mine = page.getByTestId('edit-risks');
+  const theirs = admin.getByTestId('edit-risks');
+  await expect(mine).toBeVisible();
+
+  // Where each one is: the admin sees eddie in the Risks section.
+  await mine.click();
+  await expect(admin.getByTestId('presence').locator('[data-user=eddie]')).toContainText('in Risks');
+
+  // A first line everyone has, then both type into it at the same time: eddie at the end, the admin
+  // at the start (the caret of each stays in place while the other's letters arrive).
+  await page.keyboard.type('Risks reviewed.');
+  await expect(theirs).toHaveValue('Risks reviewed.');
+  await theirs.click();
+  await Promise.all([
+    (async () => {
+      await mine.focus();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type(' Vendor slippage watched weekly.', { delay: 15 });
+    })(),
+    (async () => {
+      await theirs.focus();
+      await admin.keyboard.press('Control+Home');
+      await admin.keyboard.type('Steering note: ', { delay: 15 });
+    })(),
+  ]);
+  const merged = 'Steering note: Risks reviewed. Vendor slippage watched weekly.';
+  await expect(mine).toHaveValue(merged);
+  await expect(theirs).toHaveValue(merged);
+  expect(await mine.inputValue()).toBe(await theirs.inputValue());
+  await expect(admin.getByText('Eddie Editor is typing…')).toBeVisible();
+
+  // Everything was stored: after a reload the document has it, and readers see the commentary.
+  const text = await mine.inputValue();
+  await expect(page.getByTestId('collab-state')).not.toContainText('saving');
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
+  await page.getByTestId('edit-toggle').click();
+  await expect(page.getByTestId('edit-risks')).toHaveValue(text);
+  await expect(async () => {
+    await page.reload();
+    await hydrated(page);
+    await page.locator('#risks').scrollIntoViewIfNeeded();
+    await expect(page.locator('#risks .section-note')).toContainText('Vendor slippage watched weekly.', { timeout: 2000 });
+  }).toPass({ timeout: 15000 });
+
+  // A named revision appears for everyone.
+  await page.getByTestId('edit-toggle').click();
+  await page.getByTestId('revision-name').fill('After the risk review');
+  await page.getByTestId('save-revision').click();
+  await expect(admin.getByTestId('collab-notice')).toContainText('saved revision');
+  await admin.getByTestId('revisions').locator('summary').click();
+  await expect(admin.getByTestId('revision').first()).toContainText('After the risk review');
+
+  await admin.context().close();
+  expect(otherErrors).toEqual([]);
+  expect(consoleErrors).toEqual([]);
+});
+
+test.describe('as a viewer', () => {
+  test.use({ user: 'vera' });
+
+  test('a viewer sees who is here but gets no editor', async ({ page, baseURL, consoleErrors }) => {
+    const id = await latestReportId(baseURL ?? '', 'CDW');
+    await openLive(page, id);
+    await expect(page.getByTestId('presence').locator('[data-user=vera]')).toContainText('You');
+    await expect(page.getByTestId('edit-toggle')).toHaveCount(0);
+    expect(consoleErrors).toEqual([]);
+  });
+});
