@@ -42,7 +42,7 @@ export default defineConfig({
       PMR_ADDR: `127.0.0.1:${port}`,
       DATABASE_URL: `sqlite://${dataDir}/pmr.db`,
       PMR_SITE_ROOT: process.env.PMR_E2E_SITE_ROOT ?? '../target/site',
-      RUST_LOG: 'warn',
+      RUST_LOG: process.env.PMR_E2E_LOG ?? 'warn',
       // Known passwords for the first admin and the demo accounts (see tests/fixtures.ts).
       PMR_ADMIN_PASSWORD: 'e2e admin password',
       PMR_DEMO_PASSWORD: 'e2e demo password',

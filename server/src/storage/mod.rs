@@ -207,9 +207,15 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 
-    /// Starts a transaction; writes made through it land together or not at all.
+    /// Starts a transaction; writes made through it land together or not at all. On SQLite it takes
+    /// the write lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes
+    /// while another connection writes fails at once with "database is locked" instead of waiting its
+    /// turn, since SQLite cannot let it wait without risking a deadlock.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(self.pool.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// The connection pool, for the query modules.
