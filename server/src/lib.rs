@@ -25,6 +25,7 @@ pub mod storage;
 pub mod transfer;
 
 use app::{shell, App};
+use axum::handler::Handler;
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -63,6 +64,17 @@ pub fn router(state: AppState) -> Router {
         use_page_nonce();
     };
     let options = state.leptos_options.clone();
+    // The site's static files (`pkg/`, `public/`), and the app's 404 page for anything else. Files
+    // are served here rather than by Leptos' file handler: that one extends a file's response with
+    // the response options of whatever page was rendering on the same thread, so a file could go out
+    // with another request's status (a 403 from a refused page, seen as a WASM chunk failing to load).
+    let not_found =
+        leptos_axum::file_and_error_handler_with_context::<AppState, _>(context.clone(), shell)
+            .with_state(state.clone());
+    let files = tower_http::services::ServeDir::new(&*state.leptos_options.site_root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(not_found);
     Router::new()
         .merge(routes::health::router())
         .merge(routes::projects::router())
@@ -73,10 +85,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, pages, context.clone(), move || {
             shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .fallback_service(files)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard::guard,

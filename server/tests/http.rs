@@ -200,3 +200,26 @@ async fn server_functions_answer_json_and_errors_with_status() {
         reply.body
     );
 }
+
+#[tokio::test]
+async fn site_files_are_served_with_their_own_status_and_validators() {
+    let site = tempfile::tempdir().expect("site");
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
+    std::fs::write(site.path().join("pkg/chunk_1.wasm"), b"\0asm\x01\0\0\0").expect("chunk");
+    let root = site.path().to_path_buf();
+    let app = common::seeded_with(move |c| c.site_root = root, None).await;
+    let who = Who::Anonymous;
+    let reply = app.get("/pkg/chunk_1.wasm", &who).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("content-type"), "application/wasm");
+    let modified = reply.header("last-modified");
+    assert!(!modified.is_empty(), "a validator for the browser's cache");
+    let mut again = common::request(axum::http::Method::GET, "/pkg/chunk_1.wasm", &who, None);
+    again.headers_mut().insert(
+        axum::http::header::IF_MODIFIED_SINCE,
+        modified.parse().expect("header"),
+    );
+    assert_eq!(app.send(again).await.status, StatusCode::NOT_MODIFIED);
+    let missing = app.get("/pkg/chunk_404.wasm", &who).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
