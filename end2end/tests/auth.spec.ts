@@ -1,19 +1,8 @@
 // Accounts and roles in the browser: each role sees what it may do and nothing more; signing in and
 // out works, with and without JavaScript.
 import { request as playwrightRequest } from '@playwright/test';
-import { test, expect, hydrated, signIn, PASSWORDS } from './fixtures';
+import { test, expect, hydrated, latestReportId, signIn, PASSWORDS } from './fixtures';
 import { PortfolioPage } from './pages';
-
-/** The id of a project's latest report, looked up as the editor (a member of every project). */
-async function latestReportId(baseURL: string, code: string): Promise<number> {
-  const api = await playwrightRequest.newContext({ baseURL });
-  await signIn(api, 'eddie', baseURL);
-  const response = await api.post('/api/list_portfolio', { headers: { Origin: baseURL } });
-  const portfolio = await response.json();
-  await api.dispose();
-  const project = portfolio.projects.find((p: { code: string }) => p.code === code);
-  return project.reports[0].id;
-}
 
 test.describe('signed out', () => {
   test.use({ user: null });

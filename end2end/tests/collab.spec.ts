@@ -2,18 +2,8 @@
 // and where each is, type into the same text at once, both end with the same merged text, and after a
 // reload the merged text is there (and readers see the commentary). A viewer is told nothing of an
 // editor it cannot use.
-import { request as playwrightRequest, type Browser, type Page } from '@playwright/test';
-import { test, expect, hydrated, signIn, type User } from './fixtures';
-
-/** The id of a project's latest report (a draft in the demo portfolio). */
-async function latestReportId(baseURL: string, code: string): Promise<number> {
-  const api = await playwrightRequest.newContext({ baseURL });
-  await signIn(api, 'eddie', baseURL);
-  const response = await api.post('/api/list_portfolio', { headers: { Origin: baseURL } });
-  const portfolio = await response.json();
-  await api.dispose();
-  return portfolio.projects.find((p: { code: string }) => p.code === code).reports[0].id;
-}
+import type { Browser, Page } from '@playwright/test';
+import { test, expect, hydrated, latestReportId, signIn, type User } from './fixtures';
 
 /** A second signed-in page in its own browser context, with its console watched too. */
 async function secondPage(browser: Browser, baseURL: string, user: User, errors: string[]): Promise<Page> {

@@ -4,7 +4,7 @@
 // - `consoleErrors` fails the test on a browser console error or warning, or an uncaught exception,
 //   so hydration mismatches and panics in the WASM never pass silently; a test that provokes an error
 //   on purpose (a refused sign-in) lists it in `allowedConsole`.
-import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test as base, expect, request as playwrightRequest, type APIRequestContext, type Page } from '@playwright/test';
 
 export type User = 'admin' | 'vera' | 'eddie';
 
@@ -53,4 +53,15 @@ export async function signIn(request: APIRequestContext, user: User, baseURL: st
 /** Waits until the WASM has hydrated the page (the app marks `<html data-hydrated="true">`). */
 export async function hydrated(page: Page) {
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** The id of a project's latest report (a draft in the demo portfolio), looked up as the editor (a
+ * member of every project). */
+export async function latestReportId(baseURL: string, code: string): Promise<number> {
+  const api = await playwrightRequest.newContext({ baseURL });
+  await signIn(api, 'eddie', baseURL);
+  const response = await api.post('/api/list_portfolio', { headers: { Origin: baseURL } });
+  const portfolio = await response.json();
+  await api.dispose();
+  return portfolio.projects.find((p: { code: string }) => p.code === code).reports[0].id;
 }

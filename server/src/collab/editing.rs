@@ -43,6 +43,23 @@ impl StoreEditing {
     }
 }
 
+impl StoreEditing {
+    /// A revision with its content; 404 when the report has none with this number.
+    async fn stored_revision(
+        &self,
+        report_id: i64,
+        number: i64,
+    ) -> Result<(Revision, app::editing::RevisionContent), AppError> {
+        self.store
+            .revision(report_id, number)
+            .await
+            .map_err(to_app_error)?
+            .ok_or_else(|| {
+                AppError::NotFound(format!("Report {report_id} has no revision {number}."))
+            })
+    }
+}
+
 fn doc_error(e: DocError) -> AppError {
     match e {
         DocError::NoReport(_) | DocError::NoRevision(_) => AppError::NotFound(e.to_string()),
@@ -66,14 +83,7 @@ impl EditingService for StoreEditing {
         number: i64,
     ) -> Result<RevisionDetail, AppError> {
         self.check(who, report_id).await?;
-        let (revision, content) = self
-            .store
-            .revision(report_id, number)
-            .await
-            .map_err(to_app_error)?
-            .ok_or_else(|| {
-                AppError::NotFound(format!("Report {report_id} has no revision {number}."))
-            })?;
+        let (revision, content) = self.stored_revision(report_id, number).await?;
         Ok(RevisionDetail { revision, content })
     }
 
@@ -94,14 +104,7 @@ impl EditingService for StoreEditing {
             .restore(report_id, number, &who.name)
             .await
             .map_err(doc_error)?;
-        let (revision, _) = self
-            .store
-            .revision(report_id, number)
-            .await
-            .map_err(to_app_error)?
-            .ok_or_else(|| {
-                AppError::NotFound(format!("Report {report_id} has no revision {number}."))
-            })?;
+        let (revision, _) = self.stored_revision(report_id, number).await?;
         let session = super::report_session(report_id);
         self.optimizer.queue_message(
             &session,
