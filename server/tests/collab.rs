@@ -30,19 +30,7 @@ struct Served {
 }
 
 async fn serve(app: TestApp) -> Served {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let router = app.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    let port = serve_state(app.state.clone()).await;
     Served { app, port }
 }
 
@@ -618,18 +606,7 @@ async fn two_instances_edit_one_section_at_once_and_converge_and_it_survives_res
         .await;
     let b = serve_state(b_state).await;
     let report = a.app.report_id("HBR", false).await;
-    let original = a
-        .app
-        .store()
-        .report_document(report)
-        .await
-        .expect("read")
-        .expect("report")
-        .sections
-        .into_iter()
-        .find(|s| s.key == "executive-summary")
-        .expect("summary")
-        .narrative;
+    let original = summary_narrative(&a.app, report).await;
     assert!(!original.is_empty());
 
     let mut ana = Editor::join(a.door(), report, "ana").await;
@@ -658,18 +635,7 @@ async fn two_instances_edit_one_section_at_once_and_converge_and_it_survives_res
     // Written into the report within a second or so.
     let mut stored = String::new();
     for _ in 0..50 {
-        stored = a
-            .app
-            .store()
-            .report_document(report)
-            .await
-            .expect("read")
-            .expect("report")
-            .sections
-            .into_iter()
-            .find(|s| s.key == "executive-summary")
-            .expect("summary")
-            .narrative;
+        stored = summary_narrative(&a.app, report).await;
         if stored == merged {
             break;
         }
@@ -847,4 +813,18 @@ async fn the_log_is_folded_into_a_snapshot_when_the_session_ends() {
     assert_eq!(left, 0, "updates folded into the snapshot");
     let back = Editor::join(s.door(), report, "ana").await;
     assert_eq!(back.text(), text);
+}
+
+/// The executive summary's narrative as the report stores it.
+async fn summary_narrative(app: &TestApp, report: i64) -> String {
+    app.store()
+        .report_document(report)
+        .await
+        .expect("read")
+        .expect("report")
+        .sections
+        .into_iter()
+        .find(|s| s.key == "executive-summary")
+        .expect("summary")
+        .narrative
 }

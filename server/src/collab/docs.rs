@@ -129,17 +129,6 @@ impl Documents {
         }
     }
 
-    /// The same, compacting every `n` updates (tests use small numbers).
-    pub fn with_compaction_every(self, n: u64) -> Documents {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("configure before use"));
-        Documents {
-            inner: Arc::new(Inner {
-                compact_every: n.max(1),
-                ..inner
-            }),
-        }
-    }
-
     async fn live(&self, report_id: i64) -> Result<Arc<tokio::sync::Mutex<LiveDoc>>, DocError> {
         if let Some(doc) = self
             .inner
@@ -486,13 +475,5 @@ impl Documents {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&report_id);
         Ok(())
-    }
-
-    /// The document's texts and fields now (after catching up).
-    pub async fn content(&self, report_id: i64) -> Result<RevisionContent, DocError> {
-        let live = self.live(report_id).await?;
-        let mut guard = live.lock().await;
-        self.catch_up(report_id, &mut guard).await?;
-        Ok(content_of(&guard.doc, &guard.sections))
     }
 }
