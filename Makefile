@@ -1,6 +1,7 @@
 # PMR has two entry points:
 #   make run   builds the app (release) and serves it on http://127.0.0.1:3000 (PMR_ADDR overrides)
 #   make test  fmt, clippy, every unit and integration test, and the Playwright suite in Chromium
+#   make bench every benchmark, written to BENCHMARKS.md (make bench-quick: the short version)
 # Both install what is missing first (the wasm32 target, cargo-leptos, wasm-bindgen-cli, wasm-opt,
 # Debian packages, npm packages) and are safe to run again.
 
@@ -22,7 +23,7 @@ WASM_OPT := tools/node_modules/.bin/wasm-opt
 E2E_MODULES := end2end/node_modules/.package-lock.json
 FREE_PORT = node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 
-.PHONY: run test tools rust-tools test-packages build fmt clippy unit e2e clean
+.PHONY: run test bench bench-quick tools rust-tools test-packages build fmt clippy unit e2e clean
 
 ## run: build the release app and serve it (SQLite under ./data, in-process cache, no Redis)
 run: tools build
@@ -87,6 +88,25 @@ unit:
 # The release build `make run` serves, on a free port with a fresh database.
 e2e: build $(E2E_MODULES)
 	port=$$($(FREE_PORT)); cd end2end && PMR_E2E_PORT=$$port PMR_E2E_SERVER=../target/release/server npx playwright test
+
+## bench: every benchmark, then BENCHMARKS.md from their figures (bench-quick: shorter runs, ~4 min
+## once built). Criterion for the in-process code, `loadgen` for real clients against release servers.
+BENCH_DIR := $(CURDIR)/target/bench
+bench: BENCH_QUICK :=
+bench: CRITERION_ARGS :=
+bench-quick: BENCH_QUICK := --quick
+bench-quick: CRITERION_ARGS := --warm-up-time 1 --measurement-time 2 --sample-size 10
+bench-quick: export PMR_BENCH_SECS := 1
+bench-quick: export PMR_BENCH_POSTGRES := 0
+bench bench-quick: tools test-packages build
+	rm -rf $(BENCH_DIR) target/criterion && mkdir -p $(BENCH_DIR)
+	cargo build --release -p loadgen
+	node tools/wasm-size.js target/site/pkg > $(BENCH_DIR)/wasm.json
+	PMR_BENCH_DIR=$(BENCH_DIR) cargo bench -p server --bench monte_carlo --bench report_generation \
+		--bench monitor --bench cached_reads -- $(CRITERION_ARGS)
+	./target/release/loadgen http $(BENCH_QUICK) --json $(BENCH_DIR)/http.json
+	./target/release/loadgen ws $(BENCH_QUICK) --json $(BENCH_DIR)/ws.json
+	./target/release/loadgen report $(BENCH_QUICK) --dir $(BENCH_DIR) --out BENCHMARKS.md
 
 clean:
 	cargo clean

@@ -8,7 +8,8 @@
 //! - **static**: a bare handler returning the same bytes from memory, outside the stack.
 //!
 //! Targets (issue 5): cached at least 20× the uncached throughput, and at least half the static
-//! handler's. Issue 6: with monitoring on, cached throughput within 5% of monitoring off (the
+//! handler's. With `PMR_BENCH_DIR` set, the figures are also written to `cached_reads.json` there
+//! (`make bench`). Issue 6: with monitoring on, cached throughput within 5% of monitoring off (the
 //! monitored figure is the mean of a run before and a run after the unmonitored one). Run: `cargo bench -p server --bench cached_reads` (set `PMR_BENCH_SECS` to change the
 //! 3 seconds per variant). Clients and server share the machine, so absolute figures are pessimistic;
 //! the ratios are what to read.
@@ -223,4 +224,20 @@ async fn main() {
         "  monitoring cost = {:.1}% of cached throughput (target < 5%)",
         (1.0 - monitored / unmonitored_rps) * 100.0
     );
+    // For `make bench`, which gathers every figure into BENCHMARKS.md.
+    if let Some(dir) = std::env::var_os("PMR_BENCH_DIR") {
+        let figures = serde_json::json!({
+            "response_bytes": size,
+            "clients": CLIENTS,
+            "seconds": secs,
+            "static_rps": static_rps,
+            "cached_rps": cached_rps,
+            "cached_again_rps": cached_again,
+            "unmonitored_rps": unmonitored_rps,
+            "uncached_sqlite_rps": uncached_rps,
+            "uncached_postgres_rps": uncached_pg_rps,
+        });
+        let path = std::path::Path::new(&dir).join("cached_reads.json");
+        std::fs::write(&path, figures.to_string()).expect("write the figures");
+    }
 }

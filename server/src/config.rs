@@ -43,6 +43,12 @@ pub struct Config {
     #[arg(long, env = "PMR_SEED_DEMO", default_value_t = true, action = ArgAction::Set)]
     pub seed_demo: bool,
 
+    /// Copies of each demo project to seed (1 to 50; codes `CDW`, `CDW-2`, …): load tests that need
+    /// many report sessions raise it.
+    #[arg(long, env = "PMR_SEED_COPIES", default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub seed_copies: u32,
+
     /// Monte Carlo iterations per report generation (1 to 1,000,000).
     #[arg(long, env = "PMR_MC_ITERATIONS", default_value_t = 10_000,
         value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -262,6 +268,7 @@ impl Config {
             redis_url: None,
             site_root: PathBuf::from("target/site"),
             seed_demo: false,
+            seed_copies: 1,
             shutdown_grace_secs: 10,
             monte_carlo_iterations: 10_000,
             rag_green_index: 0.95,

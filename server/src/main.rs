@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use clap::Parser;
 use server::{router, AppState, Config};
 use tracing_subscriber::EnvFilter;
@@ -22,6 +23,13 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     tracing::info!("PMR is serving on http://{}", listener.local_addr()?);
+    // Small writes (collaboration frames, short API answers) go out at once: with Nagle's algorithm
+    // and the peer's delayed acknowledgements, a frame could wait up to 40 ms for the one before it.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let collab = state.collab.clone();
     let server = axum::serve(

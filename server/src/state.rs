@@ -26,7 +26,7 @@ use crate::monitor::Monitor;
 use crate::redis_probe::RedisProbe;
 use crate::reports::generate::GenerationParams;
 use crate::reports::StorePortfolio;
-use crate::seed::{seed_if_empty, SeedOutcome};
+use crate::seed::{seed_copies_if_empty, SeedOutcome};
 use crate::storage::{redact, Store};
 
 /// Everything a handler may need.
@@ -78,7 +78,13 @@ impl AppState {
                 projects,
                 tasks,
                 reports,
-            } = seed_if_empty(&store, today, config.generation_params()).await?
+            } = seed_copies_if_empty(
+                &store,
+                today,
+                config.generation_params(),
+                config.seed_copies,
+            )
+            .await?
             {
                 tracing::info!(projects, tasks, reports, "seeded the demo portfolio");
                 created.extend(

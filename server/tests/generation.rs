@@ -204,3 +204,38 @@ async fn regenerating_from_the_store_reproduces_the_latest_report() {
     );
     assert!(again.timings.total_ms >= again.timings.monte_carlo_ms);
 }
+
+#[tokio::test]
+async fn copies_of_the_demo_are_projects_of_their_own() {
+    let db = test_support::SqliteDb::new();
+    let store = Store::open(&db.url()).await.expect("open store");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    let outcome = server::seed::seed_copies_if_empty(&store, today, params(), 2)
+        .await
+        .expect("seed");
+    assert!(
+        matches!(
+            outcome,
+            server::seed::SeedOutcome::Seeded {
+                projects: 8,
+                reports: 48,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    let portfolio = store.portfolio().await.expect("portfolio");
+    let mut codes: Vec<&str> = portfolio.projects.iter().map(|p| p.code.as_str()).collect();
+    codes.sort_unstable();
+    assert_eq!(
+        codes,
+        ["CDW", "CDW-2", "CPR", "CPR-2", "ERP", "ERP-2", "HBR", "HBR-2"]
+    );
+    let copy = portfolio
+        .projects
+        .iter()
+        .find(|p| p.code == "CDW-2")
+        .expect("copy");
+    assert!(copy.name.ends_with("(copy 2)"), "{}", copy.name);
+    assert_eq!(copy.reports.len(), 6);
+}

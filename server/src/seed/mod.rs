@@ -63,6 +63,22 @@ pub async fn seed_if_empty(
     today: NaiveDate,
     params: GenerationParams,
 ) -> Result<SeedOutcome, SeedError> {
+    seed_copies_if_empty(store, today, params, 1).await
+}
+
+/// Most copies of the demo projects one store can be seeded with.
+pub const MAX_COPIES: u32 = 50;
+
+/// As [`seed_if_empty`], with `copies` (1 to [`MAX_COPIES`]) of each demo project: copy `n` above
+/// the first has the code `CDW-n` and the name `… (copy n)`, and a plan of its own. Load tests use
+/// it for as many report sessions as they need (`PMR_SEED_COPIES`).
+pub async fn seed_copies_if_empty(
+    store: &Store,
+    today: NaiveDate,
+    params: GenerationParams,
+    copies: u32,
+) -> Result<SeedOutcome, SeedError> {
+    let copies = copies.clamp(1, MAX_COPIES);
     if store.project_count().await? > 0 {
         return Ok(SeedOutcome::AlreadyPresent);
     }
@@ -72,22 +88,34 @@ pub async fn seed_if_empty(
     let template_id = insert_template(&mut tx, "Standard monthly report", &template).await?;
     let this_month = first_of_month(today);
     let (mut tasks, mut reports) = (0, 0);
-    for (i, profile) in PROFILES.iter().enumerate() {
-        let ctx = ProjectContext {
-            portfolio_id,
-            template_id,
-            template: &template,
-            this_month,
-            params,
-            seed: 0x5EED_0000 + i as u64,
-        };
-        let (t, r) = seed_project(&mut tx, profile, &ctx).await?;
-        tasks += t;
-        reports += r;
+    for copy in 1..=copies {
+        for (i, profile) in PROFILES.iter().enumerate() {
+            let (code, name) = if copy == 1 {
+                (profile.code.to_string(), profile.name.to_string())
+            } else {
+                (
+                    format!("{}-{copy}", profile.code),
+                    format!("{} (copy {copy})", profile.name),
+                )
+            };
+            let ctx = ProjectContext {
+                portfolio_id,
+                template_id,
+                template: &template,
+                this_month,
+                params,
+                seed: 0x5EED_0000 + i as u64 + 0x100 * u64::from(copy - 1),
+                code,
+                name,
+            };
+            let (t, r) = seed_project(&mut tx, profile, &ctx).await?;
+            tasks += t;
+            reports += r;
+        }
     }
     match tx.commit().await {
         Ok(()) => Ok(SeedOutcome::Seeded {
-            projects: PROFILES.len(),
+            projects: PROFILES.len() * copies as usize,
             tasks,
             reports,
         }),
@@ -107,6 +135,9 @@ struct ProjectContext<'a> {
     params: GenerationParams,
     /// Seed of the project's plan generator.
     seed: u64,
+    /// The project's code and name (the profile's, or a copy's).
+    code: String,
+    name: String,
 }
 
 /// Seeds one project; returns its task and report counts.
@@ -122,11 +153,7 @@ async fn seed_project(
     let planned_finish = planned.iter().map(|t| t.finish).max().unwrap_or(start);
     let buffer = working_days_between(start, planned_finish) as f64 * profile.schedule_buffer;
     let finish = plan::add_working_days(planned_finish, buffer.round() as i64);
-    let project_id = insert_project(
-        conn,
-        &new_project(profile, ctx.portfolio_id, bac, start, finish),
-    )
-    .await?;
+    let project_id = insert_project(conn, &new_project(profile, ctx, bac, start, finish)).await?;
     let ids = seed_tasks(conn, project_id, &planned).await?;
     let milestones = milestone_plans(profile, &planned, start, ctx.this_month);
     seed_milestones(conn, project_id, &milestones).await?;
@@ -152,8 +179,8 @@ async fn seed_project(
     }
     let base = ProjectData {
         id: project_id,
-        code: profile.code.into(),
-        name: profile.name.into(),
+        code: ctx.code.clone(),
+        name: ctx.name.clone(),
         manager: profile.manager.into(),
         currency: profile.currency.into(),
         bac,
@@ -199,15 +226,15 @@ fn risk_data(profile: &Profile, bac: f64, tasks: usize, rng: &mut Rng) -> Vec<Ri
 
 fn new_project(
     profile: &Profile,
-    portfolio_id: i64,
+    ctx: &ProjectContext<'_>,
     bac: f64,
     start: NaiveDate,
     finish: NaiveDate,
 ) -> NewProject {
     NewProject {
-        portfolio_id,
-        code: profile.code.into(),
-        name: profile.name.into(),
+        portfolio_id: ctx.portfolio_id,
+        code: ctx.code.clone(),
+        name: ctx.name.clone(),
         manager: profile.manager.into(),
         currency: profile.currency.into(),
         budget_at_completion: bac,
@@ -387,7 +414,7 @@ async fn seed_reports(
             } else {
                 ReportStatus::Final
             },
-            title: format!("{}: monthly report", profile.name),
+            title: format!("{}: monthly report", ctx.name),
         };
         let report_id = insert_report(conn, &report).await?;
         for (position, template) in ctx.template.iter().enumerate() {

@@ -1,0 +1,145 @@
+//! Server processes for a scenario: the release `server` binary on a free port with its own settings,
+//! its log in a temporary folder (printed when it fails to start), killed when the guard drops.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+/// The passwords every scenario's server is started with.
+pub const ADMIN_PASSWORD: &str = "loadgen admin password";
+pub const DEMO_PASSWORD: &str = "loadgen demo password";
+
+/// What the servers of a run are built from.
+#[derive(Debug, Clone)]
+pub struct ServerSpec {
+    /// The `server` binary.
+    pub binary: PathBuf,
+    /// `PMR_SITE_ROOT`.
+    pub site_root: PathBuf,
+}
+
+/// A running server; killed on drop.
+pub struct ServerProcess {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A database for one scenario: a SQLite file in a temporary folder, seeded by the first server.
+pub struct Database {
+    dir: tempfile::TempDir,
+}
+
+impl Database {
+    pub fn new() -> anyhow::Result<Database> {
+        Ok(Database {
+            dir: tempfile::Builder::new().prefix("pmr-loadgen-").tempdir()?,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("pmr.db").display())
+    }
+
+    fn folder(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl ServerProcess {
+    /// Starts the server on a free port with `db` and `env` (on top of the run's defaults: the
+    /// passwords, 3 copies of the demo, a quiet log), and waits until `/readyz` answers 200.
+    pub async fn start(
+        spec: &ServerSpec,
+        db: &Database,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<ServerProcess> {
+        let port = test_support::free_port();
+        let log = db.folder().join(format!("server-{port}.log"));
+        let out = std::fs::File::create(&log)?;
+        let mut command = Command::new(&spec.binary);
+        command
+            .env("PMR_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", db.url())
+            .env("PMR_SITE_ROOT", &spec.site_root)
+            .env("PMR_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("PMR_DEMO_PASSWORD", DEMO_PASSWORD)
+            .env("PMR_SEED_COPIES", "3")
+            .env("RUST_LOG", "warn")
+            .env_remove("REDIS_URL")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {}", spec.binary.display()))?;
+        let mut server = ServerProcess {
+            child,
+            port,
+            log,
+            _dir: None,
+        };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let url = format!("{}/readyz", self.base());
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("the server exited with {status}:\n{}", self.log_tail());
+            }
+            if let Ok(r) = client.get(&url).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!(
+            "the server was not ready within 120 s:\n{}",
+            self.log_tail()
+        )
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The last lines of the server's log.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+/// `VmRSS` of a process, in bytes.
+pub fn rss_of(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .context("no VmRSS in /proc status")?;
+    Ok(kb * 1024)
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,505 @@
+//! The collaboration benchmarks: real WebSocket clients on `/ws/reports/{id}` of real server
+//! processes.
+//!
+//! **Fan-out.** `conns` clients in `sessions` report sessions (client `i` in session `i % sessions`;
+//! with two instances, alternate clients of a session connect to each). Every client sends a
+//! `presence` message at a constant rate; message `k` of client `c` has an intended send time
+//! `t0 + offset(c) + k / rate`, fixed in advance. A client that falls behind sends late but keeps the
+//! intended times, so latency counts the queueing a slow sender or server causes (no coordinated
+//! omission). Every receiver knows each sender's schedule: a session delivers one sender's messages in
+//! order, so the `k`-th presence from `c` is message `k`, checked against the section it names. Latency
+//! is receipt minus intended send time, for every delivery to every other member.
+//!
+//! Alongside, the first client of each draft report's session saves a named revision once a second:
+//! the server sends `saved` with `force_send`, so its latency (save sent to `saved` received, which
+//! includes writing the revision to the store) is the urgent path's.
+//!
+//! **Idle.** Many connections that only read, spread over every report; the server's resident memory
+//! before and after, per connection.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::api::{Api, ReportLink};
+use crate::hist::{self, Summary};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Section keys the presence messages name, in turn.
+const SECTIONS: [&str; 4] = ["executive-summary", "key-metrics", "milestones", "risks"];
+
+/// Opens a collaboration connection and reads the welcome; answers the socket and its connection id.
+pub async fn connect(base: &str, cookie: &str, report: i64) -> anyhow::Result<(Ws, String)> {
+    let ws_base = base.replacen("http://", "ws://", 1);
+    let mut request = format!("{ws_base}/ws/reports/{report}").into_client_request()?;
+    request
+        .headers_mut()
+        .insert("origin", HeaderValue::from_str(base)?);
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(cookie)?);
+    // Like a browser, the client sends small frames without waiting (no Nagle).
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+        .await
+        .with_context(|| format!("connecting to report {report}"))?;
+    let first = tokio::time::timeout(Duration::from_secs(30), ws.next())
+        .await
+        .context("no welcome within 30 s")?
+        .context("closed before the welcome")??;
+    let Message::Text(text) = first else {
+        bail!("the first frame is not the welcome: {first:?}")
+    };
+    let welcome: serde_json::Value = serde_json::from_str(text.as_str())?;
+    let id = welcome["you"]["connection"]
+        .as_str()
+        .with_context(|| format!("not a welcome: {text}"))?
+        .to_string();
+    Ok((ws, id))
+}
+
+/// A fan-out run's shape.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FanoutParams {
+    pub conns: usize,
+    pub sessions: usize,
+    /// Presence messages per second per client.
+    pub rate: f64,
+    #[serde(serialize_with = "secs")]
+    pub duration: Duration,
+    /// Saves per second per draft session (0: none).
+    pub save_rate: f64,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// What a fan-out run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct FanoutResult {
+    pub label: String,
+    pub instances: usize,
+    pub batching: bool,
+    pub params: FanoutParams,
+    /// Presence delivery latency to every other member, from the intended send time.
+    pub latency: Summary,
+    /// `saved` (sent with force_send) latency from the intended save time, at every member.
+    pub forced: Summary,
+    pub sent: u64,
+    pub expected_deliveries: u64,
+    pub deliveries: u64,
+    /// Deliveries whose section did not match the sender's schedule (lost or reordered messages).
+    pub out_of_order: u64,
+    /// Every message the clients received in the measured window (any type, own echoes included).
+    pub messages_received: u64,
+    pub frames_received: u64,
+    /// Bytes of those frames, with their WebSocket header.
+    pub frame_bytes_received: u64,
+    /// The servers' own accounting (`/websocket/stats`), summed over instances.
+    pub server_frames_out: i64,
+    pub server_messages_out: i64,
+    pub server_frames_saved: i64,
+    pub server_bytes_saved: i64,
+    pub server_slow_consumers: i64,
+}
+
+impl FanoutResult {
+    /// Share of frames batching saved, as the clients saw it: 1 − frames / messages.
+    pub fn frames_saved(&self) -> f64 {
+        if self.messages_received == 0 {
+            return 0.0;
+        }
+        1.0 - self.frames_received as f64 / self.messages_received as f64
+    }
+
+    pub fn bytes_per_message(&self) -> f64 {
+        self.frame_bytes_received as f64 / self.messages_received.max(1) as f64
+    }
+}
+
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    messages: Vec<Frame<'a>>,
+    #[serde(default, borrow)]
+    member: Option<Member<'a>>,
+    #[serde(default, borrow)]
+    revision: Option<Revision<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Member<'a> {
+    #[serde(borrow)]
+    connection: Cow<'a, str>,
+    #[serde(default, borrow)]
+    section: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Revision<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+/// Every client's send schedule, known to every receiver.
+struct Schedule {
+    t0: Instant,
+    period: Duration,
+    offsets: Vec<Duration>,
+    save_period: Duration,
+    index: HashMap<String, usize>,
+}
+
+impl Schedule {
+    fn presence_at(&self, client: usize, k: u64) -> Instant {
+        self.t0 + self.offsets[client] + self.period.mul_f64(k as f64)
+    }
+
+    fn save_at(&self, client: usize, k: u64) -> Instant {
+        self.t0 + self.offsets[client] + self.period / 2 + self.save_period.mul_f64(k as f64)
+    }
+}
+
+struct ReaderTally {
+    latency: Histogram<u64>,
+    forced: Histogram<u64>,
+    deliveries: u64,
+    out_of_order: u64,
+    messages: u64,
+    frames: u64,
+    frame_bytes: u64,
+}
+
+fn header_bytes(len: usize) -> u64 {
+    match len {
+        0..=125 => 2,
+        126..=65535 => 4,
+        _ => 10,
+    }
+}
+
+async fn read_side(
+    mut stream: futures_util::stream::SplitStream<Ws>,
+    me: usize,
+    schedule: Arc<Schedule>,
+    until: Instant,
+) -> ReaderTally {
+    let mut tally = ReaderTally {
+        latency: hist::new(),
+        forced: hist::new(),
+        deliveries: 0,
+        out_of_order: 0,
+        messages: 0,
+        frames: 0,
+        frame_bytes: 0,
+    };
+    let mut seen: HashMap<usize, u64> = HashMap::new();
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(until, stream.next()).await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let now = Instant::now();
+        if now < schedule.t0 {
+            continue;
+        }
+        tally.frames += 1;
+        tally.frame_bytes += text.len() as u64 + header_bytes(text.len());
+        let Ok(frame) = serde_json::from_str::<Frame>(text.as_str()) else {
+            continue;
+        };
+        let mut one = |m: &Frame| {
+            tally.messages += 1;
+            match (m.kind.as_ref(), &m.member, &m.revision) {
+                ("presence", Some(member), _) => {
+                    let Some(&from) = schedule.index.get(member.connection.as_ref()) else {
+                        return;
+                    };
+                    if from == me {
+                        return;
+                    }
+                    let k = seen.entry(from).or_insert(0);
+                    let expected = SECTIONS[(*k % SECTIONS.len() as u64) as usize];
+                    if member.section.as_deref() != Some(expected) {
+                        tally.out_of_order += 1;
+                    }
+                    hist::record(
+                        &mut tally.latency,
+                        now.saturating_duration_since(schedule.presence_at(from, *k)),
+                    );
+                    tally.deliveries += 1;
+                    *k += 1;
+                }
+                ("saved", _, Some(revision)) => {
+                    let mut parts = revision.name.split(' ').skip(1);
+                    let client = parts.next().and_then(|p| p.parse::<usize>().ok());
+                    let k = parts.next().and_then(|p| p.parse::<u64>().ok());
+                    if let (Some(client), Some(k)) = (client, k) {
+                        if client < schedule.offsets.len() {
+                            hist::record(
+                                &mut tally.forced,
+                                now.saturating_duration_since(schedule.save_at(client, k)),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        };
+        if frame.kind == "batch" {
+            for m in &frame.messages {
+                one(m);
+            }
+        } else {
+            one(&frame);
+        }
+    }
+    tally
+}
+
+async fn write_side(
+    mut sink: futures_util::stream::SplitSink<Ws, Message>,
+    me: usize,
+    saves: bool,
+    schedule: Arc<Schedule>,
+    end: Instant,
+) -> anyhow::Result<(u64, futures_util::stream::SplitSink<Ws, Message>)> {
+    let (mut k, mut s) = (0u64, 0u64);
+    loop {
+        let next_presence = schedule.presence_at(me, k);
+        let next_save = saves.then(|| schedule.save_at(me, s));
+        let (at, is_save) = match next_save {
+            Some(save) if save < next_presence => (save, true),
+            _ => (next_presence, false),
+        };
+        if at >= end {
+            break;
+        }
+        tokio::time::sleep_until(at).await;
+        let text = if is_save {
+            s += 1;
+            format!(r#"{{"type":"save","name":"loadgen {me} {}"}}"#, s - 1)
+        } else {
+            k += 1;
+            format!(
+                r#"{{"type":"presence","section":"{}"}}"#,
+                SECTIONS[((k - 1) % SECTIONS.len() as u64) as usize]
+            )
+        };
+        sink.send(Message::Text(text.into())).await?;
+    }
+    Ok((k, sink))
+}
+
+/// Runs a fan-out against `bases` (one per instance), as the signed-in `api` user.
+pub async fn fanout(
+    label: &str,
+    api: &Api,
+    admins: &[Api],
+    reports: &[ReportLink],
+    params: FanoutParams,
+    batching: bool,
+) -> anyhow::Result<FanoutResult> {
+    let bases: Vec<String> = admins.iter().map(|a| a.base.clone()).collect();
+    let sessions = params.sessions.min(reports.len());
+    if sessions == 0 {
+        bail!("no report to open sessions on");
+    }
+    // Connect everyone first, a few at a time, so no one misses the start.
+    let plan: Vec<(usize, i64, String)> = (0..params.conns)
+        .map(|i| {
+            let session = i % sessions;
+            let base = bases[(i / sessions) % bases.len()].clone();
+            (i, reports[session].id, base)
+        })
+        .collect();
+    let cookie = api.cookie.clone();
+    let mut connected: Vec<(usize, Ws, String)> = futures_util::stream::iter(plan)
+        .map(|(i, report, base)| {
+            let cookie = cookie.clone();
+            async move {
+                connect(&base, &cookie, report)
+                    .await
+                    .map(|(ws, id)| (i, ws, id))
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    connected.sort_by_key(|(i, _, _)| *i);
+    let period = Duration::from_secs_f64(1.0 / params.rate);
+    let golden = 0.618_033_988_749_895_f64;
+    let schedule = Arc::new(Schedule {
+        t0: Instant::now() + Duration::from_millis(500),
+        period,
+        offsets: (0..params.conns)
+            .map(|i| period.mul_f64((i as f64 * golden).fract()))
+            .collect(),
+        save_period: if params.save_rate > 0.0 {
+            Duration::from_secs_f64(1.0 / params.save_rate)
+        } else {
+            Duration::MAX / 4
+        },
+        index: connected
+            .iter()
+            .map(|(i, _, id)| (id.clone(), *i))
+            .collect(),
+    });
+    let end = schedule.t0 + params.duration;
+    let drain = end + Duration::from_millis(1500);
+    let mut writers = Vec::new();
+    let mut readers = Vec::new();
+    for (i, ws, _) in connected {
+        let (sink, stream) = ws.split();
+        let saves = params.save_rate > 0.0 && i < sessions && reports[i].status == "draft";
+        writers.push(tokio::spawn(write_side(
+            sink,
+            i,
+            saves,
+            schedule.clone(),
+            end,
+        )));
+        readers.push(tokio::spawn(read_side(stream, i, schedule.clone(), drain)));
+    }
+    let mut sent_by = vec![0u64; params.conns];
+    let mut sinks = Vec::new();
+    for (i, w) in writers.into_iter().enumerate() {
+        let (sent, sink) = w.await??;
+        sent_by[i] = sent;
+        sinks.push(sink);
+    }
+    let mut result = FanoutResult {
+        label: label.to_string(),
+        instances: bases.len(),
+        batching,
+        params,
+        latency: Summary::default(),
+        forced: Summary::default(),
+        sent: sent_by.iter().sum(),
+        expected_deliveries: 0,
+        deliveries: 0,
+        out_of_order: 0,
+        messages_received: 0,
+        frames_received: 0,
+        frame_bytes_received: 0,
+        server_frames_out: 0,
+        server_messages_out: 0,
+        server_frames_saved: 0,
+        server_bytes_saved: 0,
+        server_slow_consumers: 0,
+    };
+    let members = |session: usize| {
+        (0..params.conns)
+            .filter(|i| i % sessions == session)
+            .count()
+    };
+    for (i, sent) in sent_by.iter().enumerate() {
+        result.expected_deliveries += sent * (members(i % sessions) as u64 - 1);
+    }
+    let (mut latency, mut forced) = (hist::new(), hist::new());
+    for r in readers {
+        let t = r.await?;
+        latency.add(&t.latency)?;
+        forced.add(&t.forced)?;
+        result.deliveries += t.deliveries;
+        result.out_of_order += t.out_of_order;
+        result.messages_received += t.messages;
+        result.frames_received += t.frames;
+        result.frame_bytes_received += t.frame_bytes;
+    }
+    result.latency = hist::summary(&latency);
+    result.forced = hist::summary(&forced);
+    for admin in admins {
+        let stats = admin.websocket_stats().await?;
+        let n = |k: &str| stats[k].as_i64().unwrap_or(0);
+        result.server_frames_out += n("frames_out");
+        result.server_messages_out += n("messages_out");
+        result.server_frames_saved += n("frames_saved");
+        result.server_bytes_saved += n("bytes_saved");
+        result.server_slow_consumers += n("slow_consumers_closed");
+    }
+    drop(sinks);
+    Ok(result)
+}
+
+/// What the idle-connection run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdleResult {
+    pub connections: usize,
+    pub rss_before_bytes: u64,
+    pub rss_after_bytes: u64,
+    pub bytes_per_connection: f64,
+    #[serde(serialize_with = "secs")]
+    pub connect_time: Duration,
+}
+
+/// Opens `count` connections spread over `reports`, each read by a task that only drains it, and
+/// measures the server's resident memory before and after.
+pub async fn idle(
+    api: &Api,
+    reports: &[ReportLink],
+    count: usize,
+    rss: impl Fn() -> anyhow::Result<u64>,
+) -> anyhow::Result<IdleResult> {
+    // Warm the server's paths (authentication, sessions, the document of each report) first, so
+    // the figure is the connections' and not one-time set-up.
+    let mut warm = Vec::new();
+    for r in reports {
+        warm.push(connect(&api.base, &api.cookie, r.id).await?.0);
+    }
+    drop(warm);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = rss()?;
+    let started = Instant::now();
+    let cookie = api.cookie.clone();
+    let base = api.base.clone();
+    let ids: Vec<i64> = (0..count).map(|i| reports[i % reports.len()].id).collect();
+    let sockets: Vec<Ws> = futures_util::stream::iter(ids)
+        .map(|report| {
+            let (base, cookie) = (base.clone(), cookie.clone());
+            async move { connect(&base, &cookie, report).await.map(|(ws, _)| ws) }
+        })
+        .buffer_unordered(64)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    let connect_time = started.elapsed();
+    let mut held = Vec::with_capacity(sockets.len());
+    for ws in sockets {
+        let (sink, mut stream) = ws.split();
+        let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+        held.push((sink, drain));
+    }
+    // Let the join announcements settle, then measure.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = rss()?;
+    let result = IdleResult {
+        connections: count,
+        rss_before_bytes: before,
+        rss_after_bytes: after,
+        bytes_per_connection: after.saturating_sub(before) as f64 / count as f64,
+        connect_time,
+    };
+    for (_, drain) in &held {
+        drain.abort();
+    }
+    drop(held);
+    Ok(result)
+}
