@@ -78,6 +78,9 @@ enum Command {
         /// Only the idle-connection memory run.
         #[arg(long)]
         idle_only: bool,
+        /// Idle connections per report session (the demo is seeded as many times as that needs).
+        #[arg(long, default_value_t = 10)]
+        idle_per_session: usize,
     },
     /// Write BENCHMARKS.md from the figures in `--dir` and Criterion's output.
     Report {
@@ -161,7 +164,7 @@ async fn users(server: &ServerProcess) -> anyhow::Result<(Api, Api)> {
 
 fn print_fanout(r: &ws::FanoutResult) {
     println!(
-        "{}: sent {} presence, delivered {}/{} ({} out of order)\n  latency {}\n  force-send (saved) {}\n  frames {} for {} messages ({:.1}% saved), {:.1} bytes/message; server: frames_out {}, frames_saved {}, bytes_saved {}, slow consumers {}",
+        "{}: sent {} presence, delivered {}/{} ({} out of order)\n  latency {}\n  force-send (saved) {}\n  server queued->written: forced p99 {:.2} ms (n={}), others p99 {:.2} ms (n={})\n  frames {} for {} messages ({:.1}% saved), {:.1} bytes/message; server: frames_out {}, frames_saved {}, bytes_saved {}, slow consumers {}",
         r.label,
         r.sent,
         r.deliveries,
@@ -169,6 +172,10 @@ fn print_fanout(r: &ws::FanoutResult) {
         r.out_of_order,
         r.latency,
         r.forced,
+        r.server_forced.p99_ms,
+        r.server_forced.count,
+        r.server_queued.p99_ms,
+        r.server_queued.count,
         r.frames_received,
         r.messages_received,
         100.0 * r.frames_saved(),
@@ -184,6 +191,7 @@ async fn run_ws(
     args: ServerArgs,
     params: Option<ws::FanoutParams>,
     idle: usize,
+    per_session: usize,
 ) -> anyhow::Result<()> {
     let spec = spec(&args)?;
     let db = Database::new()?;
@@ -224,25 +232,28 @@ async fn run_ws(
         print_fanout(&r);
         fanout.push(r);
     }
-    // Idle connections spread the way the default cap (50 per session) spreads them: the demo
-    // seeded 9 times has 216 reports, 47 connections each at 10,000.
+    // Idle connections `per_session` to a report: the demo has 24 reports per copy.
+    let sessions = idle.div_ceil(per_session);
+    let copies = sessions.div_ceil(24).clamp(1, 50);
     let idle_db = Database::new()?;
     let server = ServerProcess::start(
         &spec,
         &idle_db,
         &[
-            ("PMR_SEED_COPIES", "9".to_string()),
+            ("PMR_SEED_COPIES", copies.to_string()),
             ("PMR_MC_ITERATIONS", "1000".to_string()),
+            ("WS_MAX_CONNECTIONS_PER_SESSION", per_session.max(50).to_string()),
         ],
     )
     .await?;
     let (editor, _) = users(&server).await?;
     let reports = editor.reports().await?;
     let pid = server.pid();
-    let idle = ws::idle(&editor, &reports, idle, || process::rss_of(pid)).await?;
+    let idle = ws::idle(&editor, &reports, idle, per_session, || process::rss_of(pid)).await?;
     println!(
-        "idle: {} connections in {:.1} s; server RSS {:.1} MB -> {:.1} MB: {:.0} bytes per connection",
+        "idle: {} connections ({} per session) in {:.1} s; server RSS {:.1} MB -> {:.1} MB: {:.0} bytes per connection",
         idle.connections,
+        idle.per_session,
         idle.connect_time.as_secs_f64(),
         idle.rss_before_bytes as f64 / 1e6,
         idle.rss_after_bytes as f64 / 1e6,
@@ -335,6 +346,7 @@ async fn main() -> anyhow::Result<()> {
             idle,
             quick,
             idle_only,
+            idle_per_session,
         } => {
             let params = ws::FanoutParams {
                 conns,
@@ -344,7 +356,13 @@ async fn main() -> anyhow::Result<()> {
                 save_rate: 1.0,
             };
             let idle = if quick { idle.min(2_000) } else { idle };
-            run_ws(server, (!idle_only).then_some(params), idle).await
+            run_ws(
+                server,
+                (!idle_only).then_some(params),
+                idle,
+                idle_per_session.max(1),
+            )
+            .await
         }
         Command::Report {
             dir,

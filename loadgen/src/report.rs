@@ -401,16 +401,47 @@ fn websocket(dir: &Path) -> Vec<Row> {
         target: "reported".into(),
         verdict: "—".into(),
     });
+    let server_forced = &on["server_forced"];
+    let sp99 = server_forced["p99_ms"].as_f64().unwrap_or(f64::NAN);
+    rows.push(Row {
+        figure: format!(
+            "Force-send under the same load, batching on: a `force_send` message from queued to written on every member's socket (the server's `websocket_message_latency{{delivery=forced}}`, {} frames; batched messages beside it: p99 {})",
+            server_forced["count"],
+            fmt_num(on["server_queued"]["p99_ms"].as_f64().unwrap_or(f64::NAN), "ms")
+        ),
+        measured: format!("p99 {}", fmt_num(sp99, "ms")),
+        promise: "urgent messages sent at once",
+        target: "p99 < 10 ms".into(),
+        verdict: upper(sp99, 10.0, "ms"),
+    });
+    // Each frame is a TCP segment of its own here (TCP_NODELAY, one write per frame): 20 bytes of
+    // IPv4 and 32 of TCP with timestamps come with it.
+    let wire = |r: &Value| {
+        let (m, f) = frames(r);
+        (r["frame_bytes_received"].as_f64().unwrap_or(0.0) + 52.0 * f) / m.max(1.0)
+    };
+    let wire_saved = 100.0 * (1.0 - wire(&on) / wire(&off));
+    rows.push(Row {
+        figure: format!(
+            "Estimated bytes on the wire per message, adding 52 bytes of TCP/IP headers per frame: {:.1} on vs {:.1} off",
+            wire(&on),
+            wire(&off)
+        ),
+        measured: format!("{} fewer bytes", fmt_num(wire_saved, "%")),
+        promise: "60–80% less network overhead",
+        target: "reported".into(),
+        verdict: "—".into(),
+    });
     let forced = &on["forced"];
     let fp99 = forced["p99_ms"].as_f64().unwrap_or(f64::NAN);
     rows.push(Row {
         figure: format!(
-            "Force-send: `save` sent to `saved` received by every member, batching on, under the same load ({} deliveries; includes writing the revision; p50 {})",
+            "The same seen by the clients, end to end: `save` sent to the force-sent `saved` received by every member ({} deliveries; p50 {}); this includes writing the text back and the revision to SQLite",
             forced["count"],
             fmt_num(forced["p50_ms"].as_f64().unwrap_or(f64::NAN), "ms")
         ),
         measured: format!("p99 {}", fmt_num(fp99, "ms")),
-        promise: "urgent messages sent at once",
+        promise: "",
         target: "p99 < 10 ms".into(),
         verdict: upper(fp99, 10.0, "ms"),
     });
@@ -434,8 +465,9 @@ fn websocket(dir: &Path) -> Vec<Row> {
     let per = idle["bytes_per_connection"].as_f64().unwrap_or(f64::NAN);
     rows.push(Row {
         figure: format!(
-            "Server memory per idle connection ({} connections; RSS {:.1} MB → {:.1} MB)",
+            "Server memory per idle connection ({} connections, {} per report session; RSS {:.1} MB → {:.1} MB)",
             idle["connections"],
+            idle["per_session"],
             idle["rss_before_bytes"].as_f64().unwrap_or(0.0) / 1e6,
             idle["rss_after_bytes"].as_f64().unwrap_or(0.0) / 1e6
         ),

@@ -114,6 +114,53 @@ pub struct FanoutResult {
     pub server_frames_saved: i64,
     pub server_bytes_saved: i64,
     pub server_slow_consumers: i64,
+    /// The servers' `websocket_message_latency` (queued to written on the socket), worst instance:
+    /// messages sent with `force_send`, and the others.
+    pub server_forced: ServerLatency,
+    pub server_queued: ServerLatency,
+}
+
+/// One `websocket_message_latency` series since the server started.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct ServerLatency {
+    pub count: u64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl ServerLatency {
+    fn worst(self, other: ServerLatency) -> ServerLatency {
+        ServerLatency {
+            count: self.count + other.count,
+            p95_ms: self.p95_ms.max(other.p95_ms),
+            p99_ms: self.p99_ms.max(other.p99_ms),
+            max_ms: self.max_ms.max(other.max_ms),
+        }
+    }
+}
+
+/// The `websocket_message_latency` series labelled `delivery=<delivery>` in the performance stats.
+fn server_latency(stats: &serde_json::Value, delivery: &str) -> ServerLatency {
+    stats["operations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|op| {
+            op["name"] == "websocket_message_latency"
+                && op["labels"][0][0] == "delivery"
+                && op["labels"][0][1] == delivery
+        })
+        .map(|op| {
+            let s = &op["since_start"];
+            ServerLatency {
+                count: s["count"].as_u64().unwrap_or(0),
+                p95_ms: s["p95"].as_f64().unwrap_or(0.0),
+                p99_ms: s["p99"].as_f64().unwrap_or(0.0),
+                max_ms: s["max"].as_f64().unwrap_or(0.0),
+            }
+        })
+        .unwrap_or_default()
 }
 
 impl FanoutResult {
@@ -403,6 +450,8 @@ pub async fn fanout(
         server_frames_saved: 0,
         server_bytes_saved: 0,
         server_slow_consumers: 0,
+        server_forced: ServerLatency::default(),
+        server_queued: ServerLatency::default(),
     };
     let members = |session: usize| {
         (0..params.conns)
@@ -433,6 +482,15 @@ pub async fn fanout(
         result.server_frames_saved += n("frames_saved");
         result.server_bytes_saved += n("bytes_saved");
         result.server_slow_consumers += n("slow_consumers_closed");
+        let perf = admin
+            .get_json("/api/reports/pmr/performance/stats")
+            .await?;
+        result.server_forced = result
+            .server_forced
+            .worst(server_latency(&perf, "forced"));
+        result.server_queued = result
+            .server_queued
+            .worst(server_latency(&perf, "queued"));
     }
     drop(sinks);
     Ok(result)
@@ -442,6 +500,7 @@ pub async fn fanout(
 #[derive(Debug, Clone, Serialize)]
 pub struct IdleResult {
     pub connections: usize,
+    pub per_session: usize,
     pub rss_before_bytes: u64,
     pub rss_after_bytes: u64,
     pub bytes_per_connection: f64,
@@ -449,12 +508,13 @@ pub struct IdleResult {
     pub connect_time: Duration,
 }
 
-/// Opens `count` connections spread over `reports`, each read by a task that only drains it, and
+/// Opens `count` connections, `per_session` to a report, each read by a task that only drains it, and
 /// measures the server's resident memory before and after.
 pub async fn idle(
     api: &Api,
     reports: &[ReportLink],
     count: usize,
+    per_session: usize,
     rss: impl Fn() -> anyhow::Result<u64>,
 ) -> anyhow::Result<IdleResult> {
     // Warm the server's paths (authentication, sessions, the document of each report) first, so
@@ -469,7 +529,9 @@ pub async fn idle(
     let started = Instant::now();
     let cookie = api.cookie.clone();
     let base = api.base.clone();
-    let ids: Vec<i64> = (0..count).map(|i| reports[i % reports.len()].id).collect();
+    let ids: Vec<i64> = (0..count)
+        .map(|i| reports[(i / per_session) % reports.len()].id)
+        .collect();
     let sockets: Vec<Ws> = futures_util::stream::iter(ids)
         .map(|report| {
             let (base, cookie) = (base.clone(), cookie.clone());
@@ -492,6 +554,7 @@ pub async fn idle(
     let after = rss()?;
     let result = IdleResult {
         connections: count,
+        per_session,
         rss_before_bytes: before,
         rss_after_bytes: after,
         bytes_per_connection: after.saturating_sub(before) as f64 / count as f64,

@@ -71,6 +71,9 @@ pub struct Outgoing {
     pub frame: Utf8Bytes,
     /// When the oldest message in the frame was queued (for `websocket_message_latency`).
     pub queued_at: Instant,
+    /// A message sent with `force_send`, alone: its latency is recorded as `delivery=forced`, the
+    /// others' as `delivery=queued`.
+    pub forced: bool,
 }
 
 /// Counters of the whole instance.
@@ -180,7 +183,13 @@ impl Connection {
         self.queued.fetch_sub(out.frame.len(), Ordering::Relaxed);
         if let Some(monitor) = &self.optimizer.inner.monitor {
             let ms = out.queued_at.elapsed().as_secs_f64() * 1000.0;
-            monitor.record("websocket_message_latency", ms, "ms", &[]);
+            let delivery = if out.forced { "forced" } else { "queued" };
+            monitor.record(
+                "websocket_message_latency",
+                ms,
+                "ms",
+                &[("delivery", delivery)],
+            );
         }
     }
 
@@ -640,6 +649,7 @@ impl WebSocketOptimizer {
             envelope(batch).into()
         };
         let queued_at = batch.iter().map(|q| q.at).min().unwrap_or(first.at);
+        let forced = batch.len() == 1 && first.force;
         let alone: u64 = batch
             .iter()
             .map(|q| q.json.len() as u64 + frame_header(q.json.len()))
@@ -684,6 +694,7 @@ impl WebSocketOptimizer {
                 .send(Outgoing {
                     frame: frame.clone(),
                     queued_at,
+                    forced,
                 })
                 .is_err()
             {
@@ -896,6 +907,29 @@ mod tests {
         settle().await;
         assert_eq!(drain(&mut c), vec![n(7)]);
         assert_eq!(o.get_stats().batches_sent, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn forced_and_queued_latencies_are_recorded_apart() {
+        let monitor = crate::monitor::Monitor::new(crate::monitor::MonitorConfig::default());
+        let o = WebSocketOptimizer::new(WsConfig::default(), "test".into(), Some(monitor.clone()));
+        let mut c = join(&o, "report-1", "ana");
+        o.queue_message("report-1", &n(1), false);
+        o.queue_message("report-1", &n(2), false);
+        o.queue_message("report-1", &json!({"type": "urgent"}), true);
+        settle().await;
+        assert_eq!(drain(&mut c).len(), 2, "the batch, then the urgent message");
+        let count = |delivery: &str| {
+            monitor
+                .all_stats()
+                .into_iter()
+                .find(|s| {
+                    s.name == "websocket_message_latency"
+                        && s.labels == [("delivery".to_string(), delivery.to_string())]
+                })
+                .map_or(0, |s| s.since_start.count)
+        };
+        assert_eq!((count("queued"), count("forced")), (1, 1));
     }
 
     #[tokio::test(start_paused = true)]

@@ -144,6 +144,39 @@ struct Peer<'a> {
     me: &'a mut MemberInfo,
 }
 
+/// Frames for this connection alone (answers to what it sent), from the reader half to the writer
+/// half of the same task. Unlike a channel, it allocates nothing until there is something to send
+/// (an idle connection's memory is what 10,000 of them cost).
+#[derive(Default)]
+struct Replies {
+    queue: std::sync::Mutex<std::collections::VecDeque<Message>>,
+    ready: tokio::sync::Notify,
+}
+
+impl Replies {
+    /// Queues a frame for the writer; always accepted (the reader stops when the writer has).
+    fn push(&self, message: Message) -> bool {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push_back(message);
+        self.ready.notify_one();
+        true
+    }
+
+    fn take(&self) -> Option<Message> {
+        let mut queue = self
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = queue.pop_front();
+        if queue.is_empty() && queue.capacity() > 8 {
+            queue.shrink_to_fit();
+        }
+        next
+    }
+}
+
 /// Serves the connection with two halves polled together: the writer (session frames, direct
 /// replies, pings, the close the optimizer asks for) and the reader (what the client sends, with the
 /// store work some messages need). A slow store call therefore never holds up the frames others send.
@@ -153,20 +186,20 @@ async fn run(
     conn: Connection,
     peer: &mut Peer<'_>,
 ) {
-    let (direct, replies) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let replies = Replies::default();
     let last_heard = std::sync::Mutex::new(Instant::now());
     let id = conn.id;
     let user = peer.me.user.clone();
     tokio::select! {
-        () = write(sink, conn, replies, &last_heard, peer.optimizer, &user) => {}
-        () = read(stream, direct, &last_heard, peer, id) => {}
+        () = write(sink, conn, &replies, &last_heard, peer.optimizer, &user) => {}
+        () = read(stream, &replies, &last_heard, peer, id) => {}
     }
 }
 
 async fn write(
     sink: &mut Sink,
     mut conn: Connection,
-    mut replies: tokio::sync::mpsc::UnboundedReceiver<Message>,
+    replies: &Replies,
     last_heard: &std::sync::Mutex<Instant>,
     optimizer: &WebSocketOptimizer,
     user: &str,
@@ -184,11 +217,12 @@ async fn write(
                 }
                 return;
             }
-            reply = replies.recv() => {
-                let Some(reply) = reply else { return };
-                let closing = matches!(reply, Message::Close(_));
-                if sink.send(reply).await.is_err() || closing {
-                    return;
+            () = replies.ready.notified() => {
+                while let Some(reply) = replies.take() {
+                    let closing = matches!(reply, Message::Close(_));
+                    if sink.send(reply).await.is_err() || closing {
+                        return;
+                    }
                 }
             }
             out = conn.outbound.recv() => {
@@ -221,7 +255,7 @@ async fn write(
 
 async fn read(
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
-    direct: tokio::sync::mpsc::UnboundedSender<Message>,
+    replies: &Replies,
     last_heard: &std::sync::Mutex<Instant>,
     peer: &mut Peer<'_>,
     id: u64,
@@ -230,7 +264,7 @@ async fn read(
     let config = *optimizer.config();
     let reply = |message: &ServerMessage| {
         serde_json::to_string(message)
-            .map(|json| direct.send(Message::Text(json.into())).is_ok())
+            .map(|json| replies.push(Message::Text(json.into())))
             .unwrap_or(true)
     };
     while let Some(inbound) = stream.next().await {
@@ -242,7 +276,7 @@ async fn read(
                         code: CloseCode::TOO_BIG.code,
                         reason: Utf8Bytes::from_static(CloseCode::TOO_BIG.reason),
                     };
-                    let _ = direct.send(Message::Close(Some(frame)));
+                    replies.push(Message::Close(Some(frame)));
                     // The writer sends it and ends the connection.
                     std::future::pending::<()>().await;
                 }
@@ -281,7 +315,9 @@ async fn read(
     }
 }
 
-/// What a checked client message does; answers what goes back to this connection alone.
+/// What a checked client message does; answers what goes back to this connection alone. The store
+/// work (sync, apply, save) is boxed: inline, its futures would make every connection's task as big
+/// as the largest of them for its whole life, idle or not.
 async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<ServerMessage> {
     let (optimizer, session) = (peer.optimizer, peer.session);
     let refused = |e: super::docs::DocError| {
@@ -328,7 +364,7 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             None
         }
         ClientMessage::Sync { state_vector } => {
-            match peer.documents.sync(peer.report_id, &state_vector).await {
+            match Box::pin(peer.documents.sync(peer.report_id, &state_vector)).await {
                 Ok((update, state_vector)) => Some(ServerMessage::Sync {
                     update,
                     state_vector,
@@ -340,10 +376,11 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             if !peer.may_edit {
                 return forbidden();
             }
-            match peer
-                .documents
-                .apply(peer.report_id, &update, &peer.me.user)
-                .await
+            match Box::pin(
+                peer.documents
+                    .apply(peer.report_id, &update, &peer.me.user),
+            )
+            .await
             {
                 Ok(()) => {
                     optimizer.queue_message(
@@ -364,10 +401,7 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             if !peer.may_edit {
                 return forbidden();
             }
-            match peer
-                .documents
-                .save(peer.report_id, &name, &peer.me.user)
-                .await
+            match Box::pin(peer.documents.save(peer.report_id, &name, &peer.me.user)).await
             {
                 Ok(revision) => {
                     optimizer.queue_message(

@@ -17,6 +17,12 @@ use crate::auth::guard::ReachableProjects;
 use crate::collab::socket;
 use crate::state::AppState;
 
+/// Bytes a connection reads from its socket at a time. Client messages are small (presence, typing,
+/// a CRDT update of a few keystrokes); tungstenite grows the buffer for a larger one. The library's
+/// default (128 KiB, plus as much again for writing) would make 10,000 idle connections cost GBs.
+/// Frames are written as soon as they are made (`write_buffer_size(0)`): nothing waits in a buffer.
+const READ_BUFFER: usize = 1024;
+
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws/reports/{report_id}", get(connect))
@@ -53,8 +59,8 @@ async fn connect(
         who,
     };
     Ok(upgrade
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .max_write_buffer_size(config.outbound_queue_bytes)
         .max_message_size(socket::hard_message_limit(config.max_message_bytes))
         .max_frame_size(socket::hard_message_limit(config.max_message_bytes))
