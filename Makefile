@@ -102,6 +102,8 @@ bench bench-quick: tools test-packages build
 	rm -rf $(BENCH_DIR) target/criterion && mkdir -p $(BENCH_DIR)
 	cargo build --release -p loadgen
 	node tools/wasm-size.js target/site/pkg > $(BENCH_DIR)/wasm.json
+	node tools/wasm-profile.js target/front/wasm32-unknown-unknown/wasm-release/frontend_split.wasm \
+		> $(BENCH_DIR)/wasm-profile.json
 	PMR_BENCH_DIR=$(BENCH_DIR) cargo bench -p server --bench monte_carlo --bench report_generation \
 		--bench monitor --bench cached_reads -- $(CRITERION_ARGS)
 	./target/release/loadgen http $(BENCH_QUICK) --json $(BENCH_DIR)/http.json

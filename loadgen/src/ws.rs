@@ -482,15 +482,9 @@ pub async fn fanout(
         result.server_frames_saved += n("frames_saved");
         result.server_bytes_saved += n("bytes_saved");
         result.server_slow_consumers += n("slow_consumers_closed");
-        let perf = admin
-            .get_json("/api/reports/pmr/performance/stats")
-            .await?;
-        result.server_forced = result
-            .server_forced
-            .worst(server_latency(&perf, "forced"));
-        result.server_queued = result
-            .server_queued
-            .worst(server_latency(&perf, "queued"));
+        let perf = admin.get_json("/api/reports/pmr/performance/stats").await?;
+        result.server_forced = result.server_forced.worst(server_latency(&perf, "forced"));
+        result.server_queued = result.server_queued.worst(server_latency(&perf, "queued"));
     }
     drop(sinks);
     Ok(result)
@@ -565,4 +559,57 @@ pub async fn idle(
     }
     drop(held);
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receiver_maps_a_delivery_to_its_intended_send_time() {
+        let t0 = Instant::now();
+        let schedule = Schedule {
+            t0,
+            period: Duration::from_millis(50),
+            offsets: vec![Duration::ZERO, Duration::from_millis(31)],
+            save_period: Duration::from_secs(1),
+            index: HashMap::new(),
+        };
+        assert_eq!(schedule.presence_at(1, 2), t0 + Duration::from_millis(131));
+        // Saves fall between two presence messages of the same client.
+        assert_eq!(schedule.save_at(0, 1), t0 + Duration::from_millis(1025));
+    }
+
+    #[test]
+    fn batches_and_bare_messages_parse() {
+        let batch = r#"{"type":"batch","count":2,"timestamp":"t","messages":[
+            {"type":"presence","member":{"connection":"a:1","user":"u","name":"U","color":"black","section":"risks"}},
+            {"type":"saved","revision":{"number":3,"name":"loadgen 4 7","author":"u","created_at":"t"},"by":"U","restored":false}]}"#;
+        let frame: Frame = serde_json::from_str(batch).expect("parses");
+        assert_eq!(frame.messages.len(), 2);
+        let member = frame.messages[0].member.as_ref().expect("member");
+        assert_eq!(
+            (member.connection.as_ref(), member.section.as_deref()),
+            ("a:1", Some("risks"))
+        );
+        let revision = frame.messages[1].revision.as_ref().expect("revision");
+        assert_eq!(revision.name, "loadgen 4 7");
+        assert_eq!(
+            (header_bytes(125), header_bytes(126), header_bytes(70_000)),
+            (2, 4, 10)
+        );
+    }
+
+    #[test]
+    fn the_server_latency_series_is_found_by_its_label() {
+        let stats = serde_json::json!({"operations": [
+            {"name": "websocket_message_latency", "labels": [["delivery", "queued"]],
+             "since_start": {"count": 9, "p95": 40.0, "p99": 49.0, "max": 51.0}},
+            {"name": "websocket_message_latency", "labels": [["delivery", "forced"]],
+             "since_start": {"count": 3, "p95": 0.3, "p99": 0.4, "max": 0.5}}
+        ]});
+        let forced = server_latency(&stats, "forced");
+        assert_eq!((forced.count, forced.p99_ms), (3, 0.4));
+        assert_eq!(server_latency(&stats, "other").count, 0);
+    }
 }

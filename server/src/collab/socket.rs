@@ -376,12 +376,7 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             if !peer.may_edit {
                 return forbidden();
             }
-            match Box::pin(
-                peer.documents
-                    .apply(peer.report_id, &update, &peer.me.user),
-            )
-            .await
-            {
+            match Box::pin(peer.documents.apply(peer.report_id, &update, &peer.me.user)).await {
                 Ok(()) => {
                     optimizer.queue_message(
                         session,
@@ -401,8 +396,7 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             if !peer.may_edit {
                 return forbidden();
             }
-            match Box::pin(peer.documents.save(peer.report_id, &name, &peer.me.user)).await
-            {
+            match Box::pin(peer.documents.save(peer.report_id, &name, &peer.me.user)).await {
                 Ok(revision) => {
                     optimizer.queue_message(
                         session,
