@@ -89,8 +89,8 @@ unit:
 e2e: build $(E2E_MODULES)
 	port=$$($(FREE_PORT)); cd end2end && PMR_E2E_PORT=$$port PMR_E2E_SERVER=../target/release/server npx playwright test
 
-## bench: every benchmark, then BENCHMARKS.md from their figures (bench-quick: shorter runs, ~4 min
-## once built). Criterion for the in-process code, `loadgen` for real clients against release servers.
+## bench: every benchmark, then BENCHMARKS.md from their figures (bench-quick: shorter runs, ~3 min
+## of measuring once built). Criterion for the in-process code, `loadgen` for real clients against release servers.
 BENCH_DIR := $(CURDIR)/target/bench
 bench: BENCH_QUICK :=
 bench: CRITERION_ARGS :=

@@ -72,7 +72,7 @@ enum Command {
         /// Idle connections for the memory figure.
         #[arg(long, default_value_t = 10_000)]
         idle: usize,
-        /// Shorter runs (5 s each, 2,000 idle connections).
+        /// Shorter runs (5 s each, 5,000 idle connections).
         #[arg(long)]
         quick: bool,
         /// Only the idle-connection memory run.
@@ -382,7 +382,7 @@ async fn main() -> anyhow::Result<()> {
                 duration: Duration::from_secs(if quick { secs.min(5) } else { secs }),
                 save_rate: 1.0,
             };
-            let idle = if quick { idle.min(2_000) } else { idle };
+            let idle = if quick { idle.min(5_000) } else { idle };
             run_ws(
                 server,
                 (!idle_only).then_some(params),

@@ -669,7 +669,7 @@ pub fn render(inputs: &Inputs) -> anyhow::Result<String> {
             }
     );
     let _ = writeln!(out, "The load generator runs on the same machine as the servers it measures, so every latency includes its competition for the cores: pessimistic. Ratios are taken against a baseline measured in the same run. {}\n",
-        if inputs.quick { "This is a **quick** run (shorter measurements, 2,000 idle connections): read the ratios, and run `make bench` for the full figures." } else { "" });
+        if inputs.quick { "This is a **quick** run (shorter measurements, 5,000 idle connections): read the ratios, and run `make bench` for the full figures." } else { "" });
     table(&mut out, "Monte Carlo", "Criterion, `cargo bench -p server --bench monte_carlo`: the simulation beside the bare sampling loop (draw every task's duration, nothing else).", &monte_carlo(c));
     table(&mut out, "Report generation", "Criterion, `cargo bench -p server --bench report_generation`: every section of a 300-task project from cold (earned value, Monte Carlo, insights, charts); the p95 is over Criterion's samples.", &generation(c));
     table(&mut out, "Reads and the cache", "`loadgen http` (a release server on SQLite with the in-process cache, the demo seeded three times: 72 reports) at a constant arrival rate, latency from the intended send time; and `cargo bench -p server --bench cached_reads` for throughput against a bare handler serving the same bytes.", &reads(&inputs.dir));

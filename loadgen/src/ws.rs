@@ -551,7 +551,8 @@ pub async fn idle(
         per_session,
         rss_before_bytes: before,
         rss_after_bytes: after,
-        bytes_per_connection: after.saturating_sub(before) as f64 / count as f64,
+        // Signed: with few connections the allocator's returns can outweigh them (noise, shown).
+        bytes_per_connection: (after as f64 - before as f64) / count as f64,
         connect_time,
     };
     for (_, drain) in &held {

@@ -311,11 +311,15 @@ mod browser {
     use std::time::Duration;
 
     use base64::Engine;
+    use futures::channel::mpsc;
+    use futures::future::Either;
+    use futures::{SinkExt, StreamExt};
+    use gloo_net::websocket::futures::WebSocket;
+    use gloo_net::websocket::{Message, WebSocketError};
     use leptos::prelude::*;
     use serde_json::{json, Value};
-    use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
-    use web_sys::{CloseEvent, HtmlTextAreaElement, MessageEvent, WebSocket};
+    use web_sys::HtmlTextAreaElement;
     use yrs::updates::decoder::Decode;
     use yrs::updates::encoder::Encode;
     use yrs::{
@@ -329,19 +333,16 @@ mod browser {
 
     const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-    type Handlers = (
-        Closure<dyn FnMut()>,
-        Closure<dyn FnMut(MessageEvent)>,
-        Closure<dyn FnMut(CloseEvent)>,
-    );
-
-    /// One page's collaboration session: the socket (replaced on every reconnect) and the document.
+    /// One page's collaboration session: the way to the socket (replaced on every reconnect) and
+    /// the document.
     pub struct Session {
         report_id: i64,
         shared: Shared,
         doc: Doc,
-        ws: RefCell<Option<WebSocket>>,
-        handlers: RefCell<Option<Handlers>>,
+        /// Text frames for the socket's task; dropping it ends the task, which closes the socket.
+        outbox: RefCell<Option<mpsc::UnboundedSender<String>>>,
+        /// The server welcomed this connection (cleared when it closes).
+        live: Cell<bool>,
         attempt: Cell<u32>,
         stopped: Cell<bool>,
         next_ref: Cell<u64>,
@@ -364,8 +365,8 @@ mod browser {
             report_id,
             shared,
             doc,
-            ws: RefCell::new(None),
-            handlers: RefCell::new(None),
+            outbox: RefCell::new(None),
+            live: Cell::new(false),
             attempt: Cell::new(0),
             stopped: Cell::new(false),
             next_ref: Cell::new(1),
@@ -401,6 +402,52 @@ mod browser {
         handle
     }
 
+    /// What the socket's task waits for next.
+    enum Event {
+        Received(Option<Result<Message, WebSocketError>>),
+        ToSend(Option<String>),
+    }
+
+    /// One connection's life: frames from the server go to the session, frames from the outbox go
+    /// to the server, and when the server closes it the session hears the code and reason (and
+    /// retries). Ends without a word when the session stops (its outbox closes).
+    async fn run_socket(
+        mut ws: WebSocket,
+        mut frames: mpsc::UnboundedReceiver<String>,
+        session: std::rc::Weak<Session>,
+    ) {
+        // 1006: closed without a close frame (the network went away).
+        let mut close = (1006, String::new());
+        loop {
+            let event = match futures::future::select(ws.next(), frames.next()).await {
+                Either::Left((received, _)) => Event::Received(received),
+                Either::Right((to_send, _)) => Event::ToSend(to_send),
+            };
+            match event {
+                Event::Received(Some(Ok(Message::Text(text)))) => {
+                    let Some(s) = session.upgrade() else { return };
+                    s.received(&text);
+                }
+                Event::Received(Some(Ok(Message::Bytes(_)))) => {}
+                Event::Received(Some(Err(WebSocketError::ConnectionClose(event)))) => {
+                    close = (event.code, event.reason);
+                }
+                Event::Received(Some(Err(_))) => {}
+                Event::Received(None) => {
+                    if let Some(s) = session.upgrade() {
+                        s.closed(close.0, close.1);
+                    }
+                    return;
+                }
+                Event::ToSend(Some(text)) => {
+                    // A failed send shows up as the close that follows.
+                    let _ = ws.send(Message::Text(text)).await;
+                }
+                Event::ToSend(None) => return,
+            }
+        }
+    }
+
     impl Session {
         fn url(&self) -> Option<String> {
             let location = window().location();
@@ -421,60 +468,22 @@ mod browser {
                 return;
             }
             let Some(url) = self.url() else { return };
-            let ws = match WebSocket::new(&url) {
-                Ok(ws) => ws,
-                Err(_) => {
-                    self.shared
-                        .link
-                        .set(Link::Closed("this browser cannot open a WebSocket".into()));
-                    return;
-                }
+            let Ok(ws) = WebSocket::open(&url) else {
+                self.shared
+                    .link
+                    .set(Link::Closed("this browser cannot open a WebSocket".into()));
+                return;
             };
             self.shared.link.set(Link::Connecting);
+            let (outbox, frames) = mpsc::unbounded::<String>();
+            *self.outbox.borrow_mut() = Some(outbox);
             let weak = self.myself.borrow().clone();
-            let on_open = Closure::<dyn FnMut()>::new({
-                let weak = weak.clone();
-                move || {
-                    if let Some(s) = weak.upgrade() {
-                        s.attempt.set(0);
-                        s.shared.link.set(Link::Live);
-                    }
-                }
-            });
-            let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
-                let weak = weak.clone();
-                move |event: MessageEvent| {
-                    let (Some(s), Some(text)) = (weak.upgrade(), event.data().as_string()) else {
-                        return;
-                    };
-                    let Ok(frame) = serde_json::from_str::<Value>(&text) else {
-                        return;
-                    };
-                    if frame["type"] == "batch" {
-                        if let Some(messages) = frame["messages"].as_array() {
-                            for m in messages {
-                                s.handle(m);
-                            }
-                        }
-                    } else {
-                        s.handle(&frame);
-                    }
-                }
-            });
-            let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-                if let Some(s) = weak.upgrade() {
-                    s.closed(event.code(), event.reason());
-                }
-            });
-            ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-            ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-            *self.handlers.borrow_mut() = Some((on_open, on_message, on_close));
-            *self.ws.borrow_mut() = Some(ws);
+            leptos::task::spawn_local(run_socket(ws, frames, weak));
         }
 
         fn closed(&self, code: u16, reason: String) {
-            *self.ws.borrow_mut() = None;
+            *self.outbox.borrow_mut() = None;
+            self.live.set(false);
             self.shared.members.set(Vec::new());
             self.shared.typing.set(Default::default());
             if self.stopped.get() {
@@ -502,25 +511,34 @@ mod browser {
 
         fn stop(&self) {
             self.stopped.set(true);
-            if let Some(ws) = self.ws.borrow_mut().take() {
-                let _ = ws.close();
-            }
-        }
-
-        fn open(&self) -> bool {
-            self.ws
-                .borrow()
-                .as_ref()
-                .is_some_and(|ws| ws.ready_state() == WebSocket::OPEN)
+            // The socket's task sees its outbox closed and drops the socket, which closes it.
+            self.outbox.borrow_mut().take();
         }
 
         fn send(&self, message: &Value) -> bool {
-            if !self.open() {
+            if !self.live.get() {
                 return false;
             }
-            let ws = self.ws.borrow();
-            ws.as_ref()
-                .is_some_and(|ws| ws.send_with_str(&message.to_string()).is_ok())
+            self.outbox
+                .borrow()
+                .as_ref()
+                .is_some_and(|outbox| outbox.unbounded_send(message.to_string()).is_ok())
+        }
+
+        /// A text frame from the server: one message, or a batch of them.
+        fn received(&self, text: &str) {
+            let Ok(frame) = serde_json::from_str::<Value>(text) else {
+                return;
+            };
+            if frame["type"] == "batch" {
+                if let Some(messages) = frame["messages"].as_array() {
+                    for m in messages {
+                        self.handle(m);
+                    }
+                }
+            } else {
+                self.handle(&frame);
+            }
         }
 
         fn send_presence(&self) {
@@ -551,6 +569,9 @@ mod browser {
             let member = || serde_json::from_value::<Member>(m["member"].clone()).ok();
             match kind {
                 "welcome" => {
+                    self.live.set(true);
+                    self.attempt.set(0);
+                    shared.link.set(Link::Live);
                     let you = m["you"]["connection"]
                         .as_str()
                         .unwrap_or_default()
