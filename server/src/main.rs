@@ -32,13 +32,16 @@ async fn main() -> anyhow::Result<()> {
     });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let collab = state.collab.clone();
+    let documents = state.documents.clone();
     let server = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown_signal().await;
-        // Collaboration clients get a close frame (1001) and reconnect to another instance.
+        // Batches waiting for their window go out first; then collaboration clients get what is
+        // queued for them and a close frame (1001), and reconnect to another instance.
+        tokio::time::sleep(collab.config().batch_max_wait).await;
         collab.close_all(server::collab::CloseCode::GOING_AWAY);
     });
     // Requests still running `grace` after the signal are cut off rather than holding the process.
@@ -47,6 +50,11 @@ async fn main() -> anyhow::Result<()> {
         () = async { shutdown_signal().await; tokio::time::sleep(grace).await } => {
             tracing::warn!("requests still running after {grace:?}; exiting anyway");
         }
+    }
+    // Shared documents still held (their sessions closed with the process) are written back.
+    match tokio::time::timeout(grace, documents.shutdown()).await {
+        Ok(n) => tracing::info!(documents = n, "documents written back"),
+        Err(_) => tracing::warn!("documents not all written back within {grace:?}"),
     }
     tracing::info!("stopped");
     Ok(())

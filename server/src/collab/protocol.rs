@@ -369,4 +369,90 @@ mod tests {
         assert!(used.len() >= 6, "{used:?}");
         assert!(used.iter().all(|c| *c < 8));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const CODES: [&str; 4] = [
+            "malformed",
+            "invalid_message",
+            "unknown_type",
+            "message_too_large",
+        ];
+
+        fn message_like() -> impl Strategy<Value = String> {
+            let kind = prop_oneof![
+                Just("presence".to_string()),
+                Just("typing".to_string()),
+                Just("sync".to_string()),
+                Just("update".to_string()),
+                Just("save".to_string()),
+                "[a-z]{0,12}",
+            ];
+            let value = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                ".{0,80}".prop_map(serde_json::Value::from),
+                "[A-Za-z0-9+/=]{0,40}".prop_map(serde_json::Value::from),
+                "[a-z0-9_-]{0,70}".prop_map(serde_json::Value::from),
+            ];
+            let field = prop_oneof![
+                Just("section".to_string()),
+                Just("state_vector".to_string()),
+                Just("update".to_string()),
+                Just("ref".to_string()),
+                Just("name".to_string()),
+                "[a-z]{1,8}",
+            ];
+            (kind, proptest::collection::vec((field, value), 0..4)).prop_map(|(kind, fields)| {
+                let mut object = serde_json::Map::new();
+                object.insert("type".into(), kind.into());
+                for (k, v) in fields {
+                    object.insert(k, v);
+                }
+                serde_json::Value::Object(object).to_string()
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Any text at all: an answer, never a panic; a refusal has a known code and says why.
+            #[test]
+            fn any_text_is_read_or_refused_with_a_reason(text in ".{0,300}") {
+                if let Err(refusal) = parse_client(&text, MAX) {
+                    prop_assert!(CODES.contains(&refusal.code), "{refusal:?}");
+                    prop_assert!(!refusal.message.is_empty());
+                }
+            }
+
+            /// Messages shaped like the real ones, with wrong, missing and extra fields: what is
+            /// accepted is a known type with checked fields.
+            #[test]
+            fn near_misses_are_refused_or_checked(text in message_like()) {
+                match parse_client(&text, MAX) {
+                    Ok(ClientMessage::Presence { section }) => {
+                        prop_assert!(section.is_none_or(|s| app::sections::check_section_key(&s).is_ok()));
+                    }
+                    Ok(ClientMessage::Typing { section }) => {
+                        prop_assert!(app::sections::check_section_key(&section).is_ok());
+                    }
+                    Ok(ClientMessage::Sync { state_vector }) => prop_assert!(!state_vector.is_empty()),
+                    Ok(ClientMessage::Update { update, .. }) => prop_assert!(!update.is_empty()),
+                    Ok(ClientMessage::Save { .. }) => {}
+                    Err(refusal) => prop_assert!(CODES.contains(&refusal.code), "{refusal:?}"),
+                }
+            }
+
+            /// Over the size limit is refused before any parsing, whatever it holds.
+            #[test]
+            fn oversize_is_refused_first(extra in 1usize..200) {
+                let text = format!(r#"{{"type":"presence","section":"{}"}}"#, "a".repeat(MAX + extra));
+                prop_assert_eq!(parse_client(&text, MAX).expect_err("refused").code, "message_too_large");
+            }
+        }
+    }
 }

@@ -213,6 +213,19 @@ async fn write(
             changed = conn.close.changed() => {
                 let code = if changed.is_ok() { *conn.close.borrow() } else { None };
                 if let Some(code) = code {
+                    if code != CloseCode::SLOW_CONSUMER {
+                        // What the session already sent this connection goes out before the close
+                        // (a shutdown flushes), within the close's own time limit.
+                        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                            while let Ok(out) = conn.outbound.try_recv() {
+                                if sink.send(Message::Text(out.frame.clone())).await.is_err() {
+                                    break;
+                                }
+                                conn.written(&out);
+                            }
+                        })
+                        .await;
+                    }
                     send_close(sink, code).await;
                 }
                 return;

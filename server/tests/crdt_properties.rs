@@ -1,0 +1,165 @@
+//! Damaged CRDT updates against a report's shared document (the store's log, the live copy): a valid
+//! edit with its bytes flipped, cut short or padded, and plain noise. Whatever the update, applying
+//! it answers (accepted, or refused with a code) and never panics; a refused update changes nothing;
+//! and the document still syncs and still takes the next good edit. (A damaged update that is still
+//! a well-formed edit, say a deletion, is accepted: it is an edit like any other.)
+//!
+//! `PROPTEST_CASES` raises the number of cases (the suite runs 300).
+
+mod common;
+
+use base64::Engine;
+use proptest::prelude::*;
+use proptest::test_runner::{Config as RunnerConfig, TestRunner};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+const RISKS: &str = "narrative:risks";
+
+/// How a good update is damaged.
+#[derive(Debug, Clone)]
+enum Damage {
+    Flip(Vec<(usize, u8)>),
+    Truncate(usize),
+    Pad(Vec<u8>),
+    Noise(Vec<u8>),
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        proptest::collection::vec((any::<usize>(), 1u8..=255), 1..4).prop_map(Damage::Flip),
+        any::<usize>().prop_map(Damage::Truncate),
+        proptest::collection::vec(any::<u8>(), 1..16).prop_map(Damage::Pad),
+        proptest::collection::vec(any::<u8>(), 0..64).prop_map(Damage::Noise),
+    ]
+}
+
+fn damaged(good: &[u8], how: &Damage) -> Vec<u8> {
+    let mut bytes = good.to_vec();
+    match how {
+        Damage::Flip(flips) => {
+            for (at, mask) in flips {
+                let i = at % bytes.len();
+                bytes[i] ^= mask;
+            }
+        }
+        Damage::Truncate(at) => bytes.truncate(at % bytes.len()),
+        Damage::Pad(extra) => bytes.extend_from_slice(extra),
+        Damage::Noise(noise) => bytes = noise.clone(),
+    }
+    bytes
+}
+
+/// The server's document as a client sees it after a sync from nothing.
+async fn synced(docs: &server::collab::docs::Documents, report: i64) -> Doc {
+    let empty = B64.encode(StateVector::default().encode_v1());
+    let (update, _) = docs.sync(report, &empty).await.expect("the document syncs");
+    let doc = Doc::new();
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(&B64.decode(update).expect("b64")).expect("decodes"))
+        .expect("applies");
+    doc
+}
+
+fn risks(doc: &Doc) -> String {
+    let txn = doc.transact();
+    txn.get_text(RISKS)
+        .map(|t| t.get_string(&txn))
+        .unwrap_or_default()
+}
+
+/// An edit appending `words` to the client copy's risks text, as the update it makes.
+fn append(doc: &Doc, words: &str) -> Vec<u8> {
+    let before = doc.transact().state_vector();
+    {
+        let mut txn = doc.transact_mut();
+        let text = txn.get_or_insert_text(RISKS);
+        let end = text.len(&txn);
+        text.insert(&mut txn, end, words);
+    }
+    doc.transact().encode_state_as_update_v1(&before)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_updates_never_break_the_document() {
+    let app = common::seeded().await;
+    let report = app.report_id("HBR", false).await;
+    let docs = app.state.documents.clone();
+    let handle = tokio::runtime::Handle::current();
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(300);
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases,
+        failure_persistence: None,
+        ..RunnerConfig::default()
+    });
+    let (accepted, refused) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
+    let outcome = runner.run(&damage(), |how| {
+        tokio::task::block_in_place(|| {
+            handle.block_on(async {
+                let client = synced(&docs, report).await;
+                let before = risks(&client);
+                let good = append(&client, " x");
+                let bad = damaged(&good, &how);
+                let result = docs.apply(report, &B64.encode(&bad), "fuzz").await;
+                // Still whole: it syncs, and takes the next good edit.
+                let after = synced(&docs, report).await;
+                match result {
+                    Ok(()) => accepted.set(accepted.get() + 1),
+                    Err(e) => {
+                        refused.set(refused.get() + 1);
+                        prop_assert_eq!(e.code(), "undecodable_update", "{}", e);
+                        prop_assert_eq!(risks(&after), before, "a refused update changed the text");
+                    }
+                }
+                let next = append(&after, " ok");
+                docs.apply(report, &B64.encode(&next), "fuzz")
+                    .await
+                    .map_err(|e| {
+                        TestCaseError::fail(format!("a good edit refused after {how:?}: {e}"))
+                    })?;
+                prop_assert!(risks(&synced(&docs, report).await).ends_with(" ok"));
+                Ok(())
+            })
+        })
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+    assert!(
+        refused.get() > 0,
+        "no damaged update was refused ({} accepted)",
+        accepted.get()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_state_vector_is_answered_or_refused() {
+    let app = common::seeded().await;
+    let report = app.report_id("HBR", false).await;
+    let docs = app.state.documents.clone();
+    let handle = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases: 300,
+        failure_persistence: None,
+        ..RunnerConfig::default()
+    });
+    let outcome = runner.run(&proptest::collection::vec(any::<u8>(), 0..48), |bytes| {
+        tokio::task::block_in_place(|| {
+            handle.block_on(async {
+                match docs.sync(report, &B64.encode(&bytes)).await {
+                    Ok((update, _)) => prop_assert!(B64.decode(update).is_ok()),
+                    Err(e) => prop_assert_eq!(e.code(), "undecodable_update", "{}", e),
+                }
+                Ok(())
+            })
+        })
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+}
