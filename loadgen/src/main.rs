@@ -196,23 +196,22 @@ async fn run_ws(
     let spec = spec(&args)?;
     let db = Database::new()?;
     let mut fanout = Vec::new();
-    for batching in [false, true] {
-        let Some(params) = params else { break };
-        let server =
-            ServerProcess::start(&spec, &db, &[("WS_ENABLE_BATCHING", batching.to_string())])
-                .await?;
-        let (editor, admin) = users(&server).await?;
-        let reports = editor.reports().await?;
-        let label = if batching {
-            "one instance, batching on"
-        } else {
-            "one instance, batching off"
-        };
-        let r = ws::fanout(label, &editor, &[admin], &reports, params, batching).await?;
-        print_fanout(&r);
-        fanout.push(r);
-    }
     if let Some(params) = params {
+        for batching in [false, true] {
+            let server =
+                ServerProcess::start(&spec, &db, &[("WS_ENABLE_BATCHING", batching.to_string())])
+                    .await?;
+            let (editor, admin) = users(&server).await?;
+            let reports = editor.reports().await?;
+            let label = if batching {
+                "one instance, batching on"
+            } else {
+                "one instance, batching off"
+            };
+            let r = ws::fanout(label, &editor, &[admin], &reports, params, batching).await?;
+            print_fanout(&r);
+            fanout.push(r);
+        }
         let redis = test_support::RedisServer::start();
         let env = [("REDIS_URL", redis.url())];
         let a = ServerProcess::start(&spec, &db, &env).await?;

@@ -25,7 +25,6 @@ pub struct ServerProcess {
     child: Child,
     pub port: u16,
     log: PathBuf,
-    _dir: Option<tempfile::TempDir>,
 }
 
 /// A database for one scenario: a SQLite file in a temporary folder, seeded by the first server.
@@ -79,12 +78,7 @@ impl ServerProcess {
         let child = command
             .spawn()
             .with_context(|| format!("cannot start {}", spec.binary.display()))?;
-        let mut server = ServerProcess {
-            child,
-            port,
-            log,
-            _dir: None,
-        };
+        let mut server = ServerProcess { child, port, log };
         server.wait_ready().await?;
         Ok(server)
     }

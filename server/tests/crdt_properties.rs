@@ -11,9 +11,7 @@ mod common;
 use base64::Engine;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
-use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
+use yrs::{Doc, GetString, ReadTxn, Transact};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const RISKS: &str = "narrative:risks";
@@ -52,17 +50,6 @@ fn damaged(good: &[u8], how: &Damage) -> Vec<u8> {
     bytes
 }
 
-/// The server's document as a client sees it after a sync from nothing.
-async fn synced(docs: &server::collab::docs::Documents, report: i64) -> Doc {
-    let empty = B64.encode(StateVector::default().encode_v1());
-    let (update, _) = docs.sync(report, &empty).await.expect("the document syncs");
-    let doc = Doc::new();
-    doc.transact_mut()
-        .apply_update(Update::decode_v1(&B64.decode(update).expect("b64")).expect("decodes"))
-        .expect("applies");
-    doc
-}
-
 fn risks(doc: &Doc) -> String {
     let txn = doc.transact();
     txn.get_text(RISKS)
@@ -72,14 +59,7 @@ fn risks(doc: &Doc) -> String {
 
 /// An edit appending `words` to the client copy's risks text, as the update it makes.
 fn append(doc: &Doc, words: &str) -> Vec<u8> {
-    let before = doc.transact().state_vector();
-    {
-        let mut txn = doc.transact_mut();
-        let text = txn.get_or_insert_text(RISKS);
-        let end = text.len(&txn);
-        text.insert(&mut txn, end, words);
-    }
-    doc.transact().encode_state_as_update_v1(&before)
+    common::append_to(doc, RISKS, words)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,13 +81,13 @@ async fn damaged_updates_never_break_the_document() {
     let outcome = runner.run(&damage(), |how| {
         tokio::task::block_in_place(|| {
             handle.block_on(async {
-                let client = synced(&docs, report).await;
+                let client = common::client_copy(&docs, report).await;
                 let before = risks(&client);
                 let good = append(&client, " x");
                 let bad = damaged(&good, &how);
                 let result = docs.apply(report, &B64.encode(&bad), "fuzz").await;
                 // Still whole: it syncs, and takes the next good edit.
-                let after = synced(&docs, report).await;
+                let after = common::client_copy(&docs, report).await;
                 match result {
                     Ok(()) => accepted.set(accepted.get() + 1),
                     Err(e) => {
@@ -122,7 +102,7 @@ async fn damaged_updates_never_break_the_document() {
                     .map_err(|e| {
                         TestCaseError::fail(format!("a good edit refused after {how:?}: {e}"))
                     })?;
-                prop_assert!(risks(&synced(&docs, report).await).ends_with(" ok"));
+                prop_assert!(risks(&common::client_copy(&docs, report).await).ends_with(" ok"));
                 Ok(())
             })
         })

@@ -8,9 +8,6 @@ mod common;
 
 use base64::Engine;
 use common::Role;
-use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode;
-use yrs::{Doc, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const HOSTILE: &str = "<script>alert('pwned')</script><img src=x onerror=\"alert(1)\"> & done";
@@ -24,20 +21,8 @@ async fn markup_in_a_narrative_is_shown_as_text() {
 
     // An editor types the hostile text into the summary's narrative.
     let docs = &app.state.documents;
-    let empty = B64.encode(StateVector::default().encode_v1());
-    let (state, _) = docs.sync(draft, &empty).await.expect("syncs");
-    let doc = Doc::new();
-    doc.transact_mut()
-        .apply_update(Update::decode_v1(&B64.decode(state).expect("b64")).expect("decodes"))
-        .expect("applies");
-    let before = doc.transact().state_vector();
-    {
-        let mut txn = doc.transact_mut();
-        let text = txn.get_or_insert_text("narrative:executive-summary");
-        let end = text.len(&txn);
-        text.insert(&mut txn, end, HOSTILE);
-    }
-    let update = doc.transact().encode_state_as_update_v1(&before);
+    let doc = common::client_copy(docs, draft).await;
+    let update = common::append_to(&doc, "narrative:executive-summary", HOSTILE);
     docs.apply(draft, &B64.encode(update), "eddie")
         .await
         .expect("stored");

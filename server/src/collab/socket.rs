@@ -154,14 +154,13 @@ struct Replies {
 }
 
 impl Replies {
-    /// Queues a frame for the writer; always accepted (the reader stops when the writer has).
-    fn push(&self, message: Message) -> bool {
+    /// Queues a frame for the writer (the reader stops when the writer has, so nothing waits long).
+    fn push(&self, message: Message) {
         self.queue
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push_back(message);
         self.ready.notify_one();
-        true
     }
 
     fn take(&self) -> Option<Message> {
@@ -276,9 +275,9 @@ async fn read(
     let (optimizer, session) = (peer.optimizer, peer.session);
     let config = *optimizer.config();
     let reply = |message: &ServerMessage| {
-        serde_json::to_string(message)
-            .map(|json| replies.push(Message::Text(json.into())))
-            .unwrap_or(true)
+        if let Ok(json) = serde_json::to_string(message) {
+            replies.push(Message::Text(json.into()));
+        }
     };
     while let Some(inbound) = stream.next().await {
         let message = match inbound {
@@ -321,9 +320,7 @@ async fn read(
             Message::Ping(_) | Message::Pong(_) => None,
         };
         if let Some(answer) = answer {
-            if !reply(&answer) {
-                return;
-            }
+            reply(&answer);
         }
     }
 }

@@ -308,3 +308,33 @@ impl TestApp {
         panic!("project {code} has no such report");
     }
 }
+
+/// The report's shared document as a client has it after a sync from nothing (through
+/// `Documents::sync`, as the WebSocket does).
+pub async fn client_copy(docs: &server::collab::docs::Documents, report: i64) -> yrs::Doc {
+    use base64::Engine;
+    use yrs::updates::decoder::Decode;
+    use yrs::updates::encoder::Encode;
+    use yrs::Transact;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let empty = b64.encode(yrs::StateVector::default().encode_v1());
+    let (update, _) = docs.sync(report, &empty).await.expect("the document syncs");
+    let doc = yrs::Doc::new();
+    doc.transact_mut()
+        .apply_update(yrs::Update::decode_v1(&b64.decode(update).expect("b64")).expect("decodes"))
+        .expect("applies");
+    doc
+}
+
+/// Appends `words` to the text `name` of a client's copy; answers the update the edit made.
+pub fn append_to(doc: &yrs::Doc, name: &str, words: &str) -> Vec<u8> {
+    use yrs::{ReadTxn, Text, Transact, WriteTxn};
+    let before = doc.transact().state_vector();
+    {
+        let mut txn = doc.transact_mut();
+        let text = txn.get_or_insert_text(name);
+        let end = text.len(&txn);
+        text.insert(&mut txn, end, words);
+    }
+    doc.transact().encode_state_as_update_v1(&before)
+}
