@@ -67,6 +67,8 @@ impl ServerProcess {
             .env("PMR_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("PMR_DEMO_PASSWORD", DEMO_PASSWORD)
             .env("PMR_SEED_COPIES", "3")
+            // Every simulated client connects from 127.0.0.1: no per-address connection cap.
+            .env("PMR_MAX_CONNECTIONS_PER_ADDRESS", "0")
             .env("RUST_LOG", "warn")
             .env_remove("REDIS_URL")
             .stdin(Stdio::null())

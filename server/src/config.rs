@@ -253,6 +253,18 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub ws_max_message_kb: u64,
 
+    /// Longest wait for a complete request head, in seconds, after a connection opens or its previous
+    /// response; a slower client (slowloris) is dropped.
+    #[arg(long, env = "PMR_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_read_timeout_secs: u64,
+
+    /// Most open connections from one peer address (WebSockets included); more are answered 429.
+    /// 0: no limit. Behind a reverse proxy every client shares the proxy's address: raise it there.
+    #[arg(long, env = "PMR_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256,
+        value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub max_connections_per_address: u64,
+
     /// Seconds between the server's pings to each connection (two unanswered intervals drop it).
     #[arg(long, env = "WS_PING_INTERVAL_SECS", default_value_t = 25,
         value_parser = clap::value_parser!(u64).range(1..=600))]
@@ -298,6 +310,8 @@ impl Config {
             ws_idle_timeout_minutes: 30,
             ws_max_connections_per_session: 50,
             ws_max_connections: 20_000,
+            header_read_timeout_secs: 10,
+            max_connections_per_address: 256,
             ws_outbound_queue_kb: 1024,
             ws_max_message_kb: 64,
             ws_ping_interval_secs: 25,
@@ -311,6 +325,14 @@ impl Config {
             threshold_cache_hit_rate: 70.0,
             threshold_database_query_ms: 1_000.0,
             threshold_api_response_ms: 2_000.0,
+        }
+    }
+
+    /// Connection limits from this configuration.
+    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            per_address: usize::try_from(self.max_connections_per_address).unwrap_or(usize::MAX),
         }
     }
 

@@ -4,7 +4,7 @@
 //! Modules: [`config`] (settings), [`state`] (shared state), [`storage`] (SQLite/PostgreSQL store),
 //! [`seed`] (demo portfolio), [`reports`] (services behind the app's server functions), [`routes`]
 //! (REST endpoints), [`auth`] (accounts, sessions, the access policy and the layer enforcing it on every
-//! route), [`redis_probe`] (Redis readiness).
+//! route), [`redis_probe`] (Redis readiness), [`serve`] (the accept loop with connection limits).
 
 // Leptos view types nest deeply; the server monomorphizes them while rendering pages.
 #![recursion_limit = "256"]
@@ -20,6 +20,7 @@ pub mod redis_probe;
 pub mod reports;
 pub mod routes;
 pub mod seed;
+pub mod serve;
 pub mod state;
 pub mod storage;
 pub mod transfer;
@@ -75,9 +76,9 @@ pub fn router(state: AppState) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(not_found);
-    Router::new()
+    // Every route takes bodies up to `MAX_BODY_BYTES` but the project imports, which set their own.
+    let limited = Router::new()
         .merge(routes::health::router())
-        .merge(routes::projects::router())
         .merge(routes::reports::router())
         .merge(routes::cache::router())
         .merge(routes::performance::router())
@@ -85,6 +86,13 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, pages, context.clone(), move || {
             shell(options.clone())
         })
+        .layer(axum::middleware::from_fn_with_state(
+            routes::limits::MAX_BODY_BYTES,
+            routes::limits::limit_body,
+        ));
+    Router::new()
+        .merge(limited)
+        .merge(routes::projects::router())
         .fallback_service(files)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,11 +1,9 @@
 //! The `server` binary: reads the configuration, sets up logging, builds the state, and serves the
 //! router until SIGTERM or Ctrl-C, then gives in-flight requests a bounded time to finish.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use clap::Parser;
 use server::{router, AppState, Config};
 use tracing_subscriber::EnvFilter;
@@ -23,30 +21,24 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     tracing::info!("PMR is serving on http://{}", listener.local_addr()?);
-    // Small writes (collaboration frames, short API answers) go out at once: with Nagle's algorithm
-    // and the peer's delayed acknowledgements, a frame could wait up to 40 ms for the one before it.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let collab = state.collab.clone();
     let documents = state.documents.clone();
-    let server = axum::serve(
+    let server = server::serve::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        // Batches waiting for their window go out first; then collaboration clients get what is
-        // queued for them and a close frame (1001), and reconnect to another instance.
-        tokio::time::sleep(collab.config().batch_max_wait).await;
-        collab.close_all(server::collab::CloseCode::GOING_AWAY);
-    });
+        router(state),
+        config.connection_limits(),
+        async move {
+            shutdown_signal().await;
+            // Batches waiting for their window go out first; then collaboration clients get what
+            // is queued for them and a close frame (1001), and reconnect to another instance.
+            tokio::time::sleep(collab.config().batch_max_wait).await;
+            collab.close_all(server::collab::CloseCode::GOING_AWAY);
+        },
+    );
     // Requests still running `grace` after the signal are cut off rather than holding the process.
     tokio::select! {
-        result = server => result.context("server error")?,
+        () = server => {},
         () = async { shutdown_signal().await; tokio::time::sleep(grace).await } => {
             tracing::warn!("requests still running after {grace:?}; exiting anyway");
         }

@@ -10,3 +10,4 @@ pub mod health;
 pub mod performance;
 pub mod projects;
 pub mod reports;
+pub mod limits;

@@ -40,6 +40,10 @@ pub fn router() -> Router<AppState> {
             get(export_csv).put(import_csv),
         )
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            MAX_IMPORT_BYTES,
+            super::limits::limit_body,
+        ))
 }
 
 async fn document(
