@@ -253,6 +253,12 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub ws_max_message_kb: u64,
 
+    /// Monte Carlo reruns and report regenerations one caller may start per minute (a burst of this
+    /// many, then one every 60/N seconds); runs answered from the cache are free.
+    #[arg(long, env = "PMR_COSTLY_RUNS_PER_MINUTE", default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub costly_runs_per_minute: u32,
+
     /// Longest wait for a complete request head, in seconds, after a connection opens or its previous
     /// response; a slower client (slowloris) is dropped.
     #[arg(long, env = "PMR_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
@@ -311,6 +317,7 @@ impl Config {
             ws_max_connections_per_session: 50,
             ws_max_connections: 20_000,
             header_read_timeout_secs: 10,
+            costly_runs_per_minute: 10,
             max_connections_per_address: 256,
             ws_outbound_queue_kb: 1024,
             ws_max_message_kb: 64,

@@ -280,11 +280,17 @@ mod tests {
         let first = counts.take(a, 2).expect("first");
         let second = counts.take(a, 2).expect("second");
         assert_eq!(counts.take(a, 2).err(), Some(2), "third from a is refused");
-        assert!(counts.take(b, 2).is_ok(), "another address has its own count");
+        assert!(
+            counts.take(b, 2).is_ok(),
+            "another address has its own count"
+        );
         drop(first);
         let third = counts.take(a, 2).expect("a slot was freed");
         drop((second, third));
-        assert!(counts.0.lock().expect("lock").is_empty(), "no entry kept for idle addresses");
+        assert!(
+            counts.0.lock().expect("lock").is_empty(),
+            "no entry kept for idle addresses"
+        );
     }
 
     #[test]

@@ -155,6 +155,7 @@ impl AppState {
                 generation,
                 insights.clone(),
                 documents.clone(),
+                config.costly_runs_per_minute,
             )),
             performance: Arc::new(MonitorService {
                 monitor: monitor.clone(),

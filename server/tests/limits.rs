@@ -172,7 +172,12 @@ async fn request_bodies_over_the_limit_get_413_with_a_json_message() {
     let reply = app
         .send(with_length(server_fn("login", &Who::Anonymous, &big_form)))
         .await;
-    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
     assert!(
         reply.json()["error"]
             .as_str()
@@ -185,7 +190,11 @@ async fn request_bodies_over_the_limit_get_413_with_a_json_message() {
         .send(server_fn("login", &Who::Anonymous, &big_form))
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
-    assert!(reply.body.contains("length limit exceeded"), "{}", reply.body);
+    assert!(
+        reply.body.contains("length limit exceeded"),
+        "{}",
+        reply.body
+    );
     // The same call of an ordinary size is answered (a wrong password: 401, not 413).
     let reply = app
         .send(server_fn(
@@ -207,7 +216,12 @@ async fn request_bodies_over_the_limit_get_413_with_a_json_message() {
             Some(("application/json", huge.into_bytes())),
         )))
         .await;
-    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
     assert!(
         reply.json()["error"]
             .as_str()

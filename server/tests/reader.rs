@@ -163,3 +163,61 @@ async fn section_load_times_reach_the_monitor() {
     assert_eq!(risks.window.count, 2);
     assert_eq!(stats.len(), 2, "one series per section type");
 }
+
+#[tokio::test]
+async fn costly_runs_are_limited_per_caller_and_cached_ones_do_not_count() {
+    let app = common::seeded_with(|c| c.costly_runs_per_minute = 3, None).await;
+    app.account("vera2", Role::Viewer, &["HBR"], None).await;
+    app.account("eddie2", Role::Editor, &["HBR"], None).await;
+    let (vera, eddie) = (app.session("vera2").await, app.session("eddie2").await);
+    let draft = app.report_id("HBR", false).await;
+    let rerun = |who: &Who, iterations: u32| {
+        server_fn(
+            "rerun_monte_carlo",
+            who,
+            &format!("report_id={draft}&iterations={iterations}"),
+        )
+    };
+    // Two computed runs, then runs answered from the cache, which do not use up the budget...
+    for iterations in [1000, 1100] {
+        let reply = app.send(rerun(&vera, iterations)).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.json()["cached"], false);
+    }
+    for _ in 0..5 {
+        let reply = app.send(rerun(&vera, 1100)).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.json()["cached"], true);
+    }
+    // ...so a third computed run still fits: the whole budget.
+    let third = app.send(rerun(&vera, 1200)).await;
+    assert_eq!(third.status, 200, "{}", third.body);
+    // A fourth computed run is refused with when to retry.
+    let refused = app.send(rerun(&vera, 1300)).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("3 simulation runs and regenerations for this minute")
+            && refused.body.contains("try again in"),
+        "{}",
+        refused.body
+    );
+    // Another caller has a budget of their own, shared by reruns and regenerations (REST too).
+    assert_eq!(app.send(rerun(&eddie, 1300)).await.status, 200);
+    let regenerate = || {
+        common::request(
+            axum::http::Method::POST,
+            &format!("/api/reports/{draft}/regenerate"),
+            &eddie,
+            None,
+        )
+    };
+    for _ in 0..2 {
+        let reply = app.send(regenerate()).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let refused = app.send(regenerate()).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.json()["error"].is_string(), "{}", refused.body);
+}

@@ -7,6 +7,7 @@ pub mod data;
 pub mod evm_input;
 pub mod generate;
 mod narrative;
+pub mod quota;
 pub mod regenerate;
 use std::sync::Arc;
 
@@ -35,6 +36,8 @@ pub struct StorePortfolio {
     insights: Arc<dyn InsightEngine>,
     /// The reports' shared documents: what people edited wins over a regeneration's texts.
     documents: Documents,
+    /// Each caller's budget of reruns and regenerations.
+    quota: quota::CostlyQuota,
 }
 
 impl StorePortfolio {
@@ -45,6 +48,7 @@ impl StorePortfolio {
         generation: GenerationParams,
         insights: Arc<dyn InsightEngine>,
         documents: Documents,
+        costly_per_minute: u32,
     ) -> StorePortfolio {
         StorePortfolio {
             store,
@@ -53,7 +57,21 @@ impl StorePortfolio {
             generation,
             insights,
             documents,
+            quota: quota::CostlyQuota::new(costly_per_minute),
         }
+    }
+
+    /// Takes a run from the caller's budget of costly operations, or refuses with when to retry.
+    fn spend(&self, who: &Principal) -> Result<(), AppError> {
+        self.quota
+            .take(who, std::time::Instant::now())
+            .map_err(|wait| {
+                let per_minute = self.quota.per_minute();
+                AppError::TooManyRequests(format!(
+                    "You have used your {per_minute} simulation runs and regenerations for this minute; try again in {} s.",
+                    wait.as_secs() + 1
+                ))
+            })
     }
 
     /// A report's outline through the cache (a missing report is not cached: it may appear later).
@@ -146,6 +164,7 @@ impl PortfolioService for StorePortfolio {
         };
         self.check_reach(who, outline.project_id, &outline.project_code)
             .await?;
+        self.spend(who)?;
         let done = regenerate(
             &self.store,
             &self.monitor,
@@ -223,6 +242,7 @@ impl PortfolioService for StorePortfolio {
         };
         self.check_reach(who, outline.project_id, &outline.project_code)
             .await?;
+        self.spend(who)?;
         let params = GenerationParams {
             iterations,
             ..self.generation
@@ -239,6 +259,9 @@ impl PortfolioService for StorePortfolio {
         .map_err(|e| regenerate_error(report_id, e))?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let cached = !computed;
+        if cached {
+            self.quota.refund(who);
+        }
         if computed {
             self.monitor.record_metric(
                 "monte_carlo_analysis_time",

@@ -7,7 +7,7 @@ pub mod caller;
 pub mod collab;
 pub mod error;
 pub mod health;
+pub mod limits;
 pub mod performance;
 pub mod projects;
 pub mod reports;
-pub mod limits;
