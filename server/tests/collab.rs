@@ -35,11 +35,24 @@ async fn serve(app: TestApp) -> Served {
 }
 
 async fn served_with(adjust: impl FnOnce(&mut server::Config), redis: Option<&str>) -> Served {
+    let db = test_support::SqliteDb::new();
+    served_on(db.url(), Some(db), adjust, redis).await
+}
+
+/// As [`served_with`], on the database at `url`.
+async fn served_on(
+    url: String,
+    db: Option<test_support::SqliteDb>,
+    adjust: impl FnOnce(&mut server::Config),
+    redis: Option<&str>,
+) -> Served {
     let probe = redis.map(|url| RedisProbe::new(url).expect("probe"));
-    let url = redis.map(str::to_string);
-    let app = common::seeded_with(
+    let redis_url = redis.map(str::to_string);
+    let app = common::seeded_on(
+        url,
+        db,
         |c| {
-            c.redis_url = url;
+            c.redis_url = redis_url;
             adjust(c);
         },
         probe,
@@ -660,14 +673,13 @@ async fn serve_state(state: server::AppState) -> u16 {
         .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let router = server::router(state);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    // The binary's own accept loop, with its default limits.
+    tokio::spawn(server::serve::serve(
+        listener,
+        router,
+        server::serve::ConnectionLimits::default(),
+        std::future::pending(),
+    ));
     port
 }
 
@@ -827,4 +839,132 @@ async fn summary_narrative(app: &TestApp, report: i64) -> String {
         .find(|s| s.key == "executive-summary")
         .expect("summary")
         .narrative
+}
+
+// ---- Faults under load ---------------------------------------------------------------------------
+
+/// Reads the API as `who` in a loop until `stop` is set; each answer's status, body and time.
+fn read_load(
+    app: &TestApp,
+    who: Who,
+    reports: Vec<i64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<(u16, String, Duration)>> {
+    let router = app.router();
+    tokio::spawn(async move {
+        use tower::ServiceExt;
+        let mut seen = Vec::new();
+        let mut i = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let uri = match i % 3 {
+                0 => "/api/projects/HBR/export".to_string(),
+                _ => format!("/api/reports/{}", reports[i % reports.len()]),
+            };
+            i += 1;
+            let started = std::time::Instant::now();
+            let response = router
+                .clone()
+                .oneshot(common::request(axum::http::Method::GET, &uri, &who, None))
+                .await
+                .expect("response");
+            let status = response.status().as_u16();
+            let body = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+                .unwrap_or_default();
+            seen.push((status, body, started.elapsed()));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        seen
+    })
+}
+
+/// Every report id of the portfolio.
+async fn all_reports(app: &TestApp) -> Vec<i64> {
+    let portfolio = app.store().portfolio().await.expect("portfolio");
+    portfolio
+        .projects
+        .iter()
+        .flat_map(|p| p.reports.iter().map(|r| r.id))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarted_under_load_answers_503_then_recovers_and_keeps_acked_edits() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let pg = test_support::PostgresServer::start();
+    let a = served_on(pg.fresh_database(), None, |_| {}, None).await;
+    let report = a.app.report_id("HBR", false).await;
+    let reports = all_reports(&a.app).await;
+    let reader = a.app.api_token("reader", Role::Admin, &[]).await;
+    let mut ana = Editor::join(a.door(), report, "ana").await;
+    let r = ana.type_text(true, " Before the restart.").await;
+    ana.acked(r).await.expect("acked before the outage");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = read_load(&a.app, reader.clone(), reports.clone(), stop.clone());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::task::block_in_place(|| pg.stop());
+    // During the outage: reads that need the database fail with 503 and a message; an edit is
+    // refused as not saved, and nothing is acknowledged that was not stored.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let during = ana.type_text(true, " During the outage.").await;
+    let refused = ana.acked(during).await.expect_err("an edit cannot be stored now");
+    assert_eq!(refused["code"], "not_saved", "{refused}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::task::block_in_place(|| pg.resume());
+    // After: the same app, not restarted, answers again.
+    let mut recovered = false;
+    for _ in 0..100 {
+        let reply = a.app.get(&format!("/api/reports/{report}"), &reader).await;
+        if reply.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "reads succeed again once PostgreSQL is back");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    let seen = load.await.expect("load task");
+
+    let statuses: std::collections::BTreeMap<u16, usize> =
+        seen.iter().fold(Default::default(), |mut m, (s, _, _)| {
+            *m.entry(*s).or_default() += 1;
+            m
+        });
+    assert!(
+        statuses.keys().all(|s| *s == 200 || *s == 503),
+        "only answers or 503s, never another error: {statuses:?}"
+    );
+    assert!(statuses.get(&503).is_some_and(|n| *n > 0), "{statuses:?}");
+    assert!(statuses.get(&200).is_some_and(|n| *n > 0), "{statuses:?}");
+    for (status, body, took) in &seen {
+        if *status == 503 {
+            assert!(body.contains("the database is unavailable"), "{body}");
+        }
+        // Not a speed target: a request must not hang while the database is away.
+        assert!(*took < Duration::from_secs(10), "a request took {took:?}");
+    }
+    assert_eq!(seen.last().map(|s| s.0), Some(200), "the last reads succeed");
+
+    // The refused edit is sent again (as the client does) and acknowledged now.
+    let missing = {
+        let txn = yrs::Transact::transact(&ana.doc);
+        B64.encode(txn.encode_state_as_update_v1(&StateVector::default()))
+    };
+    let again = ana.send_update(missing).await;
+    ana.acked(again).await.expect("stored once the database is back");
+    let r = ana.type_text(true, " After the restart.").await;
+    ana.acked(r).await.expect("acked after the outage");
+    ana.client.ws.close(None).await.ok();
+
+    // Every acknowledged edit is in the stored document, read by a fresh instance.
+    let fresh = serve_state(a.app.another_instance(|_| {}, None).await).await;
+    let check = Editor::join(a.on(fresh), report, "ana").await;
+    let text = check.text();
+    for words in [" Before the restart.", " During the outage.", " After the restart."] {
+        assert!(text.contains(words), "{words:?} is missing from {text:?}");
+    }
 }

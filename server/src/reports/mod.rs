@@ -326,12 +326,19 @@ pub async fn project_changed(
 }
 
 /// Logs a store failure and says what the reader needs to know.
+/// What a reader is told when the database cannot write.
+pub const UNWRITABLE: &str = "The server cannot store data right now (its disk is full or read-only); nothing was changed. Try again later.";
+
 pub fn to_app_error(err: StoreError) -> AppError {
     store_error(&err)
 }
 
 /// [`to_app_error`] for a borrowed error (e.g. one shared by callers of the cache).
 pub fn store_error(err: &StoreError) -> AppError {
+    if let StoreError::Unwritable(_) = err {
+        tracing::error!(error = %err, "store cannot write");
+        return AppError::Unavailable(UNWRITABLE.into());
+    }
     if err.is_unavailable() {
         tracing::warn!(error = %err, "store unavailable");
         AppError::Unavailable(

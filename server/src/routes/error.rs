@@ -33,6 +33,8 @@ pub enum ApiError {
     Conflict(String),
     /// 503: the database is unavailable; retrying later may work.
     Unavailable,
+    /// 507: the database cannot write (disk full, read-only file); nothing was changed.
+    Unwritable,
     /// 500: anything else; the cause is in the log.
     Internal,
 }
@@ -43,6 +45,10 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = %err, "store unavailable");
                 ApiError::Unavailable
+            }
+            StoreError::Unwritable(_) => {
+                tracing::error!(error = %err, "store cannot write");
+                ApiError::Unwritable
             }
             StoreError::Conflict(message) => ApiError::Conflict(message),
             other => {
@@ -86,6 +92,10 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "error": "the database is unavailable right now; try again in a moment" }),
+            ),
+            ApiError::Unwritable => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                json!({ "error": "the server cannot store data right now (its disk is full or read-only); nothing was changed" }),
             ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,

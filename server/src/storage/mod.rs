@@ -82,6 +82,9 @@ pub enum StoreError {
     /// The database cannot be reached, or no connection became free in time.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The database cannot write: its disk is full, its file is read-only, or writing failed.
+    #[error("the database cannot write: {0}")]
+    Unwritable(#[source] sqlx::Error),
     /// A uniqueness constraint refused the write (e.g. a second report for the same month).
     #[error("conflict: {0}")]
     Conflict(String),
@@ -116,6 +119,12 @@ impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
         match &err {
+            sqlx::Error::Database(db) if connection_lost(db.code().as_deref()) => {
+                StoreError::Unavailable(err)
+            }
+            sqlx::Error::Database(db) if cannot_write(db.code().as_deref()) => {
+                StoreError::Unwritable(err)
+            }
             sqlx::Error::Database(db) => match db.kind() {
                 ErrorKind::UniqueViolation => StoreError::Conflict(db.message().to_string()),
                 ErrorKind::ForeignKeyViolation => {
@@ -134,6 +143,28 @@ impl From<sqlx::Error> for StoreError {
             _ => StoreError::Query(err),
         }
     }
+}
+
+/// PostgreSQL codes meaning the server is going away or cannot take the connection: a connection
+/// exception (class 08), an administrator or crash shutdown or a server still starting (57P01-03),
+/// too many connections (53300). Retrying later may work.
+fn connection_lost(code: Option<&str>) -> bool {
+    code.is_some_and(|c| {
+        c.len() == 5 && (c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300"))
+    })
+}
+
+/// Codes meaning the database cannot write. SQLite reports its primary result code in the low
+/// byte of the (extended) code: read-only (8), I/O error (10), disk full (13). PostgreSQL: disk
+/// full (53100), read-only transaction (25006).
+fn cannot_write(code: Option<&str>) -> bool {
+    let Some(code) = code else { return false };
+    if code.len() == 5 {
+        // A SQLSTATE (always five characters; SQLite's codes have at most four digits).
+        return matches!(code, "53100" | "25006");
+    }
+    code.parse::<i64>()
+        .is_ok_and(|sqlite| matches!(sqlite & 0xff, 8 | 10 | 13))
 }
 
 impl StoreError {
@@ -340,5 +371,23 @@ mod tests {
         );
         assert_eq!(redact("postgres://pmr@db/pmr"), "postgres://pmr@db/pmr");
         assert_eq!(redact("sqlite://data/pmr.db"), "sqlite://data/pmr.db");
+    }
+
+    #[test]
+    fn database_codes_for_lost_connections_and_failed_writes() {
+        for lost in ["08006", "08001", "57P01", "57P02", "57P03", "53300"] {
+            assert!(connection_lost(Some(lost)), "{lost}");
+            assert!(!cannot_write(Some(lost)), "{lost}");
+        }
+        // SQLite: full (13), read-only (8) and its extended forms (e.g. 1032), I/O errors (778).
+        for unwritable in ["13", "8", "1032", "778", "53100", "25006"] {
+            assert!(cannot_write(Some(unwritable)), "{unwritable}");
+            assert!(!connection_lost(Some(unwritable)), "{unwritable}");
+        }
+        // Constraint failures (SQLite 19, 2067; PostgreSQL 23505) and a busy database stay as they are.
+        for other in ["19", "2067", "23505", "5", "42P01"] {
+            assert!(!cannot_write(Some(other)) && !connection_lost(Some(other)), "{other}");
+        }
+        assert!(!cannot_write(None) && !connection_lost(None));
     }
 }

@@ -27,7 +27,10 @@ pub const ORIGIN: &str = "http://app.test";
 
 /// A seeded app.
 pub struct TestApp {
-    _db: test_support::SqliteDb,
+    /// The SQLite file, kept while the app lives (`None` on PostgreSQL).
+    _db: Option<test_support::SqliteDb>,
+    /// The database URL.
+    url: String,
     pub state: AppState,
 }
 
@@ -84,13 +87,27 @@ pub fn quick() -> GenerationParams {
 /// The demo portfolio, seeded on 27 November 2026, with a configuration adjusted by `adjust`.
 pub async fn seeded_with(adjust: impl FnOnce(&mut Config), redis: Option<RedisProbe>) -> TestApp {
     let db = test_support::SqliteDb::new();
-    let store = Store::open(&db.url()).await.expect("open store");
+    seeded_on(db.url(), Some(db), adjust, redis).await
+}
+
+/// The demo portfolio in the database at `url` (an empty one), as [`seeded_with`].
+pub async fn seeded_on(
+    url: String,
+    db: Option<test_support::SqliteDb>,
+    adjust: impl FnOnce(&mut Config),
+    redis: Option<RedisProbe>,
+) -> TestApp {
+    let store = Store::open(&url).await.expect("open store");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
     seed_if_empty(&store, today, quick()).await.expect("seed");
-    let mut config = Config::for_database(db.url());
+    let mut config = Config::for_database(url.clone());
     adjust(&mut config);
     let state = AppState::from_parts(&config, store, redis).expect("state");
-    TestApp { _db: db, state }
+    TestApp {
+        _db: db,
+        url,
+        state,
+    }
 }
 
 /// The demo portfolio with the default configuration.
@@ -162,8 +179,8 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
         redis: Option<RedisProbe>,
     ) -> AppState {
-        let store = Store::open(&self._db.url()).await.expect("open store");
-        let mut config = Config::for_database(self._db.url());
+        let store = Store::open(&self.url).await.expect("open store");
+        let mut config = Config::for_database(self.url.clone());
         adjust(&mut config);
         AppState::from_parts(&config, store, redis).expect("state")
     }
