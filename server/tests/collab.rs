@@ -1,7 +1,8 @@
 //! The collaboration WebSocket over real TCP: the welcome and the members, presence and typing
 //! through the batcher, error frames for bad input (the connection stays), refusals before and after
 //! the upgrade, the performance API's WebSocket figures, and two instances sharing a harness-started
-//! Redis (messages cross, echoes do not come back, a Redis restart makes clients resync).
+//! Redis (messages cross, echoes do not come back, a Redis restart makes clients resync), and faults
+//! under load: Redis killed under two instances, PostgreSQL restarted.
 
 mod common;
 
@@ -583,11 +584,16 @@ impl Editor {
             .unwrap_or_default()
     }
 
-    /// Reads messages, applying others' updates, until `done` holds for the text.
+    /// Reads messages, applying others' updates, until `done` holds for the text; a `resync` (sent
+    /// when the server's relay reconnects) is answered with a sync, as the app's client does.
     async fn until_text(&mut self, done: impl Fn(&str) -> bool) {
         while !done(&self.text()) {
-            let m = self.client.until("update").await;
-            self.apply(m["update"].as_str().expect("update"));
+            let m = self.client.next().await;
+            if m["type"] == "resync" {
+                self.sync().await;
+            } else if m["type"] == "update" && m["connection"] != self.client.me.as_str() {
+                self.apply(m["update"].as_str().expect("update"));
+            }
         }
     }
 
@@ -845,12 +851,11 @@ async fn summary_narrative(app: &TestApp, report: i64) -> String {
 
 /// Reads the API as `who` in a loop until `stop` is set; each answer's status, body and time.
 fn read_load(
-    app: &TestApp,
+    router: axum::Router,
     who: Who,
     reports: Vec<i64>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> tokio::task::JoinHandle<Vec<(u16, String, Duration)>> {
-    let router = app.router();
     tokio::spawn(async move {
         use tower::ServiceExt;
         let mut seen = Vec::new();
@@ -903,14 +908,22 @@ async fn postgres_restarted_under_load_answers_503_then_recovers_and_keeps_acked
     ana.acked(r).await.expect("acked before the outage");
 
     let stop = Arc::new(AtomicBool::new(false));
-    let load = read_load(&a.app, reader.clone(), reports.clone(), stop.clone());
+    let load = read_load(
+        a.app.router(),
+        reader.clone(),
+        reports.clone(),
+        stop.clone(),
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     tokio::task::block_in_place(|| pg.stop());
     // During the outage: reads that need the database fail with 503 and a message; an edit is
     // refused as not saved, and nothing is acknowledged that was not stored.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let during = ana.type_text(true, " During the outage.").await;
-    let refused = ana.acked(during).await.expect_err("an edit cannot be stored now");
+    let refused = ana
+        .acked(during)
+        .await
+        .expect_err("an edit cannot be stored now");
     assert_eq!(refused["code"], "not_saved", "{refused}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     tokio::task::block_in_place(|| pg.resume());
@@ -947,7 +960,11 @@ async fn postgres_restarted_under_load_answers_503_then_recovers_and_keeps_acked
         // Not a speed target: a request must not hang while the database is away.
         assert!(*took < Duration::from_secs(10), "a request took {took:?}");
     }
-    assert_eq!(seen.last().map(|s| s.0), Some(200), "the last reads succeed");
+    assert_eq!(
+        seen.last().map(|s| s.0),
+        Some(200),
+        "the last reads succeed"
+    );
 
     // The refused edit is sent again (as the client does) and acknowledged now.
     let missing = {
@@ -955,7 +972,9 @@ async fn postgres_restarted_under_load_answers_503_then_recovers_and_keeps_acked
         B64.encode(txn.encode_state_as_update_v1(&StateVector::default()))
     };
     let again = ana.send_update(missing).await;
-    ana.acked(again).await.expect("stored once the database is back");
+    ana.acked(again)
+        .await
+        .expect("stored once the database is back");
     let r = ana.type_text(true, " After the restart.").await;
     ana.acked(r).await.expect("acked after the outage");
     ana.client.ws.close(None).await.ok();
@@ -964,7 +983,119 @@ async fn postgres_restarted_under_load_answers_503_then_recovers_and_keeps_acked
     let fresh = serve_state(a.app.another_instance(|_| {}, None).await).await;
     let check = Editor::join(a.on(fresh), report, "ana").await;
     let text = check.text();
-    for words in [" Before the restart.", " During the outage.", " After the restart."] {
+    for words in [
+        " Before the restart.",
+        " During the outage.",
+        " After the restart.",
+    ] {
         assert!(text.contains(words), "{words:?} is missing from {text:?}");
     }
+}
+
+/// Polls `uri` as `who` until `field` of its JSON body is `want`; answers the last body.
+async fn until_json(app: &TestApp, uri: &str, who: &Who, field: &[&str], want: &str) -> Value {
+    let mut body = Value::Null;
+    for _ in 0..200 {
+        body = app.get(uri, who).await.json();
+        let got = field.iter().fold(&body, |v, k| &v[*k]);
+        if got == want {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{uri}: {field:?} never became {want}: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_under_load_keeps_serving_and_cross_instance_delivery_resumes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut redis = test_support::RedisServer::start();
+    let a = served_with(|_| {}, Some(&redis.url())).await;
+    a.app.account("dee", Role::Editor, &["HBR"], None).await;
+    let b_state = a
+        .app
+        .another_instance(
+            |c| c.redis_url = Some(redis.url()),
+            Some(RedisProbe::new(&redis.url()).expect("probe")),
+        )
+        .await;
+    let b_router = server::router(b_state.clone());
+    let b = serve_state(b_state).await;
+    let report = a.app.report_id("HBR", false).await;
+    let reports = all_reports(&a.app).await;
+    let admin = a.app.api_token("watcher", Role::Admin, &[]).await;
+
+    let mut ana = Editor::join(a.door(), report, "ana").await;
+    let mut ana2 = Editor::join(a.door(), report, "ana").await;
+    let mut dee = Editor::join(a.on(b), report, "dee").await;
+    // Wait until b's subscriber is up: ana's presence reaches dee.
+    for attempt in 0.. {
+        assert!(attempt < 40, "instance b never heard instance a");
+        ana.client
+            .send(&json!({"type": "presence", "section": "risks"}))
+            .await;
+        let heard = tokio::time::timeout(Duration::from_millis(500), dee.client.until("presence"));
+        if heard.await.is_ok() {
+            break;
+        }
+    }
+    let r = ana.type_text(true, " One.").await;
+    ana.acked(r).await.expect("stored");
+    dee.until_text(|t| t.ends_with(" One.")).await;
+    assert_eq!(
+        until_json(&a.app, "/readyz", &Who::Anonymous, &["status"], "ready").await["redis"]
+            ["status"],
+        "up"
+    );
+
+    // HTTP reads on both instances all along.
+    let stop = Arc::new(AtomicBool::new(false));
+    let loads = [
+        read_load(a.app.router(), admin.clone(), reports.clone(), stop.clone()),
+        read_load(b_router, admin.clone(), reports.clone(), stop.clone()),
+    ];
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    redis.kill();
+    // Both checks say degraded, not down: the instance still serves.
+    let ready = until_json(&a.app, "/readyz", &Who::Anonymous, &["status"], "degraded").await;
+    assert_eq!(ready["redis"]["status"], "down", "{ready}");
+    let health = "/api/reports/pmr/performance/health";
+    let degraded = until_json(&a.app, health, &admin, &["cache", "status"], "degraded").await;
+    assert_eq!(degraded["status"], "degraded", "{degraded}");
+    // Editing within an instance goes on.
+    let r = ana.type_text(true, " Two.").await;
+    ana.acked(r).await.expect("stored without Redis");
+    ana2.until_text(|t| t.ends_with(" One. Two.")).await;
+
+    redis.resume();
+    // The other instance's client is told to resync, and catches up by itself.
+    tokio::time::timeout(Duration::from_secs(20), dee.client.until("resync"))
+        .await
+        .expect("resync after Redis came back");
+    dee.sync().await;
+    assert!(dee.text().ends_with(" One. Two."), "{}", dee.text());
+    // Cross-instance delivery is live again, both ways.
+    let r = dee.type_text(true, " Three.").await;
+    dee.acked(r).await.expect("stored");
+    ana.until_text(|t| t.ends_with(" One. Two. Three.")).await;
+    let r = ana.type_text(true, " Four.").await;
+    ana.acked(r).await.expect("stored");
+    dee.until_text(|t| t.ends_with(" Two. Three. Four.")).await;
+    until_json(&a.app, "/readyz", &Who::Anonymous, &["status"], "ready").await;
+    until_json(&a.app, health, &admin, &["cache", "status"], "healthy").await;
+
+    stop.store(true, Ordering::Relaxed);
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for load in loads {
+        for (status, body, _) in load.await.expect("load") {
+            assert!(
+                status < 500,
+                "a read failed during the Redis outage: {status} {body}"
+            );
+            *statuses.entry(status).or_default() += 1;
+        }
+    }
+    assert_eq!(statuses.keys().collect::<Vec<_>>(), [&200], "{statuses:?}");
 }

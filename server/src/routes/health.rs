@@ -1,9 +1,12 @@
 //! Liveness and readiness, for load balancers and orchestrators.
 //!
 //! - `GET /healthz`: the process is up and serving (always 200 while it can answer).
-//! - `GET /readyz`: the store answers, and Redis too when one is configured; 200 when all do, 503
-//!   with the failing check named otherwise. A Redis outage makes the instance not ready only because
-//!   several instances need Redis to stay coherent; a single instance without `REDIS_URL` never checks.
+//! - `GET /readyz`: the store answers, and Redis too when one is configured. 200 `ready` when all
+//!   do; 200 `degraded` when only Redis is down (the instance still serves everything: reads from its
+//!   memory cache and the store, editing within the instance; cross-instance delivery resumes by
+//!   itself when Redis returns, so taking every instance out of rotation would only turn a partial
+//!   outage into a full one); 503 `not_ready` when the store is down. A single instance without
+//!   `REDIS_URL` never checks Redis.
 
 use std::time::{Duration, Instant};
 
@@ -54,7 +57,7 @@ pub struct Check {
 /// Body of `GET /readyz`.
 #[derive(Debug, Serialize)]
 pub struct Readiness {
-    /// `ready` or `not_ready`.
+    /// `ready`, `degraded` (Redis down, still serving) or `not_ready` (the store is down).
     pub status: &'static str,
     pub store: Check,
     pub redis: Check,
@@ -63,18 +66,17 @@ pub struct Readiness {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let store = store_check(&state).await;
     let redis = redis_check(&state).await;
-    let ready = store.status == "up" && redis.status != "down";
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
+    let (code, status) = match (store.status, redis.status) {
+        ("up", "down") => (StatusCode::OK, "degraded"),
+        ("up", _) => (StatusCode::OK, "ready"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
     };
     let body = Readiness {
-        status: if ready { "ready" } else { "not_ready" },
+        status,
         store,
         redis,
     };
-    (status, Json(body))
+    (code, Json(body))
 }
 
 async fn store_check(state: &AppState) -> Check {

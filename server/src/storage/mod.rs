@@ -386,7 +386,10 @@ mod tests {
         }
         // Constraint failures (SQLite 19, 2067; PostgreSQL 23505) and a busy database stay as they are.
         for other in ["19", "2067", "23505", "5", "42P01"] {
-            assert!(!cannot_write(Some(other)) && !connection_lost(Some(other)), "{other}");
+            assert!(
+                !cannot_write(Some(other)) && !connection_lost(Some(other)),
+                "{other}"
+            );
         }
         assert!(!cannot_write(None) && !connection_lost(None));
     }
