@@ -30,6 +30,10 @@ pub enum AppError {
     /// A backing service (the store) is down or overloaded; retrying later may work (HTTP 503).
     #[error("{0}")]
     Unavailable(String),
+    /// The server cannot store anything right now: its disk is full or its database read-only;
+    /// nothing was changed (HTTP 507).
+    #[error("{0}")]
+    Unwritable(String),
     /// The server failed in a way the reader cannot fix; the cause is in the server's log (HTTP 500).
     #[error("{0}")]
     Internal(String),
@@ -56,6 +60,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests(_) => 429,
             AppError::Unavailable(_) => 503,
+            AppError::Unwritable(_) => 507,
             AppError::Internal(_) | AppError::ServerFn(_) => 500,
         }
     }
@@ -91,6 +96,7 @@ mod tests {
         assert_eq!(AppError::NotFound("x".into()).status(), 404);
         assert_eq!(AppError::BadRequest("x".into()).status(), 400);
         assert_eq!(AppError::Unavailable("x".into()).status(), 503);
+        assert_eq!(AppError::Unwritable("x".into()).status(), 507);
         assert_eq!(AppError::Unauthorized("x".into()).status(), 401);
         assert_eq!(AppError::Forbidden("x".into()).status(), 403);
         assert_eq!(AppError::Conflict("x".into()).status(), 409);

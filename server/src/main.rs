@@ -24,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let collab = state.collab.clone();
     let documents = state.documents.clone();
+    let store = state.store.clone();
     let server = server::serve::serve(
         listener,
         router(state),
@@ -47,6 +48,10 @@ async fn main() -> anyhow::Result<()> {
     match tokio::time::timeout(grace, documents.shutdown()).await {
         Ok(n) => tracing::info!(documents = n, "documents written back"),
         Err(_) => tracing::warn!("documents not all written back within {grace:?}"),
+    }
+    // SQLite folds its write-ahead log into the database file: a stopped server leaves one file.
+    if let Err(e) = store.checkpoint().await {
+        tracing::warn!(error = %e, "the database's write-ahead log was not checkpointed");
     }
     tracing::info!("stopped");
     Ok(())

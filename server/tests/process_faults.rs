@@ -5,7 +5,10 @@
 //!   update is appended to the store's log before the `ack` goes out);
 //! - SIGTERM: collaboration clients get a close frame with 1001, the process exits on its own within
 //!   its grace period, and after a restart the edit is in the document and in the report's text (the
-//!   session's end writes the document back).
+//!   session's end writes the document back);
+//! - a full disk (the process may not grow any file): edits, sign-ins and regenerations are refused
+//!   with a clear message (507 over HTTP), the server stays up and keeps serving reads, and after a restart with room again the
+//!   database is intact with every acknowledged edit.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,8 +39,29 @@ struct Process {
 
 impl Process {
     async fn start(db: &test_support::SqliteDb) -> Process {
+        Process::start_limited(db, None).await
+    }
+
+    /// Starts the server; with `max_file_bytes`, no file it writes may grow past that size (the
+    /// kernel's `RLIMIT_FSIZE`, with `SIGXFSZ` ignored so a write past it fails with `EFBIG`): a
+    /// disk that is full for this process.
+    async fn start_limited(db: &test_support::SqliteDb, max_file_bytes: Option<u64>) -> Process {
         let port = test_support::free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        let binary = env!("CARGO_BIN_EXE_server");
+        let mut command = match max_file_bytes {
+            None => Command::new(binary),
+            Some(bytes) => {
+                let mut c = Command::new("sh");
+                c.args([
+                    "-c",
+                    r#"trap '' XFSZ; exec prlimit --fsize="$0" -- "$1""#,
+                    &bytes.to_string(),
+                    binary,
+                ]);
+                c
+            }
+        };
+        let child = command
             .env("PMR_ADDR", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", db.url())
             .env("PMR_ADMIN_PASSWORD", PASSWORD)
@@ -217,6 +241,35 @@ impl Editor {
         }
     }
 
+    /// Appends `words` to the risks narrative and waits for the server's ack; answers the error
+    /// frame instead if one comes (the local copy keeps the words either way).
+    async fn append(&mut self, words: &str) -> Result<(), Value> {
+        let before = self.doc.transact().state_vector();
+        {
+            let mut txn = self.doc.transact_mut();
+            let text = txn.get_or_insert_text(RISKS);
+            let end = text.len(&txn);
+            text.insert(&mut txn, end, words);
+        }
+        let update = B64.encode(self.doc.transact().encode_state_as_update_v1(&before));
+        self.send(json!({"type": "update", "update": update, "ref": 9}))
+            .await;
+        loop {
+            let m = self.next().await;
+            let all = match m["type"].as_str() {
+                Some("batch") => m["messages"].as_array().cloned().unwrap_or_default(),
+                _ => vec![m],
+            };
+            for m in all {
+                match m["type"].as_str() {
+                    Some("ack") if m["ref"] == 9 => return Ok(()),
+                    Some("error") => return Err(m),
+                    _ => {}
+                }
+            }
+        }
+    }
+
     /// Appends `words` to the risks narrative and waits for the server's ack.
     async fn append_and_wait_for_ack(&mut self, words: &str) {
         let before = self.doc.transact().state_vector();
@@ -308,4 +361,111 @@ async fn sigterm_closes_sessions_with_1001_and_writes_the_document_back() {
             .is_some_and(|n| n.ends_with(words)),
         "the report's stored text: {risks}"
     );
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_with_a_clear_error_and_loses_nothing() {
+    let db = test_support::SqliteDb::new();
+    // Seeded by a first run, stopped cleanly: the write-ahead log is folded into the database.
+    {
+        let mut server = Process::start(&db).await;
+        let status = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        server.exits_within(Duration::from_secs(10)).expect("stops");
+    }
+    let size = std::fs::metadata(db.path()).expect("database file").len();
+    assert!(size > 1024 * 1024, "the seeded database is {size} bytes");
+
+    // The disk fills: no file may grow past 160 KiB, so the write-ahead log soon cannot grow.
+    let server = Process::start_limited(&db, Some(160 * 1024)).await;
+    let cookie = server.sign_in().await;
+    let report = server.draft(&cookie).await;
+    let mut editor = server.join(&cookie, report).await;
+    let mut acked = Vec::new();
+    let mut refusal = None;
+    for i in 0..2000 {
+        let words = format!(" Edit {i} on a filling disk.");
+        match editor.append(&words).await {
+            Ok(()) => acked.push(words),
+            Err(error) => {
+                refusal = Some(error);
+                break;
+            }
+        }
+    }
+    let refusal = refusal.expect("an edit is refused once the disk is full");
+    assert!(
+        !acked.is_empty(),
+        "edits were stored before the disk filled"
+    );
+    assert_eq!(refusal["code"], "not_saved", "{refusal}");
+    assert!(
+        refusal["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot write")),
+        "{refusal}"
+    );
+    // A sign-in (which stores a session) is refused with a message, not a crash or a 500.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/login", server.base()))
+        .header("origin", server.base())
+        .form(&[("username", "vera"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login answered");
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(status, 507, "{body}");
+    assert!(body.contains("cannot store data"), "{body}");
+    // A REST write (regenerating the draft) is refused with 507 and a JSON message.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/reports/{report}/regenerate", server.base()))
+        .header("origin", server.base())
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("regenerate answered");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(status, 507, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("disk is full or read-only")),
+        "{body}"
+    );
+    // The server is still up and still serves reads.
+    let health = reqwest::get(format!("{}/healthz", server.base()))
+        .await
+        .expect("healthz");
+    assert!(health.status().is_success());
+    let portfolio = server.post(&cookie, "/api/list_portfolio", &[]).await;
+    assert!(
+        portfolio["projects"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty()),
+        "{portfolio}"
+    );
+    drop(editor);
+    drop(server); // SIGKILL: nothing more is written.
+
+    // Room again: the database is intact and holds every acknowledged edit.
+    let check = std::process::Command::new("sqlite3")
+        .args([db.path().to_str().expect("path"), "PRAGMA integrity_check;"])
+        .output()
+        .expect("sqlite3 runs");
+    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "ok");
+    let server = Process::start(&db).await;
+    let cookie = server.sign_in().await;
+    let editor = server.join(&cookie, report).await;
+    let text = editor.risks();
+    for words in &acked {
+        assert!(
+            text.contains(words.as_str()),
+            "{words:?} is missing after the restart"
+        );
+    }
 }

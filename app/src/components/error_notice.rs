@@ -28,6 +28,7 @@ fn heading(errors: &Errors) -> &'static str {
         Some(AppError::Forbidden(_)) => "You do not have access to this.",
         Some(AppError::NotFound(_)) => "Not found.",
         Some(AppError::Unavailable(_)) => "Temporarily unavailable.",
+        Some(AppError::Unwritable(_)) => "Nothing could be saved.",
         _ => "Something went wrong.",
     }
 }

@@ -319,7 +319,11 @@ impl Documents {
             .map_err(|e| DocError::Undecodable(e.to_string()))?;
         guard.since_compaction += 1;
         if guard.since_compaction >= self.inner.compact_every {
-            self.compact(report_id, &mut guard).await?;
+            // The update is stored: a compaction that fails (it is tried again after the next
+            // update) must not make the client think otherwise and send it again.
+            if let Err(e) = self.compact(report_id, &mut guard).await {
+                tracing::warn!(report_id, error = %e, "the document's log was not compacted");
+            }
         }
         if !guard.write_pending {
             guard.write_pending = true;

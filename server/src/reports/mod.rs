@@ -337,7 +337,7 @@ pub fn to_app_error(err: StoreError) -> AppError {
 pub fn store_error(err: &StoreError) -> AppError {
     if let StoreError::Unwritable(_) = err {
         tracing::error!(error = %err, "store cannot write");
-        return AppError::Unavailable(UNWRITABLE.into());
+        return AppError::Unwritable(UNWRITABLE.into());
     }
     if err.is_unavailable() {
         tracing::warn!(error = %err, "store unavailable");

@@ -70,6 +70,7 @@ impl From<AppError> for ApiError {
             AppError::Conflict(m) => ApiError::Conflict(m),
             AppError::TooManyRequests(m) => ApiError::TooManyRequests(m),
             AppError::Unavailable(_) => ApiError::Unavailable,
+            AppError::Unwritable(_) => ApiError::Unwritable,
             AppError::Internal(_) | AppError::ServerFn(_) => ApiError::Internal,
         }
     }

@@ -83,6 +83,12 @@ impl Store {
         data: &str,
         author: &str,
     ) -> Result<i64, StoreError> {
+        // In an explicit transaction: the caller acknowledges the edit once this returns, so the
+        // commit must have succeeded. Alone, `INSERT … RETURNING` read with `fetch_one` hands back
+        // the row after the first step and SQLite commits only when the statement is reset, whose
+        // error sqlx drops: on a full disk every later edit was acknowledged and then rolled back
+        // (found by `tests/process_faults.rs`).
+        let mut tx = self.begin().await?;
         let row = sqlx::query(
             "INSERT INTO report_doc_updates (report_id, update_data, author, created_at)
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -91,9 +97,11 @@ impl Store {
         .bind(data)
         .bind(author)
         .bind(now())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get("id")?)
+        let id = row.try_get("id")?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Folds the updates up to `last_seq` into `snapshot` and deletes them. A snapshot that already

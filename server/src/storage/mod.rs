@@ -230,6 +230,17 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite: copies the write-ahead log into the database file and empties it (nothing to do on
+    /// PostgreSQL).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The newest migration applied to the database.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
