@@ -3,7 +3,7 @@
 
 mod common;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use common::{Role, TestApp, Who};
 use serde_json::Value;
 use server::redis_probe::RedisProbe;
@@ -179,6 +179,29 @@ async fn unknown_paths_are_a_404_page() {
     let (status, html) = get(&app, "/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
+    // An API path that does not exist, or a write to a page, is answered in JSON.
+    let reply = app
+        .send(common::request(
+            Method::GET,
+            "/api/no/such/endpoint",
+            &app.admin,
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.json()["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("/api/no/such/endpoint")));
+    let reply = app
+        .send(common::request(
+            Method::PUT,
+            "/no/such/page",
+            &app.admin,
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(reply.json()["error"].is_string(), "{}", reply.body);
 }
 
 #[tokio::test]
@@ -194,10 +217,10 @@ async fn server_functions_answer_json_and_errors_with_status() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert!(reply.body.contains("positive number"), "{}", reply.body);
     let reply = app.send(call("report_id=abc")).await;
-    assert!(
-        reply.status.is_client_error() || reply.status.is_server_error(),
-        "garbage accepted: {} {}",
+    assert_eq!(
         reply.status,
+        StatusCode::BAD_REQUEST,
+        "garbage is the caller's mistake: {}",
         reply.body
     );
 }

@@ -118,8 +118,26 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
         .get::<MatchedPath>()
         .map(MatchedPath::as_str)
     {
-        // Not a route: static files and the not-found page.
-        None => None,
+        // Not a route: an API path that does not exist is answered in JSON; anything else is a
+        // static file or the not-found page, which are only read.
+        None => {
+            let path = request.uri().path();
+            if path.starts_with("/api/") || path.starts_with("/ws/") {
+                return refuse(
+                    Kind::Rest,
+                    StatusCode::NOT_FOUND,
+                    format!("there is no endpoint {method} {}", clip(path)),
+                );
+            }
+            if method != Method::GET && method != Method::HEAD {
+                return refuse(
+                    Kind::Rest,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("{method} is not allowed here"),
+                );
+            }
+            None
+        }
         Some(path) => match policy::lookup(method.as_str(), path) {
             Lookup::Found(e) => Some(e),
             Lookup::WrongMethod => {
@@ -454,6 +472,11 @@ fn to_login(uri: &axum::http::Uri) -> Response {
         response.headers_mut().insert(header::LOCATION, v);
     }
     response
+}
+
+/// At most 100 characters of a path, for messages.
+fn clip(path: &str) -> String {
+    path.chars().take(100).collect()
 }
 
 /// A refusal in the shape the route's clients read: the app's error JSON for server functions,
