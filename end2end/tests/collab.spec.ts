@@ -1,7 +1,7 @@
 // Live collaboration in two real browsers: an editor and an admin open the same draft, see each other
 // and where each is, type into the same text at once, both end with the same merged text, and after a
 // reload the merged text is there (and readers see the commentary). A viewer is told nothing of an
-// editor it cannot use.
+// editor it cannot use. Markup typed into a narrative comes back as text in the browser-rendered section.
 import type { Browser, Page } from '@playwright/test';
 import { test, expect, hydrated, latestReportId, signIn, type User } from './fixtures';
 
@@ -105,4 +105,28 @@ test.describe('as a viewer', () => {
     await expect(page.getByTestId('edit-toggle')).toHaveCount(0);
     expect(consoleErrors).toEqual([]);
   });
+});
+
+test('markup typed into a narrative is shown as text in the browser, never run', async ({ page, baseURL, consoleErrors }) => {
+  const id = await latestReportId(baseURL ?? '', 'CPR');
+  await openLive(page, id);
+  await page.getByTestId('edit-toggle').click();
+  const risks = page.getByTestId('edit-risks');
+  await risks.click();
+  await page.keyboard.press('Control+End');
+  const markup = ' <img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>';
+  await page.keyboard.type(markup);
+  await expect(risks).toHaveValue(new RegExp(`${markup.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  await expect(page.getByTestId('collab-state')).not.toContainText('saving');
+  // Read back as a reader gets it: the Risks section is rendered in the browser, from its server
+  // function, once scrolled to.
+  await expect(async () => {
+    await page.reload();
+    await hydrated(page);
+    await page.locator('#risks').scrollIntoViewIfNeeded();
+    await expect(page.locator('#risks .section-note')).toContainText('<b>bold</b>', { timeout: 2000 });
+  }).toPass({ timeout: 15000 });
+  await expect(page.locator('#risks .section-note').locator('img, script, b')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  expect(consoleErrors).toEqual([]);
 });

@@ -123,8 +123,12 @@ async fn any_state_vector_is_answered_or_refused() {
     let report = app.report_id("HBR", false).await;
     let docs = app.state.documents.clone();
     let handle = tokio::runtime::Handle::current();
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(300);
     let mut runner = TestRunner::new(RunnerConfig {
-        cases: 300,
+        cases,
         failure_persistence: None,
         ..RunnerConfig::default()
     });

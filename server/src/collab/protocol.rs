@@ -418,7 +418,14 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(2000))]
+            // 2,000 cases, or `PROPTEST_CASES` (`with_cases` would ignore the variable).
+            #![proptest_config(ProptestConfig {
+                cases: std::env::var("PROPTEST_CASES")
+                    .ok()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(2000),
+                ..ProptestConfig::default()
+            })]
 
             /// Any text at all: an answer, never a panic; a refusal has a known code and says why.
             #[test]
