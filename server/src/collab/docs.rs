@@ -46,8 +46,22 @@ pub enum DocError {
     NoRevision(i64),
     #[error("a revision name is 1 to {MAX_REVISION_NAME_CHARS} characters")]
     BadName,
-    #[error("the edit could not be saved: {0}")]
+    /// The cause stays in the server's log; the client gets what it can act on.
+    #[error("the edit could not be saved: {}", store_reason(.0))]
     Store(#[from] StoreError),
+}
+
+/// A store failure in words for the client.
+fn store_reason(err: &StoreError) -> &'static str {
+    match err {
+        StoreError::Unavailable(_) => {
+            "the database is unavailable right now; try again in a moment"
+        }
+        StoreError::Unwritable(_) => {
+            "the server cannot write (its disk is full or read-only); nothing was changed"
+        }
+        _ => "the database refused it; the error has been logged",
+    }
 }
 
 impl DocError {

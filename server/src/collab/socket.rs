@@ -331,6 +331,9 @@ async fn read(
 async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<ServerMessage> {
     let (optimizer, session) = (peer.optimizer, peer.session);
     let refused = |e: super::docs::DocError| {
+        if let super::docs::DocError::Store(cause) = &e {
+            tracing::warn!(error = %cause, "an editing request failed in the store");
+        }
         Some(ServerMessage::Error {
             code: e.code(),
             message: e.to_string(),
