@@ -3,8 +3,8 @@
 //!
 //! - SIGKILL right after an edit is acknowledged: after a restart the edit is in the document (the
 //!   update is appended to the store's log before the `ack` goes out);
-//! - SIGTERM: collaboration clients get a close frame with 1001, the process exits on its own within
-//!   its grace period, and after a restart the edit is in the document and in the report's text (the
+//! - SIGTERM: a request in flight is finished and answered, collaboration clients get a close frame
+//!   with 1001, the process exits on its own within its grace period, and after a restart the edit is in the document and in the report's text (the
 //!   session's end writes the document back);
 //! - a full disk (the process may not grow any file): edits, sign-ins and regenerations are refused
 //!   with a clear message (507 over HTTP), the server stays up and keeps serving reads, and after a restart with room again the
@@ -27,6 +27,9 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 const PASSWORD: &str = "process faults password";
 const RISKS: &str = "narrative:risks";
 const WAIT: Duration = Duration::from_secs(20);
+/// Iterations of the simulation rerun that is in flight when SIGTERM arrives (long enough to still
+/// run when the signal comes, short enough to finish within the grace period).
+const IN_FLIGHT_ITERATIONS: u32 = 20_000;
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -68,6 +71,7 @@ impl Process {
             .env("PMR_DEMO_PASSWORD", PASSWORD)
             .env("PMR_MC_ITERATIONS", "500")
             .env("PMR_SHUTDOWN_GRACE_SECS", "5")
+            .env("PMR_COSTLY_RUNS_PER_MINUTE", "1000")
             .env("RUST_LOG", "warn")
             .env_remove("REDIS_URL")
             .stdin(Stdio::null())
@@ -326,6 +330,28 @@ async fn sigterm_closes_sessions_with_1001_and_writes_the_document_back() {
     let report = server.draft(&cookie).await;
     let mut editor = server.join(&cookie, report).await;
     editor.append_and_wait_for_ack(words).await;
+    // A request in flight when the signal comes: a simulation rerun, which takes a while.
+    let in_flight = tokio::spawn({
+        let (base, cookie) = (server.base(), cookie.clone());
+        async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/api/rerun_monte_carlo"))
+                .header("origin", &base)
+                .header("cookie", &cookie)
+                .form(&[
+                    ("report_id", report.to_string()),
+                    ("iterations", IN_FLIGHT_ITERATIONS.to_string()),
+                ])
+                .send()
+                .await
+                .expect("answered");
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.expect("json"),
+            )
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
@@ -333,6 +359,13 @@ async fn sigterm_closes_sessions_with_1001_and_writes_the_document_back() {
     assert!(status.success());
     let close = editor.until("close").await;
     assert_eq!(close["code"], 1001, "{close}");
+    // The request in flight is finished and answered before the process goes.
+    let (status, rerun) = in_flight.await.expect("the request task");
+    assert_eq!(status, 200, "{rerun}");
+    assert_eq!(
+        rerun["section"]["result"]["iterations"], IN_FLIGHT_ITERATIONS,
+        "{rerun}"
+    );
     let exit = server
         .exits_within(Duration::from_secs(10))
         .expect("the process stops by itself within its grace period");
@@ -408,35 +441,46 @@ async fn a_full_disk_refuses_writes_with_a_clear_error_and_loses_nothing() {
             .is_some_and(|m| m.contains("cannot write")),
         "{refusal}"
     );
-    // A sign-in (which stores a session) is refused with a message, not a crash or a 500.
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/login", server.base()))
-        .header("origin", server.base())
-        .form(&[("username", "vera"), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("login answered");
-    let status = response.status().as_u16();
-    let body = response.text().await.unwrap_or_default();
-    assert_eq!(status, 507, "{body}");
-    assert!(body.contains("cannot store data"), "{body}");
-    // A REST write (regenerating the draft) is refused with 507 and a JSON message.
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/reports/{report}/regenerate", server.base()))
-        .header("origin", server.base())
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("regenerate answered");
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.expect("a JSON body");
-    assert_eq!(status, 507, "{body}");
-    assert!(
-        body["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("disk is full or read-only")),
-        "{body}"
-    );
+    // Sign-ins (each stores a session) are refused with a message, not a crash or a 500, however
+    // many come: more than the pool has connections, so none is left broken by a failed commit.
+    for _ in 0..12 {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/login", server.base()))
+            .header("origin", server.base())
+            .form(&[("username", "vera"), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("login answered");
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, 507, "{body}");
+        assert!(body.contains("cannot store data"), "{body}");
+    }
+    // More edits, refused the same way: each failed commit leaves its connection to the pool.
+    for i in 0..6 {
+        let refused = editor.append(&format!(" Refused {i}.")).await;
+        assert_eq!(refused.expect_err("refused")["code"], "not_saved");
+    }
+    // REST writes in transactions (regenerating the draft) are refused with 507 and a JSON
+    // message, on every connection of the pool: none is left unusable by a failed commit.
+    for _ in 0..12 {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/reports/{report}/regenerate", server.base()))
+            .header("origin", server.base())
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("regenerate answered");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(status, 507, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("disk is full or read-only")),
+            "{body}"
+        );
+    }
     // The server is still up and still serves reads.
     let health = reqwest::get(format!("{}/healthz", server.base()))
         .await

@@ -201,6 +201,13 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A connection still counting a transaction is closed rather than reused. It happens
+            // when a COMMIT fails after SQLite has already rolled the transaction back (a full
+            // disk): sqlx's ROLLBACK then fails too, its count never returns to zero, and every
+            // later `begin` on that connection would fail (found by `tests/process_faults.rs`).
+            .before_acquire(|conn, _meta| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
