@@ -196,10 +196,7 @@ async fn costly_runs_are_limited_per_caller_and_cached_ones_do_not_count() {
     let refused = app.send(rerun(&vera, 1300)).await;
     assert_eq!(refused.status, 429, "{}", refused.body);
     assert!(
-        refused
-            .body
-            .contains("3 simulation runs and regenerations for this minute")
-            && refused.body.contains("try again in"),
+        refused.body.contains("limited to 3 a minute") && refused.body.contains("try again in"),
         "{}",
         refused.body
     );

@@ -68,7 +68,7 @@ impl StorePortfolio {
             .map_err(|wait| {
                 let per_minute = self.quota.per_minute();
                 AppError::TooManyRequests(format!(
-                    "You have used your {per_minute} simulation runs and regenerations for this minute; try again in {} s.",
+                    "Simulation reruns and regenerations are limited to {per_minute} a minute for each person; try again in {} s.",
                     wait.as_secs() + 1
                 ))
             })
