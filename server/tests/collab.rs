@@ -616,13 +616,7 @@ async fn two_instances_edit_one_section_at_once_and_converge_and_it_survives_res
     let redis = test_support::RedisServer::start();
     let a = served_with(|_| {}, Some(&redis.url())).await;
     a.app.account("dee", Role::Editor, &["HBR"], None).await;
-    let b_state = a
-        .app
-        .another_instance(
-            |c| c.redis_url = Some(redis.url()),
-            Some(RedisProbe::new(&redis.url()).expect("probe")),
-        )
-        .await;
+    let b_state = b_instance(&a, &redis).await;
     let b = serve_state(b_state).await;
     let report = a.app.report_id("HBR", false).await;
     let original = summary_narrative(&a.app, report).await;
@@ -671,6 +665,16 @@ async fn two_instances_edit_one_section_at_once_and_converge_and_it_survives_res
     let fresh = serve_state(a.app.another_instance(|_| {}, None).await).await;
     let eve = Editor::join(a.on(fresh), report, "ana").await;
     assert_eq!(eve.text(), merged, "the merged text survives");
+}
+
+/// Another instance over `a`'s database, sharing `redis` with it.
+async fn b_instance(a: &Served, redis: &test_support::RedisServer) -> server::AppState {
+    a.app
+        .another_instance(
+            |c| c.redis_url = Some(redis.url()),
+            Some(RedisProbe::new(&redis.url()).expect("probe")),
+        )
+        .await
 }
 
 async fn serve_state(state: server::AppState) -> u16 {
@@ -1013,13 +1017,7 @@ async fn redis_killed_under_load_keeps_serving_and_cross_instance_delivery_resum
     let mut redis = test_support::RedisServer::start();
     let a = served_with(|_| {}, Some(&redis.url())).await;
     a.app.account("dee", Role::Editor, &["HBR"], None).await;
-    let b_state = a
-        .app
-        .another_instance(
-            |c| c.redis_url = Some(redis.url()),
-            Some(RedisProbe::new(&redis.url()).expect("probe")),
-        )
-        .await;
+    let b_state = b_instance(&a, &redis).await;
     let b_router = server::router(b_state.clone());
     let b = serve_state(b_state).await;
     let report = a.app.report_id("HBR", false).await;

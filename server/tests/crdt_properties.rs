@@ -68,10 +68,7 @@ async fn damaged_updates_never_break_the_document() {
     let report = app.report_id("HBR", false).await;
     let docs = app.state.documents.clone();
     let handle = tokio::runtime::Handle::current();
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(300);
+    let cases = common::proptest_cases(300);
     let mut runner = TestRunner::new(RunnerConfig {
         cases,
         failure_persistence: None,
@@ -123,10 +120,7 @@ async fn any_state_vector_is_answered_or_refused() {
     let report = app.report_id("HBR", false).await;
     let docs = app.state.documents.clone();
     let handle = tokio::runtime::Handle::current();
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(300);
+    let cases = common::proptest_cases(300);
     let mut runner = TestRunner::new(RunnerConfig {
         cases,
         failure_persistence: None,

@@ -23,10 +23,7 @@ fn run<S: Strategy>(strategy: S, body: impl Fn(S::Value) -> Result<(), TestCaseE
 where
     S::Value: std::fmt::Debug,
 {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(300);
+    let cases = common::proptest_cases(300);
     let mut runner = TestRunner::new(RunnerConfig {
         cases,
         failure_persistence: None,

@@ -276,18 +276,9 @@ impl Editor {
 
     /// Appends `words` to the risks narrative and waits for the server's ack.
     async fn append_and_wait_for_ack(&mut self, words: &str) {
-        let before = self.doc.transact().state_vector();
-        {
-            let mut txn = self.doc.transact_mut();
-            let text = txn.get_or_insert_text(RISKS);
-            let end = text.len(&txn);
-            text.insert(&mut txn, end, words);
+        if let Err(error) = self.append(words).await {
+            panic!("the edit was refused: {error}");
         }
-        let update = B64.encode(self.doc.transact().encode_state_as_update_v1(&before));
-        self.send(json!({"type": "update", "update": update, "ref": 7}))
-            .await;
-        let ack = self.until("ack").await;
-        assert_eq!(ack["ref"], 7, "{ack}");
     }
 
     fn risks(&self) -> String {

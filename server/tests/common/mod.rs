@@ -355,3 +355,11 @@ pub fn append_to(doc: &yrs::Doc, name: &str, words: &str) -> Vec<u8> {
     }
     doc.transact().encode_state_as_update_v1(&before)
 }
+
+/// Cases per property test: `PROPTEST_CASES` when set, else `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(default)
+}
