@@ -265,6 +265,12 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_read_timeout_secs: u64,
 
+    /// Longest time a request body may take to arrive, in seconds, from its first read; a slower
+    /// body (a slow POST) is cut off and its connection closed.
+    #[arg(long, env = "PMR_BODY_READ_TIMEOUT_SECS", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_read_timeout_secs: u64,
+
     /// Most open connections from one peer address (WebSockets included); more are answered 429.
     /// 0: no limit. Behind a reverse proxy every client shares the proxy's address: raise it there.
     #[arg(long, env = "PMR_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256,
@@ -317,6 +323,7 @@ impl Config {
             ws_max_connections_per_session: 50,
             ws_max_connections: 20_000,
             header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
             costly_runs_per_minute: 10,
             max_connections_per_address: 256,
             ws_outbound_queue_kb: 1024,
@@ -339,6 +346,7 @@ impl Config {
     pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
         crate::serve::ConnectionLimits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             per_address: usize::try_from(self.max_connections_per_address).unwrap_or(usize::MAX),
         }
     }

@@ -3,6 +3,10 @@
 //! - a **header read timeout**: a client that has not sent a whole request head this long after
 //!   connecting (or after its previous response, on a kept-alive connection) is dropped, so a
 //!   slowloris client that trickles header bytes cannot hold a connection forever;
+//! - a **body read timeout**: a request body must arrive within
+//!   [`ConnectionLimits::body_read_timeout`] of its first read, so a client that sends a valid head
+//!   and then trickles its body (a slow POST) is cut off too: the handler gets a read error, answers
+//!   with a 4xx, and the connection is closed since its body was not read to the end;
 //! - a **per-address connection cap**: one peer address may hold at most
 //!   [`ConnectionLimits::per_address`] open connections (WebSocket connections included, for as long
 //!   as they stay open); the next one is answered `429` with a JSON body and closed;
@@ -38,15 +42,18 @@ use tower::ServiceExt;
 pub struct ConnectionLimits {
     /// Longest wait for a complete request head.
     pub header_read_timeout: Duration,
+    /// Longest time a request body may take to arrive, from its first read.
+    pub body_read_timeout: Duration,
     /// Most open connections from one peer address; 0 means no limit.
     pub per_address: usize,
 }
 
 impl Default for ConnectionLimits {
-    /// 10 seconds for a request head; 256 connections per address.
+    /// 10 seconds for a request head, 30 for a body; 256 connections per address.
     fn default() -> Self {
         ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
             per_address: 256,
         }
     }
@@ -114,7 +121,8 @@ async fn connection(
     _alive: watch::Receiver<()>,
 ) {
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let mut request = request.map(axum::body::Body::new);
+        let timeout = limits.body_read_timeout;
+        let mut request = request.map(|body| axum::body::Body::new(Deadline::new(body, timeout)));
         request.extensions_mut().insert(ConnectInfo(peer));
         app.clone().oneshot(request)
     });
@@ -143,6 +151,71 @@ async fn connection(
                 }
             }
         }
+    }
+}
+
+/// A request body that fails once reading it has taken longer than its time limit (counted from the
+/// first read, so bodies nobody reads cost no timer).
+struct Deadline {
+    body: Incoming,
+    limit: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Deadline {
+    fn new(body: Incoming, limit: Duration) -> Deadline {
+        Deadline {
+            body,
+            limit,
+            sleep: None,
+        }
+    }
+}
+
+/// The error of a body that did not arrive in time.
+#[derive(Debug)]
+struct BodyTooSlow(Duration);
+
+impl std::fmt::Display for BodyTooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the request body did not arrive within {} s",
+            self.0.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for BodyTooSlow {}
+
+impl hyper::body::Body for Deadline {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let limit = this.limit;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTooSlow(limit))))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

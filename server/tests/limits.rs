@@ -1,6 +1,7 @@
 //! The limits that keep one client from taking the server: a header read timeout that drops a
-//! slowloris client, a cap on connections from one address, and request body limits. The
-//! connection tests serve the real router over TCP with [`server::serve::serve`], as the binary does.
+//! slowloris client, a body read timeout that cuts off a slow body, a cap on connections from one
+//! address, and request body limits. The connection tests serve the real router over TCP with
+//! [`server::serve::serve`], as the binary does.
 
 mod common;
 
@@ -59,6 +60,7 @@ async fn a_slowloris_client_is_dropped_after_the_header_timeout() {
     let app = seeded().await;
     let limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(1),
+        body_read_timeout: Duration::from_secs(30),
         per_address: 0,
     };
     let (addr, _stop) = listen(&app, limits).await;
@@ -103,10 +105,52 @@ async fn a_slowloris_client_is_dropped_after_the_header_timeout() {
 }
 
 #[tokio::test]
+async fn a_slow_body_is_cut_off_after_the_body_timeout() {
+    let app = seeded().await;
+    let limits = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(10),
+        body_read_timeout: Duration::from_secs(1),
+        per_address: 0,
+    };
+    let (addr, _stop) = listen(&app, limits).await;
+    // A whole head announcing 1,000 bytes of body, then the body at one byte per 100 ms: it would
+    // take 100 s.
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(
+        b"POST /api/login HTTP/1.1\r\nHost: app.test\r\nOrigin: http://app.test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nusername=",
+    )
+    .await
+    .expect("head");
+    let (mut reader, mut writer) = tcp.into_split();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..990 {
+            if writer.write_all(b"a").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    // The server answers with a refusal and closes the connection long before (30 s is far beyond
+    // the 1 s limit, not a speed target).
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), reader.read_to_end(&mut answer)).await;
+    trickle.abort();
+    assert!(read.is_ok(), "the slow body kept its connection");
+    let answer = String::from_utf8_lossy(&answer);
+    let status_line = answer.lines().next().unwrap_or_default();
+    assert!(status_line.starts_with("HTTP/1.1 4"), "{answer}");
+    assert!(answer.contains("did not arrive within 1 s"), "{answer}");
+    // Others are still served.
+    let mut other = TcpStream::connect(addr).await.expect("connect");
+    assert_eq!(health(&mut other).await, "HTTP/1.1 200 OK");
+}
+
+#[tokio::test]
 async fn a_connection_flood_from_one_address_is_refused_with_429() {
     let app = seeded().await;
     let limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(60),
+        body_read_timeout: Duration::from_secs(30),
         per_address: 4,
     };
     let (addr, _stop) = listen(&app, limits).await;
