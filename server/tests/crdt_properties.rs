@@ -10,7 +10,6 @@ mod common;
 
 use base64::Engine;
 use proptest::prelude::*;
-use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use yrs::{Doc, GetString, ReadTxn, Transact};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -68,12 +67,7 @@ async fn damaged_updates_never_break_the_document() {
     let report = app.report_id("HBR", false).await;
     let docs = app.state.documents.clone();
     let handle = tokio::runtime::Handle::current();
-    let cases = common::proptest_cases(300);
-    let mut runner = TestRunner::new(RunnerConfig {
-        cases,
-        failure_persistence: None,
-        ..RunnerConfig::default()
-    });
+    let mut runner = common::proptest_runner(300);
     let (accepted, refused) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
     let outcome = runner.run(&damage(), |how| {
         tokio::task::block_in_place(|| {
@@ -120,12 +114,7 @@ async fn any_state_vector_is_answered_or_refused() {
     let report = app.report_id("HBR", false).await;
     let docs = app.state.documents.clone();
     let handle = tokio::runtime::Handle::current();
-    let cases = common::proptest_cases(300);
-    let mut runner = TestRunner::new(RunnerConfig {
-        cases,
-        failure_persistence: None,
-        ..RunnerConfig::default()
-    });
+    let mut runner = common::proptest_runner(300);
     let outcome = runner.run(&proptest::collection::vec(any::<u8>(), 0..48), |bytes| {
         tokio::task::block_in_place(|| {
             handle.block_on(async {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use common::{request, Role, TestApp, Who};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{json, Value};
 
 /// Runs `body` for `cases` values of `strategy` (or `PROPTEST_CASES`), on the current runtime.
@@ -23,12 +23,7 @@ fn run<S: Strategy>(strategy: S, body: impl Fn(S::Value) -> Result<(), TestCaseE
 where
     S::Value: std::fmt::Debug,
 {
-    let cases = common::proptest_cases(300);
-    let mut runner = TestRunner::new(RunnerConfig {
-        cases,
-        failure_persistence: None,
-        ..RunnerConfig::default()
-    });
+    let mut runner = common::proptest_runner(300);
     let ran = std::cell::Cell::new(0u32);
     let outcome = runner.run(&strategy, |value| {
         ran.set(ran.get() + 1);

@@ -60,8 +60,8 @@ async fn a_slowloris_client_is_dropped_after_the_header_timeout() {
     let app = seeded().await;
     let limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(1),
-        body_read_timeout: Duration::from_secs(30),
         per_address: 0,
+        ..ConnectionLimits::default()
     };
     let (addr, _stop) = listen(&app, limits).await;
 
@@ -108,9 +108,9 @@ async fn a_slowloris_client_is_dropped_after_the_header_timeout() {
 async fn a_slow_body_is_cut_off_after_the_body_timeout() {
     let app = seeded().await;
     let limits = ConnectionLimits {
-        header_read_timeout: Duration::from_secs(10),
         body_read_timeout: Duration::from_secs(1),
         per_address: 0,
+        ..ConnectionLimits::default()
     };
     let (addr, _stop) = listen(&app, limits).await;
     // A whole head announcing 1,000 bytes of body, then the body at one byte per 100 ms: it would
@@ -150,8 +150,8 @@ async fn a_connection_flood_from_one_address_is_refused_with_429() {
     let app = seeded().await;
     let limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(60),
-        body_read_timeout: Duration::from_secs(30),
         per_address: 4,
+        ..ConnectionLimits::default()
     };
     let (addr, _stop) = listen(&app, limits).await;
 

@@ -95,15 +95,20 @@ impl Process {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Signs eddie in; answers the cookie.
-    async fn sign_in(&self) -> String {
-        let response = reqwest::Client::new()
+    /// A sign-in attempt as `username`, with the demo password.
+    async fn login(&self, username: &str) -> reqwest::Response {
+        reqwest::Client::new()
             .post(format!("{}/api/login", self.base()))
             .header("origin", self.base())
-            .form(&[("username", "eddie"), ("password", PASSWORD)])
+            .form(&[("username", username), ("password", PASSWORD)])
             .send()
             .await
-            .expect("login");
+            .expect("login answered")
+    }
+
+    /// Signs eddie in; answers the cookie.
+    async fn sign_in(&self) -> String {
+        let response = self.login("eddie").await;
         assert!(response.status().is_success(), "{}", response.status());
         response
             .headers()
@@ -435,13 +440,7 @@ async fn a_full_disk_refuses_writes_with_a_clear_error_and_loses_nothing() {
     // Sign-ins (each stores a session) are refused with a message, not a crash or a 500, however
     // many come: more than the pool has connections, so none is left broken by a failed commit.
     for _ in 0..12 {
-        let response = reqwest::Client::new()
-            .post(format!("{}/api/login", server.base()))
-            .header("origin", server.base())
-            .form(&[("username", "vera"), ("password", PASSWORD)])
-            .send()
-            .await
-            .expect("login answered");
+        let response = server.login("vera").await;
         let status = response.status().as_u16();
         let body = response.text().await.unwrap_or_default();
         assert_eq!(status, 507, "{body}");

@@ -356,10 +356,16 @@ pub fn append_to(doc: &yrs::Doc, name: &str, words: &str) -> Vec<u8> {
     doc.transact().encode_state_as_update_v1(&before)
 }
 
-/// Cases per property test: `PROPTEST_CASES` when set, else `default`.
-pub fn proptest_cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
+/// A property-test runner for `default` cases (`PROPTEST_CASES` when set), without a failure
+/// file: the tests print a failing case shrunk to its minimum.
+pub fn proptest_runner(default: u32) -> proptest::test_runner::TestRunner {
+    let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(default)
+        .unwrap_or(default);
+    proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })
 }
