@@ -54,12 +54,8 @@ pub enum DocError {
 /// A store failure in words for the client.
 fn store_reason(err: &StoreError) -> &'static str {
     match err {
-        StoreError::Unavailable(_) => {
-            "the database is unavailable right now; try again in a moment"
-        }
-        StoreError::Unwritable(_) => {
-            "the server cannot write (its disk is full or read-only); nothing was changed"
-        }
+        StoreError::Unavailable(_) => crate::storage::UNAVAILABLE_REASON,
+        StoreError::Unwritable(_) => crate::storage::UNWRITABLE_REASON,
         _ => "the database refused it; the error has been logged",
     }
 }
@@ -109,7 +105,6 @@ fn decode_b64(data: &str) -> Result<Vec<u8>, DocError> {
         .map_err(|e| DocError::Undecodable(format!("not base64: {e}")))
 }
 
-/// The texts and fields a document holds now.
 /// Whether `update` can join `doc` safely, tried on a scratch copy first. A damaged update can make
 /// yrs panic while decoding or integrating it (overflows, assertions: found by
 /// `tests/crdt_properties.rs`); stored in the log, it would then break every later load of the
@@ -143,6 +138,7 @@ fn vet(doc: &Doc, sections: &[String], update: &[u8]) -> Result<(), DocError> {
     }
 }
 
+/// The texts and fields a document holds now.
 fn content_of(doc: &Doc, sections: &[String]) -> RevisionContent {
     let txn = doc.transact();
     let mut content = RevisionContent::default();

@@ -92,11 +92,11 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
             ApiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "error": "the database is unavailable right now; try again in a moment" }),
+                json!({ "error": crate::storage::UNAVAILABLE_REASON }),
             ),
             ApiError::Unwritable => (
                 StatusCode::INSUFFICIENT_STORAGE,
-                json!({ "error": "the server cannot store data right now (its disk is full or read-only); nothing was changed" }),
+                json!({ "error": crate::storage::UNWRITABLE_REASON }),
             ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,

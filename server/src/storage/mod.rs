@@ -167,6 +167,13 @@ fn cannot_write(code: Option<&str>) -> bool {
         .is_ok_and(|sqlite| matches!(sqlite & 0xff, 8 | 10 | 13))
 }
 
+/// What a client is told when the database cannot be reached (the cause stays in the log).
+pub const UNAVAILABLE_REASON: &str = "the database is unavailable right now; try again in a moment";
+
+/// What a client is told when the database cannot write (the cause stays in the log).
+pub const UNWRITABLE_REASON: &str =
+    "the server cannot write data right now (its disk is full or read-only); nothing was changed";
+
 impl StoreError {
     /// Whether retrying later may succeed (the database is down or overloaded).
     pub fn is_unavailable(&self) -> bool {
