@@ -102,6 +102,11 @@ async fn a_slowloris_client_is_dropped_after_the_header_timeout() {
     // The server is still serving, on a fresh connection.
     let mut after = TcpStream::connect(addr).await.expect("connect");
     assert_eq!(health(&mut after).await, "HTTP/1.1 200 OK");
+    // A kept-alive connection that sends no next request is closed the same way.
+    assert!(
+        closed_within(&mut normal, Duration::from_secs(30)).await,
+        "an idle kept-alive connection is dropped too"
+    );
 }
 
 #[tokio::test]
