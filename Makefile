@@ -2,7 +2,7 @@
 #   make run   builds the app (release) and serves it on http://127.0.0.1:3000 (PMR_ADDR overrides)
 #   make test  fmt, clippy, every unit and integration test, and the Playwright suite in Chromium
 #   make bench every benchmark, written to BENCHMARKS.md (make bench-quick: the short version)
-# Both install what is missing first (the wasm32 target, cargo-leptos, wasm-bindgen-cli, wasm-opt,
+# Both install what is missing first (the wasm32 target and rust-src, cargo-leptos, wasm-bindgen-cli, wasm-opt,
 # Debian packages, npm packages) and are safe to run again.
 
 SHELL := /bin/bash
@@ -36,8 +36,18 @@ run: tools build
 test: tools test-packages $(E2E_MODULES) fmt clippy unit e2e
 	@echo "make test: fmt, clippy, unit/integration and end-to-end suites all passed"
 
+# The browser bundle is built for size (BENCHMARKS.md has the figures). Besides the `wasm-release`
+# profile and the lazy chunks of `--split`, a panic in the browser aborts at once
+# (`-Cpanic=immediate-abort`: no panic message formatting is compiled in), and the standard library is
+# compiled for that, optimised for size (`-Zbuild-std`, `optimize_for_size`).
+# Both flags are unstable: RUSTC_BOOTSTRAP lets the pinned stable toolchain accept them, for this
+# build only (the tests and clippy run without it). The standard library's source is `rust-src`.
+WASM_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort
+WASM_CARGO_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-Zbuild-std-features=optimize_for_size
+
 build: tools
-	cargo leptos build --release --split
+	RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$(WASM_RUSTFLAGS)" \
+		cargo leptos build --release --split $(WASM_CARGO_ARGS)
 
 tools: rust-tools $(WASM_OPT)
 
@@ -46,6 +56,7 @@ rust-tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
 	@cargo leptos --version 2>/dev/null | grep -qx 'cargo-leptos $(CARGO_LEPTOS_VERSION)' \
 		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --features no_downloads
 	@wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' \

@@ -9,6 +9,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::codec::JsonReply;
+
 use crate::account::{
     AccountChange, AdminOverview, IssuedSecret, NewAccount, NewApiToken, Principal,
 };
@@ -19,7 +21,7 @@ use crate::performance::PerformanceOverview;
 use crate::sections::{MonteCarloRerun, ReportSection};
 
 /// Lists the portfolio's projects and their reports: those the caller is a member of (all for admins).
-#[server(endpoint = "list_portfolio")]
+#[server(endpoint = "list_portfolio", output = JsonReply)]
 pub async fn list_portfolio() -> Result<Portfolio, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -32,7 +34,7 @@ pub async fn list_portfolio() -> Result<Portfolio, AppError> {
 }
 
 /// The header and section titles of one report.
-#[server(endpoint = "get_report_outline")]
+#[server(endpoint = "get_report_outline", output = JsonReply)]
 pub async fn get_report_outline(report_id: i64) -> Result<ReportOutline, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -50,7 +52,7 @@ pub async fn get_report_outline(report_id: i64) -> Result<ReportOutline, AppErro
 }
 
 /// Rebuilds a draft report from its project's current data; editors of the project and admins.
-#[server(endpoint = "regenerate_report")]
+#[server(endpoint = "regenerate_report", output = JsonReply)]
 pub async fn regenerate_report(report_id: i64) -> Result<GenerationTimings, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -68,7 +70,7 @@ pub async fn regenerate_report(report_id: i64) -> Result<GenerationTimings, AppE
 
 /// One section of a report with its content (read through the cache); the reader loads each section
 /// when it comes near the viewport.
-#[server(endpoint = "get_report_section")]
+#[server(endpoint = "get_report_section", output = JsonReply)]
 pub async fn get_report_section(report_id: i64, key: String) -> Result<ReportSection, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -91,7 +93,7 @@ pub async fn get_report_section(report_id: i64, key: String) -> Result<ReportSec
 
 /// Runs a report's Monte Carlo simulation again with another iteration count (1,000 to 100,000),
 /// without changing the stored report; the same run is served from the cache.
-#[server(endpoint = "rerun_monte_carlo")]
+#[server(endpoint = "rerun_monte_carlo", output = JsonReply)]
 pub async fn rerun_monte_carlo(
     report_id: i64,
     iterations: u32,
@@ -117,7 +119,7 @@ pub async fn rerun_monte_carlo(
 }
 
 /// A report's revisions (saved in the editor), newest first.
-#[server(endpoint = "list_revisions")]
+#[server(endpoint = "list_revisions", output = JsonReply)]
 pub async fn list_revisions(report_id: i64) -> Result<Vec<Revision>, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -131,7 +133,7 @@ pub async fn list_revisions(report_id: i64) -> Result<Vec<Revision>, AppError> {
 }
 
 /// One revision of a report with its narratives and fields.
-#[server(endpoint = "get_revision")]
+#[server(endpoint = "get_revision", output = JsonReply)]
 pub async fn get_revision(report_id: i64, number: i64) -> Result<RevisionDetail, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -147,7 +149,7 @@ pub async fn get_revision(report_id: i64, number: i64) -> Result<RevisionDetail,
 
 /// Restores a revision: the report's narratives and fields become what they were, as an edit that
 /// everyone editing the report receives live.
-#[server(endpoint = "restore_revision")]
+#[server(endpoint = "restore_revision", output = JsonReply)]
 pub async fn restore_revision(report_id: i64, number: i64) -> Result<Revision, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -166,7 +168,7 @@ pub async fn restore_revision(report_id: i64, number: i64) -> Result<Revision, A
 
 /// Records how long a report section took in the browser, from coming into view to showing its
 /// content (`section_load_time`, per section type).
-#[server(endpoint = "record_section_load")]
+#[server(endpoint = "record_section_load", output = JsonReply)]
 pub async fn record_section_load(section_type: String, ms: f64) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::sections::{MAX_SECTION_LOAD_MS, SECTION_TYPES};
@@ -194,7 +196,7 @@ pub async fn record_section_load(section_type: String, ms: f64) -> Result<(), Ap
 }
 
 /// Who is signed in, if anyone.
-#[server(endpoint = "current_user")]
+#[server(endpoint = "current_user", output = JsonReply)]
 pub async fn current_user() -> Result<Option<Principal>, AppError> {
     Ok(crate::services::principal())
 }
@@ -202,7 +204,7 @@ pub async fn current_user() -> Result<Option<Principal>, AppError> {
 /// Signs in with a user name and password and starts a session (a fresh cookie). Failures say the
 /// same thing whether or not the account exists; repeated failures are throttled per account and
 /// per client address.
-#[server(endpoint = "login")]
+#[server(endpoint = "login", output = JsonReply)]
 pub async fn login(username: String, password: String) -> Result<Principal, AppError> {
     use crate::services::{request_parts, services};
     let result = async {
@@ -235,7 +237,7 @@ pub async fn login(username: String, password: String) -> Result<Principal, AppE
 }
 
 /// Ends the caller's session, here and on every instance, and clears the cookie.
-#[server(endpoint = "logout")]
+#[server(endpoint = "logout", output = JsonReply)]
 pub async fn logout() -> Result<(), AppError> {
     use crate::services::{request_parts, services};
     let result = async {
@@ -249,7 +251,7 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// Accounts, API tokens and projects, for the admin page.
-#[server(endpoint = "admin_overview")]
+#[server(endpoint = "admin_overview", output = JsonReply)]
 pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -262,7 +264,7 @@ pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
 }
 
 /// Creates an account; returns its generated password when none was chosen.
-#[server(endpoint = "create_account", input = Json)]
+#[server(endpoint = "create_account", input = Json, output = JsonReply)]
 pub async fn create_account(account: NewAccount) -> Result<Option<IssuedSecret>, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -275,7 +277,7 @@ pub async fn create_account(account: NewAccount) -> Result<Option<IssuedSecret>,
 }
 
 /// Changes an account's display name, role, projects, or active state.
-#[server(endpoint = "update_account", input = Json)]
+#[server(endpoint = "update_account", input = Json, output = JsonReply)]
 pub async fn update_account(change: AccountChange) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -289,7 +291,7 @@ pub async fn update_account(change: AccountChange) -> Result<(), AppError> {
 }
 
 /// Sets a new password for an account (generated when empty) and signs it out everywhere.
-#[server(endpoint = "reset_password", input = Json)]
+#[server(endpoint = "reset_password", input = Json, output = JsonReply)]
 pub async fn reset_password(
     user_id: i64,
     password: String,
@@ -309,7 +311,7 @@ pub async fn reset_password(
 }
 
 /// Creates a named API token with a role; the secret is returned this once.
-#[server(endpoint = "create_api_token", input = Json)]
+#[server(endpoint = "create_api_token", input = Json, output = JsonReply)]
 pub async fn create_api_token(token: NewApiToken) -> Result<IssuedSecret, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -322,7 +324,7 @@ pub async fn create_api_token(token: NewApiToken) -> Result<IssuedSecret, AppErr
 }
 
 /// Revokes an API token.
-#[server(endpoint = "revoke_api_token", input = Json)]
+#[server(endpoint = "revoke_api_token", input = Json, output = JsonReply)]
 pub async fn revoke_api_token(token_id: i64) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -336,7 +338,7 @@ pub async fn revoke_api_token(token_id: i64) -> Result<(), AppError> {
 }
 
 /// Everything the performance dashboard shows.
-#[server(endpoint = "performance_overview")]
+#[server(endpoint = "performance_overview", output = JsonReply)]
 pub async fn get_performance_overview() -> Result<PerformanceOverview, AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -349,7 +351,7 @@ pub async fn get_performance_overview() -> Result<PerformanceOverview, AppError>
 }
 
 /// Clears one cache type, or everything when `cache_type` is empty.
-#[server(endpoint = "clear_cache", input = Json)]
+#[server(endpoint = "clear_cache", input = Json, output = JsonReply)]
 pub async fn clear_cache(cache_type: Option<String>) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -362,7 +364,7 @@ pub async fn clear_cache(cache_type: Option<String>) -> Result<(), AppError> {
 }
 
 /// Switches performance monitoring on or off.
-#[server(endpoint = "set_monitoring", input = Json)]
+#[server(endpoint = "set_monitoring", input = Json, output = JsonReply)]
 pub async fn set_monitoring(enabled: bool) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -375,7 +377,7 @@ pub async fn set_monitoring(enabled: bool) -> Result<(), AppError> {
 }
 
 /// Deletes monitoring data older than `hours` (0 to 8,760).
-#[server(endpoint = "delete_monitoring_data", input = Json)]
+#[server(endpoint = "delete_monitoring_data", input = Json, output = JsonReply)]
 pub async fn delete_monitoring_data(hours: u64) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::services::{require, services};
@@ -393,7 +395,7 @@ pub async fn delete_monitoring_data(hours: u64) -> Result<(), AppError> {
 }
 
 /// Changes a metric's threshold.
-#[server(endpoint = "set_threshold", input = Json)]
+#[server(endpoint = "set_threshold", input = Json, output = JsonReply)]
 pub async fn set_threshold(metric: String, value: f64) -> Result<(), AppError> {
     use crate::model::Role;
     use crate::services::{require, services};

@@ -2,7 +2,6 @@
 //! reader can act on and map to an HTTP status; internal causes (SQL errors, I/O) are logged by the
 //! server and never carried in the message.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -67,7 +66,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::codec::JsonText;
 
     /// On the server, arguments that do not decode (a number that is not one, a missing field) are
     /// the caller's mistake: 400 with the decoder's message. Everything else, and every error in the

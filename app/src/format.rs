@@ -1,6 +1,7 @@
 //! Formatting numbers, money and filters for display. Pure functions with unit tests; components call
 //! them and stay free of logic.
 
+use crate::calendar::Date;
 use crate::model::ProjectSummary;
 
 /// Money in a compact, readable form: `€12.4M`, `$850k`, `£1,200`.
@@ -51,9 +52,7 @@ pub fn group_thousands(n: u64) -> String {
 
 /// An ISO date (`2027-04-23`) as readers write it (`23 Apr 2027`); other text is returned unchanged.
 pub fn readable_date(iso: &str) -> String {
-    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
-        .map(|d| d.format("%-d %b %Y").to_string())
-        .unwrap_or_else(|_| iso.to_string())
+    Date::parse_iso(iso).map_or_else(|| iso.to_string(), Date::readable)
 }
 
 /// Whether a project matches the portfolio filter: every word of `query` must appear (ignoring case)

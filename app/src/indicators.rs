@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use crate::calendar::Date;
 use crate::format::compact_money;
 use crate::model::Rag;
 use crate::sections::{KeyMetrics, MilestoneSlip, TaskRow};
@@ -246,9 +247,7 @@ pub fn page_count(rows: usize, per_page: usize) -> usize {
 
 /// A period `YYYY-MM` as a short axis label, `Mar 26`.
 pub fn short_period(period: &str) -> String {
-    chrono::NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d")
-        .map(|d| d.format("%b %y").to_string())
-        .unwrap_or_else(|_| period.to_string())
+    Date::parse_period(period).map_or_else(|| period.to_string(), Date::short_month_and_year)
 }
 
 /// One milestone's line on the slip chart: its name and `(period index, days late)` points.
@@ -263,7 +262,7 @@ pub fn slip_history(milestones: &[MilestoneSlip]) -> (Vec<String>, Vec<SlipLine>
         .collect();
     periods.sort();
     periods.dedup();
-    let date = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+    let date = Date::parse_iso;
     let series = milestones
         .iter()
         .map(|m| {
@@ -272,7 +271,7 @@ pub fn slip_history(milestones: &[MilestoneSlip]) -> (Vec<String>, Vec<SlipLine>
                 .iter()
                 .filter_map(|(period, forecast)| {
                     let index = periods.iter().position(|p| p == period)?;
-                    let days = (date(forecast)? - date(&m.baseline)?).num_days();
+                    let days = date(&m.baseline)?.days_until(date(forecast)?);
                     Some((index as f64, days as f64))
                 })
                 .collect();

@@ -10,6 +10,8 @@
 pub mod account;
 pub mod analysis;
 pub mod api;
+pub mod calendar;
+pub mod codec;
 pub mod collab;
 pub mod components;
 pub mod editing;

@@ -94,9 +94,8 @@ impl Rag {
 
 /// A monthly period, `YYYY-MM`, with a human label.
 pub fn period_label(period: &str) -> String {
-    chrono::NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d")
-        .map(|d| d.format("%B %Y").to_string())
-        .unwrap_or_else(|_| period.to_string())
+    crate::calendar::Date::parse_period(period)
+        .map_or_else(|| period.to_string(), crate::calendar::Date::month_and_year)
 }
 
 /// What a section of the given type contains, in one sentence for readers.

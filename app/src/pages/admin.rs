@@ -14,9 +14,9 @@ use crate::api::{
     create_account, create_api_token, get_admin_overview, reset_password, revoke_api_token,
     update_account,
 };
+use crate::calendar::Date;
 use crate::components::{ErrorNotice, Skeleton};
 use crate::error::AppError;
-use crate::format::readable_date;
 use crate::model::Role;
 
 /// A secret to show once, with what it is for.
@@ -358,8 +358,8 @@ fn NewAccountForm(
 
 /// Readable date of Unix seconds.
 fn unix_date(secs: i64) -> String {
-    chrono::DateTime::from_timestamp(secs, 0)
-        .map(|d| readable_date(&d.format("%Y-%m-%d").to_string()))
+    Date::from_unix_seconds(secs)
+        .map(Date::readable)
         .unwrap_or_default()
 }
 
