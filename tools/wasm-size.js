@@ -18,7 +18,12 @@ if (!fs.existsSync(main)) {
   process.exit(1);
 }
 const mainBytes = fs.readFileSync(main);
-const chunks = fs.readdirSync(dir).filter((f) => f.endsWith('.wasm') && f !== 'pmr.wasm');
+// The chunks of this build: those the split manifest names (cargo-leptos leaves older builds' chunks
+// in the folder).
+const manifestFile = path.join(dir, '__wasm_split_manifest.json');
+const chunks = fs.existsSync(manifestFile)
+  ? [...new Set(Object.values(JSON.parse(fs.readFileSync(manifestFile, 'utf8'))).flat())].map((c) => `${c}.wasm`)
+  : [];
 let chunksRaw = 0;
 let chunksBrotli = 0;
 for (const f of chunks) {

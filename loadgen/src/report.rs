@@ -588,11 +588,22 @@ fn notes(out: &mut String, inputs: &Inputs) {
         if raw > 600_000.0 || br > 200_000.0 {
             let mut text = String::from(
                 "**Initial WASM.** Everything only editors, admins or later sections need is already split out \
-                 (`#[lazy]` routes and section views, the collaboration panel: the chunks above). What stays is \
-                 what hydrating any page needs: the Leptos runtime (`reactive_graph`, `tachys`, the router), \
-                 serde for the server functions' answers, and the report page's own views. The profile below \
-                 is the main module before `wasm-bindgen` and `wasm-opt` (`tools/wasm-profile.js`: code bytes \
-                 per crate from the name section); `core`/`alloc` are generic code instantiated for the crates \
+                 (`#[lazy]` routes and section views, the collaboration panel: the chunks above), and the bundle \
+                 is built for size: `opt-level = \"z\"`, LTO, one codegen unit, `wasm-opt -Oz`; panics abort at \
+                 once with a standard library rebuilt for size (`make build`: `-Cpanic=immediate-abort`, \
+                 `-Zbuild-std`, `optimize_for_size`: 13% of the main file); server functions' answers are JSON \
+                 read as text, so each answer type has one decoder in the WASM instead of two (`app::codec`); \
+                 the pages' few date sums are the app's own (`app::calendar`) instead of `chrono`. Together \
+                 these took the main file from 1170 KB raw / 353 KB brotli to the figure above. What stays is \
+                 what hydrating a page needs: the Leptos runtime (`reactive_graph`, `tachys`, the router), \
+                 serde for the server functions' answers, and the report page's own views. The runtime alone is \
+                 over the target: with every page lazy, the report page too, the main file is still 620 KB raw \
+                 / 211 KB brotli (measured at `d38e924` by giving the report route `Lazy::<…>` like the others). \
+                 Meeting it would take islands (`leptos/islands`: only interactive parts hydrate), a different \
+                 architecture for every page. Type-erased components (`erase_components`) would save another \
+                 6% brotli but changed what the admin page shows, so they are off. The profile below is the \
+                 main module before `wasm-bindgen` and `wasm-opt` (`tools/wasm-profile.js`: code bytes per \
+                 crate from the name section); `core`/`alloc` are generic code instantiated for the crates \
                  above, and `wasm_bindgen` includes descriptors that `wasm-bindgen` removes.\n\n\
                  | Crate | Code bytes | Share | Functions |\n|---|---|---|---|\n",
             );
