@@ -89,6 +89,19 @@ test('the contents link jumps to a section and loads it', async ({ page, console
   expect(consoleErrors).toEqual([]);
 });
 
+test('a contents jump stays on its section while the sections above it load and grow', async ({ page, consoleErrors }) => {
+  const report = new ReportPage(page);
+  await report.open(1);
+  const link = report.contents.getByRole('link', { name: 'Performance charts', exact: true });
+  const target = page.locator(`${await link.getAttribute('href')} h2`);
+  await link.click();
+  // The Monte Carlo section just above loads in the same moment and grows far past its skeleton.
+  await expect(report.contents.locator('li[data-state="loaded"]', { hasText: 'Monte Carlo' })).toHaveCount(1);
+  await expect(report.contents.locator('li[data-state="loaded"]', { hasText: 'Performance charts' })).toHaveCount(1);
+  await expect(target).toBeInViewport();
+  expect(consoleErrors).toEqual([]);
+});
+
 test.describe('a failing section', () => {
   test.use({ allowedConsole: [/status of 503/] });
 

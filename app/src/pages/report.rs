@@ -64,6 +64,48 @@ pub fn ReportPage() -> impl IntoView {
 /// Rebuilding a report from current data: the id in, the step timings out.
 type Regenerate = Action<i64, Result<GenerationTimings, AppError>>;
 
+/// How long after a jump from the contents list the page keeps its target in view while sections load.
+#[cfg(feature = "hydrate")]
+const JUMP_SETTLE_MS: f64 = 5_000.0;
+
+/// While `jump` still holds this jump (no newer one, no hand scrolling) and for at most
+/// [`JUMP_SETTLE_MS`], checks every 100 ms that the jump's target is still in the upper half of the
+/// window, and scrolls it back there when loading sections above it have pushed it away.
+#[cfg(feature = "hydrate")]
+fn keep_in_view(target: String, started: f64, jump: StoredValue<Option<(String, f64)>>) {
+    let current = jump.try_get_value().flatten();
+    if current.is_none_or(|(key, at)| key != target || at != started) {
+        return;
+    }
+    if clock_ms() - started > JUMP_SETTLE_MS {
+        jump.try_set_value(None);
+        return;
+    }
+    if let Some(element) = document().get_element_by_id(&target) {
+        let top = element.get_bounding_client_rect().top();
+        let height = window()
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(0.0);
+        if top < 0.0 || top > height / 2.0 {
+            element.scroll_into_view();
+        }
+    }
+    set_timeout(
+        move || keep_in_view(target, started, jump),
+        std::time::Duration::from_millis(100),
+    );
+}
+
+/// The browser's clock in milliseconds (event handlers run only in the browser; the server has none).
+fn clock_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now();
+    #[cfg(not(feature = "hydrate"))]
+    return 0.0;
+}
+
 /// A loaded report: header, contents and the lazily loaded sections.
 #[component]
 fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
@@ -102,6 +144,20 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
         };
         view! { <CollabPanel settings/> }
     };
+    // A jump from the contents list lands on its section, but the sections above it load right then
+    // and grow past their skeletons, pushing it down the page (the browser's scroll anchoring loses
+    // its anchor when skeletons are swapped for content). Until the reader scrolls by hand, or for a
+    // few seconds, the page brings the jump's target back into view when it has been pushed away.
+    let jump = StoredValue::new(None::<(String, f64)>);
+    #[cfg(feature = "hydrate")]
+    {
+        let handles = [
+            window_event_listener(leptos::ev::wheel, move |_| jump.set_value(None)),
+            window_event_listener(leptos::ev::touchmove, move |_| jump.set_value(None)),
+            window_event_listener(leptos::ev::keydown, move |_| jump.set_value(None)),
+        ];
+        on_cleanup(move || handles.into_iter().for_each(|h| h.remove()));
+    }
     let on_load = move |key: String| loaded.update(|l| l.push(key));
     let on_error = move |(key, _message): (String, String)| failed.update(|f| f.push(key));
     view! {
@@ -114,13 +170,24 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
                 <ol>
                     {outline.sections.iter().map(|s| {
                         let key = s.key.clone();
+                        let target = s.key.clone();
                         let state = move || {
                             if loaded.with(|l| l.contains(&key)) { "loaded" }
                             else if failed.with(|f| f.contains(&key)) { "failed" }
                             else { "waiting" }
                         };
                         view! {
-                            <li data-state=state><a href=format!("#{}", s.key)>{s.title.clone()}</a></li>
+                            <li data-state=state>
+                                <a href=format!("#{}", s.key)
+                                    on:click=move |_| {
+                                        let started = clock_ms();
+                                        jump.set_value(Some((target.clone(), started)));
+                                        #[cfg(feature = "hydrate")]
+                                        keep_in_view(target.clone(), started, jump);
+                                    }>
+                                    {s.title.clone()}
+                                </a>
+                            </li>
                         }
                     }).collect_view()}
                 </ol>
