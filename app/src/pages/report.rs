@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::model::{
     period_label, GenerationTimings, Priority, ReportOutline, ReportStatus, Role, SectionOutline,
 };
-use crate::report::LazyPMRSectionList;
+use crate::report::{clock_ms, LazyPMRSectionList};
 use crate::session::use_current_user;
 
 /// The report page; an unparsable id is sent to the server as 0 and comes back as a clear error.
@@ -96,14 +96,6 @@ fn keep_in_view(target: String, started: f64, jump: StoredValue<Option<(String, 
         move || keep_in_view(target, started, jump),
         std::time::Duration::from_millis(100),
     );
-}
-
-/// The browser's clock in milliseconds (event handlers run only in the browser; the server has none).
-fn clock_ms() -> f64 {
-    #[cfg(feature = "hydrate")]
-    return js_sys::Date::now();
-    #[cfg(not(feature = "hydrate"))]
-    return 0.0;
 }
 
 /// A loaded report: header, contents and the lazily loaded sections.

@@ -95,10 +95,13 @@ pub fn LazyPMRSectionList(
     }
 }
 
-/// The time now in milliseconds (browser clock), for section load times.
-#[cfg(feature = "hydrate")]
-fn now_ms() -> f64 {
-    js_sys::Date::now()
+/// The browser's clock in milliseconds, for section load times and the contents list's jumps (these
+/// run only in the browser; on the server it reads 0).
+pub(crate) fn clock_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now();
+    #[cfg(not(feature = "hydrate"))]
+    return 0.0;
 }
 
 /// One section: heading, then a skeleton until its content arrives, its content, or its error with a
@@ -169,7 +172,7 @@ pub fn LazyPMRSection(
         });
         Effect::new(move |_| {
             if lazy && requested.get() && started.get_value().is_none() {
-                started.set_value(Some(now_ms()));
+                started.set_value(Some(clock_ms()));
             }
         });
         let key = section_id.clone();
@@ -188,7 +191,7 @@ pub fn LazyPMRSection(
                     if from.is_finite() {
                         let kind = kind.clone();
                         request_animation_frame(move || {
-                            let ms = (now_ms() - from).max(0.0);
+                            let ms = (clock_ms() - from).max(0.0);
                             leptos::task::spawn_local(async move {
                                 // A lost measurement is not worth bothering the reader with.
                                 let _ = crate::api::record_section_load(kind, ms).await;
