@@ -248,6 +248,10 @@ pub struct SectionOutline {
     pub title: String,
     pub priority: Priority,
     pub position: i64,
+    /// How many entries (insight cards, table rows) the section's content lists, so that its
+    /// placeholder has the content's height before the content loads; 0 for fixed-shape sections.
+    #[serde(default)]
+    pub items: u32,
 }
 
 /// A report's header and its sections in template order.

@@ -183,6 +183,25 @@ impl SectionContent {
             _ => SectionContent::Empty,
         })
     }
+
+    /// How many entries the section lists in its variable-length part: insight cards, milestone
+    /// and risk rows, criticality rows (Monte Carlo), tasks (the appendix, shown a page at a time).
+    /// The reader's placeholder draws that many, so it takes the content's height before the content
+    /// arrives. Sections of a fixed shape count 0.
+    pub fn items(&self) -> u32 {
+        let n = match self {
+            SectionContent::AiInsights(set) => set.insights.len(),
+            SectionContent::MonteCarlo(mc) => mc.result.critical_tasks.len(),
+            SectionContent::Milestones(m) => m.rows.len(),
+            SectionContent::Risks(r) => r.rows.len(),
+            SectionContent::Appendix(a) => a.tasks.len(),
+            SectionContent::ExecutiveSummary(_)
+            | SectionContent::KeyMetrics(_)
+            | SectionContent::Charts(_)
+            | SectionContent::Empty => 0,
+        };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
 }
 
 /// A section's content as it travels to the browser: `{"type": ..., "data": ...}`, its type and its
@@ -309,6 +328,22 @@ mod tests {
             other => panic!("read as {other:?}"),
         }
         assert!(SectionContent::parse("milestones", r#"{"rows":3}"#).is_err());
+    }
+
+    #[test]
+    fn items_count_what_the_section_lists() {
+        let two = r#"{"rows":[{"name":"M1","baseline":"2026-01-05","forecast":"2026-01-09","actual":null,"slip_days":4},
+                              {"name":"M2","baseline":"2026-02-05","forecast":"2026-02-05","actual":null,"slip_days":0}]}"#;
+        let milestones = SectionContent::parse("milestones", two).expect("milestones");
+        assert_eq!(milestones.items(), 2);
+        let insights = r#"{"engine":"rules-v1","fallback_reason":null,"insights":[]}"#;
+        assert_eq!(
+            SectionContent::parse("ai_insights", insights)
+                .expect("insights")
+                .items(),
+            0
+        );
+        assert_eq!(SectionContent::Empty.items(), 0);
     }
 
     #[test]

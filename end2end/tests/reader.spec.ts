@@ -186,7 +186,49 @@ for (const width of [375, 1440]) {
     }
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    // Nor does anything stick out of its section's card (wide tables scroll inside their own box).
+    const sticking = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('section.report-section')]
+        .filter((s) => s.scrollWidth > s.clientWidth + 1)
+        .map((s) => `${s.id}: ${s.scrollWidth} > ${s.clientWidth}`),
+    );
+    expect(sticking).toEqual([]);
     await page.screenshot({ path: `test-results/report-${width}.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+}
+
+// Each lazily loaded section waits behind a placeholder of its shape; when its content arrives it takes
+// about the same room, so the page below does not jump. Measured at phone and desktop widths, on a
+// report with one insight and one with seven.
+for (const [width, id] of [[375, 1], [1440, 1], [1440, 12]] as const) {
+  test(`placeholders take their content's height (${width} px, report ${id})`, async ({ page, consoleErrors }) => {
+    await page.setViewportSize({ width, height: 900 });
+    const report = new ReportPage(page);
+    await report.open(id);
+    const heights = () =>
+      page.evaluate(() =>
+        Object.fromEntries(
+          [...document.querySelectorAll<HTMLElement>('section.report-section')].map((s) => [
+            s.id,
+            { state: s.dataset.state, height: s.querySelector<HTMLElement>('.report-section__body')!.offsetHeight },
+          ]),
+        ),
+      );
+    const before = await heights();
+    const waiting = Object.keys(before).filter((k) => before[k].state === 'waiting');
+    expect(waiting.length).toBeGreaterThanOrEqual(5);
+    for (const key of waiting) {
+      await page.locator(`#${key}`).scrollIntoViewIfNeeded();
+      await expect(page.locator(`#${key}`)).toHaveAttribute('data-state', 'done');
+    }
+    await page.waitForTimeout(300);
+    const after = await heights();
+    const off = waiting
+      .map((k) => ({ k, placeholder: before[k].height, content: after[k].height }))
+      .filter(({ placeholder, content }) => Math.abs(content - placeholder) > 0.15 * content)
+      .map(({ k, placeholder, content }) => `${k}: placeholder ${placeholder} px, content ${content} px`);
+    expect(off).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
 }

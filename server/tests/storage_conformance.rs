@@ -2,7 +2,9 @@
 //! harness-started cluster, one fresh database per test). Every behaviour the rest of the product
 //! relies on is stated once here and must hold on both backends.
 
+use app::analysis::InsightSet;
 use app::model::{Priority, Rag, ReportStatus, TemplateSection};
+use app::sections::{Appendix, Milestones, MonteCarloSection, Risks};
 use chrono::NaiveDate;
 use server::reports::generate::GenerationParams;
 use server::seed::{seed_if_empty, SeedOutcome};
@@ -508,6 +510,30 @@ async fn the_demo_portfolio_is_seeded_once(store: Store) {
         .expect("exists");
     assert_eq!(outline.sections.len(), 8);
     assert_eq!(outline.sections[0].key, "executive-summary");
+    // Each section's `items` (the rows or cards its placeholder draws) is what its content lists.
+    for section in &outline.sections {
+        let stored = store
+            .report_section(outline.id, &section.key)
+            .await
+            .expect("query")
+            .expect("section");
+        let content = &stored.content;
+        let listed = match section.section_type.as_str() {
+            "ai_insights" => content.decode::<InsightSet>().map(|d| d.insights.len()),
+            "monte_carlo" => content
+                .decode::<MonteCarloSection>()
+                .map(|d| d.result.critical_tasks.len()),
+            "milestones" => content.decode::<Milestones>().map(|d| d.rows.len()),
+            "risks" => content.decode::<Risks>().map(|d| d.rows.len()),
+            "appendix" => content.decode::<Appendix>().map(|d| d.tasks.len()),
+            _ => Ok(0),
+        }
+        .expect("content decodes");
+        assert_eq!(section.items as usize, listed, "{}", section.key);
+        if section.priority != Priority::High && section.section_type != "charts" {
+            assert!(section.items > 0, "{} lists something", section.key);
+        }
+    }
 }
 
 /// Demo seeding with a short Monte Carlo run: the figures matter here, not their precision.

@@ -352,7 +352,8 @@ fn RisksView(data: Risks) -> impl IntoView {
     }
 }
 
-const TASKS_PER_PAGE: usize = 20;
+/// Tasks on one page of the appendix's table (its placeholder draws as many rows).
+pub(super) const TASKS_PER_PAGE: usize = 20;
 
 /// Appendix: the task table, sortable by any column and paginated.
 #[component]

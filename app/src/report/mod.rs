@@ -87,7 +87,8 @@ pub fn LazyPMRSectionList(
                 let hidden = move || only.and_then(|o| o.get()).is_some_and(|p| p != priority);
                 view! {
                     <div class="section-slot" hidden=hidden>
-                        <LazyPMRSection report_id section_id=s.key section_type=s.section_type title=s.title priority/>
+                        <LazyPMRSection report_id section_id=s.key section_type=s.section_type title=s.title priority
+                            items=s.items/>
                     </div>
                 }
             }).collect_view()}
@@ -119,6 +120,9 @@ pub fn LazyPMRSection(
     data: Option<ReportSection>,
     #[prop(optional, into)] on_load: Option<Callback<()>>,
     #[prop(optional, into)] on_error: Option<Callback<AppError>>,
+    /// How many entries the content lists ([`SectionOutline::items`]), for the placeholder's height.
+    #[prop(optional)]
+    items: u32,
 ) -> impl IntoView {
     let list = use_context::<ListContext>();
     let in_hand = data.is_some();
@@ -223,7 +227,7 @@ pub fn LazyPMRSection(
     let heading_id = format!("{section_id}-title");
     let labelled_by = heading_id.clone();
     let kind = section_type.clone();
-    let skeleton = move || view! { <SectionSkeleton section_type=kind.clone()/> };
+    let skeleton = move || view! { <SectionSkeleton section_type=kind.clone() items/> };
     let placeholder = skeleton.clone();
     let data = StoredValue::new(data);
     view! {
@@ -269,19 +273,84 @@ pub fn LazyPMRSection(
     }
 }
 
-/// A placeholder of the section's shape: lines for text, a block for charts and tables.
+/// One part of a placeholder: a box of class `class` holding `parts` boxes of class `part`.
+struct Bone {
+    class: &'static str,
+    parts: usize,
+    part: &'static str,
+}
+
+const fn bone(class: &'static str, parts: usize, part: &'static str) -> Bone {
+    Bone { class, parts, part }
+}
+
+/// A line of text, as wide as the column or shorter.
+const LINE: Bone = bone("skeleton__line", 0, "");
+const SHORT_LINE: Bone = bone("skeleton__line skeleton__line--short", 0, "");
+
+/// A table: a header row and `rows` rows of the height its modifier class gives.
+fn table(class: &'static str, rows: u32) -> Bone {
+    bone(class, rows as usize + 1, "skeleton__row")
+}
+
+/// The parts of a section type's placeholder, laid out with the content's own layout classes
+/// (`chart-grid`, `facts`, `insights`, `risk-grid`) so that it takes the content's height at every
+/// width; `items` is how many cards or rows the content lists (the appendix shows a page of them).
+fn bones(section_type: &str, items: u32) -> Vec<Bone> {
+    let lines = |n| (0..n).map(|_| LINE);
+    match section_type {
+        "executive_summary" => [SHORT_LINE, SHORT_LINE]
+            .into_iter()
+            .chain(lines(4))
+            .chain([table("skeleton__table", 5)])
+            .collect(),
+        "key_metrics" => vec![bone("kpis", 7, "skeleton__tile")],
+        "ai_insights" => vec![
+            SHORT_LINE,
+            bone("insights", items.max(1) as usize, "skeleton__card"),
+        ],
+        "monte_carlo" => vec![
+            bone("skeleton__control", 0, ""),
+            bone("facts facts--wide", 8, "skeleton__fact"),
+            LINE,
+            bone("chart-grid", 4, "skeleton__plot"),
+            bone("skeleton__heading", 0, ""),
+            LINE,
+            bone("skeleton__plot skeleton__plot--tornado", 0, ""),
+            bone("skeleton__heading", 0, ""),
+            table("skeleton__table", items),
+        ],
+        "charts" => vec![bone(
+            "chart-grid skeleton__plots--legend",
+            2,
+            "skeleton__plot",
+        )],
+        "milestones" => vec![table("skeleton__table", items.max(1))],
+        "risks" => vec![
+            bone("risk-grid", 1, "skeleton__heatmap"),
+            table("skeleton__table skeleton__table--risks", items.max(1)),
+        ],
+        "appendix" => vec![
+            table(
+                "skeleton__table skeleton__table--tasks",
+                items.clamp(1, content::TASKS_PER_PAGE as u32),
+            ),
+            bone("skeleton__control", 0, ""),
+        ],
+        _ => lines(3).collect(),
+    }
+}
+
+/// A placeholder of the section's shape ([`bones`]): lines for text, boxes for tiles, cards and
+/// charts, rows for tables.
 #[component]
-fn SectionSkeleton(section_type: String) -> impl IntoView {
-    let (lines, block) = match section_type.as_str() {
-        "executive_summary" => (6, false),
-        "key_metrics" => (2, true),
-        "ai_insights" => (5, false),
-        _ => (2, true),
-    };
+fn SectionSkeleton(section_type: String, items: u32) -> impl IntoView {
+    let parts = bones(&section_type, items);
     view! {
         <div class=format!("skeleton skeleton--{section_type}") aria-hidden="true">
-            {(0..lines).map(|_| view! { <div class="skeleton__line"></div> }).collect_view()}
-            {block.then(|| view! { <div class="skeleton__block"></div> })}
+            {parts.into_iter().map(|b| view! {
+                <div class=b.class>{(0..b.parts).map(|_| view! { <div class=b.part></div> }).collect_view()}</div>
+            }).collect_view()}
         </div>
     }
 }

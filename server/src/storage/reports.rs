@@ -4,7 +4,7 @@
 
 use app::model::{ReportDocument, SectionDocument};
 use app::model::{ReportOutline, ReportStatus, SectionOutline, TemplateSection};
-use app::sections::{ReportSection, SectionPayload};
+use app::sections::{ReportSection, SectionContent, SectionPayload};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -299,7 +299,7 @@ impl Store {
 
     async fn section_outlines(&self, report_id: i64) -> Result<Vec<SectionOutline>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, section_key, section_type, title, priority, position
+            "SELECT id, section_key, section_type, title, priority, position, content
              FROM report_sections WHERE report_id = $1 ORDER BY position, id",
         )
         .bind(report_id)
@@ -307,13 +307,19 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
+                let section_type: String = row.try_get("section_type")?;
+                let content: String = row.try_get("content")?;
+                // Content that does not read shows its error when loaded; its placeholder is
+                // the type's fixed shape meanwhile.
+                let items = SectionContent::parse(&section_type, &content).map_or(0, |c| c.items());
                 Ok(SectionOutline {
                     id: row.try_get("id")?,
                     key: row.try_get("section_key")?,
-                    section_type: row.try_get("section_type")?,
+                    section_type,
                     title: row.try_get("title")?,
                     priority: parse(row, "priority", "report_sections")?,
                     position: row.try_get("position")?,
+                    items,
                 })
             })
             .collect()
