@@ -249,9 +249,10 @@ pub struct SectionOutline {
     pub priority: Priority,
     pub position: i64,
     /// How many entries (insight cards, table rows) the section's content lists, so that its
-    /// placeholder has the content's height before the content loads; 0 for fixed-shape sections.
+    /// placeholder has the content's height before the content loads: 0 for fixed-shape sections,
+    /// `None` when the section has no content yet (or content that does not read).
     #[serde(default)]
-    pub items: u32,
+    pub items: Option<u32>,
 }
 
 /// A report's header and its sections in template order.

@@ -185,10 +185,10 @@ impl SectionContent {
     }
 
     /// How many entries the section lists in its variable-length part: insight cards, milestone
-    /// and risk rows, criticality rows (Monte Carlo), tasks (the appendix, shown a page at a time).
-    /// The reader's placeholder draws that many, so it takes the content's height before the content
-    /// arrives. Sections of a fixed shape count 0.
-    pub fn items(&self) -> u32 {
+    /// and risk rows, criticality rows (Monte Carlo), tasks (the appendix, shown a page at a time);
+    /// 0 for sections of a fixed shape, `None` for a section with no content yet. The reader's
+    /// placeholder draws that many, so it takes the content's height before the content arrives.
+    pub fn items(&self) -> Option<u32> {
         let n = match self {
             SectionContent::AiInsights(set) => set.insights.len(),
             SectionContent::MonteCarlo(mc) => mc.result.critical_tasks.len(),
@@ -197,10 +197,10 @@ impl SectionContent {
             SectionContent::Appendix(a) => a.tasks.len(),
             SectionContent::ExecutiveSummary(_)
             | SectionContent::KeyMetrics(_)
-            | SectionContent::Charts(_)
-            | SectionContent::Empty => 0,
+            | SectionContent::Charts(_) => 0,
+            SectionContent::Empty => return None,
         };
-        u32::try_from(n).unwrap_or(u32::MAX)
+        Some(u32::try_from(n).unwrap_or(u32::MAX))
     }
 }
 
@@ -335,15 +335,15 @@ mod tests {
         let two = r#"{"rows":[{"name":"M1","baseline":"2026-01-05","forecast":"2026-01-09","actual":null,"slip_days":4},
                               {"name":"M2","baseline":"2026-02-05","forecast":"2026-02-05","actual":null,"slip_days":0}]}"#;
         let milestones = SectionContent::parse("milestones", two).expect("milestones");
-        assert_eq!(milestones.items(), 2);
+        assert_eq!(milestones.items(), Some(2));
         let insights = r#"{"engine":"rules-v1","fallback_reason":null,"insights":[]}"#;
         assert_eq!(
             SectionContent::parse("ai_insights", insights)
                 .expect("insights")
                 .items(),
-            0
+            Some(0)
         );
-        assert_eq!(SectionContent::Empty.items(), 0);
+        assert_eq!(SectionContent::Empty.items(), None);
     }
 
     #[test]

@@ -120,9 +120,10 @@ pub fn LazyPMRSection(
     data: Option<ReportSection>,
     #[prop(optional, into)] on_load: Option<Callback<()>>,
     #[prop(optional, into)] on_error: Option<Callback<AppError>>,
-    /// How many entries the content lists ([`SectionOutline::items`]), for the placeholder's height.
-    #[prop(optional)]
-    items: u32,
+    /// How many entries the content lists ([`SectionOutline::items`]), for the placeholder's
+    /// height; `None` (no content yet) draws one line.
+    #[prop(optional_no_strip)]
+    items: Option<u32>,
 ) -> impl IntoView {
     let list = use_context::<ListContext>();
     let in_hand = data.is_some();
@@ -296,8 +297,12 @@ fn table(class: &'static str, rows: u32) -> Bone {
 /// The parts of a section type's placeholder, laid out with the content's own layout classes
 /// (`chart-grid`, `facts`, `insights`, `risk-grid`) so that it takes the content's height at every
 /// width; `items` is how many cards or rows the content lists (the appendix shows a page of them).
-fn bones(section_type: &str, items: u32) -> Vec<Bone> {
+/// Without a count the section has nothing to draw yet, and shows one line saying so.
+fn bones(section_type: &str, items: Option<u32>) -> Vec<Bone> {
     let lines = |n| (0..n).map(|_| LINE);
+    let Some(items) = items else {
+        return vec![LINE];
+    };
     match section_type {
         "executive_summary" => [SHORT_LINE, SHORT_LINE]
             .into_iter()
@@ -344,7 +349,7 @@ fn bones(section_type: &str, items: u32) -> Vec<Bone> {
 /// A placeholder of the section's shape ([`bones`]): lines for text, boxes for tiles, cards and
 /// charts, rows for tables.
 #[component]
-fn SectionSkeleton(section_type: String, items: u32) -> impl IntoView {
+fn SectionSkeleton(section_type: String, items: Option<u32>) -> impl IntoView {
     let parts = bones(&section_type, items);
     view! {
         <div class=format!("skeleton skeleton--{section_type}") aria-hidden="true">
@@ -371,5 +376,28 @@ fn SectionError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoVi
             <p><strong>"This section could not be loaded. "</strong>{message}</p>
             <button type="button" class="button" on:click=move |_| retry.run(())>"Retry"</button>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bones;
+
+    #[test]
+    fn placeholders_draw_what_the_content_lists() {
+        // The appendix shows a page of 20 tasks: a header row and 20 rows, however many tasks.
+        let appendix = bones("appendix", Some(120));
+        assert_eq!(appendix[0].parts, 21);
+        assert_eq!(bones("appendix", Some(3))[0].parts, 4);
+        // One card per insight; the Monte Carlo table has a row per critical task.
+        assert_eq!(bones("ai_insights", Some(7))[1].parts, 7);
+        assert_eq!(
+            bones("monte_carlo", Some(25)).last().map(|b| b.parts),
+            Some(26)
+        );
+        // Nothing generated yet: one line, like the message the section will show.
+        let empty = bones("monte_carlo", None);
+        assert_eq!(empty.len(), 1);
+        assert_eq!(empty[0].class, "skeleton__line");
     }
 }

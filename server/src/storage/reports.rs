@@ -309,9 +309,10 @@ impl Store {
             .map(|row| {
                 let section_type: String = row.try_get("section_type")?;
                 let content: String = row.try_get("content")?;
-                // Content that does not read shows its error when loaded; its placeholder is
-                // the type's fixed shape meanwhile.
-                let items = SectionContent::parse(&section_type, &content).map_or(0, |c| c.items());
+                // Content that does not read shows its error, one line, like no content.
+                let items = SectionContent::parse(&section_type, &content)
+                    .ok()
+                    .and_then(|c| c.items());
                 Ok(SectionOutline {
                     id: row.try_get("id")?,
                     key: row.try_get("section_key")?,
