@@ -538,7 +538,19 @@ async fn the_demo_portfolio_is_seeded_once(store: Store) {
         if section.priority != Priority::High && section.section_type != "charts" {
             assert!(listed > 0, "{} lists something", section.key);
         }
+        if section.section_type == "executive_summary" {
+            assert!(!stored.narrative.trim().is_empty());
+            assert_eq!(outline.summary.as_deref(), Some(stored.narrative.as_str()));
+        }
     }
+    // The whole document carries the same outline, read from the same rows.
+    let document = store
+        .report_document(outline.id)
+        .await
+        .expect("query")
+        .expect("document");
+    assert_eq!(document.outline, outline);
+    assert_eq!(document.sections.len(), 8);
 }
 
 /// Demo seeding with a short Monte Carlo run: the figures matter here, not their precision.

@@ -5,6 +5,7 @@
 use app::model::{ReportDocument, SectionDocument};
 use app::model::{ReportOutline, ReportStatus, SectionOutline, TemplateSection};
 use app::sections::{ReportSection, SectionContent, SectionPayload};
+use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -136,21 +137,16 @@ impl Store {
         )
     }
 
-    /// A whole report: its outline and every section's stored content, in template order.
+    /// A whole report: its outline and every section's stored content, in template order. The
+    /// section rows are read once, for both.
     pub async fn report_document(
         &self,
         report_id: i64,
     ) -> Result<Option<ReportDocument>, StoreError> {
-        let Some(outline) = self.report_outline(report_id).await? else {
+        let rows = self.section_rows(report_id).await?;
+        let Some(outline) = self.outline_with_sections(report_id, &rows).await? else {
             return Ok(None);
         };
-        let rows = sqlx::query(
-            "SELECT section_key, content, narrative, version, updated_at FROM report_sections
-             WHERE report_id = $1 ORDER BY position",
-        )
-        .bind(report_id)
-        .fetch_all(self.pool())
-        .await?;
         let mut sections = Vec::with_capacity(rows.len());
         for r in &rows {
             let key: String = r.try_get("section_key")?;
@@ -232,6 +228,16 @@ impl Store {
         &self,
         report_id: i64,
     ) -> Result<Option<ReportOutline>, StoreError> {
+        let rows = self.section_rows(report_id).await?;
+        self.outline_with_sections(report_id, &rows).await
+    }
+
+    /// The outline of a report whose section rows ([`Self::section_rows`]) are already read.
+    async fn outline_with_sections(
+        &self,
+        report_id: i64,
+        sections: &[AnyRow],
+    ) -> Result<Option<ReportOutline>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT r.id, r.project_id, p.code, p.name, r.period, r.status, r.title,
                 p.declared_overall
@@ -257,8 +263,11 @@ impl Store {
             declared_overall: parse(&row, "declared_overall", "projects")?,
             previous_report_id,
             next_report_id,
-            summary: self.summary_narrative(report_id).await?,
-            sections: self.section_outlines(report_id).await?,
+            summary: summary_narrative(sections)?,
+            sections: sections
+                .iter()
+                .map(section_outline)
+                .collect::<Result<_, _>>()?,
         }))
     }
 
@@ -286,43 +295,49 @@ impl Store {
         Ok((previous, next))
     }
 
-    async fn summary_narrative(&self, report_id: i64) -> Result<Option<String>, StoreError> {
-        let text: Option<String> = sqlx::query_scalar(
-            "SELECT narrative FROM report_sections
-             WHERE report_id = $1 AND section_type = 'executive_summary' ORDER BY position LIMIT 1",
-        )
-        .bind(report_id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(text.filter(|t| !t.trim().is_empty()))
-    }
-
-    async fn section_outlines(&self, report_id: i64) -> Result<Vec<SectionOutline>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, section_key, section_type, title, priority, position, content
+    /// A report's section rows in template order, every column: what its outline and its document
+    /// are made from.
+    async fn section_rows(&self, report_id: i64) -> Result<Vec<AnyRow>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT id, section_key, section_type, title, priority, position, content, narrative,
+                version, updated_at
              FROM report_sections WHERE report_id = $1 ORDER BY position, id",
         )
         .bind(report_id)
         .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let section_type: String = row.try_get("section_type")?;
-                let content: String = row.try_get("content")?;
-                // Content that does not read shows its error, one line, like no content.
-                let items = SectionContent::parse(&section_type, &content)
-                    .ok()
-                    .and_then(|c| c.items());
-                Ok(SectionOutline {
-                    id: row.try_get("id")?,
-                    key: row.try_get("section_key")?,
-                    section_type,
-                    title: row.try_get("title")?,
-                    priority: parse(row, "priority", "report_sections")?,
-                    position: row.try_get("position")?,
-                    items,
-                })
-            })
-            .collect()
+        .await?)
     }
+}
+
+/// The executive summary's narrative, from a report's section rows, when it has one that is not
+/// blank.
+fn summary_narrative(sections: &[AnyRow]) -> Result<Option<String>, StoreError> {
+    for row in sections {
+        let section_type: String = row.try_get("section_type")?;
+        if section_type == "executive_summary" {
+            let text: String = row.try_get("narrative")?;
+            return Ok(Some(text).filter(|t| !t.trim().is_empty()));
+        }
+    }
+    Ok(None)
+}
+
+/// A section's outline from its row ([`Store::section_rows`]), with the count of what its content
+/// lists.
+fn section_outline(row: &AnyRow) -> Result<SectionOutline, StoreError> {
+    let section_type: String = row.try_get("section_type")?;
+    let content: String = row.try_get("content")?;
+    // Content that does not read shows its error, one line, like no content.
+    let items = SectionContent::parse(&section_type, &content)
+        .ok()
+        .and_then(|c| c.items());
+    Ok(SectionOutline {
+        id: row.try_get("id")?,
+        key: row.try_get("section_key")?,
+        section_type,
+        title: row.try_get("title")?,
+        priority: parse(row, "priority", "report_sections")?,
+        position: row.try_get("position")?,
+        items,
+    })
 }
