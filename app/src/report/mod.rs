@@ -299,19 +299,16 @@ fn table(class: &'static str, rows: u32) -> Bone {
 /// width; `items` is how many cards or rows the content lists (the appendix shows a page of them).
 /// Without a count the section has nothing to draw yet, and shows one line saying so.
 fn bones(section_type: &str, items: Option<u32>) -> Vec<Bone> {
+    let lines = |n| (0..n).map(|_| LINE);
     let Some(items) = items else {
         return vec![LINE];
     };
     match section_type {
-        "executive_summary" => vec![
-            SHORT_LINE,
-            SHORT_LINE,
-            LINE,
-            LINE,
-            LINE,
-            LINE,
-            table("skeleton__table", 5),
-        ],
+        "executive_summary" => [SHORT_LINE, SHORT_LINE]
+            .into_iter()
+            .chain(lines(4))
+            .chain([table("skeleton__table", 5)])
+            .collect(),
         "key_metrics" => vec![bone("kpis", 7, "skeleton__tile")],
         "ai_insights" => vec![
             SHORT_LINE,
@@ -345,8 +342,7 @@ fn bones(section_type: &str, items: Option<u32>) -> Vec<Bone> {
             ),
             bone("skeleton__control", 0, ""),
         ],
-        // A type this version does not draw shows one line of text.
-        _ => vec![LINE],
+        _ => lines(3).collect(),
     }
 }
 
