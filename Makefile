@@ -21,7 +21,6 @@ export PMR_ADDR ?= 127.0.0.1:3000
 
 WASM_OPT := tools/node_modules/.bin/wasm-opt
 E2E_MODULES := end2end/node_modules/.package-lock.json
-FREE_PORT = node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 
 .PHONY: run test bench bench-quick tools rust-tools test-packages build fmt clippy unit e2e clean
 
@@ -96,9 +95,12 @@ unit:
 	cargo test --workspace --no-run
 	timeout 1200 cargo test --workspace
 
-# The release build `make run` serves, on a free port with a fresh database.
+# The release build `make run` serves, on a free port with a fresh database; beside it, two more
+# instances of it sharing another fresh database and a Redis, for the tests that cross instances.
 e2e: build $(E2E_MODULES)
-	port=$$($(FREE_PORT)); cd end2end && PMR_E2E_PORT=$$port PMR_E2E_SERVER=../target/release/server npx playwright test
+	read -r port a b redis <<< "$$(node tools/free-ports.js 4)"; cd end2end && \
+		PMR_E2E_PORT=$$port PMR_E2E_PORT_A=$$a PMR_E2E_PORT_B=$$b PMR_E2E_REDIS_PORT=$$redis \
+		PMR_E2E_SERVER=../target/release/server npx playwright test
 
 ## bench: every benchmark, then BENCHMARKS.md from their figures (bench-quick: shorter runs, ~3 min
 ## of measuring once built). Criterion for the in-process code, `loadgen` for real clients against release servers.

@@ -678,19 +678,7 @@ async fn b_instance(a: &Served, redis: &test_support::RedisServer) -> server::Ap
 }
 
 async fn serve_state(state: server::AppState) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let router = server::router(state);
-    // The binary's own accept loop, with its default limits.
-    tokio::spawn(server::serve::serve(
-        listener,
-        router,
-        server::serve::ConnectionLimits::default(),
-        std::future::pending(),
-    ));
-    port
+    common::listen(state).await
 }
 
 #[tokio::test]
@@ -1066,6 +1054,21 @@ async fn redis_killed_under_load_keeps_serving_and_cross_instance_delivery_resum
     let r = ana.type_text(true, " Two.").await;
     ana.acked(r).await.expect("stored without Redis");
     ana2.until_text(|t| t.ends_with(" One. Two.")).await;
+    // What could not be relayed is counted, on the performance API and in `/metrics`.
+    let stats = "/api/reports/pmr/performance/websocket/stats";
+    for _ in 0..100 {
+        if a.app.get(stats, &admin).await.json()["relay_dropped"].as_u64() > Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(a.app.get(stats, &admin).await.json()["relay_dropped"].as_u64() > Some(0));
+    let metrics = a.app.get("/metrics", &admin).await.body;
+    let dropped = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("pmr_ws_relay_dropped_total "))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(dropped > Some(0), "{metrics}");
 
     redis.resume();
     // The other instance's client is told to resync, and catches up by itself.
@@ -1096,4 +1099,75 @@ async fn redis_killed_under_load_keeps_serving_and_cross_instance_delivery_resum
         }
     }
     assert_eq!(statuses.keys().collect::<Vec<_>>(), [&200], "{statuses:?}");
+}
+
+/// Another instance's relayed stream skips a number (a message lost between instances): the
+/// clients here are told to resync, and the gap is counted on the performance API and in
+/// `/metrics`. A stream that stops without the heartbeat confirming its last message (its
+/// instance died with messages unsent) resyncs them too, after the grace period.
+#[tokio::test]
+async fn a_gap_in_another_instances_relayed_stream_resyncs_clients_and_is_counted() {
+    let redis = test_support::RedisServer::start();
+    let s = served_with(|_| {}, Some(&redis.url())).await;
+    let report = s.app.report_id("HBR", false).await;
+    let admin = s.app.api_token("watcher", Role::Admin, &[]).await;
+    let (mut ben, _) = s.join(report, "ben").await;
+    let client = redis::Client::open(redis.url()).expect("client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let session = format!("report-{report}");
+    let forged = |origin: &str, n: u64| {
+        json!({"o": origin, "s": session, "f": false, "n": n, "h": false,
+               "m": {"type": "left", "connection": format!("{origin}:1"), "user": "x"}})
+        .to_string()
+    };
+    // Wait until the subscriber listens: the first message of a new stream reaches ben.
+    let mut origin = String::new();
+    for attempt in 0.. {
+        assert!(attempt < 40, "the instance never heard the relay");
+        origin = format!("elsewhere-{attempt}");
+        let _: () = redis::cmd("PUBLISH")
+            .arg(server::collab::relay::CHANNEL)
+            .arg(forged(&origin, 1))
+            .query_async(&mut conn)
+            .await
+            .expect("publish");
+        if tokio::time::timeout(Duration::from_millis(300), ben.until("left"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+    }
+    // Number 2 never comes: 3 does.
+    let _: () = redis::cmd("PUBLISH")
+        .arg(server::collab::relay::CHANNEL)
+        .arg(forged(&origin, 3))
+        .query_async(&mut conn)
+        .await
+        .expect("publish");
+    assert_eq!(
+        ben.next().await["type"],
+        "resync",
+        "the skipped number resyncs"
+    );
+    assert_eq!(ben.next().await["type"], "left", "then the message comes");
+    let stats = s
+        .app
+        .get("/api/reports/pmr/performance/websocket/stats", &admin)
+        .await
+        .json();
+    assert!(stats["relay_gaps"].as_u64() >= Some(1), "{stats}");
+    let metrics = s.app.get("/metrics", &admin).await.body;
+    assert!(
+        metrics.lines().any(|l| l
+            .strip_prefix("pmr_ws_relay_gaps_total ")
+            .is_some_and(|v| v != "0")),
+        "{metrics}"
+    );
+    // The stream stops: no heartbeat confirms its last message, so the clients resync again.
+    let resync = tokio::time::timeout(Duration::from_secs(10), ben.until("resync")).await;
+    assert!(resync.is_ok(), "a stream that stopped unconfirmed resyncs");
 }

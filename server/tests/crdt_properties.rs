@@ -80,7 +80,7 @@ async fn damaged_updates_never_break_the_document() {
                 // Still whole: it syncs, and takes the next good edit.
                 let after = common::client_copy(&docs, report).await;
                 match result {
-                    Ok(()) => accepted.set(accepted.get() + 1),
+                    Ok(_) => accepted.set(accepted.get() + 1),
                     Err(e) => {
                         refused.set(refused.get() + 1);
                         prop_assert_eq!(e.code(), "undecodable_update", "{}", e);

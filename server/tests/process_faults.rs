@@ -6,9 +6,14 @@
 //! - SIGTERM: a request in flight is finished and answered, collaboration clients get a close frame
 //!   with 1001, the process exits on its own within its grace period, and after a restart the edit is in the document and in the report's text (the
 //!   session's end writes the document back);
+//! - SIGKILL of one of two instances sharing a Redis, at a random moment while three editors type
+//!   without waiting: every acknowledged edit is in the document on both instances afterwards, and
+//!   each editor's copy keeps all it typed;
 //! - a full disk (the process may not grow any file): edits, sign-ins and regenerations are refused
 //!   with a clear message (507 over HTTP), the server stays up and keeps serving reads, and after a restart with room again the
 //!   database is intact with every acknowledged edit.
+
+mod common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,10 +50,23 @@ impl Process {
         Process::start_limited(db, None).await
     }
 
+    /// Starts the server as one of the instances sharing the Redis at `redis`.
+    async fn start_with_redis(db: &test_support::SqliteDb, redis: &str) -> Process {
+        Process::launch(db, None, Some(redis)).await
+    }
+
     /// Starts the server; with `max_file_bytes`, no file it writes may grow past that size (the
     /// kernel's `RLIMIT_FSIZE`, with `SIGXFSZ` ignored so a write past it fails with `EFBIG`): a
     /// disk that is full for this process.
     async fn start_limited(db: &test_support::SqliteDb, max_file_bytes: Option<u64>) -> Process {
+        Process::launch(db, max_file_bytes, None).await
+    }
+
+    async fn launch(
+        db: &test_support::SqliteDb,
+        max_file_bytes: Option<u64>,
+        redis: Option<&str>,
+    ) -> Process {
         let port = test_support::free_port();
         let binary = env!("CARGO_BIN_EXE_server");
         let mut command = match max_file_bytes {
@@ -64,7 +82,7 @@ impl Process {
                 c
             }
         };
-        let child = command
+        command
             .env("PMR_ADDR", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", db.url())
             .env("PMR_ADMIN_PASSWORD", PASSWORD)
@@ -73,7 +91,11 @@ impl Process {
             .env("PMR_SHUTDOWN_GRACE_SECS", "5")
             .env("PMR_COSTLY_RUNS_PER_MINUTE", "1000")
             .env("RUST_LOG", "warn")
-            .env_remove("REDIS_URL")
+            .env_remove("REDIS_URL");
+        if let Some(url) = redis {
+            command.env("REDIS_URL", url);
+        }
+        let child = command
             .stdin(Stdio::null())
             .spawn()
             .expect("the server starts");
@@ -315,6 +337,107 @@ async fn an_acknowledged_edit_survives_sigkill() {
         "after the restart: {:?}",
         editor.risks()
     );
+}
+
+/// Three editors (two on instance A, one on B, sharing a Redis and the database) type markers
+/// without waiting for acks; instance A is SIGKILLed a random moment into their typing. Every
+/// marker acknowledged before the crash is then in the document on B and on a restarted A; the
+/// editors on A come back (on the new A) with their copies, which still hold all they typed, and
+/// what the crash cut off before its ack reaches the store through the sync, so in the end
+/// every marker typed is in every fresh copy, and every live copy converges on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acked_edits_survive_a_sigkill_at_a_random_moment_on_two_instances() {
+    use common::typist::{missing, Door, Typist};
+    const EACH: usize = 300;
+    let db = test_support::SqliteDb::new();
+    let redis = test_support::RedisServer::start();
+    let mut a = Process::start_with_redis(&db, &redis.url()).await;
+    let b = Process::start_with_redis(&db, &redis.url()).await;
+    let cookie = a.sign_in().await;
+    let report = a.draft(&cookie).await;
+    let at = |port| Door {
+        port,
+        cookie: cookie.clone(),
+    };
+    let mut on_a = vec![
+        Typist::join(&at(a.port), report, "a").await,
+        Typist::join(&at(a.port), report, "c").await,
+    ];
+    let mut on_b = Typist::join(&at(b.port), report, "b").await;
+    // A first stretch everyone finishes, then the stretch the crash cuts into.
+    for t in &mut on_a {
+        t.type_markers(0..20).await.expect("typed");
+    }
+    on_b.type_markers(0..20).await.expect("typed");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    let delay = Duration::from_millis(u64::from(seed % 150));
+    eprintln!("SIGKILL {delay:?} into the typing (from the clock's nanoseconds: {seed})");
+    let [first, second] = &mut on_a[..] else {
+        unreachable!()
+    };
+    let (cut_a, cut_c, on_b_done, ()) = tokio::join!(
+        first.type_markers(20..EACH),
+        second.type_markers(20..EACH),
+        on_b.type_markers(20..EACH),
+        async {
+            tokio::time::sleep(delay).await;
+            let _ = a.child.kill();
+            let _ = a.child.wait();
+        }
+    );
+    on_b_done.expect("the editor on B types on");
+    assert!(
+        cut_a.is_err() && cut_c.is_err(),
+        "the crash cut into the typing on A"
+    );
+    let acked_before: Vec<_> = on_a.iter().map(|t| t.acked.clone()).collect();
+
+    let a = Process::start_with_redis(&db, &redis.url()).await;
+    for (tag, acked) in ["a", "c"].iter().zip(&acked_before) {
+        let fresh = Typist::join(&at(b.port), report, "reader")
+            .await
+            .leave()
+            .await;
+        let lost = missing(&fresh.text(), tag, acked);
+        assert!(lost.is_empty(), "B lost {tag}'s acknowledged {lost:?}");
+        let fresh = Typist::join(&at(a.port), report, "reader")
+            .await
+            .leave()
+            .await;
+        let lost = missing(&fresh.text(), tag, acked);
+        assert!(
+            lost.is_empty(),
+            "the restarted A lost {tag}'s acknowledged {lost:?}"
+        );
+    }
+    for t in &mut on_a {
+        t.rejoin(&at(a.port), report).await;
+    }
+    let typed: Vec<(&str, Vec<usize>)> = ["a", "c", "b"]
+        .into_iter()
+        .map(|tag| (tag, (0..EACH).collect()))
+        .collect();
+    let everything = |text: &str| {
+        typed
+            .iter()
+            .all(|(tag, all)| missing(text, tag, all).is_empty())
+    };
+    for t in on_a.iter_mut().chain(std::iter::once(&mut on_b)) {
+        t.read_until(everything).await.expect("converges");
+    }
+    for port in [a.port, b.port] {
+        let fresh = Typist::join(&at(port), report, "reader")
+            .await
+            .leave()
+            .await;
+        assert!(
+            everything(&fresh.text()),
+            "a fresh copy on {port} lacks markers"
+        );
+    }
 }
 
 #[tokio::test]

@@ -60,7 +60,122 @@ conformance!(
     accounts_are_managed_with_their_projects,
     api_tokens_reach_their_projects_until_revoked,
     documents_log_compact_and_keep_revisions,
+    document_log_stays_whole_under_concurrent_appends_and_folds,
 );
+
+/// Six writers append while two folders fold and a reader follows the log, all at once: numbers
+/// have no gaps and no repeats, a reader never sees a gap (whatever folds in between), and at the
+/// end the snapshot and the log hold every update that was appended. A "fold" here joins the
+/// texts, so what a snapshot holds can be read back.
+async fn document_log_stays_whole_under_concurrent_appends_and_folds(store: Store) {
+    const WRITERS: usize = 6;
+    const EACH: usize = 40;
+    let (project, template) = basic(&store).await;
+    let id = report(&store, project, template, "2026-03")
+        .await
+        .expect("report");
+    store.seed_doc(id, "seed").await.expect("seed");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers = (0..WRITERS).map(|w| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            for i in 0..EACH {
+                let seq = store
+                    .append_doc_update(id, &format!("w{w}-{i}"), "ana")
+                    .await
+                    .expect("append");
+                mine.push(seq);
+            }
+            mine
+        })
+    });
+    let writers: Vec<_> = writers.collect();
+    let folders: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, done) = (store.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut folds = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let log = store.doc_since(id, -1).await.expect("read");
+                    if let Some(&(to, _)) = log.updates.last() {
+                        let mut parts = vec![log.snapshot.clone().expect("snapshot")];
+                        parts.extend(log.updates.iter().map(|(_, d)| d.clone()));
+                        if store
+                            .fold_doc(id, &parts.join("|"), log.folded, to)
+                            .await
+                            .expect("fold")
+                        {
+                            folds += 1;
+                        }
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+                }
+                folds
+            })
+        })
+        .collect();
+    let reader = {
+        let (store, done) = (store.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut at = -1;
+            let mut seen = std::collections::HashSet::new();
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::Relaxed);
+                let log = store.doc_since(id, at).await.expect("read");
+                let first = match &log.snapshot {
+                    Some(snapshot) => {
+                        seen.extend(snapshot.split('|').map(str::to_string));
+                        log.folded + 1
+                    }
+                    None => at + 1,
+                };
+                for ((seq, data), expected) in log.updates.iter().zip(first..) {
+                    assert_eq!(*seq, expected, "a gap after {at}: {:?}", log.updates);
+                    seen.insert(data.clone());
+                }
+                at = log.head(at);
+                if finished {
+                    return seen;
+                }
+            }
+        })
+    };
+    let mut numbers = Vec::new();
+    for w in writers {
+        numbers.extend(w.await.expect("writer"));
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let folds: usize = futures_util::future::join_all(folders)
+        .await
+        .into_iter()
+        .map(|f| f.expect("folder"))
+        .sum();
+    let seen = reader.await.expect("reader");
+    numbers.sort_unstable();
+    let all = (WRITERS * EACH) as i64;
+    assert_eq!(
+        numbers,
+        (1..=all).collect::<Vec<_>>(),
+        "1..={all}, each once"
+    );
+    assert!(folds > 0, "the folders folded while the writers wrote");
+    let log = store.doc_since(id, -1).await.expect("read");
+    let mut stored: std::collections::HashSet<String> = log
+        .snapshot
+        .expect("snapshot")
+        .split('|')
+        .map(str::to_string)
+        .collect();
+    stored.extend(log.updates.into_iter().map(|(_, d)| d));
+    for w in 0..WRITERS {
+        for i in 0..EACH {
+            let data = format!("w{w}-{i}");
+            assert!(stored.contains(&data), "{data} is not in the store");
+            assert!(seen.contains(&data), "the reader never saw {data}");
+        }
+    }
+}
 
 async fn documents_log_compact_and_keep_revisions(store: Store) {
     let (project, template) = basic(&store).await;
@@ -82,44 +197,91 @@ async fn documents_log_compact_and_keep_revisions(store: Store) {
         .append_doc_update(id, "dTI=", "ben")
         .await
         .expect("append");
-    assert!(second > first);
-    let log = store.doc_since(id, 0).await.expect("log");
-    assert_eq!(log.snapshot, Some(("c2VlZA==".to_string(), 0)));
+    assert_eq!((first, second), (1, 2), "numbered per report from 1");
+    let log = store.doc_since(id, -1).await.expect("log");
+    assert_eq!(log.snapshot.as_deref(), Some("c2VlZA=="));
+    assert_eq!(log.folded, 0);
     assert_eq!(
         log.updates,
         vec![(first, "dTE=".into()), (second, "dTI=".into())]
     );
-    assert_eq!(
-        store.doc_since(id, first).await.expect("log").updates.len(),
-        1
-    );
+    let after_first = store.doc_since(id, first).await.expect("log");
+    assert_eq!(after_first.snapshot, None, "a reader past the snapshot");
+    assert_eq!(after_first.updates, vec![(second, "dTI=".into())]);
 
-    store
-        .compact_doc(id, "Ym90aA==", first)
+    assert!(store
+        .fold_doc(id, "Ym90aA==", 0, first)
         .await
-        .expect("compact");
-    let log = store.doc_since(id, 0).await.expect("log");
-    assert_eq!(log.snapshot, Some(("Ym90aA==".to_string(), first)));
-    assert_eq!(log.updates, vec![(second, "dTI=".into())]);
-    // An older compaction does not overwrite a newer snapshot.
-    store.compact_doc(id, "b2xk", 0).await.expect("compact");
+        .expect("fold"));
+    let log = store.doc_since(id, -1).await.expect("log");
     assert_eq!(
-        store.doc_since(id, 0).await.expect("log").snapshot,
-        Some(("Ym90aA==".to_string(), first))
+        (log.snapshot.as_deref(), log.folded),
+        (Some("Ym90aA=="), first)
+    );
+    assert_eq!(log.updates, vec![(second, "dTI=".into())]);
+    // A reader the fold has passed gets the snapshot again.
+    let behind = store.doc_since(id, 0).await.expect("log");
+    assert_eq!(behind.snapshot.as_deref(), Some("Ym90aA=="));
+    assert_eq!(behind.head(0), second);
+    // A fold from a snapshot that is no longer the store's changes nothing.
+    assert!(!store.fold_doc(id, "b2xk", 0, second).await.expect("fold"));
+    assert_eq!(
+        store
+            .doc_since(id, -1)
+            .await
+            .expect("log")
+            .snapshot
+            .as_deref(),
+        Some("Ym90aA==")
     );
     assert_eq!(store.doc_update_count(id).await.expect("count"), 1);
+    // Folding everything, then appending: the next number follows the last, never reusing one
+    // (SQLite reuses the highest row id once it is deleted).
+    assert!(store
+        .fold_doc(id, "YWxs", first, second)
+        .await
+        .expect("fold"));
+    assert_eq!(store.doc_update_count(id).await.expect("count"), 0);
+    let third = store
+        .append_doc_update(id, "dTM=", "ana")
+        .await
+        .expect("append");
+    assert_eq!(third, 3);
+    assert_eq!(
+        store.doc_since(id, second).await.expect("log").updates,
+        vec![(third, "dTM=".into())]
+    );
+    assert_eq!(store.doc_head(id).await.expect("head"), 3);
 
     let key = "summary".to_string();
     let changed = store
-        .write_document(id, &[(key.clone(), "Edited 'text' — ünïcode".into())], None)
+        .write_document(
+            id,
+            3,
+            &[(key.clone(), "Edited 'text' — ünïcode".into())],
+            None,
+        )
         .await
         .expect("write");
     assert!(changed);
     let unchanged = store
-        .write_document(id, &[(key.clone(), "Edited 'text' — ünïcode".into())], None)
+        .write_document(
+            id,
+            3,
+            &[(key.clone(), "Edited 'text' — ünïcode".into())],
+            None,
+        )
         .await
         .expect("write");
     assert!(!unchanged, "the same text bumps nothing");
+    let older = store
+        .write_document(id, 2, &[(key.clone(), "Older words".into())], None)
+        .await
+        .expect("write");
+    assert!(
+        !older,
+        "texts from an earlier update are not written over later ones"
+    );
 
     let mut content = app::editing::RevisionContent::default();
     content.narratives.insert(key.clone(), "v1".into());

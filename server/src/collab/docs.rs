@@ -3,16 +3,23 @@
 //! `status`, `justification`).
 //!
 //! The store is the truth and is shared by every instance: a document is its snapshot plus the
-//! updates appended since. Before it answers a sync or applies an update, an instance catches its copy
+//! updates appended since, numbered 1, 2, 3… per report with no gaps (`storage::documents`). An
+//! instance's copy is a cache of it: before it answers a sync or applies an update, the copy catches
 //! up from the store (applying an update twice is harmless, so it never needs to know which of the
-//! new rows are its own). An update is decoded, then appended to the log, and only then applied and
-//! acknowledged. A document is first seeded from the report's current narratives by a transaction with
-//! the fixed client id 0, so instances seeding at once produce the same update.
+//! new rows are its own). An update is decoded and vetted, then appended to the log, and only then
+//! applied and acknowledged: an `ack` means the update is committed in the store. A document is first
+//! seeded from the report's current narratives by a transaction with the fixed client id 0, so
+//! instances seeding at once produce the same update.
+//!
+//! Folding (every [`COMPACT_EVERY`] updates, and when the session ends on an instance) is built from
+//! the store alone: the stored snapshot and updates, read in one statement, merged, and written back
+//! only if no other instance folded meanwhile. No copy in memory is ever written over the store, so an
+//! instance that is behind cannot fold away what it has not seen.
 //!
 //! What the document says is written back into the report (narratives, and the declared status and
 //! justification into the executive summary) at most a second after an edit, on Save, on restore and
-//! when the session ends; the report's cached copies are dropped then. Every `compact_every` updates,
-//! and when the session ends, the log is folded into the snapshot.
+//! when the session ends; the report's cached copies are dropped then. Each write-back names the
+//! last update it holds, and the store refuses one older than the last written.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +36,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, Map, Out, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
 
 use crate::cache::CacheService;
+use crate::storage::documents::DocLog;
 use crate::storage::{Store, StoreError};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -74,11 +82,16 @@ impl DocError {
     }
 }
 
+/// Updates between folds of a document's log: each fold reads and writes the whole document, so
+/// this trades that work against the log a load must replay.
+pub const COMPACT_EVERY: i64 = 200;
+
 struct LiveDoc {
     doc: Doc,
-    /// The highest update of the log this copy has applied.
+    /// This copy holds every update of the log up to this one (-1: nothing yet, not even the seed).
     last_seq: i64,
-    since_compaction: u64,
+    /// The last update folded into the store's snapshot, as last seen.
+    folded: i64,
     read_only: bool,
     /// Section keys in template order, and the executive summary's key.
     sections: Vec<String>,
@@ -90,7 +103,7 @@ struct Inner {
     store: Store,
     cache: CacheService,
     live: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<LiveDoc>>>>,
-    compact_every: u64,
+    compact_every: i64,
     write_delay: Duration,
 }
 
@@ -159,14 +172,55 @@ fn content_of(doc: &Doc, sections: &[String]) -> RevisionContent {
     content
 }
 
+/// Applies one stored update (base64) to a transaction.
+fn apply_stored(txn: &mut yrs::TransactionMut, data: &str) -> Result<(), String> {
+    let bytes = B64.decode(data).map_err(|e| e.to_string())?;
+    let update = Update::decode_v1(&bytes).map_err(|e| e.to_string())?;
+    txn.apply_update(update).map_err(|e| e.to_string())
+}
+
+/// The stored document folded into one update (base64), or why it cannot be folded now. A stored
+/// update that waits for one the log does not hold would be left out of the fold (yrs keeps it
+/// pending and does not encode it), so such a log is left as it is.
+fn fold(log: &DocLog) -> Result<String, String> {
+    let merged = std::panic::catch_unwind(|| -> Result<Vec<u8>, String> {
+        let doc = Doc::new();
+        {
+            let mut txn = doc.transact_mut();
+            for data in log
+                .snapshot
+                .iter()
+                .chain(log.updates.iter().map(|(_, d)| d))
+            {
+                apply_stored(&mut txn, data)?;
+            }
+        }
+        let txn = doc.transact();
+        if txn.has_missing_updates() {
+            return Err("an update waits for one the log does not hold".into());
+        }
+        Ok(txn.encode_state_as_update_v1(&StateVector::default()))
+    });
+    match merged {
+        Ok(Ok(bytes)) => Ok(B64.encode(bytes)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err("a stored update does not apply".into()),
+    }
+}
+
 impl Documents {
     pub fn new(store: Store, cache: CacheService) -> Documents {
+        Documents::compacting_every(store, cache, COMPACT_EVERY)
+    }
+
+    /// As [`Documents::new`], folding every `updates` updates (tests cross many folds quickly).
+    pub fn compacting_every(store: Store, cache: CacheService, updates: i64) -> Documents {
         Documents {
             inner: Arc::new(Inner {
                 store,
                 cache,
                 live: Mutex::new(HashMap::new()),
-                compact_every: 200,
+                compact_every: updates.max(1),
                 write_delay: Duration::from_secs(1),
             }),
         }
@@ -242,8 +296,8 @@ impl Documents {
         }
         let mut live = LiveDoc {
             doc: Doc::new(),
-            last_seq: 0,
-            since_compaction: 0,
+            last_seq: -1,
+            folded: 0,
             read_only: report.outline.status == ReportStatus::Final,
             sections,
             summary_key,
@@ -256,26 +310,32 @@ impl Documents {
     /// Applies what the store has beyond this copy.
     async fn catch_up(&self, report_id: i64, live: &mut LiveDoc) -> Result<(), DocError> {
         let log = self.inner.store.doc_since(report_id, live.last_seq).await?;
+        let mut expected = match log.snapshot {
+            Some(_) => log.folded + 1,
+            None => live.last_seq + 1,
+        };
+        for (seq, _) in &log.updates {
+            if *seq != expected {
+                // The store numbers updates without gaps; a gap means rows went missing outside
+                // this program. What is there is still applied.
+                tracing::error!(
+                    report_id,
+                    expected,
+                    found = seq,
+                    "the document's log has a gap"
+                );
+            }
+            expected = seq + 1;
+        }
         let mut txn = live.doc.transact_mut();
-        let mut apply = |data: &str, seq: i64| {
-            let update = B64
-                .decode(data)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| Update::decode_v1(&bytes).map_err(|e| e.to_string()))
-                .and_then(|u| txn.apply_update(u).map_err(|e| e.to_string()));
-            if let Err(e) = update {
+        let parts = log.snapshot.iter().map(|data| (log.folded, data));
+        for (seq, data) in parts.chain(log.updates.iter().map(|(seq, data)| (*seq, data))) {
+            if let Err(e) = apply_stored(&mut txn, data) {
                 tracing::error!(report_id, seq, error = %e, "a stored document update does not apply; skipped");
             }
-        };
-        if let Some((snapshot, seq)) = &log.snapshot {
-            apply(snapshot, *seq);
-            live.last_seq = live.last_seq.max(*seq);
         }
-        for (seq, data) in &log.updates {
-            apply(data, *seq);
-            live.last_seq = live.last_seq.max(*seq);
-            live.since_compaction += 1;
-        }
+        live.folded = log.folded;
+        live.last_seq = log.head(live.last_seq);
         Ok(())
     }
 
@@ -304,8 +364,9 @@ impl Documents {
         Ok((B64.encode(answer.0), B64.encode(answer.1)))
     }
 
-    /// Stores and applies a client's update (base64). Answers once it is stored.
-    pub async fn apply(&self, report_id: i64, update: &str, author: &str) -> Result<(), DocError> {
+    /// Stores and applies a client's update (base64). Answers its number in the log once it is
+    /// stored.
+    pub async fn apply(&self, report_id: i64, update: &str, author: &str) -> Result<i64, DocError> {
         let bytes = decode_b64(update)?;
         // Vetted on a scratch copy (below) before anything is stored; decoded again to apply.
         let live = self.live(report_id).await?;
@@ -315,11 +376,11 @@ impl Documents {
         }
         self.catch_up(report_id, &mut guard).await?;
         vet(&guard.doc, &guard.sections, &bytes)?;
-        self.inner
+        let seq = self
+            .inner
             .store
             .append_doc_update(report_id, update, author)
             .await?;
-        // The row is applied again at the next catch-up; a CRDT update applies once however often.
         let decoded =
             Update::decode_v1(&bytes).map_err(|e| DocError::Undecodable(e.to_string()))?;
         guard
@@ -327,16 +388,25 @@ impl Documents {
             .transact_mut()
             .apply_update(decoded)
             .map_err(|e| DocError::Undecodable(e.to_string()))?;
-        guard.since_compaction += 1;
-        if guard.since_compaction >= self.inner.compact_every {
-            // The update is stored: a compaction that fails (it is tried again after the next
-            // update) must not make the client think otherwise and send it again.
-            if let Err(e) = self.compact(report_id, &mut guard).await {
+        self.stored(report_id, &mut guard, seq).await;
+        Ok(seq)
+    }
+
+    /// After this copy appended update `seq` and applied it: the copy's position, a fold when the
+    /// log has grown long, and the write-back into the report a moment later.
+    async fn stored(&self, report_id: i64, live: &mut LiveDoc, seq: i64) {
+        if seq == live.last_seq + 1 {
+            live.last_seq = seq;
+        }
+        if seq - live.folded >= self.inner.compact_every {
+            // The update is stored: a fold that fails (it is tried again after the next update)
+            // must not make the client think otherwise and send it again.
+            if let Err(e) = self.compact(report_id, live).await {
                 tracing::warn!(report_id, error = %e, "the document's log was not compacted");
             }
         }
-        if !guard.write_pending {
-            guard.write_pending = true;
+        if !live.write_pending {
+            live.write_pending = true;
             let (docs, delay) = (self.clone(), self.inner.write_delay);
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
@@ -345,20 +415,26 @@ impl Documents {
                 }
             });
         }
-        Ok(())
     }
 
+    /// Folds the store's log into its snapshot, from what the store holds (never from this copy).
     async fn compact(&self, report_id: i64, live: &mut LiveDoc) -> Result<(), DocError> {
-        self.catch_up(report_id, live).await?;
-        let snapshot = live
-            .doc
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        self.inner
-            .store
-            .compact_doc(report_id, &B64.encode(snapshot), live.last_seq)
-            .await?;
-        live.since_compaction = 0;
+        let store = &self.inner.store;
+        let log = store.doc_since(report_id, -1).await?;
+        live.folded = live.folded.max(log.folded);
+        let Some(&(to, _)) = log.updates.last() else {
+            return Ok(());
+        };
+        let snapshot = match fold(&log) {
+            Ok(snapshot) => snapshot,
+            Err(why) => {
+                tracing::warn!(report_id, why, "the document's log is kept unfolded");
+                return Ok(());
+            }
+        };
+        if store.fold_doc(report_id, &snapshot, log.folded, to).await? {
+            live.folded = to;
+        }
         Ok(())
     }
 
@@ -384,6 +460,7 @@ impl Documents {
             .store
             .write_document(
                 report_id,
+                guard.last_seq,
                 &narratives,
                 summary.as_ref().map(|(k, c)| (k.as_str(), c.clone())),
             )
@@ -498,10 +575,12 @@ impl Documents {
             }
         }
         let update = B64.encode(guard.doc.transact().encode_state_as_update_v1(&before));
-        self.inner
+        let seq = self
+            .inner
             .store
             .append_doc_update(report_id, &update, author)
             .await?;
+        self.stored(report_id, &mut guard, seq).await;
         drop(guard);
         self.write_back(report_id).await?;
         Ok(update)

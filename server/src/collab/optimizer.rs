@@ -92,6 +92,8 @@ struct Counters {
     slow_consumers: AtomicU64,
     idle_closed: AtomicU64,
     refused: AtomicU64,
+    relay_dropped: AtomicU64,
+    relay_gaps: AtomicU64,
 }
 
 /// One message in a session's queue.
@@ -125,10 +127,33 @@ struct Session {
     last_activity: SystemTime,
 }
 
-/// Where messages for other instances go (the Redis relay's outbox). Bounded: while Redis is away
-/// the relay drops what does not fit rather than holding it (pub/sub is at-most-once anyway, and
-/// clients resync when it is back).
-pub type RelayOutbox = mpsc::Sender<Relayed>;
+/// Where messages for other instances go: the Redis relay's outbox. Bounded: while Redis is away
+/// the relay drops what does not fit rather than holding it. Every message is numbered (per
+/// instance, in the order it is queued, dropped ones included), so another instance that finds a
+/// number missing knows it lost a message and has its clients resync from the store.
+pub struct RelayOutbox {
+    tx: mpsc::Sender<Relayed>,
+    /// The last number given; its lock keeps numbers in the outbox's order. The publisher shares
+    /// it, to say which number it has handled everything up to when it is idle.
+    numbered: Arc<Mutex<u64>>,
+}
+
+impl RelayOutbox {
+    pub fn new(tx: mpsc::Sender<Relayed>, numbered: Arc<Mutex<u64>>) -> RelayOutbox {
+        RelayOutbox { tx, numbered }
+    }
+
+    /// Numbers and queues a message; false when the outbox is full (the message is dropped).
+    fn send(&self, mut m: Relayed) -> bool {
+        let mut last = self
+            .numbered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *last += 1;
+        m.number = *last;
+        self.tx.try_send(m).is_ok()
+    }
+}
 
 /// A message for the same session on the other instances.
 #[derive(Debug, Clone)]
@@ -137,6 +162,8 @@ pub struct Relayed {
     pub json: Box<str>,
     pub force: bool,
     pub conflate: Option<Box<str>>,
+    /// Its number in its instance's stream (1, 2, 3…; 0: not numbered).
+    pub number: u64,
 }
 
 struct Inner {
@@ -234,6 +261,10 @@ pub struct OptimizerStats {
     pub slow_consumers_closed: u64,
     pub idle_closed: u64,
     pub connections_refused: u64,
+    /// Messages for other instances that never reached Redis (outbox full, or Redis refused them).
+    pub relay_dropped: u64,
+    /// Gaps found in other instances' relayed streams (each one resyncs this instance's clients).
+    pub relay_gaps: u64,
     pub sessions: Vec<SessionStats>,
 }
 
@@ -481,14 +512,37 @@ impl WebSocketOptimizer {
         };
         let conflate: Option<Box<str>> = conflate.map(Into::into);
         if let Some(relay) = self.inner.relay.get() {
-            let _ = relay.try_send(Relayed {
+            let sent = relay.send(Relayed {
                 session: session_id.into(),
                 json: json.clone(),
                 force,
                 conflate: conflate.clone(),
+                number: 0,
             });
+            if !sent {
+                self.count_relay_dropped(1);
+            }
         }
         self.queue_local(session_id, json, force, conflate);
+    }
+
+    /// Counts relayed messages lost on their way out (the outbox was full, or Redis refused them).
+    pub fn count_relay_dropped(&self, n: u64) {
+        self.inner
+            .counters
+            .relay_dropped
+            .fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Another instance's stream of relayed messages had a gap: this instance missed at least one
+    /// of them, perhaps an edit. Every local connection is told to `resync`, which catches it up from
+    /// the store.
+    pub fn relay_gap(&self) {
+        self.inner
+            .counters
+            .relay_gaps
+            .fetch_add(1, Ordering::Relaxed);
+        self.queue_everywhere_local(&super::protocol::ServerMessage::Resync {}, true);
     }
 
     /// Queues a message that another instance published, for this instance's connections only.
@@ -623,6 +677,8 @@ impl WebSocketOptimizer {
             slow_consumers_closed: load(&c.slow_consumers),
             idle_closed: load(&c.idle_closed),
             connections_refused: load(&c.refused),
+            relay_dropped: load(&c.relay_dropped),
+            relay_gaps: load(&c.relay_gaps),
             sessions,
         }
     }
@@ -1144,17 +1200,19 @@ mod tests {
     async fn messages_are_relayed_and_remote_ones_are_not_relayed_again() {
         let o = optimizer(WsConfig::default());
         let (tx, mut rx) = mpsc::channel(16);
-        o.set_relay(tx);
+        o.set_relay(RelayOutbox::new(tx, Arc::default()));
         let mut c = join(&o, "report-1", "ana");
         o.queue_message("report-1", &n(1), true);
         let relayed = rx.try_recv().expect("published");
         assert_eq!(&*relayed.session, "report-1");
         assert!(relayed.force);
+        assert_eq!(relayed.number, 1);
         o.deliver_remote(Relayed {
             session: "report-1".into(),
             json: n(2).to_string().into(),
             force: true,
             conflate: None,
+            number: 7,
         });
         settle().await;
         assert_eq!(drain(&mut c), vec![n(1), n(2)]);
@@ -1163,5 +1221,39 @@ mod tests {
             "a remote message is not published back"
         );
         assert!(o.get_stats().redis_enabled);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn relayed_messages_are_numbered_and_a_full_outbox_drops_and_counts() {
+        let o = optimizer(WsConfig::default());
+        let (tx, mut rx) = mpsc::channel(2);
+        o.set_relay(RelayOutbox::new(tx, Arc::default()));
+        let _c = join(&o, "report-1", "ana");
+        for i in 1..=4 {
+            o.queue_message("report-1", &n(i), false);
+        }
+        assert_eq!(rx.try_recv().expect("first").number, 1);
+        assert_eq!(rx.try_recv().expect("second").number, 2);
+        assert!(rx.try_recv().is_err(), "the outbox held two");
+        assert_eq!(o.get_stats().relay_dropped, 2);
+        o.queue_message("report-1", &n(5), false);
+        assert_eq!(
+            rx.try_recv().expect("after room").number,
+            5,
+            "dropped messages keep their numbers: the gap shows"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_relay_gap_resyncs_every_local_connection() {
+        let o = optimizer(WsConfig::default());
+        let mut a = join(&o, "report-1", "ana");
+        let mut b = join(&o, "report-2", "ben");
+        o.relay_gap();
+        settle().await;
+        let resync = serde_json::json!({"type": "resync"});
+        assert_eq!(drain(&mut a), vec![resync.clone()]);
+        assert_eq!(drain(&mut b), vec![resync]);
+        assert_eq!(o.get_stats().relay_gaps, 1);
     }
 }

@@ -390,7 +390,7 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
                 return forbidden();
             }
             match Box::pin(peer.documents.apply(peer.report_id, &update, &peer.me.user)).await {
-                Ok(()) => {
+                Ok(_seq) => {
                     optimizer.queue_message(
                         session,
                         &ServerMessage::Update {

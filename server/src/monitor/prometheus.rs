@@ -47,8 +47,26 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
-/// Renders the exposition.
-pub fn render(monitor: &Monitor, cache: Option<&CacheStats>) -> String {
+/// A counter or gauge kept outside the monitor (the collaboration transport's), rendered as is.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub name: &'static str,
+    /// `counter` or `gauge`.
+    pub kind: &'static str,
+    pub help: &'static str,
+    pub value: u64,
+}
+
+fn write_samples(out: &mut String, samples: &[Sample]) {
+    for s in samples {
+        let _ = writeln!(out, "# HELP {} {}", s.name, s.help);
+        let _ = writeln!(out, "# TYPE {} {}", s.name, s.kind);
+        let _ = writeln!(out, "{} {}", s.name, s.value);
+    }
+}
+
+/// Renders the exposition: the monitor's series, the cache's figures and `samples`.
+pub fn render(monitor: &Monitor, cache: Option<&CacheStats>, samples: &[Sample]) -> String {
     let mut out = String::new();
     let mut series = monitor.series_list();
     series.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.labels.cmp(&b.labels)));
@@ -133,37 +151,37 @@ pub fn render(monitor: &Monitor, cache: Option<&CacheStats>) -> String {
                 let _ = writeln!(out, "{metric}{{type=\"{kind}\"}} {v}");
             }
         }
-        for (metric, kind, help, value) in [
-            (
-                "pmr_cache_memory_bytes",
-                "gauge",
-                "Bytes in this instance's memory tier.",
-                c.local_bytes,
-            ),
-            (
-                "pmr_cache_entries",
-                "gauge",
-                "Entries in this instance's memory tier.",
-                c.local_entries,
-            ),
-            (
-                "pmr_cache_evictions_total",
-                "counter",
-                "Entries evicted from memory for room.",
-                c.evictions,
-            ),
-            (
-                "pmr_cache_redis_errors_total",
-                "counter",
-                "Failed Redis cache calls.",
-                c.redis_errors,
-            ),
-        ] {
-            let _ = writeln!(out, "# HELP {metric} {help}");
-            let _ = writeln!(out, "# TYPE {metric} {kind}");
-            let _ = writeln!(out, "{metric} {value}");
-        }
+        write_samples(
+            &mut out,
+            &[
+                Sample {
+                    name: "pmr_cache_memory_bytes",
+                    kind: "gauge",
+                    help: "Bytes in this instance's memory tier.",
+                    value: c.local_bytes,
+                },
+                Sample {
+                    name: "pmr_cache_entries",
+                    kind: "gauge",
+                    help: "Entries in this instance's memory tier.",
+                    value: c.local_entries,
+                },
+                Sample {
+                    name: "pmr_cache_evictions_total",
+                    kind: "counter",
+                    help: "Entries evicted from memory for room.",
+                    value: c.evictions,
+                },
+                Sample {
+                    name: "pmr_cache_redis_errors_total",
+                    kind: "counter",
+                    help: "Failed Redis cache calls.",
+                    value: c.redis_errors,
+                },
+            ],
+        );
     }
+    write_samples(&mut out, samples);
     out
 }
 
@@ -188,7 +206,16 @@ mod tests {
             &[("route", "/reports/{id}"), ("status", "200")],
         );
         m.record_metric("cache_hit_rate", 91.5, "%");
-        let text = render(&m, None);
+        let text = render(
+            &m,
+            None,
+            &[Sample {
+                name: "pmr_ws_relay_dropped_total",
+                kind: "counter",
+                help: "Dropped.",
+                value: 3,
+            }],
+        );
         assert!(
             text.contains("# TYPE pmr_api_response_seconds histogram"),
             "{text}"
@@ -198,6 +225,8 @@ mod tests {
         assert!(text
             .contains("pmr_api_response_seconds_count{route=\"/reports/{id}\",status=\"200\"} 2"));
         assert!(text.contains("pmr_cache_hit_rate_percent 91.5"));
+        assert!(text.contains("# TYPE pmr_ws_relay_dropped_total counter"));
+        assert!(text.contains("pmr_ws_relay_dropped_total 3"));
         assert!(text.contains("pmr_monitor_enabled 1"));
         assert_eq!(escape("a\"b\\c\n"), "a\\\"b\\\\c\\n");
     }

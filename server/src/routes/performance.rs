@@ -323,11 +323,38 @@ async fn delete_data(
 
 async fn exposition(State(state): State<AppState>) -> impl IntoResponse {
     let cache = state.cache.stats().await;
+    let ws = state.collab.get_stats();
+    let samples = [
+        prometheus::Sample {
+            name: "pmr_ws_connections",
+            kind: "gauge",
+            help: "Collaboration connections open on this instance.",
+            value: ws.total_connections,
+        },
+        prometheus::Sample {
+            name: "pmr_ws_slow_consumers_closed_total",
+            kind: "counter",
+            help: "Collaboration connections closed for not reading their messages.",
+            value: ws.slow_consumers_closed,
+        },
+        prometheus::Sample {
+            name: "pmr_ws_relay_dropped_total",
+            kind: "counter",
+            help: "Collaboration messages for other instances that never reached Redis.",
+            value: ws.relay_dropped,
+        },
+        prometheus::Sample {
+            name: "pmr_ws_relay_gaps_total",
+            kind: "counter",
+            help: "Gaps found in other instances' relayed messages (each resyncs this instance's clients).",
+            value: ws.relay_gaps,
+        },
+    ];
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        prometheus::render(&state.monitor, Some(&cache)),
+        prometheus::render(&state.monitor, Some(&cache), &samples),
     )
 }

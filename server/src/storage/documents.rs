@@ -1,20 +1,33 @@
-//! Collaborative documents (schema v4): each report's snapshot and update log, the narratives and
-//! fields written back into the report, and revisions. Document bytes are stored as base64 text, the
-//! same on both backends.
+//! Collaborative documents (schema v4; the log numbered per report since v5): each report's snapshot
+//! and update log, the narratives and fields written back into the report, and revisions. Document
+//! bytes are stored as base64 text, the same on both backends. Folding and merging are the caller's
+//! (`collab::docs`): this module only guarantees the numbering and the atomic swap.
 
 use app::editing::{Revision, RevisionContent};
 use sqlx::Row;
 
 use super::{Store, StoreError};
 
-/// What a document reader needs to catch up from `after`.
+/// A document's state as the store holds it, read in one statement (so a fold committed meanwhile
+/// can never leave a gap between the snapshot and the updates).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct DocLog {
-    /// The snapshot, when it holds updates newer than `after`: its data and the last update folded
-    /// into it.
-    pub snapshot: Option<(String, i64)>,
-    /// Updates after `after` (or after the snapshot), in order: sequence number and data.
+    /// The last update folded into the snapshot (0: none; the seed is the snapshot itself).
+    pub folded: i64,
+    /// The snapshot's data, when the reader asked from before it (see [`Store::doc_since`]).
+    pub snapshot: Option<String>,
+    /// Updates after the reader's position (or after the snapshot, if it is included), in order:
+    /// sequence number and data. Sequence numbers have no gaps: each is one more than the last.
     pub updates: Vec<(i64, String)>,
+}
+
+impl DocLog {
+    /// The last update this log brings its reader to (`after` when it brings nothing).
+    pub fn head(&self, after: i64) -> i64 {
+        self.updates
+            .last()
+            .map_or_else(|| after.max(self.folded), |(seq, _)| *seq)
+    }
 }
 
 fn now() -> String {
@@ -22,33 +35,35 @@ fn now() -> String {
 }
 
 impl Store {
-    /// The document's state newer than update `after` (0: everything).
+    /// The document's state newer than update `after`; `after` below 0 (a reader with nothing yet)
+    /// gets the snapshot and every update. A reader whose position the snapshot has passed (a fold
+    /// since its last read) gets the snapshot again, with the updates after it: applying an update
+    /// twice is harmless. Empty when the report has no document yet.
     pub async fn doc_since(&self, report_id: i64, after: i64) -> Result<DocLog, StoreError> {
-        let snapshot =
-            sqlx::query("SELECT snapshot, last_seq FROM report_doc_snapshots WHERE report_id = $1")
-                .bind(report_id)
-                .fetch_optional(self.pool())
-                .await?;
-        let mut log = DocLog::default();
-        let mut from = after;
-        if let Some(row) = snapshot {
-            let last_seq: i64 = row.try_get("last_seq")?;
-            if last_seq > after || after == 0 {
-                log.snapshot = Some((row.try_get("snapshot")?, last_seq));
-                from = from.max(last_seq);
-            }
-        }
         let rows = sqlx::query(
-            "SELECT id, update_data FROM report_doc_updates
-             WHERE report_id = $1 AND id > $2 ORDER BY id",
+            "SELECT CAST(1 AS BIGINT) AS part, last_seq AS seq,
+                    CASE WHEN last_seq > $2 OR $2 < 0 THEN snapshot ELSE NULL END AS data
+               FROM report_doc_snapshots WHERE report_id = $1
+             UNION ALL
+             SELECT CAST(2 AS BIGINT) AS part, seq, update_data AS data
+               FROM report_doc_updates WHERE report_id = $1 AND seq > $2
+             ORDER BY part, seq",
         )
         .bind(report_id)
-        .bind(from)
+        .bind(after)
         .fetch_all(self.pool())
         .await?;
+        let mut log = DocLog::default();
         for row in rows {
-            log.updates
-                .push((row.try_get("id")?, row.try_get("update_data")?));
+            let part: i64 = row.try_get("part")?;
+            let seq: i64 = row.try_get("seq")?;
+            if part == 1 {
+                log.folded = seq;
+                log.snapshot = row.try_get("data")?;
+            } else {
+                // The fold that made the snapshot deleted what it holds, in the same transaction.
+                log.updates.push((seq, row.try_get("data")?));
+            }
         }
         Ok(log)
     }
@@ -76,7 +91,8 @@ impl Store {
         Ok(())
     }
 
-    /// Appends an update to the document's log; answers its sequence number.
+    /// Appends an update to the document's log; answers its sequence number, one more than the
+    /// last. The document must exist ([`Store::seed_doc`]).
     pub async fn append_doc_update(
         &self,
         report_id: i64,
@@ -87,52 +103,78 @@ impl Store {
         // commit must have succeeded. Alone, `INSERT … RETURNING` read with `fetch_one` hands back
         // the row after the first step and SQLite commits only when the statement is reset, whose
         // error sqlx drops: on a full disk every later edit was acknowledged and then rolled back
-        // (found by `tests/process_faults.rs`).
+        // (found by `tests/process_faults.rs`). The number comes from the snapshot row, locked
+        // until the commit, so numbers are committed in the order they are handed out.
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO report_doc_updates (report_id, update_data, author, created_at)
-             VALUES ($1, $2, $3, $4) RETURNING id",
+        let head = sqlx::query(
+            "UPDATE report_doc_snapshots SET head_seq = head_seq + 1 WHERE report_id = $1
+             RETURNING head_seq",
         )
         .bind(report_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt {
+            table: "report_doc_snapshots",
+            detail: format!("report {report_id} has no document to append to"),
+        })?;
+        let seq: i64 = head.try_get("head_seq")?;
+        sqlx::query(
+            "INSERT INTO report_doc_updates (report_id, seq, update_data, author, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(report_id)
+        .bind(seq)
         .bind(data)
         .bind(author)
         .bind(now())
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await?;
-        let id = row.try_get("id")?;
         tx.commit().await?;
-        Ok(id)
+        Ok(seq)
     }
 
-    /// Folds the updates up to `last_seq` into `snapshot` and deletes them. A snapshot that already
-    /// covers more (another instance compacted later) is kept.
-    pub async fn compact_doc(
+    /// Replaces the snapshot that folded the updates up to `from` by `snapshot`, which folds those
+    /// up to `to`, and deletes the updates it now holds. Answers false, changing nothing, when the
+    /// snapshot is no longer the one at `from` (another instance folded first).
+    pub async fn fold_doc(
         &self,
         report_id: i64,
         snapshot: &str,
-        last_seq: i64,
-    ) -> Result<(), StoreError> {
+        from: i64,
+        to: i64,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO report_doc_snapshots (report_id, snapshot, last_seq, updated_at)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (report_id) DO UPDATE SET snapshot = excluded.snapshot,
-                 last_seq = excluded.last_seq, updated_at = excluded.updated_at
-             WHERE report_doc_snapshots.last_seq < excluded.last_seq",
+        let done = sqlx::query(
+            "UPDATE report_doc_snapshots SET snapshot = $1, last_seq = $2, updated_at = $3
+             WHERE report_id = $4 AND last_seq = $5 AND head_seq >= $2",
         )
-        .bind(report_id)
         .bind(snapshot)
-        .bind(last_seq)
+        .bind(to)
         .bind(now())
+        .bind(report_id)
+        .bind(from)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM report_doc_updates WHERE report_id = $1 AND id <= $2")
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM report_doc_updates WHERE report_id = $1 AND seq <= $2")
             .bind(report_id)
-            .bind(last_seq)
+            .bind(to)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// The last update number handed out for the report's document (0: none).
+    pub async fn doc_head(&self, report_id: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT head_seq FROM report_doc_snapshots WHERE report_id = $1")
+            .bind(report_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map_or(Ok(0), |r| Ok(r.try_get("head_seq")?))
     }
 
     /// Updates in a document's log (for tests and figures).
@@ -144,17 +186,32 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// Writes the document's narratives and the executive summary's content into the report's
-    /// sections, bumping the version of each section that changed; answers whether any did.
+    /// Writes the document's narratives and the executive summary's content, as they stand once
+    /// the updates up to `seq` are applied, into the report's sections, bumping the version of each
+    /// section that changed; answers whether any did. Texts from an earlier `seq` than the last
+    /// written are not written (an instance that was behind would put older words back).
     pub async fn write_document(
         &self,
         report_id: i64,
+        seq: i64,
         narratives: &[(String, String)],
         summary: Option<(&str, String)>,
     ) -> Result<bool, StoreError> {
         let stamp = now();
         let mut changed = false;
         let mut tx = self.begin().await?;
+        let newer = sqlx::query(
+            "UPDATE report_doc_snapshots SET written_seq = $2
+             WHERE report_id = $1 AND written_seq <= $2",
+        )
+        .bind(report_id)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        if newer.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         for (key, text) in narratives {
             let done = sqlx::query(
                 "UPDATE report_sections SET narrative = $1, version = version + 1, updated_at = $2

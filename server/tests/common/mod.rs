@@ -21,6 +21,8 @@ use tower::ServiceExt;
 
 pub use app::model::Role;
 
+pub mod typist;
+
 /// The host every test request is addressed to, and the app's own origin.
 pub const HOST: &str = "app.test";
 pub const ORIGIN: &str = "http://app.test";
@@ -368,4 +370,20 @@ pub fn proptest_runner(default: u32) -> proptest::test_runner::TestRunner {
         failure_persistence: None,
         ..proptest::test_runner::Config::default()
     })
+}
+
+/// Serves `state` on a free loopback port through the binary's own accept loop (its default
+/// limits); answers the port.
+pub async fn listen(state: AppState) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(server::serve::serve(
+        listener,
+        router(state),
+        server::serve::ConnectionLimits::default(),
+        std::future::pending(),
+    ));
+    port
 }
