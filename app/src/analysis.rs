@@ -270,7 +270,7 @@ pub struct Insight {
 /// The insights of one report and the engine that made them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InsightSet {
-    /// Engine that produced the insights, e.g. `rules-v1`.
+    /// Engine that produced the insights, e.g. `rules-v2`.
     pub engine: String,
     /// Why a requested engine was not used (e.g. the language model timed out), if it was not.
     pub fallback_reason: Option<String>,

@@ -60,7 +60,7 @@ async fn the_watermelon_project_is_caught() {
         .generated_narrative
         .contains("declared overall status is green, but the figures say red"));
     let insights: InsightSet = content(&store, latest, "ai-insights").await;
-    assert_eq!(insights.engine, "rules-v1");
+    assert_eq!(insights.engine, "rules-v2");
     let first = &insights.insights[0];
     assert_eq!(first.severity, Severity::Critical);
     assert!(insights
@@ -72,6 +72,63 @@ async fn the_watermelon_project_is_caught() {
         .insights
         .iter()
         .all(|i| !i.evidence.is_empty() && !i.action.is_empty()));
+}
+
+/// CDW's register keeps risks open on work that is finished: the simulation leaves them out, and
+/// the insights say so by name, as a data-quality finding, and leave them out of the exposure.
+#[tokio::test]
+async fn risks_on_finished_work_are_flagged_and_left_out() {
+    let (_db, store) = seeded().await;
+    let portfolio = store.portfolio().await.expect("portfolio");
+    let cdw = portfolio
+        .projects
+        .iter()
+        .find(|p| p.code == "CDW")
+        .expect("CDW");
+    let latest = cdw.reports[0].id;
+    let id = store.project_id("CDW").await.expect("id").expect("CDW");
+    let data = store.project_plan(id).await.expect("read").expect("plan");
+    let spent: Vec<&str> = data
+        .risks
+        .iter()
+        .filter(|r| r.status != "closed" && !r.affected.is_empty())
+        .filter(|r| {
+            r.affected
+                .iter()
+                .all(|&t| data.tasks[t].percent_complete >= 100.0)
+        })
+        .map(|r| r.title.as_str())
+        .collect();
+    assert!(!spent.is_empty(), "the demo has risks on finished work");
+    let insights: InsightSet = content(&store, latest, "ai-insights").await;
+    let finding = insights
+        .insights
+        .iter()
+        .find(|i| i.title.contains("threaten only finished work"))
+        .expect("a finding about them");
+    assert_eq!(finding.category, InsightCategory::DataQuality);
+    assert_eq!(finding.evidence.len(), spent.len());
+    for title in &spent {
+        assert!(
+            finding.evidence.iter().any(|e| e.contains(title)
+                && e.contains("close it or point it at the work it still threatens")),
+            "{title}: {:?}",
+            finding.evidence
+        );
+    }
+    if let Some(exposure) = insights
+        .insights
+        .iter()
+        .find(|i| i.title.starts_with("Open risks carry"))
+    {
+        assert!(
+            spent
+                .iter()
+                .all(|t| !exposure.evidence.iter().any(|e| e.contains(t))),
+            "spent risks are not in the exposure: {:?}",
+            exposure.evidence
+        );
+    }
 }
 
 #[tokio::test]

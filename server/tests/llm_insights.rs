@@ -148,7 +148,7 @@ async fn a_valid_answer_is_used() {
 async fn a_malformed_answer_falls_back_to_the_rules() {
     let (set, _) =
         insights_with("Here are my thoughts: the project is fine.", Duration::ZERO).await;
-    assert_eq!(set.engine, "rules-v1");
+    assert_eq!(set.engine, "rules-v2");
     let reason = set.fallback_reason.expect("reason recorded");
     assert!(
         reason.starts_with("llm:tiny-model: the answer is not the JSON asked for"),
@@ -160,7 +160,7 @@ async fn a_malformed_answer_falls_back_to_the_rules() {
 #[tokio::test]
 async fn a_slow_model_falls_back_on_timeout() {
     let (set, _) = insights_with("{}", Duration::from_secs(3)).await;
-    assert_eq!(set.engine, "rules-v1");
+    assert_eq!(set.engine, "rules-v2");
     let reason = set.fallback_reason.expect("reason recorded");
     assert!(
         reason.contains("0.5 s") || reason.contains("request failed"),

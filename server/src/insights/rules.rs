@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use super::{InsightContext, InsightEngine};
+use crate::reports::data::RiskData;
 
 /// Engine name recorded with its insights.
-pub const ENGINE: &str = "rules-v1";
+pub const ENGINE: &str = "rules-v2";
 /// CPI or SPI(t) below this is a warning; below `CRITICAL_INDEX` critical.
 const WARN_INDEX: f64 = 0.95;
 const CRITICAL_INDEX: f64 = 0.85;
@@ -47,6 +48,7 @@ pub fn evaluate(ctx: &InsightContext<'_>) -> Vec<Insight> {
         simulated_finish(ctx),
         risk_exposure(ctx),
         unmitigated_risks(ctx),
+        spent_risks(ctx),
         milestone_slip(ctx),
         overloaded_owners(ctx),
         status_mismatch(ctx),
@@ -164,13 +166,28 @@ fn simulated_finish(ctx: &InsightContext<'_>) -> Option<Insight> {
     })
 }
 
-fn risk_exposure(ctx: &InsightContext<'_>) -> Option<Insight> {
-    let open: Vec<_> = ctx
-        .data
+/// A risk that names tasks, all of them finished: it can no longer delay anything, and the
+/// simulation leaves it out (a risk that names no task is project-wide and stays live).
+fn spent(ctx: &InsightContext<'_>, risk: &RiskData) -> bool {
+    !risk.affected.is_empty()
+        && risk.affected.iter().all(|&t| {
+            ctx.data
+                .tasks
+                .get(t)
+                .is_none_or(|t| t.percent_complete >= 100.0)
+        })
+}
+
+/// Open risks that can still strike.
+fn live_risks<'a>(ctx: &'a InsightContext<'_>) -> impl Iterator<Item = &'a RiskData> + 'a {
+    ctx.data
         .risks
         .iter()
-        .filter(|r| r.status != "closed")
-        .collect();
+        .filter(move |r| r.status != "closed" && !spent(ctx, r))
+}
+
+fn risk_exposure(ctx: &InsightContext<'_>) -> Option<Insight> {
+    let open: Vec<_> = live_risks(ctx).collect();
     let exposure: f64 = open.iter().map(|r| r.probability * r.cost_impact).sum();
     let margin = ctx.ev.bac - ctx.ev.eac;
     if exposure <= 0.0 || exposure < 0.02 * ctx.ev.bac {
@@ -213,10 +230,7 @@ fn risk_exposure(ctx: &InsightContext<'_>) -> Option<Insight> {
 }
 
 fn unmitigated_risks(ctx: &InsightContext<'_>) -> Option<Insight> {
-    let likely: Vec<String> = ctx
-        .data
-        .risks
-        .iter()
+    let likely: Vec<String> = live_risks(ctx)
         .filter(|r| r.status == "open" && r.probability >= 0.5)
         .map(|r| format!("{} ({:.0} %)", r.title, r.probability * 100.0))
         .collect();
@@ -226,6 +240,35 @@ fn unmitigated_risks(ctx: &InsightContext<'_>) -> Option<Insight> {
         title: format!("{} likely risk(s) have no mitigation under way", likely.len()),
         evidence: likely,
         action: "Give each an owner's mitigation with a date, or accept it explicitly in the risk register.".into(),
+    })
+}
+
+fn spent_risks(ctx: &InsightContext<'_>) -> Option<Insight> {
+    let stale: Vec<String> = ctx
+        .data
+        .risks
+        .iter()
+        .filter(|r| r.status != "closed" && spent(ctx, r))
+        .map(|r| {
+            let tasks: Vec<String> = r
+                .affected
+                .iter()
+                .filter_map(|&t| ctx.data.tasks.get(t))
+                .map(|t| format!("{} {}", t.wbs, t.name))
+                .collect();
+            format!(
+                "Risk \"{}\" is open but every task it affects is finished ({}): close it or point it at the work it still threatens",
+                r.title,
+                tasks.join(", ")
+            )
+        })
+        .collect();
+    (!stale.is_empty()).then(|| Insight {
+        category: InsightCategory::DataQuality,
+        severity: Severity::Warning,
+        title: format!("{} open risk(s) threaten only finished work", stale.len()),
+        evidence: stale,
+        action: "Update the risk register: close each of these, or point it at the tasks it still threatens. Until then they count neither in the forecast nor in the risk exposure.".into(),
     })
 }
 

@@ -115,8 +115,8 @@ impl From<SimFailure> for GenerationError {
 
 /// The Monte Carlo step of a generation: the simulation of `data`'s remaining work as of
 /// `status_date`, seeded from project and period (so a rerun is identical), on the blocking pool, read
-/// through `cache` when given (addressed by a digest of the plan, the iteration count, the seed and
-/// the distribution). The flag says whether this call ran the simulation (rather than the cache or
+/// through `cache` when given (addressed by a digest of the model's version, the plan, the
+/// iteration count, the seed and the distribution). The flag says whether this call ran the simulation (rather than the cache or
 /// a concurrent caller).
 pub async fn monte_carlo_cached(
     data: &ProjectData,
@@ -133,6 +133,7 @@ pub async fn monte_carlo_cached(
         threads: params.threads,
     };
     let digest = input_digest(&(
+        crate::domain::monte_carlo::MODEL,
         &input,
         sim_params.iterations,
         sim_params.seed,

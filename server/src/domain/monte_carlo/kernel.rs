@@ -183,7 +183,8 @@ impl Network {
     fn iteration(&self, rng: &mut Xoshiro, s: &mut Scratch) -> (f64, f64) {
         let mut cost = self.committed_cost;
         for risk in &self.risks {
-            if rng.unit() < risk.probability {
+            // A sure risk takes no draw: it strikes in every iteration.
+            if risk.probability >= 1.0 || rng.unit() < risk.probability {
                 cost += risk.cost;
                 for &p in &risk.positions {
                     s.delay[p as usize] += risk.days;
@@ -320,32 +321,43 @@ fn topological_order(input: &SimInput) -> Result<Vec<usize>, SimError> {
     }
 }
 
+/// The risks that can still strike, compiled. A risk can only delay work that is left: its days go
+/// to the affected tasks that are not complete (the whole impact, to a task in progress too). A
+/// risk whose affected tasks are all complete can no longer strike, so it is left out: neither days
+/// nor cost, and no random draw (the run is the run without it).
 fn compile_risks(input: &SimInput, position: &[u32]) -> Result<Vec<CompiledRisk>, SimError> {
-    input
-        .risks
-        .iter()
-        .map(|r| {
-            let fail = |problem: String| {
-                Err(SimError::Risk {
-                    risk: r.title.clone(),
-                    problem,
-                })
-            };
-            if !(0.0..=1.0).contains(&r.probability) {
-                return fail(format!("probability must be 0–1, not {}", r.probability));
-            }
-            if !(r.cost_impact >= 0.0 && r.schedule_impact_days >= 0.0) {
-                return fail("impacts must be non-negative".into());
-            }
-            if let Some(&bad) = r.affected.iter().find(|&&t| t >= position.len()) {
-                return fail(format!("affects task #{bad}, which does not exist"));
-            }
-            Ok(CompiledRisk {
-                probability: r.probability,
-                cost: r.cost_impact,
-                days: r.schedule_impact_days,
-                positions: r.affected.iter().map(|&t| position[t]).collect(),
+    let mut compiled = Vec::with_capacity(input.risks.len());
+    for r in &input.risks {
+        let fail = |problem: String| {
+            Err(SimError::Risk {
+                risk: r.title.clone(),
+                problem,
             })
-        })
-        .collect()
+        };
+        if !(0.0..=1.0).contains(&r.probability) {
+            return fail(format!("probability must be 0–1, not {}", r.probability));
+        }
+        if !(r.cost_impact >= 0.0 && r.schedule_impact_days >= 0.0) {
+            return fail("impacts must be non-negative".into());
+        }
+        if let Some(&bad) = r.affected.iter().find(|&&t| t >= position.len()) {
+            return fail(format!("affects task #{bad}, which does not exist"));
+        }
+        let open: Vec<u32> = r
+            .affected
+            .iter()
+            .filter(|&&t| input.tasks[t].percent_complete < 100.0)
+            .map(|&t| position[t])
+            .collect();
+        if (!r.affected.is_empty() && open.is_empty()) || r.probability == 0.0 {
+            continue;
+        }
+        compiled.push(CompiledRisk {
+            probability: r.probability,
+            cost: r.cost_impact,
+            days: r.schedule_impact_days,
+            positions: open,
+        });
+    }
+    Ok(compiled)
 }

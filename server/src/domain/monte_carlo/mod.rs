@@ -2,8 +2,12 @@
 //!
 //! Each iteration draws every remaining task's duration from its three-point estimate (Beta-PERT by
 //! default, or triangular), lets probabilistic risk events strike (adding their schedule impact to the
-//! tasks they affect and their cost impact to the project), runs a forward pass over the dependency DAG
-//! and walks back the critical path. From all iterations it reports P10–P95 of finish and cost, the
+//! tasks they affect that still have work left, and their cost impact to the project), runs a forward
+//! pass over the dependency DAG and walks back the critical path. A risk delays only work that is
+//! left: a struck risk adds its whole impact to each affected task that is not complete (in progress
+//! too: the event hits the work still to do, and its impact was estimated for the event), and a risk
+//! whose affected tasks are all complete can no longer strike, so it moves neither the date nor the
+//! cost (a risk that names no task is a project-wide cost risk and keeps its cost). From all iterations it reports P10–P95 of finish and cost, the
 //! probability of meeting the target date and the budget (and both together: joint confidence),
 //! histograms and S-curves, each task's criticality index, and a sensitivity ranking (Spearman rank
 //! correlation of task duration with the finish) for a tornado chart.
@@ -25,6 +29,9 @@ use app::analysis::{DurationDistribution, MonteCarloResult, TaskRisk};
 
 pub use kernel::Network;
 
+/// The model's version: part of every cached result's address, so results of an earlier model are
+/// never served. v2: a risk delays only the affected tasks with work left.
+pub const MODEL: &str = "mc-v2";
 /// Most iterations one run may ask for: 1,000,000 keeps the worst case (500 tasks) under a minute on
 /// one core, and P80 is known to ±0.04 % long before that.
 pub const MAX_ITERATIONS: u32 = 1_000_000;
@@ -59,9 +66,9 @@ pub struct SimRisk {
     /// Chance that it happens in an iteration, 0–1.
     pub probability: f64,
     pub cost_impact: f64,
-    /// Working days added to each affected task when it happens.
+    /// Working days added to each affected task that is not complete when it happens.
     pub schedule_impact_days: f64,
-    /// Indexes of the affected tasks.
+    /// Indexes of the affected tasks (none: a project-wide cost risk).
     pub affected: Vec<usize>,
 }
 

@@ -318,3 +318,133 @@ fn bad_inputs_name_the_task_and_problem() {
         SimError::NoTasks
     );
 }
+
+/// A random plan: up to 14 tasks, each waiting on some earlier ones, with random estimates and
+/// progress (some finished, some in progress, some not started).
+fn plan() -> impl proptest::strategy::Strategy<Value = SimInput> {
+    use proptest::prelude::*;
+    let one = (
+        0.0f64..10.0,
+        0.0f64..10.0,
+        0.0f64..10.0,
+        prop_oneof![Just(0.0), Just(100.0), 1.0f64..99.0],
+        proptest::collection::vec(any::<proptest::sample::Index>(), 0..3),
+    );
+    proptest::collection::vec(one, 1..14).prop_map(|specs| {
+        let tasks = specs
+            .into_iter()
+            .enumerate()
+            .map(|(i, (x, y, z, done, preds))| {
+                let mut e = [x, y, z];
+                e.sort_by(f64::total_cmp);
+                let mut predecessors: Vec<usize> = if i == 0 {
+                    Vec::new()
+                } else {
+                    preds.iter().map(|p| p.index(i)).collect()
+                };
+                predecessors.sort_unstable();
+                predecessors.dedup();
+                SimTask {
+                    name: format!("T{i}"),
+                    optimistic: e[0],
+                    most_likely: e[1],
+                    pessimistic: e[2],
+                    predecessors,
+                    percent_complete: done,
+                    budgeted_cost: 1_000.0,
+                    actual_cost: 10.0 * done,
+                }
+            })
+            .collect();
+        SimInput {
+            tasks,
+            risks: Vec::new(),
+            target_days: 12.0,
+            budget: 15_000.0,
+        }
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+    /// A risk that affects only finished tasks changes nothing, whatever its probability and impacts.
+    #[test]
+    fn a_risk_on_finished_work_changes_nothing(
+        mut plan in plan(),
+        probability in 0.0f64..=1.0,
+        days in 0.0f64..30.0,
+        cost in 0.0f64..50_000.0,
+    ) {
+        let finished: Vec<usize> = (0..plan.tasks.len())
+            .filter(|&i| plan.tasks[i].percent_complete >= 100.0)
+            .collect();
+        proptest::prop_assume!(!finished.is_empty());
+        let before = run(&plan, params(2_000, DurationDistribution::Pert));
+        plan.risks.push(SimRisk {
+            title: "Spent".into(),
+            probability,
+            cost_impact: cost,
+            schedule_impact_days: days,
+            affected: finished,
+        });
+        let after = run(&plan, params(2_000, DurationDistribution::Pert));
+        proptest::prop_assert_eq!(before.finish_days, after.finish_days);
+        proptest::prop_assert_eq!(before.cost, after.cost);
+        proptest::prop_assert_eq!(before.critical_tasks, after.critical_tasks);
+        proptest::prop_assert_eq!(before.probability_on_time, after.probability_on_time);
+    }
+
+    /// On a plan that is one path, a sure risk on a task with work left shifts every percentile of
+    /// the finish by exactly its impact.
+    #[test]
+    fn a_sure_risk_on_the_only_path_shifts_every_percentile_by_its_impact(
+        mut plan in plan(),
+        pick in proptest::prelude::any::<proptest::sample::Index>(),
+        days in 0.5f64..30.0,
+    ) {
+        for (i, t) in plan.tasks.iter_mut().enumerate() {
+            t.predecessors = if i == 0 { Vec::new() } else { vec![i - 1] };
+        }
+        let open: Vec<usize> = (0..plan.tasks.len())
+            .filter(|&i| plan.tasks[i].percent_complete < 100.0)
+            .collect();
+        proptest::prop_assume!(!open.is_empty());
+        let before = run(&plan, params(2_000, DurationDistribution::Pert));
+        plan.risks.push(SimRisk {
+            title: "Sure".into(),
+            probability: 1.0,
+            cost_impact: 0.0,
+            schedule_impact_days: days,
+            affected: vec![open[pick.index(open.len())]],
+        });
+        let after = run(&plan, params(2_000, DurationDistribution::Pert));
+        let (b, a) = (before.finish_days, after.finish_days);
+        for (x, y) in [(b.p10, a.p10), (b.p50, a.p50), (b.p80, a.p80), (b.p90, a.p90), (b.p95, a.p95), (b.mean, a.mean)] {
+            proptest::prop_assert!((y - x - days).abs() < 1e-9, "{} then {} for {} days", x, y, days);
+        }
+    }
+
+    /// With every task finished, the finish is the status date in every iteration, and the cost is
+    /// what was spent.
+    #[test]
+    fn finished_everywhere_is_a_point_at_the_status_date(mut plan in plan(), days in 0.0f64..30.0) {
+        for t in &mut plan.tasks {
+            t.percent_complete = 100.0;
+        }
+        plan.risks.push(SimRisk {
+            title: "Late".into(),
+            probability: 0.7,
+            cost_impact: 9_000.0,
+            schedule_impact_days: days,
+            affected: vec![0],
+        });
+        let r = run(&plan, params(1_000, DurationDistribution::Pert));
+        let f = r.finish_days;
+        proptest::prop_assert_eq!([f.p10, f.p50, f.p80, f.p90, f.p95, f.mean], [0.0; 6]);
+        let spent: f64 = plan.tasks.iter().map(|t| t.actual_cost).sum();
+        proptest::prop_assert!((r.cost.p95 - spent).abs() < 1e-6);
+        proptest::prop_assert!((r.cost.p10 - spent).abs() < 1e-6);
+        proptest::prop_assert_eq!(r.probability_on_time, 1.0);
+    }
+}
