@@ -72,6 +72,12 @@ pub struct ApiTokenInfo {
     pub created_at: i64,
     /// Unix seconds; `None` while the token works.
     pub revoked_at: Option<i64>,
+    /// Unix seconds when it stops working by itself; `None`: only when revoked.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// A scraper's token: it reads `GET /metrics` and nothing else.
+    #[serde(default)]
+    pub metrics_only: bool,
 }
 
 /// Everything the admin page lists.
@@ -109,7 +115,16 @@ pub struct NewApiToken {
     pub name: String,
     pub role: Role,
     pub projects: Vec<i64>,
+    /// Days until it stops working by itself (1 to [`MAX_TOKEN_DAYS`]); `None`: until revoked.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+    /// Only for reading `GET /metrics` (a Prometheus scraper).
+    #[serde(default)]
+    pub metrics_only: bool,
 }
+
+/// Longest an API token may be issued for, in days.
+pub const MAX_TOKEN_DAYS: u32 = 3_650;
 
 /// A secret shown once: a generated password or a new API token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 //!
 //! The server's authentication layer has already turned away anonymous callers of everything but
 //! `login`, `logout` and `current_user`, and cross-site posts; the checks here are the authority on
-//! roles, and the services on project membership.
+//! roles, and the services ask the caller's [`crate::access::Access`] about project membership.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -270,7 +270,8 @@ pub async fn create_account(account: NewAccount) -> Result<Option<IssuedSecret>,
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
-        services()?.accounts.create_account(&who, account).await
+        let who = who.principal();
+        services()?.accounts.create_account(who, account).await
     }
     .await;
     result.inspect_err(report_status)
@@ -283,8 +284,9 @@ pub async fn update_account(change: AccountChange) -> Result<(), AppError> {
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
+        let who = who.principal();
         check_id("Account", change.id)?;
-        services()?.accounts.update_account(&who, change).await
+        services()?.accounts.update_account(who, change).await
     }
     .await;
     result.inspect_err(report_status)
@@ -300,10 +302,11 @@ pub async fn reset_password(
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
+        let who = who.principal();
         check_id("Account", user_id)?;
         services()?
             .accounts
-            .reset_password(&who, user_id, password)
+            .reset_password(who, user_id, password)
             .await
     }
     .await;
@@ -317,7 +320,8 @@ pub async fn create_api_token(token: NewApiToken) -> Result<IssuedSecret, AppErr
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
-        services()?.accounts.create_token(&who, token).await
+        let who = who.principal();
+        services()?.accounts.create_token(who, token).await
     }
     .await;
     result.inspect_err(report_status)
@@ -330,8 +334,9 @@ pub async fn revoke_api_token(token_id: i64) -> Result<(), AppError> {
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
+        let who = who.principal();
         check_id("Token", token_id)?;
-        services()?.accounts.revoke_token(&who, token_id).await
+        services()?.accounts.revoke_token(who, token_id).await
     }
     .await;
     result.inspect_err(report_status)
@@ -357,7 +362,8 @@ pub async fn clear_cache(cache_type: Option<String>) -> Result<(), AppError> {
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
-        services()?.performance.clear_cache(&who, cache_type).await
+        let who = who.principal();
+        services()?.performance.clear_cache(who, cache_type).await
     }
     .await;
     result.inspect_err(report_status)
@@ -370,7 +376,8 @@ pub async fn set_monitoring(enabled: bool) -> Result<(), AppError> {
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
-        services()?.performance.set_monitoring(&who, enabled).await
+        let who = who.principal();
+        services()?.performance.set_monitoring(who, enabled).await
     }
     .await;
     result.inspect_err(report_status)
@@ -383,12 +390,13 @@ pub async fn delete_monitoring_data(hours: u64) -> Result<(), AppError> {
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
+        let who = who.principal();
         if hours > 8760 {
             return Err(AppError::BadRequest(format!(
                 "hours must be from 0 to 8760, not {hours}."
             )));
         }
-        services()?.performance.delete_data(&who, hours).await
+        services()?.performance.delete_data(who, hours).await
     }
     .await;
     result.inspect_err(report_status)
@@ -401,9 +409,10 @@ pub async fn set_threshold(metric: String, value: f64) -> Result<(), AppError> {
     use crate::services::{require, services};
     let result = async {
         let who = require(Role::Admin)?;
+        let who = who.principal();
         services()?
             .performance
-            .set_threshold(&who, metric, value)
+            .set_threshold(who, metric, value)
             .await
     }
     .await;
@@ -424,5 +433,5 @@ fn check_id(what: &str, id: i64) -> Result<(), AppError> {
 /// Puts an error's status on the HTTP response that carries it.
 #[cfg(feature = "ssr")]
 fn report_status(err: &AppError) {
-    crate::response::set_status(err.status());
+    crate::response::report_error(err);
 }

@@ -49,6 +49,26 @@ impl AppError {
         )
     }
 
+    /// For a `TooManyRequests` whose message says when to try again ("… try again in 12 s.", "…
+    /// Try again in 3 minutes."), that wait in seconds: the response's `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        let AppError::TooManyRequests(message) = self else {
+            return None;
+        };
+        let lower = message.to_ascii_lowercase();
+        let rest = &lower[lower.find("try again in ")? + "try again in ".len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let n: u64 = digits.parse().ok()?;
+        let unit = rest[digits.len()..].trim_start();
+        if unit.starts_with("minute") {
+            Some(n * 60)
+        } else if unit.starts_with('s') {
+            Some(n)
+        } else {
+            None
+        }
+    }
+
     /// The HTTP status this error is reported with.
     pub fn status(&self) -> u16 {
         match self {
@@ -89,6 +109,19 @@ impl FromServerFnError for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_comes_from_the_message() {
+        let wait = |m: &str| AppError::TooManyRequests(m.into()).retry_after();
+        assert_eq!(wait("Busy; try again in 5 s."), Some(5));
+        assert_eq!(wait("Too many. Try again in 15 minutes."), Some(900));
+        assert_eq!(wait("Try again in 1 minute."), Some(60));
+        assert_eq!(wait("Slow down."), None);
+        assert_eq!(
+            AppError::NotFound("try again in 5 s".into()).retry_after(),
+            None
+        );
+    }
 
     #[test]
     fn statuses_follow_the_variant() {

@@ -7,6 +7,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod account;
 pub mod analysis;
 pub mod api;

@@ -4,15 +4,17 @@
 //! context, whose trait objects the `server` crate implements and provides for every request. Tests can
 //! provide their own implementations the same way.
 //!
-//! The caller of every request ([`Principal`]) is resolved by the server's authentication layer before
-//! any server function runs and is read here from the request's extensions ([`principal`],
-//! [`require`]). Services receive it and enforce project membership themselves.
+//! The caller of every request is resolved by the server's authentication layer before any server
+//! function runs, into an [`Access`] (who, and what they may reach), read here from the request's
+//! extensions ([`access`], [`require`]). Services receive it and ask it about project membership:
+//! it is the only place that decides.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use leptos::prelude::use_context;
 
+use crate::access::Access;
 use crate::account::{
     AccountChange, AdminOverview, IssuedSecret, NewAccount, NewApiToken, Principal,
 };
@@ -26,25 +28,25 @@ use crate::sections::{MonteCarloRerun, ReportSection};
 #[async_trait]
 pub trait PortfolioService: Send + Sync + 'static {
     /// The portfolio with the projects the caller may see (all of them for admins).
-    async fn portfolio(&self, who: &Principal) -> Result<Portfolio, AppError>;
-    /// A report's header and section list; `None` when no report has this id; `Forbidden` when
-    /// the caller is not a member of its project.
+    async fn portfolio(&self, who: &Access) -> Result<Portfolio, AppError>;
+    /// A report's header and section list; `None` when no report has this id or the caller does
+    /// not reach its project.
     async fn report_outline(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
     ) -> Result<Option<ReportOutline>, AppError>;
     /// Rebuilds a draft report from its project's current data (editors of the project, admins).
     async fn regenerate_report(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
     ) -> Result<GenerationTimings, AppError>;
     /// One section of a report with its content; `None` when the report or the section does not
-    /// exist; `Forbidden` for non-members.
+    /// exist, or the caller does not reach the report's project.
     async fn report_section(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
         key: &str,
     ) -> Result<Option<ReportSection>, AppError>;
@@ -52,7 +54,7 @@ pub trait PortfolioService: Send + Sync + 'static {
     /// stored report is unchanged.
     async fn rerun_monte_carlo(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
         iterations: u32,
     ) -> Result<MonteCarloRerun, AppError>;
@@ -138,11 +140,11 @@ pub trait PerformanceService: Send + Sync + 'static {
 #[async_trait]
 pub trait EditingService: Send + Sync + 'static {
     /// The report's revisions, newest first (viewers and up).
-    async fn revisions(&self, who: &Principal, report_id: i64) -> Result<Vec<Revision>, AppError>;
+    async fn revisions(&self, who: &Access, report_id: i64) -> Result<Vec<Revision>, AppError>;
     /// One revision with its texts (viewers and up).
     async fn revision(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
         number: i64,
     ) -> Result<RevisionDetail, AppError>;
@@ -150,7 +152,7 @@ pub trait EditingService: Send + Sync + 'static {
     /// receives (editors and up; not for final reports).
     async fn restore_revision(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
         number: i64,
     ) -> Result<Revision, AppError>;
@@ -178,23 +180,22 @@ pub fn request_parts() -> Option<http::request::Parts> {
     use_context::<http::request::Parts>()
 }
 
+/// The caller of the current request and their rights, if signed in (or using an API token).
+pub fn access() -> Option<Access> {
+    request_parts().and_then(|parts| parts.extensions.get::<Access>().cloned())
+}
+
 /// The caller of the current request, if signed in (or using an API token).
 pub fn principal() -> Option<Principal> {
-    request_parts().and_then(|parts| parts.extensions.get::<Principal>().cloned())
+    access().map(|a| a.principal().clone())
 }
 
 /// The caller, who must be signed in with at least `role`: `Unauthorized` otherwise, or `Forbidden`
 /// when the role is too low.
-pub fn require(role: Role) -> Result<Principal, AppError> {
-    let who = principal().ok_or_else(AppError::signed_out)?;
-    if who.has_role(role) {
-        Ok(who)
-    } else {
-        Err(AppError::Forbidden(format!(
-            "This needs the {role} role; you are signed in as a {}.",
-            who.role
-        )))
-    }
+pub fn require(role: Role) -> Result<Access, AppError> {
+    let who = access().ok_or_else(AppError::signed_out)?;
+    who.require(role)?;
+    Ok(who)
 }
 
 /// The client's network address as the server saw it, for login throttling.

@@ -34,13 +34,18 @@ impl CurrentUser {
     }
 }
 
-/// A `next` target that stays on this site: a path starting with one `/`, not the login page itself.
+/// A `next` target that stays on this site: a path starting with one `/` (not `//`, which browsers
+/// read as another host), without a backslash, a control character or white space anywhere (browsers
+/// drop tabs and newlines from URLs, so `/<TAB>/evil.example` is `//evil.example` to them), not the
+/// login page itself. Anything else goes home.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
-                && !path.contains('\\')
+                && !path
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
                 && !path.starts_with("/login")
                 && path.len() <= 512 =>
         {
@@ -67,6 +72,13 @@ mod tests {
             "https://evil.example",
             "//evil.example",
             "/\\evil",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "javascript:alert(1)",
             "/login?next=/",
             "reports",
         ] {

@@ -69,6 +69,8 @@ impl ServerProcess {
             .env("PMR_SEED_COPIES", "3")
             // Every simulated client connects from 127.0.0.1: no per-address connection cap.
             .env("PMR_MAX_CONNECTIONS_PER_ADDRESS", "0")
+            // Every connection of a run is the same account's.
+            .env("WS_MAX_CONNECTIONS_PER_USER", "10000")
             .env("RUST_LOG", "warn")
             .env_remove("REDIS_URL")
             .stdin(Stdio::null())

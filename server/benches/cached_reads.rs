@@ -121,6 +121,8 @@ async fn prepare(url: &str, secret: &str) -> i64 {
             created_by: None,
             projects: &[],
             now: chrono::Utc::now().timestamp(),
+            expires_at: None,
+            scope: app::access::Scope::Full,
         })
         .await
         .expect("token");

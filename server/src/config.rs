@@ -104,10 +104,12 @@ pub struct Config {
         value_parser = clap::value_parser!(u32).range(1..=720))]
     pub session_max_hours: u32,
 
-    /// Mark the session cookie `Secure` (sent over HTTPS only). Turn on whenever users reach the app
-    /// over HTTPS, e.g. behind a TLS-terminating proxy.
-    #[arg(long, env = "PMR_SECURE_COOKIES", default_value_t = false, action = ArgAction::Set)]
-    pub secure_cookies: bool,
+    /// Whether users reach the app over HTTPS: the session cookie is then `Secure` and
+    /// `__Host-`-prefixed, `Strict-Transport-Security` is sent, and the app's own origin is
+    /// `https://`. Unset: yes, unless the server listens on a loopback address (`make run`, or a
+    /// proxy on the same machine, which then sets this to `true` if it serves HTTPS).
+    #[arg(long, env = "PMR_SECURE_COOKIES", action = ArgAction::Set)]
+    pub secure_cookies: Option<bool>,
 
     /// Comma-separated origins (`https://pmr.example.com`), besides the app's own, allowed to send
     /// state-changing requests and to open WebSockets; e.g. the public name behind a proxy.
@@ -238,6 +240,11 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub ws_max_connections_per_session: u64,
 
+    /// Most connections one person (an account or an API token) may hold in one report's session.
+    #[arg(long, env = "WS_MAX_CONNECTIONS_PER_USER", default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub ws_max_connections_per_user: u64,
+
     /// Most collaboration connections on this instance.
     #[arg(long, env = "WS_MAX_CONNECTIONS", default_value_t = 20_000,
         value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -305,7 +312,7 @@ impl Config {
             demo_password: None,
             session_idle_minutes: 30,
             session_max_hours: 12,
-            secure_cookies: false,
+            secure_cookies: None,
             allowed_origins: Vec::new(),
             client_ip_header: None,
             cache_ttl_report_secs: 3600,
@@ -321,6 +328,7 @@ impl Config {
             ws_enable_batching: true,
             ws_idle_timeout_minutes: 30,
             ws_max_connections_per_session: 50,
+            ws_max_connections_per_user: 10,
             ws_max_connections: 20_000,
             header_read_timeout_secs: 10,
             body_read_timeout_secs: 30,
@@ -400,6 +408,7 @@ impl Config {
             batching: self.ws_enable_batching,
             idle_timeout: Duration::from_secs(self.ws_idle_timeout_minutes * 60),
             max_per_session: size(self.ws_max_connections_per_session),
+            max_per_user: size(self.ws_max_connections_per_user),
             max_connections: size(self.ws_max_connections),
             outbound_queue_bytes: size(self.ws_outbound_queue_kb * 1024),
             max_message_bytes: size(self.ws_max_message_kb * 1024),
@@ -413,6 +422,12 @@ impl Config {
             idle_secs: i64::from(self.session_idle_minutes) * 60,
             absolute_secs: i64::from(self.session_max_hours) * 3600,
         }
+    }
+
+    /// Whether the app is served over HTTPS (see [`Config::secure_cookies`]).
+    pub fn https(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or_else(|| !self.addr.ip().is_loopback())
     }
 
     /// The extra allowed origins, normalised (`scheme://host[:port]`, lowercase, no trailing slash).

@@ -10,8 +10,10 @@ use leptos::prelude::LeptosOptions;
 
 use crate::auth::accounts::StoreAccounts;
 use crate::auth::bootstrap;
+use crate::auth::caller::Authority;
 use crate::auth::cookie::CookieSettings;
 use crate::auth::guard::AuthSettings;
+use crate::auth::revoke::Revocations;
 use crate::auth::throttle::{Limits, LoginThrottle};
 use crate::cache::CacheService;
 use crate::collab::docs::Documents;
@@ -49,6 +51,10 @@ pub struct AppState {
     pub collab: WebSocketOptimizer,
     /// The reports' shared documents (collaborative editing).
     pub documents: Documents,
+    /// Resolves credentials into rights (the one access decision's source).
+    pub authority: Authority,
+    /// Changes of rights that open connections follow, on every instance.
+    pub revocations: Revocations,
     pub started: Instant,
 }
 
@@ -116,7 +122,7 @@ impl AppState {
         let auth = AuthSettings {
             sessions: config.session_policy(),
             cookie: CookieSettings {
-                secure: config.secure_cookies,
+                secure: config.https(),
             },
             allowed_origins: config.origins()?.into(),
             client_ip_header: config
@@ -134,7 +140,7 @@ impl AppState {
         let monitor = Monitor::new(config.monitor_config());
         monitor.spawn_evaluator(std::time::Duration::from_secs(5));
         spawn_hit_rate_sampler(&cache, &monitor);
-        let throttle = Arc::new(LoginThrottle::new(Limits::default()));
+        let throttle = LoginThrottle::new(Limits::default());
         let ws = config.ws_config();
         let collab =
             WebSocketOptimizer::new(ws, cache.instance_id().to_string(), Some(monitor.clone()));
@@ -142,10 +148,16 @@ impl AppState {
             std::time::Duration::from_secs(1),
             std::time::Duration::from_secs(60),
         ));
-        if let Some(url) = config.redis_url.as_deref() {
-            let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
-            crate::collab::relay::spawn(&collab, client);
+        let redis_client = config
+            .redis_url
+            .as_deref()
+            .map(|url| redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}")))
+            .transpose()?;
+        if let Some(client) = &redis_client {
+            crate::collab::relay::spawn(&collab, client.clone());
         }
+        let revocations = Revocations::new(cache.instance_id().to_string(), redis_client);
+        let authority = Authority::new(store.clone(), monitor.clone(), auth.sessions, &revocations);
         let documents = Documents::new(store.clone(), cache.clone());
         let services = Services {
             portfolio: Arc::new(StorePortfolio::new(
@@ -170,7 +182,7 @@ impl AppState {
             }),
             accounts: Arc::new(StoreAccounts::new(
                 store.clone(),
-                cache.clone(),
+                revocations.clone(),
                 monitor.clone(),
                 auth.clone(),
                 throttle,
@@ -188,6 +200,8 @@ impl AppState {
             monitor,
             collab,
             documents,
+            authority,
+            revocations,
             started: Instant::now(),
         })
     }

@@ -1,8 +1,11 @@
-//! The access matrix: every route and server function, called by an anonymous visitor, a viewer and
-//! an editor who are members of the project (HBR), a viewer and an editor who are not, and an admin,
-//! with the status each must get. The matrix must name every entry of the access policy, and the
-//! policy every server function and page the app registers, so a new route without expectations
-//! here fails this test.
+//! The access matrix: every route and server function, called by each kind of caller, with the status
+//! each must get: an anonymous visitor; a viewer and an editor who are members of the project (HBR),
+//! a viewer and an editor who are not; an admin; API tokens of each role, with HBR and with no
+//! project, an admin token and a metrics-only token; a deactivated account (its session from before);
+//! a revoked token; an editor downgraded to viewer. The matrix must name every entry of the access
+//! policy, and the policy every server function and page the app registers, so a new route without
+//! expectations here fails this test. What each caller may do once a WebSocket is open (read, update,
+//! save) is the second matrix, on real sockets.
 
 mod common;
 
@@ -14,22 +17,26 @@ use common::{request, server_fn, server_fn_json, Role, TestApp, Who};
 use serde_json::json;
 use server::auth::policy::ENDPOINTS;
 
+/// Columns of the matrix.
+const COLUMNS: usize = 15;
+
 /// The callers, in column order.
-const CALLERS: [&str; 6] = [
+const CALLERS: [&str; COLUMNS] = [
     "anonymous",
     "viewer (member)",
     "viewer (not a member)",
     "editor (member)",
     "editor (not a member)",
     "admin",
-];
-const ACCOUNTS: [Option<&str>; 6] = [
-    None,
-    Some("v_member"),
-    Some("v_other"),
-    Some("e_member"),
-    Some("e_other"),
-    Some("boss"),
+    "viewer token (HBR)",
+    "viewer token (no project)",
+    "editor token (HBR)",
+    "editor token (no project)",
+    "admin token",
+    "metrics-only token",
+    "deactivated account",
+    "revoked token",
+    "downgraded editor",
 ];
 
 type Make = Box<dyn Fn(&Who) -> Request<Body>>;
@@ -37,10 +44,14 @@ type Make = Box<dyn Fn(&Who) -> Request<Body>>;
 struct Row {
     key: &'static str,
     make: Make,
-    expect: [u16; 6],
+    expect: [u16; COLUMNS],
 }
 
-fn row(key: &'static str, expect: [u16; 6], make: impl Fn(&Who) -> Request<Body> + 'static) -> Row {
+fn row(
+    key: &'static str,
+    expect: [u16; COLUMNS],
+    make: impl Fn(&Who) -> Request<Body> + 'static,
+) -> Row {
     Row {
         key,
         make: Box::new(make),
@@ -48,7 +59,27 @@ fn row(key: &'static str, expect: [u16; 6], make: impl Fn(&Who) -> Request<Body>
     }
 }
 
-async fn setup() -> TestApp {
+/// How to call as the caller of each column.
+enum As {
+    Anonymous,
+    /// A fresh session of this account for every call.
+    Account(&'static str),
+    /// The same credential every time.
+    Fixed(Who),
+}
+
+impl As {
+    async fn who(&self, app: &TestApp) -> Who {
+        match self {
+            As::Anonymous => Who::Anonymous,
+            As::Account(name) => app.session(name).await,
+            As::Fixed(who) => who.clone(),
+        }
+    }
+}
+
+async fn setup() -> (TestApp, Vec<As>) {
+    use app::access::Scope;
     let app = common::seeded().await;
     app.account("v_member", Role::Viewer, &["HBR"], None).await;
     app.account("v_other", Role::Viewer, &["CDW"], None).await;
@@ -56,12 +87,66 @@ async fn setup() -> TestApp {
         .await;
     app.account("e_other", Role::Editor, &["CPR"], None).await;
     app.account("boss", Role::Admin, &[], None).await;
-    app
+    let gone = app.account("gone", Role::Editor, &["HBR"], None).await;
+    let gone_session = app.session("gone").await;
+    let down = app.account("e_down", Role::Editor, &["HBR"], None).await;
+    let hbr = app.project_ids(&["HBR"]).await;
+    for (id, role, active, projects) in [
+        (gone, Role::Editor, false, hbr.clone()),
+        (down, Role::Viewer, true, hbr),
+    ] {
+        app.store()
+            .update_account(&server::storage::users::AccountUpdate {
+                id,
+                display_name: "Changed".into(),
+                role,
+                active,
+                projects,
+            })
+            .await
+            .expect("account change");
+    }
+    let revoked = app.api_token("revoked", Role::Admin, &[]).await;
+    let revoked_id = app
+        .store()
+        .api_tokens()
+        .await
+        .expect("tokens")
+        .iter()
+        .find(|t| t.name == "revoked")
+        .expect("token")
+        .id;
+    app.store()
+        .revoke_api_token(revoked_id, chrono::Utc::now().timestamp())
+        .await
+        .expect("revoke");
+    let callers = vec![
+        As::Anonymous,
+        As::Account("v_member"),
+        As::Account("v_other"),
+        As::Account("e_member"),
+        As::Account("e_other"),
+        As::Account("boss"),
+        As::Fixed(app.api_token("t_viewer", Role::Viewer, &["HBR"]).await),
+        As::Fixed(app.api_token("t_viewer_none", Role::Viewer, &[]).await),
+        As::Fixed(app.api_token("t_editor", Role::Editor, &["HBR"]).await),
+        As::Fixed(app.api_token("t_editor_none", Role::Editor, &[]).await),
+        As::Fixed(app.api_token("t_admin", Role::Admin, &[]).await),
+        As::Fixed(
+            app.api_token_with("t_metrics", Role::Viewer, &[], Scope::Metrics, None)
+                .await,
+        ),
+        As::Fixed(gone_session),
+        As::Fixed(revoked),
+        As::Account("e_down"),
+    ];
+    assert_eq!(callers.len(), COLUMNS);
+    (app, callers)
 }
 
 #[tokio::test]
 async fn every_route_answers_each_caller_as_the_policy_says() {
-    let app = setup().await;
+    let (app, callers) = setup().await;
     let draft = app.report_id("HBR", false).await;
     let hbr = app.project_ids(&["HBR"]).await[0];
     let login_user = app
@@ -90,62 +175,122 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             .expect("HBR");
         server::transfer::csv::write_tasks(&doc.tasks)
     };
-    let Who::Bearer(_) = app.api_token("to-revoke", Role::Viewer, &[]).await else {
-        unreachable!()
-    };
-    let revoke_id = store.api_tokens().await.expect("tokens")[0].id;
+    for i in 0..COLUMNS {
+        app.api_token(&format!("to-revoke-{i}"), Role::Viewer, &[])
+            .await;
+    }
+    let to_revoke: Vec<i64> = store
+        .api_tokens()
+        .await
+        .expect("tokens")
+        .iter()
+        .filter(|t| t.name.starts_with("to-revoke-"))
+        .map(|t| t.id)
+        .collect();
+    // A revision that exists, for the revision rows.
+    app.state
+        .documents
+        .save(draft, "Matrix", "boss")
+        .await
+        .expect("revision 1");
 
     let get = |uri: String| move |who: &Who| request(Method::GET, &uri, who, None);
     let rows = vec![
-        row("GET /healthz", [200; 6], get("/healthz".into())),
-        row("GET /readyz", [200; 6], get("/readyz".into())),
+        row(
+            "GET /healthz",
+            [
+                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401, 200,
+            ],
+            get("/healthz".into()),
+        ),
+        row(
+            "GET /readyz",
+            [
+                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401, 200,
+            ],
+            get("/readyz".into()),
+        ),
         row(
             "GET /login",
-            [200, 302, 302, 302, 302, 302],
+            [
+                200, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 403, 200, 401, 302,
+            ],
             get("/login".into()),
         ),
-        row("GET /", [303, 200, 200, 200, 200, 200], get("/".into())),
+        row(
+            "GET /",
+            [
+                303, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 303, 401, 200,
+            ],
+            get("/".into()),
+        ),
         row(
             "GET /reports/{id}",
-            [303, 200, 403, 200, 403, 200],
+            [
+                303, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 303, 401, 200,
+            ],
             get(format!("/reports/{draft}")),
         ),
         row(
             "GET /admin",
-            [303, 403, 403, 403, 403, 200],
+            [
+                303, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 303, 401, 403,
+            ],
             get("/admin".into()),
         ),
-        row("POST /api/login", [200; 6], |who| {
-            server_fn(
-                "login",
-                who,
-                "username=login_user&password=correct+horse+battery",
-            )
-        }),
-        row("POST /api/logout", [200; 6], |who| {
-            server_fn("logout", who, "")
-        }),
-        row("POST /api/current_user", [200; 6], |who| {
-            server_fn("current_user", who, "")
-        }),
+        row(
+            "POST /api/login",
+            [
+                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401, 200,
+            ],
+            |who| {
+                server_fn(
+                    "login",
+                    who,
+                    "username=login_user&password=correct+horse+battery",
+                )
+            },
+        ),
+        row(
+            "POST /api/logout",
+            [
+                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401, 200,
+            ],
+            |who| server_fn("logout", who, ""),
+        ),
+        row(
+            "POST /api/current_user",
+            [
+                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401, 200,
+            ],
+            |who| server_fn("current_user", who, ""),
+        ),
         row(
             "POST /api/list_portfolio",
-            [401, 200, 200, 200, 200, 200],
+            [
+                401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401, 200,
+            ],
             |who| server_fn("list_portfolio", who, ""),
         ),
         row(
             "POST /api/get_report_outline",
-            [401, 200, 403, 200, 403, 200],
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
             move |who| server_fn("get_report_outline", who, &format!("report_id={draft}")),
         ),
         row(
             "POST /api/regenerate_report",
-            [401, 403, 403, 200, 403, 200],
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
             move |who| server_fn("regenerate_report", who, &format!("report_id={draft}")),
         ),
         row(
             "POST /api/get_report_section",
-            [401, 200, 403, 200, 403, 200],
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
             move |who| {
                 server_fn(
                     "get_report_section",
@@ -156,7 +301,9 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "POST /api/rerun_monte_carlo",
-            [401, 200, 403, 200, 403, 200],
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
             move |who| {
                 server_fn(
                     "rerun_monte_carlo",
@@ -167,52 +314,71 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "POST /api/list_revisions",
-            [401, 200, 403, 200, 403, 200],
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
             move |who| server_fn("list_revisions", who, &format!("report_id={draft}")),
         ),
-        // No revision 99 exists: members reach the 404, others stop at 401/403.
+        // Revision 1 exists: members read it, non-members get the 404 of a missing report.
         row(
             "POST /api/get_revision",
-            [401, 404, 403, 404, 403, 404],
-            move |who| server_fn("get_revision", who, &format!("report_id={draft}&number=99")),
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
+            move |who| server_fn("get_revision", who, &format!("report_id={draft}&number=1")),
         ),
         row(
             "POST /api/restore_revision",
-            [401, 403, 403, 404, 403, 404],
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
             move |who| {
                 server_fn(
                     "restore_revision",
                     who,
-                    &format!("report_id={draft}&number=99"),
+                    &format!("report_id={draft}&number=1"),
                 )
             },
         ),
         row(
             "POST /api/record_section_load",
-            [401, 200, 200, 200, 200, 200],
+            [
+                401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401, 200,
+            ],
             |who| server_fn("record_section_load", who, "section_type=risks&ms=120.5"),
         ),
         row(
             "POST /api/admin_overview",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| server_fn("admin_overview", who, ""),
         ),
         row(
             "POST /api/create_account",
-            [401, 403, 403, 403, 403, 200],
-            |who| {
-                server_fn_json(
-                    "create_account",
-                    who,
-                    &json!({"account": {
-                "username": "made_here", "display_name": "Made Here", "role": "viewer",
-                "password": "", "projects": []}}),
-                )
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
+            {
+                // A new name each call: every caller allowed to creates one.
+                let made = std::sync::atomic::AtomicUsize::new(0);
+                move |who| {
+                    let n = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    server_fn_json(
+                        "create_account",
+                        who,
+                        &json!({"account": {
+                    "username": format!("made_{n}"), "display_name": "Made Here", "role": "viewer",
+                    "password": "", "projects": []}}),
+                    )
+                }
             },
         ),
         row(
             "POST /api/update_account",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             move |who| {
                 server_fn_json(
                     "update_account",
@@ -225,7 +391,9 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "POST /api/reset_password",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             move |who| {
                 server_fn_json(
                     "reset_password",
@@ -236,7 +404,9 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "POST /api/create_api_token",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             move |who| {
                 server_fn_json(
                     "create_api_token",
@@ -248,12 +418,27 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "POST /api/revoke_api_token",
-            [401, 403, 403, 403, 403, 200],
-            move |who| server_fn_json("revoke_api_token", who, &json!({"token_id": revoke_id})),
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
+            {
+                // Another live token each call: every caller allowed to revokes one.
+                let next = std::sync::atomic::AtomicUsize::new(0);
+                move |who| {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    server_fn_json(
+                        "revoke_api_token",
+                        who,
+                        &json!({"token_id": to_revoke[i % to_revoke.len()]}),
+                    )
+                }
+            },
         ),
         row(
             "POST /api/projects/import",
-            [401, 403, 403, 200, 403, 200],
+            [
+                401, 403, 403, 200, 403, 200, 403, 403, 200, 403, 200, 403, 401, 401, 403,
+            ],
             move |who| {
                 request(
                     Method::POST,
@@ -265,17 +450,23 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "GET /api/projects/{code}/export",
-            [401, 200, 403, 200, 403, 200],
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
             get("/api/projects/HBR/export".into()),
         ),
         row(
             "GET /api/projects/{code}/tasks.csv",
-            [401, 200, 403, 200, 403, 200],
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
             get("/api/projects/HBR/tasks.csv".into()),
         ),
         row(
             "PUT /api/projects/{code}/tasks.csv",
-            [401, 403, 403, 200, 403, 200],
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
             move |who| {
                 request(
                     Method::PUT,
@@ -287,23 +478,31 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "GET /api/reports/{id}",
-            [401, 200, 403, 200, 403, 200],
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
             get(format!("/api/reports/{draft}")),
         ),
         // Members who are not upgrading get a 400 (tests/collab.rs opens real sockets).
         row(
             "GET /ws/reports/{report_id}",
-            [401, 400, 403, 400, 403, 400],
+            [
+                401, 400, 404, 400, 404, 400, 400, 404, 400, 404, 400, 403, 401, 401, 400,
+            ],
             get(format!("/ws/reports/{draft}")),
         ),
         row(
             "GET /api/reports/pmr/performance/cache/stats",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/cache/stats".into()),
         ),
         row(
             "POST /api/reports/pmr/performance/cache/clear",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| {
                 request(
                     Method::POST,
@@ -315,52 +514,72 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "GET /api/reports/pmr/performance/stats",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/stats".into()),
         ),
         row(
             "GET /api/reports/pmr/performance/metrics",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/metrics?limit=5".into()),
         ),
         row(
             "GET /api/reports/pmr/performance/alerts",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/alerts?severity=warning".into()),
         ),
         row(
             "GET /api/reports/pmr/performance/recommendations",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/recommendations".into()),
         ),
         row(
             "GET /api/reports/pmr/performance/thresholds",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/thresholds".into()),
         ),
         row(
             "GET /api/reports/pmr/performance/websocket/stats",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/websocket/stats".into()),
         ),
         row(
             "GET /api/reports/pmr/performance/websocket/sessions/{session_id}",
-            [401, 403, 403, 403, 403, 404],
+            [
+                401, 403, 403, 403, 403, 404, 403, 403, 403, 403, 404, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/websocket/sessions/none".into()),
         ),
         row(
             "GET /api/reports/pmr/performance/health",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             get("/api/reports/pmr/performance/health".into()),
         ),
         row(
             "GET /metrics",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 200, 401, 401, 403,
+            ],
             get("/metrics".into()),
         ),
         row(
             "PUT /api/reports/pmr/performance/thresholds/{metric}",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| {
                 request(
                     Method::PUT,
@@ -372,7 +591,9 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "POST /api/reports/pmr/performance/monitor/enable",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| {
                 request(
                     Method::POST,
@@ -384,7 +605,9 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "POST /api/reports/pmr/performance/monitor/disable",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| {
                 request(
                     Method::POST,
@@ -396,7 +619,9 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "DELETE /api/reports/pmr/performance/monitor/data",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| {
                 request(
                     Method::DELETE,
@@ -408,32 +633,44 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "GET /admin/performance",
-            [303, 403, 403, 403, 403, 200],
+            [
+                303, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 303, 401, 403,
+            ],
             get("/admin/performance".into()),
         ),
         row(
             "POST /api/performance_overview",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| server_fn("performance_overview", who, ""),
         ),
         row(
             "POST /api/clear_cache",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| server_fn_json("clear_cache", who, &json!({"cache_type": "template"})),
         ),
         row(
             "POST /api/set_monitoring",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| server_fn_json("set_monitoring", who, &json!({"enabled": true})),
         ),
         row(
             "POST /api/delete_monitoring_data",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| server_fn_json("delete_monitoring_data", who, &json!({"hours": 48})),
         ),
         row(
             "POST /api/set_threshold",
-            [401, 403, 403, 403, 403, 200],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
             |who| {
                 server_fn_json(
                     "set_threshold",
@@ -444,7 +681,9 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         ),
         row(
             "POST /api/reports/{id}/regenerate",
-            [401, 403, 403, 200, 403, 200],
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
             move |who| {
                 request(
                     Method::POST,
@@ -475,11 +714,8 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
 
     let mut failures = Vec::new();
     for r in &rows {
-        for (column, account) in ACCOUNTS.iter().enumerate() {
-            let who = match account {
-                None => Who::Anonymous,
-                Some(name) => app.session(name).await,
-            };
+        for (column, caller) in callers.iter().enumerate() {
+            let who = caller.who(&app).await;
             let reply = app.send((r.make)(&who)).await;
             let want = r.expect[column];
             if reply.status.as_u16() != want {
@@ -567,7 +803,8 @@ async fn api_tokens_reach_only_their_projects_and_stop_when_revoked() {
     );
     assert_eq!(
         app.get("/api/projects/CDW/export", &viewer).await.status,
-        403
+        404,
+        "a project out of reach reads as missing"
     );
     let editor = app.api_token("sync", Role::Editor, &["HBR"]).await;
     let csv = app.get("/api/projects/HBR/tasks.csv", &editor).await.body;
@@ -621,4 +858,164 @@ async fn api_tokens_reach_only_their_projects_and_stop_when_revoked() {
         .iter()
         .find(|t| t.name == "ops")
         .is_some_and(|t| t.revoked_at.is_none()));
+}
+
+/// What a caller gets on the collaboration socket of HBR's draft: the upgrade's refusal, or, once
+/// open, the answer to reading (`sync`), writing (`update`) and saving (`save`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OnSocket {
+    Refused(u16),
+    Open {
+        read: &'static str,
+        update: &'static str,
+        save: &'static str,
+    },
+}
+
+/// The socket matrix: every caller, after the upgrade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_upgrade_each_caller_reads_writes_and_saves_as_allowed() {
+    use OnSocket::{Open, Refused};
+    let (app, callers) = setup().await;
+    let draft = app.report_id("HBR", false).await;
+    let port = common::listen(app.state.clone()).await;
+    let editor = Open {
+        read: "sync",
+        update: "ack",
+        save: "saved",
+    };
+    let reader = Open {
+        read: "sync",
+        update: "forbidden",
+        save: "forbidden",
+    };
+    let expected = [
+        Refused(401),
+        reader.clone(),
+        Refused(404),
+        editor.clone(),
+        Refused(404),
+        editor.clone(),
+        reader.clone(),
+        Refused(404),
+        editor.clone(),
+        Refused(404),
+        editor.clone(),
+        Refused(403),
+        Refused(401),
+        Refused(401),
+        reader,
+    ];
+    let mut failures = Vec::new();
+    for (column, caller) in callers.iter().enumerate() {
+        let who = caller.who(&app).await;
+        let got = on_socket(port, draft, &who).await;
+        if got != expected[column] {
+            failures.push(format!(
+                "{}: got {got:?}, want {:?}",
+                CALLERS[column], expected[column]
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Opens the socket as `who` and tries a read, a write and a save.
+async fn on_socket(port: u16, report: i64, who: &Who) -> OnSocket {
+    use base64::Engine;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::Message;
+    use yrs::updates::decoder::Decode;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut request = format!("ws://127.0.0.1:{port}/ws/reports/{report}")
+        .into_client_request()
+        .expect("request");
+    let headers = request.headers_mut();
+    let origin = format!("http://127.0.0.1:{port}");
+    headers.insert("origin", HeaderValue::from_str(&origin).expect("origin"));
+    match who {
+        Who::Session(t) => {
+            let v = HeaderValue::from_str(&format!("pmr_session={t}")).expect("cookie");
+            headers.insert("cookie", v);
+        }
+        Who::Bearer(t) => {
+            let v = HeaderValue::from_str(&format!("Bearer {t}")).expect("bearer");
+            headers.insert("authorization", v);
+        }
+        Who::Anonymous => {}
+    }
+    let mut ws = match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => ws,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            return OnSocket::Refused(response.status().as_u16())
+        }
+        Err(e) => panic!("the upgrade failed otherwise: {e}"),
+    };
+    // The next message of one of these types (a batch's messages one by one).
+    async fn next_of(
+        ws: &mut tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        kinds: &[&str],
+    ) -> serde_json::Value {
+        loop {
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+                .await
+                .expect("a frame in time")
+                .expect("open")
+                .expect("readable");
+            let Message::Text(text) = frame else { continue };
+            let value: serde_json::Value = serde_json::from_str(text.as_str()).expect("json");
+            let all = if value["type"] == "batch" {
+                value["messages"].as_array().expect("messages").clone()
+            } else {
+                vec![value]
+            };
+            if let Some(m) = all
+                .into_iter()
+                .find(|m| kinds.contains(&m["type"].as_str().unwrap_or("")))
+            {
+                return m;
+            }
+        }
+    }
+    let send = |v: serde_json::Value| Message::Text(v.to_string().into());
+    next_of(&mut ws, &["welcome"]).await;
+    ws.send(send(json!({"type": "sync", "state_vector": "AA=="})))
+        .await
+        .expect("sent");
+    let synced = next_of(&mut ws, &["sync", "error"]).await;
+    let doc = yrs::Doc::new();
+    if let Some(update) = synced["update"].as_str() {
+        let bytes = b64.decode(update).expect("b64");
+        yrs::Transact::transact_mut(&doc)
+            .apply_update(yrs::Update::decode_v1(&bytes).expect("update"))
+            .expect("applies");
+    }
+    let update = b64.encode(common::append_to(&doc, "narrative:risks", " (matrix)"));
+    ws.send(send(json!({"type": "update", "update": update, "ref": 1})))
+        .await
+        .expect("sent");
+    let updated = next_of(&mut ws, &["ack", "error"]).await;
+    ws.send(send(json!({"type": "save", "name": "Matrix"})))
+        .await
+        .expect("sent");
+    let saved = next_of(&mut ws, &["saved", "error"]).await;
+    let outcome = |m: &serde_json::Value| -> &'static str {
+        match (m["type"].as_str(), m["code"].as_str()) {
+            (Some("sync"), _) => "sync",
+            (Some("ack"), _) => "ack",
+            (Some("saved"), _) => "saved",
+            (Some("error"), Some("forbidden")) => "forbidden",
+            (Some("error"), Some("read_only")) => "read_only",
+            _ => "other",
+        }
+    };
+    OnSocket::Open {
+        read: outcome(&synced),
+        update: outcome(&updated),
+        save: outcome(&saved),
+    }
 }

@@ -95,12 +95,50 @@ async fn signing_in_sets_a_fresh_session_cookie_with_every_flag() {
 
 #[tokio::test]
 async fn secure_cookies_take_the_host_prefix() {
-    let app = common::seeded_with(|c| c.secure_cookies = true, None).await;
+    let app = common::seeded_with(|c| c.secure_cookies = Some(true), None).await;
     app.account("vera", Role::Viewer, &[], Some(PASSWORD)).await;
-    let reply = app.send(login_from("vera", PASSWORD, [10, 0, 0, 1])).await;
+    // Served over HTTPS, the app's own origin is the https one.
+    let mut login = login_from("vera", PASSWORD, [10, 0, 0, 1]);
+    login.headers_mut().insert(
+        header::ORIGIN,
+        format!("https://{}", common::HOST).parse().expect("origin"),
+    );
+    let reply = app.send(login).await;
     let cookie = reply.cookies().join("\n");
     assert!(cookie.starts_with("__Host-pmr_session="), "{cookie}");
     assert!(cookie.contains("; Secure"), "{cookie}");
+    assert_eq!(
+        reply.header("strict-transport-security"),
+        "max-age=31536000",
+        "HSTS comes with secure cookies"
+    );
+    let plain = common::seeded().await;
+    assert_eq!(
+        plain
+            .get("/healthz", &Who::Anonymous)
+            .await
+            .header("strict-transport-security"),
+        "",
+        "not over plain HTTP on loopback"
+    );
+}
+
+/// Cookies are `Secure` by default, unless the server listens on a loopback address (so `make run`
+/// works over plain HTTP); the setting overrides either way.
+#[test]
+fn secure_cookies_are_the_default_off_loopback() {
+    let mut config = server::Config::for_database(String::from("sqlite::memory:"));
+    config.addr = "127.0.0.1:3000".parse().expect("addr");
+    assert!(!config.https());
+    config.addr = "0.0.0.0:3000".parse().expect("addr");
+    assert!(config.https());
+    config.addr = "[::1]:3000".parse().expect("addr");
+    assert!(!config.https());
+    config.secure_cookies = Some(true);
+    assert!(config.https());
+    config.addr = "10.0.0.5:80".parse().expect("addr");
+    config.secure_cookies = Some(false);
+    assert!(!config.https());
 }
 
 #[tokio::test]
@@ -276,13 +314,14 @@ async fn sign_in_is_throttled_per_account_and_per_address() {
             .await;
         assert_eq!(reply.status, 401, "attempt {i}");
     }
-    // The account is locked, even with the right password, from any address.
-    let locked = app.send(login_from("vera", PASSWORD, [10, 0, 2, 1])).await;
-    assert_eq!(locked.status, 429, "{}", locked.body);
+    // Past five, the account is slowed, not locked: the right password from a new address still
+    // signs in, a second later.
+    let started = std::time::Instant::now();
+    let right = app.send(login_from("vera", PASSWORD, [10, 0, 2, 1])).await;
+    assert_eq!(right.status, 200, "{}", right.body);
     assert!(
-        locked.body.contains("Try again in 15 minutes"),
-        "{}",
-        locked.body
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "slowed by the account's delay"
     );
 
     // One address spraying many accounts is stopped after 20 failures.
@@ -302,10 +341,37 @@ async fn sign_in_is_throttled_per_account_and_per_address() {
         .send(login_from("eddie", PASSWORD, [192, 0, 2, 9]))
         .await;
     assert_eq!(from_sprayer.status, 429);
+    assert!(
+        from_sprayer.body.contains("Try again in 15 minutes"),
+        "{}",
+        from_sprayer.body
+    );
     let elsewhere = app
         .send(login_from("eddie", PASSWORD, [192, 0, 2, 10]))
         .await;
     assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
+}
+
+/// Thirty wrong guesses at once, from thirty addresses, for one account: five are checked at full
+/// speed, one more is slowed, and the rest are refused without a check, so a parallel burst gets no
+/// more tries than a sequence would.
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_gets_no_more_tries_than_a_sequence() {
+    let app = app_with_user().await;
+    let guesses = (0..30u8).map(|i| app.send(login_from("vera", "wrong password!", [10, 9, 0, i])));
+    let replies = futures_util::future::join_all(guesses).await;
+    let checked = replies.iter().filter(|r| r.status == 401).count();
+    let refused = replies.iter().filter(|r| r.status == 429).count();
+    assert_eq!(
+        (checked, refused),
+        (6, 24),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(replies
+        .iter()
+        .filter(|r| r.status == 429)
+        .all(|r| r.body.contains("Another sign-in for this account")));
 }
 
 #[tokio::test]
@@ -342,13 +408,16 @@ async fn failed_sign_ins_do_not_reveal_which_accounts_exist() {
     }
     assert_eq!(wrong_password.body, no_such_user.body);
     assert_eq!(wrong_password.body, deactivated.body);
-    // Throttling treats unknown names like known ones.
+    // Throttling treats unknown names like known ones: past five failures, slowed.
     for i in 0..4 {
         app.send(login_from("nobody", "x-not-the-password", [10, 1, 1, i]))
             .await;
     }
-    let locked_unknown = app.send(login_from("nobody", "x", [10, 1, 2, 1])).await;
-    assert_eq!(locked_unknown.status, 429);
+    let started = std::time::Instant::now();
+    let slowed_unknown = app.send(login_from("nobody", "x", [10, 1, 2, 1])).await;
+    assert_eq!(slowed_unknown.status, 401);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    assert_eq!(slowed_unknown.body, no_such_user.body);
 }
 
 #[tokio::test]
@@ -578,4 +647,76 @@ async fn anonymous_readers_are_sent_to_sign_in_and_brought_back() {
     // Assets need no session.
     let css = app.get("/pkg/pmr.css", &Who::Anonymous).await;
     assert_ne!(css.status, 303);
+}
+
+/// After signing in, `next` sends a reader only to a path of this site: a tab or newline that
+/// browsers drop (`/%09/evil.example` reads as `//evil.example`), `//`, a backslash or a scheme all
+/// go home instead.
+#[tokio::test]
+async fn next_after_sign_in_stays_on_this_site() {
+    let app = app_with_user().await;
+    let reply = app.send(login_from("vera", PASSWORD, [10, 0, 0, 7])).await;
+    let who = Who::Session(session_token(&reply));
+    for bad in [
+        "/%09/evil.example",
+        "/%0A/evil.example",
+        "//evil.example",
+        "/%5Cevil.example",
+        "%2F%2Fevil.example",
+        "javascript:alert(1)",
+        "https://evil.example/",
+    ] {
+        let reply = app.get(&format!("/login?next={bad}"), &who).await;
+        assert_eq!(reply.status, 302, "{bad}");
+        assert_eq!(reply.header("location"), "/", "{bad}");
+    }
+    let good = app.get("/login?next=/admin%3Fx%3D1", &who).await;
+    assert_eq!(good.header("location"), "/admin?x=1");
+}
+
+/// Signing out with a cookie that names no session ends nothing: no revocation goes to the other
+/// instances (a made-up cookie cannot make every instance forget who is signed in).
+#[tokio::test]
+async fn logout_with_an_unknown_cookie_revokes_nothing() {
+    let app = app_with_user().await;
+    let mut heard = app.state.revocations.subscribe();
+    let made_up = Who::Session("not-a-session-token".into());
+    let out = app.send(server_fn("logout", &made_up, "")).await;
+    assert_eq!(out.status, 200);
+    assert!(heard.try_recv().is_err(), "nothing was published");
+    let reply = app.send(login_from("vera", PASSWORD, [10, 0, 0, 8])).await;
+    let who = Who::Session(session_token(&reply));
+    app.send(server_fn("logout", &who, "")).await;
+    assert!(matches!(
+        heard.try_recv(),
+        Ok(server::auth::revoke::Revocation::Session { .. })
+    ));
+}
+
+/// Sessions that ended are deleted from the store by the sweep, live ones are kept.
+#[tokio::test]
+async fn ended_sessions_are_swept() {
+    let app = app_with_user().await;
+    let store = app.store();
+    let id = app.account("sweep_me", Role::Viewer, &[], None).await;
+    let now = chrono::Utc::now().timestamp();
+    store
+        .insert_session("ended", id, now - 100, now - 1)
+        .await
+        .expect("ended");
+    store
+        .insert_session("idle", id, now - 7200, now + 3600)
+        .await
+        .expect("idle");
+    store
+        .insert_session("live", id, now, now + 3600)
+        .await
+        .expect("live");
+    let swept = store
+        .delete_expired_sessions(now, now - 1800)
+        .await
+        .expect("sweep");
+    assert_eq!(swept, 2);
+    assert!(store.session("live").await.expect("read").is_some());
+    assert!(store.session("idle").await.expect("read").is_none());
 }

@@ -346,8 +346,8 @@ async fn refusals_say_why() {
     assert_eq!(
         s.refused_status(&format!("/ws/reports/{report}"), &cy)
             .await,
-        403,
-        "not a member"
+        404,
+        "not a member: the same answer as for a missing report"
     );
     let ana = s.app.session("ana").await;
     assert_eq!(s.refused_status("/ws/reports/99999", &ana).await, 404);
@@ -1170,4 +1170,61 @@ async fn a_gap_in_another_instances_relayed_stream_resyncs_clients_and_is_counte
     // The stream stops: no heartbeat confirms its last message, so the clients resync again.
     let resync = tokio::time::timeout(Duration::from_secs(10), ben.until("resync")).await;
     assert!(resync.is_ok(), "a stream that stopped unconfirmed resyncs");
+}
+
+/// A connection may sync a few times in a row (connect, reconnect, resync), then once per period:
+/// past that, each sync is refused with `rate_limited` and the connection stays.
+#[tokio::test]
+async fn syncs_are_rate_limited_per_connection() {
+    let s = served_with(|_| {}, None).await;
+    let report = s.app.report_id("HBR", false).await;
+    let (mut ana, _) = s.join(report, "ana").await;
+    for _ in 0..7 {
+        ana.send(&json!({"type": "sync", "state_vector": "AA=="}))
+            .await;
+    }
+    let mut answered = 0;
+    let mut refused = 0;
+    while answered + refused < 7 {
+        let m = ana.next().await;
+        match m["type"].as_str() {
+            Some("sync") => answered += 1,
+            Some("error") => {
+                assert_eq!(m["code"], "rate_limited", "{m}");
+                refused += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((answered, refused), (5, 2));
+    // Still connected: other messages work.
+    ana.send(&json!({"type": "presence", "section": "risks"}))
+        .await;
+    ana.until_own("presence").await;
+}
+
+/// One person holds at most `WS_MAX_CONNECTIONS_PER_USER` connections of a session; the next is
+/// closed with 1013 and a reason, and others still get in.
+#[tokio::test]
+async fn one_user_cannot_fill_a_session() {
+    let s = served_with(|c| c.ws_max_connections_per_user = 2, None).await;
+    let report = s.app.report_id("HBR", false).await;
+    let _first = s.join(report, "ana").await;
+    let _second = s.join(report, "ana").await;
+    let who = s.app.session("ana").await;
+    let (mut third, _) =
+        tokio_tungstenite::connect_async(s.request(&format!("/ws/reports/{report}"), &who))
+            .await
+            .expect("upgrade");
+    match tokio::time::timeout(WAIT, third.next())
+        .await
+        .expect("in time")
+    {
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1013);
+            assert!(frame.reason.contains("one person"), "{}", frame.reason);
+        }
+        other => panic!("expected a close frame: {other:?}"),
+    }
+    let _ben = s.join(report, "ben").await;
 }

@@ -110,12 +110,17 @@ async fn risks_on_finished_work_are_flagged_and_left_out() {
     assert_eq!(finding.evidence.len(), spent.len());
     for title in &spent {
         assert!(
-            finding.evidence.iter().any(|e| e.contains(title)
-                && e.contains("close it or point it at the work it still threatens")),
+            finding
+                .evidence
+                .iter()
+                .any(|e| e.contains(title) && e.contains("every task it affects is finished")),
             "{title}: {:?}",
             finding.evidence
         );
     }
+    assert!(finding
+        .action
+        .contains("point it at the work it still threatens"));
     if let Some(exposure) = insights
         .insights
         .iter()

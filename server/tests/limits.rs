@@ -279,3 +279,51 @@ async fn request_bodies_over_the_limit_get_413_with_a_json_message() {
         reply.body
     );
 }
+
+/// The monitor's series, as `/metrics` lists them (one `_count` line each).
+async fn series(app: &TestApp, admin: &Who) -> std::collections::BTreeSet<String> {
+    app.get("/metrics", admin)
+        .await
+        .body
+        .lines()
+        .filter(|l| l.contains("_count{") || l.contains("_count "))
+        .map(|l| l.rsplit_once(' ').map_or(l, |(k, _)| k).to_string())
+        .collect()
+}
+
+/// 10,000 anonymous requests with made-up methods and paths make no series of their own: a
+/// method outside the standard ones is recorded as `other`, and every unknown path as `unmatched`.
+#[tokio::test]
+async fn made_up_methods_and_paths_grow_no_series() {
+    let app = seeded().await;
+    let admin = app.api_token("watcher", Role::Admin, &[]).await;
+    let odd = |i: usize, path: String| {
+        let method = Method::from_bytes(format!("M{i:05}X").as_bytes()).expect("a method");
+        request(method, &path, &Who::Anonymous, None)
+    };
+    // One of each kind first: the series they share exist from then on.
+    for path in [
+        "/healthz".to_string(),
+        "/nowhere/0".to_string(),
+        "/api/nope".to_string(),
+    ] {
+        app.send(odd(0, path)).await;
+    }
+    let before = series(&app, &admin).await;
+    for i in 1..=10_000 {
+        let path = match i % 3 {
+            0 => "/healthz".to_string(),
+            1 => format!("/nowhere/{i}"),
+            _ => format!("/api/nope{i}?x={i}"),
+        };
+        let reply = app.send(odd(i, path)).await;
+        assert!(reply.status.as_u16() >= 400, "{}", reply.status);
+    }
+    let after = series(&app, &admin).await;
+    let grown: Vec<&String> = after.difference(&before).collect();
+    assert!(
+        grown.iter().all(|s| s.contains("route=\"/metrics\"")),
+        "new series: {grown:?}"
+    );
+    assert!(after.len() <= before.len() + 1);
+}

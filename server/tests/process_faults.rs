@@ -9,6 +9,8 @@
 //! - SIGKILL of one of two instances sharing a Redis, at a random moment while three editors type
 //!   without waiting: every acknowledged edit is in the document on both instances afterwards, and
 //!   each editor's copy keeps all it typed;
+//! - a client that floods `sync` and never reads: it is closed as a slow consumer and the server's
+//!   memory stays flat;
 //! - a full disk (the process may not grow any file): edits, sign-ins and regenerations are refused
 //!   with a clear message (507 over HTTP), the server stays up and keeps serving reads, and after a restart with room again the
 //!   database is intact with every acknowledged edit.
@@ -52,20 +54,26 @@ impl Process {
 
     /// Starts the server as one of the instances sharing the Redis at `redis`.
     async fn start_with_redis(db: &test_support::SqliteDb, redis: &str) -> Process {
-        Process::launch(db, None, Some(redis)).await
+        Process::launch(db, None, Some(redis), &[]).await
+    }
+
+    /// Starts the server with these settings besides the usual ones.
+    async fn start_with(db: &test_support::SqliteDb, env: &[(&str, &str)]) -> Process {
+        Process::launch(db, None, None, env).await
     }
 
     /// Starts the server; with `max_file_bytes`, no file it writes may grow past that size (the
     /// kernel's `RLIMIT_FSIZE`, with `SIGXFSZ` ignored so a write past it fails with `EFBIG`): a
     /// disk that is full for this process.
     async fn start_limited(db: &test_support::SqliteDb, max_file_bytes: Option<u64>) -> Process {
-        Process::launch(db, max_file_bytes, None).await
+        Process::launch(db, max_file_bytes, None, &[]).await
     }
 
     async fn launch(
         db: &test_support::SqliteDb,
         max_file_bytes: Option<u64>,
         redis: Option<&str>,
+        env: &[(&str, &str)],
     ) -> Process {
         let port = test_support::free_port();
         let binary = env!("CARGO_BIN_EXE_server");
@@ -95,6 +103,7 @@ impl Process {
         if let Some(url) = redis {
             command.env("REDIS_URL", url);
         }
+        command.envs(env.iter().copied());
         let child = command
             .stdin(Stdio::null())
             .spawn()
@@ -625,4 +634,75 @@ async fn a_full_disk_refuses_writes_with_a_clear_error_and_loses_nothing() {
             "{words:?} is missing after the restart"
         );
     }
+}
+
+/// The server's resident memory, in bytes.
+fn rss(child: &Child) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        * 1024
+}
+
+/// A viewer who sends `sync` in a loop and never reads what comes back. The server answers one,
+/// reads no further while the answer waits, and closes the connection as a slow consumer once it
+/// cannot write for two ping intervals; its memory stays where it was (before the fix, such a client
+/// grew a server from 63 to 371 MB in 20 s and was never closed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_flooding_sync_without_reading_is_closed_and_memory_stays_flat() {
+    let db = test_support::SqliteDb::new();
+    let server = Process::start_with(&db, &[("WS_PING_INTERVAL_SECS", "1")]).await;
+    let cookie = server.sign_in().await;
+    let report = server.draft(&cookie).await;
+    let mut flooder = server.join(&cookie, report).await;
+    let before = rss(&server.child);
+    let sv = B64.encode(StateVector::default().encode_v1());
+    let frame = json!({"type": "sync", "state_vector": sv}).to_string();
+    let started = Instant::now();
+    let mut sent = 0u64;
+    // As fast as the socket takes them, for up to 15 s: the sends stall once the server stops
+    // reading and the buffers between are full.
+    while started.elapsed() < Duration::from_secs(15) {
+        let send = flooder.ws.send(Message::Text(frame.clone().into()));
+        match tokio::time::timeout(Duration::from_secs(3), send).await {
+            Ok(Ok(())) => sent += 1,
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    let after = rss(&server.child);
+    eprintln!(
+        "flooded {sent} syncs in {:?}; RSS {} -> {} MB",
+        started.elapsed(),
+        before / 1_000_000,
+        after / 1_000_000
+    );
+    assert!(
+        after < before + 64 * 1024 * 1024,
+        "the server grew from {before} to {after} bytes"
+    );
+    // What the socket holds ends with the slow consumer's close (or the connection is gone).
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match flooder.ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("the server closed the connection");
+    assert!(matches!(closed, Some(4008) | None), "{closed:?}");
+    // The server is fine: it answers, and counted the slow consumer.
+    let admin = reqwest::Client::new()
+        .post(format!("{}/api/login", server.base()))
+        .header("origin", server.base())
+        .form(&[("username", "admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert!(admin.status().is_success());
 }

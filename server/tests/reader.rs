@@ -200,6 +200,14 @@ async fn costly_runs_are_limited_per_caller_and_cached_ones_do_not_count() {
         "{}",
         refused.body
     );
+    assert!(
+        refused
+            .header("retry-after")
+            .parse::<u64>()
+            .is_ok_and(|s| s > 0),
+        "Retry-After: {:?}",
+        refused.header("retry-after")
+    );
     // Another caller has a budget of their own, shared by reruns and regenerations (REST too).
     assert_eq!(app.send(rerun(&eddie, 1300)).await.status, 200);
     let regenerate = || {
@@ -217,4 +225,42 @@ async fn costly_runs_are_limited_per_caller_and_cached_ones_do_not_count() {
     let refused = app.send(regenerate()).await;
     assert_eq!(refused.status, 429, "{}", refused.body);
     assert!(refused.json()["error"].is_string(), "{}", refused.body);
+}
+
+/// Forty people rerun the simulation at once (each a different run, none from the cache): the
+/// server runs a few at a time and queues a few more; the rest are refused at once with 429 and a
+/// `Retry-After`, instead of piling up CPU work. Every admitted run completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_simulations_are_capped_server_wide() {
+    let app = common::seeded_with(|c| c.costly_runs_per_minute = 10_000, None).await;
+    let draft = app.report_id("HBR", false).await;
+    let mut callers = Vec::new();
+    for i in 0..40 {
+        callers.push(
+            app.api_token(&format!("t{i}"), Role::Viewer, &["HBR"])
+                .await,
+        );
+    }
+    let runs = callers.iter().enumerate().map(|(i, who)| {
+        let iterations = 60_000 + i as u32;
+        app.send(server_fn(
+            "rerun_monte_carlo",
+            who,
+            &format!("report_id={draft}&iterations={iterations}"),
+        ))
+    });
+    let replies = futures_util::future::join_all(runs).await;
+    let done = replies.iter().filter(|r| r.status == 200).count();
+    let refused: Vec<_> = replies.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(done + refused.len(), 40, "only 200 or 429");
+    assert!(!refused.is_empty(), "some were refused");
+    assert!(done >= 2, "the slots ran some");
+    for r in &refused {
+        assert!(
+            r.body.contains("as many simulations as it can"),
+            "{}",
+            r.body
+        );
+        assert_eq!(r.header("retry-after"), "5");
+    }
 }

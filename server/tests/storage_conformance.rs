@@ -969,8 +969,11 @@ async fn accounts_are_managed_with_their_projects(store: Store) {
     ));
     let mia = principal(PrincipalKind::User(id), Role::Viewer);
     assert_eq!(store.reachable_projects(&mia).await.expect("reach"), [hbr]);
-    assert!(store.can_reach(&mia, hbr).await.expect("reach"));
-    assert!(!store.can_reach(&mia, cdw).await.expect("reach"));
+    assert!(!store
+        .reachable_projects(&mia)
+        .await
+        .expect("reach")
+        .contains(&cdw));
     let admin = principal(PrincipalKind::User(boss), Role::Admin);
     assert_eq!(
         store.reachable_projects(&admin).await.expect("reach").len(),
@@ -1073,11 +1076,13 @@ async fn api_tokens_reach_their_projects_until_revoked(store: Store) {
             created_by: None,
             projects: &[hbr],
             now: 1_800_000_000,
+            expires_at: None,
+            scope: app::access::Scope::Full,
         })
         .await
         .expect("insert");
     let live = store
-        .live_api_token("digest-1")
+        .live_api_token("digest-1", 1_800_000_000)
         .await
         .expect("q")
         .expect("live");
@@ -1106,9 +1111,84 @@ async fn api_tokens_reach_their_projects_until_revoked(store: Store) {
         .revoke_api_token(id, 1_800_000_300)
         .await
         .expect("again"));
-    assert!(store.live_api_token("digest-1").await.expect("q").is_none());
+    assert!(store
+        .live_api_token("digest-1", 1_800_000_300)
+        .await
+        .expect("q")
+        .is_none());
     assert_eq!(
         store.api_tokens().await.expect("list")[0].revoked_at,
         Some(1_800_000_200)
+    );
+
+    // A token with an expiry and the metrics scope, made by an account: it ends at its expiry, and
+    // with the account's deactivation.
+    let maker = store
+        .create_account(
+            &server::storage::users::NewUser {
+                username: "maker".into(),
+                display_name: "Maker".into(),
+                role: Role::Editor,
+                password_hash: "x".into(),
+            },
+            &[],
+        )
+        .await
+        .expect("maker");
+    let scraper = store
+        .insert_api_token(&NewToken {
+            name: "prometheus",
+            token_hash: "digest-2",
+            role: Role::Viewer,
+            created_by: Some(maker),
+            projects: &[],
+            now: 1_800_000_000,
+            expires_at: Some(1_800_000_500),
+            scope: app::access::Scope::Metrics,
+        })
+        .await
+        .expect("insert");
+    let live = store
+        .live_api_token("digest-2", 1_800_000_499)
+        .await
+        .expect("q")
+        .expect("live before its expiry");
+    assert_eq!(live.scope, app::access::Scope::Metrics);
+    assert_eq!(
+        (live.expires_at, live.created_by),
+        (Some(1_800_000_500), Some(maker))
+    );
+    assert!(store
+        .live_api_token("digest-2", 1_800_000_500)
+        .await
+        .expect("q")
+        .is_none());
+    assert!(store
+        .live_api_token_by_id(scraper, 1_800_000_499)
+        .await
+        .expect("q")
+        .is_some());
+    assert_eq!(store.tokens_created_by(maker).await.expect("q"), [scraper]);
+    let listed = store.api_tokens().await.expect("list");
+    let shown = listed.iter().find(|t| t.id == scraper).expect("listed");
+    assert!(shown.metrics_only);
+    assert_eq!(shown.expires_at, Some(1_800_000_500));
+    assert!(store
+        .update_account(&server::storage::users::AccountUpdate {
+            id: maker,
+            display_name: "Maker".into(),
+            role: Role::Editor,
+            active: false,
+            projects: vec![],
+        })
+        .await
+        .expect("deactivate"));
+    assert!(
+        store
+            .live_api_token("digest-2", 1_800_000_100)
+            .await
+            .expect("q")
+            .is_none(),
+        "a token ends with its creator's deactivation"
     );
 }

@@ -328,3 +328,35 @@ async fn drafts_regenerate_from_current_data_and_final_reports_stay_frozen() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A file with thousands of problems is refused with all of them counted and the first 100 listed,
+/// so a damaged import cannot make a response of megabytes.
+#[tokio::test]
+async fn a_refusal_lists_at_most_a_hundred_problems_and_counts_them_all() {
+    let app = app().await;
+    let (_, _, before) = call(&app, get("/api/projects/ERP/export")).await;
+    let mut doc = json(&before);
+    for task in doc["tasks"].as_array_mut().expect("tasks") {
+        task["pessimistic_days"] = Value::from(-1);
+        task["optimistic_days"] = Value::from(-1);
+        task["budgeted_cost"] = Value::from(-1);
+    }
+    let (status, _, body) = call(
+        &app,
+        send(
+            "POST",
+            "/api/projects/import",
+            "application/json",
+            doc.to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reply = json(&body);
+    let count = reply["problem_count"].as_u64().expect("a count");
+    assert!(count > 100, "{count}");
+    assert_eq!(reply["problems"].as_array().expect("listed").len(), 100);
+    assert!(reply["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("the first 100 are listed")));
+}

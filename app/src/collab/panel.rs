@@ -489,8 +489,9 @@ mod browser {
             if self.stopped.get() {
                 return;
             }
-            // Refusals that retrying would only repeat.
-            if code == 1008 || code == 1009 {
+            // Refusals that retrying would only repeat: a message too big, a policy refusal, and
+            // rights that ended (4401: signed out, expired, deactivated; 4403: access removed).
+            if matches!(code, 1008 | 1009 | 4401 | 4403) {
                 self.shared.link.set(Link::Closed(reason));
                 return;
             }
@@ -672,6 +673,8 @@ mod browser {
                     self.send_presence();
                     self.send_sync();
                 }
+                // The role changed while connected: the editor follows what the server allows.
+                "access" => shared.may_edit.set(m["can_edit"] == true),
                 _ => {}
             }
         }

@@ -395,10 +395,11 @@ fn TokenTable(
                                 <td><span class=format!("chip chip--role chip--{}", t.role.as_str())>{t.role.as_str()}</span></td>
                                 <td>{codes(&t.projects, &projects, t.role)}</td>
                                 <td>{unix_date(t.created_at)} {t.created_by.map(|by| format!(" by {by}"))}</td>
-                                <td>{match t.revoked_at {
-                                    None => "Active".to_string(),
-                                    Some(at) => format!("Revoked {}", unix_date(at)),
-                                }}</td>
+                                <td>{match (t.revoked_at, t.expires_at) {
+                                    (Some(at), _) => format!("Revoked {}", unix_date(at)),
+                                    (None, Some(at)) => format!("Active until {}", unix_date(at)),
+                                    (None, None) => "Active".to_string(),
+                                }}{t.metrics_only.then_some(" · metrics only")}</td>
                                 <td>{live.then(|| view! {
                                     <button type="button" class="button button--danger"
                                         disabled=revoke.pending()
@@ -427,6 +428,9 @@ fn NewTokenForm(
     let name = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Viewer);
     let chosen = RwSignal::new(Vec::<i64>::new());
+    // Days until it stops working by itself; empty: until revoked.
+    let days = RwSignal::new(String::from("90"));
+    let metrics_only = RwSignal::new(false);
     let create = Action::new(|token: &NewApiToken| create_api_token(token.clone()));
     Effect::new(move |_| {
         if let Some(Ok(issued)) = create.value().get() {
@@ -443,7 +447,14 @@ fn NewTokenForm(
             <summary class="button">"Create an API token"</summary>
             <form class="form" aria-label="Create an API token" on:submit=move |ev| {
                 ev.prevent_default();
-                create.dispatch(NewApiToken { name: name.get(), role: role.get(), projects: chosen.get() });
+                let expires_in_days = days.get().trim().parse::<u32>().ok();
+                create.dispatch(NewApiToken {
+                    name: name.get(),
+                    role: role.get(),
+                    projects: chosen.get(),
+                    expires_in_days,
+                    metrics_only: metrics_only.get(),
+                });
             }>
                 <div class="form-row">
                     <label class="field">
@@ -453,7 +464,19 @@ fn NewTokenForm(
                             prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
                     </label>
                     <RoleSelect role label="Role"/>
+                    <label class="field">
+                        <span class="field__label">"Expires after (days)"</span>
+                        <input type="number" name="token-days" min="1"
+                            max=crate::account::MAX_TOKEN_DAYS.to_string() placeholder="never"
+                            prop:value=days on:input=move |ev| days.set(event_target_value(&ev))/>
+                    </label>
                 </div>
+                <label class="check">
+                    <input type="checkbox" name="token-metrics-only"
+                        prop:checked=metrics_only
+                        on:change=move |ev| metrics_only.set(event_target_checked(&ev))/>
+                    " Only for reading the Prometheus metrics (GET /metrics)"
+                </label>
                 <ProjectPicker projects chosen legend="Projects it may reach"/>
                 <div class="form-actions">
                     <button type="submit" class="button button--primary" disabled=create.pending()>"Create token"</button>

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use app::account::{
     check_name, check_username, AccountChange, AdminOverview, IssuedSecret, NewAccount,
-    NewApiToken, Principal, PrincipalKind,
+    NewApiToken, Principal, PrincipalKind, MAX_TOKEN_DAYS,
 };
 use app::error::AppError;
 use app::format::sentence_case;
@@ -18,12 +18,13 @@ use app::services::{AccountService, SignedIn};
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
 
-use super::guard::{now, principal_of, AuthSettings};
+use super::caller::{now, principal_of};
+use super::guard::AuthSettings;
 use super::password;
+use super::revoke::{Revocation, Revocations, Why};
 use super::session;
-use super::throttle::LoginThrottle;
+use super::throttle::{Admission, LoginThrottle, Refusal};
 use super::token;
-use crate::cache::CacheService;
 use crate::monitor::Monitor;
 use crate::reports::{timed_query, to_app_error};
 use crate::storage::tokens::NewToken;
@@ -38,7 +39,7 @@ const HASHING_SLOTS: usize = 4;
 /// Accounts in the store.
 pub struct StoreAccounts {
     store: Store,
-    cache: CacheService,
+    revocations: Revocations,
     monitor: Monitor,
     settings: AuthSettings,
     throttle: Arc<LoginThrottle>,
@@ -49,14 +50,14 @@ pub struct StoreAccounts {
 impl StoreAccounts {
     pub fn new(
         store: Store,
-        cache: CacheService,
+        revocations: Revocations,
         monitor: Monitor,
         settings: AuthSettings,
         throttle: Arc<LoginThrottle>,
     ) -> Self {
         StoreAccounts {
             store,
-            cache,
+            revocations,
             monitor,
             settings,
             throttle,
@@ -136,13 +137,27 @@ impl AccountService for StoreAccounts {
         client: &str,
     ) -> Result<SignedIn, AppError> {
         let username = username.to_lowercase();
-        if let Err(wait) = self.throttle.check(&username, client, Instant::now()) {
-            let minutes = wait.as_secs().div_ceil(60).max(1);
-            return Err(AppError::TooManyRequests(format!(
-                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            )));
-        }
+        let ticket = match self.throttle.admit(&username, client, Instant::now()) {
+            Admission::Now(attempt) => attempt,
+            // Past the account's limit: slowed, never refused for good.
+            Admission::After(delay, attempt) => {
+                tokio::time::sleep(delay).await;
+                attempt
+            }
+            Admission::Refused(Refusal::Address, wait) => {
+                let minutes = wait.as_secs().div_ceil(60).max(1);
+                return Err(AppError::TooManyRequests(format!(
+                    "Too many failed sign-in attempts from your address. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                )));
+            }
+            Admission::Refused(Refusal::AccountBusy, wait) => {
+                return Err(AppError::TooManyRequests(format!(
+                    "Another sign-in for this account is being checked. Try again in {} s.",
+                    wait.as_secs().max(1)
+                )));
+            }
+        };
         let found = timed_query(
             &self.monitor,
             "user_with_hash",
@@ -159,7 +174,7 @@ impl AccountService for StoreAccounts {
             .await?;
         match found {
             Some((user, _)) if matches && user.active => {
-                self.throttle.succeeded(&username);
+                ticket.succeeded(Instant::now());
                 let token = session::start(&self.store, &user, now(), self.settings.sessions)
                     .await
                     .map_err(to_app_error)?;
@@ -170,7 +185,7 @@ impl AccountService for StoreAccounts {
                 })
             }
             _ => {
-                self.throttle.failed(&username, client, Instant::now());
+                ticket.failed(Instant::now());
                 tracing::warn!(client, "failed sign-in");
                 Err(AppError::Unauthorized(SIGN_IN_FAILED.into()))
             }
@@ -179,10 +194,18 @@ impl AccountService for StoreAccounts {
 
     async fn sign_out(&self, headers: &http::HeaderMap) -> Result<String, AppError> {
         if let Some(token) = self.settings.cookie.token(headers) {
-            session::end(&self.store, &token)
+            // A cookie that names no session ends nothing, here or elsewhere.
+            let ended = session::end(&self.store, &token)
                 .await
                 .map_err(to_app_error)?;
-            self.cache.forget_callers().await;
+            if let Some(digest) = ended {
+                self.revocations
+                    .publish(Revocation::Session {
+                        digest,
+                        why: Why::SignedOut,
+                    })
+                    .await;
+            }
         }
         Ok(self.settings.cookie.clear())
     }
@@ -269,7 +292,17 @@ impl AccountService for StoreAccounts {
                 change.id
             )));
         }
-        self.cache.forget_callers().await;
+        let why = if change.active {
+            Why::RightsChanged
+        } else {
+            Why::Deactivated
+        };
+        self.revocations
+            .publish(Revocation::Account {
+                user_id: change.id,
+                why,
+            })
+            .await;
         tracing::info!(by = %who.name, user = change.id, role = %change.role, active = change.active, "updated account");
         Ok(())
     }
@@ -302,7 +335,12 @@ impl AccountService for StoreAccounts {
         )
         .await
         .map_err(account_error)?;
-        self.cache.forget_callers().await;
+        self.revocations
+            .publish(Revocation::Account {
+                user_id,
+                why: Why::PasswordReset,
+            })
+            .await;
         tracing::info!(by = %who.name, user = %account.username, "reset password; sessions ended");
         Ok(generated.then(|| IssuedSecret {
             subject: account.username.clone(),
@@ -316,6 +354,15 @@ impl AccountService for StoreAccounts {
         token: NewApiToken,
     ) -> Result<IssuedSecret, AppError> {
         check_name("token name", &token.name).map_err(AppError::BadRequest)?;
+        let expires_at = match token.expires_in_days {
+            None => None,
+            Some(days @ 1..=MAX_TOKEN_DAYS) => Some(now() + i64::from(days) * 86_400),
+            Some(days) => {
+                return Err(AppError::BadRequest(format!(
+                    "A token lasts 1 to {MAX_TOKEN_DAYS} days (or until revoked), not {days}."
+                )))
+            }
+        };
         let projects = self.check_projects(&token.projects).await?;
         let (raw, _) = token::issue();
         let secret = format!("pmr_{raw}");
@@ -334,6 +381,12 @@ impl AccountService for StoreAccounts {
                 created_by,
                 projects: &projects,
                 now: now(),
+                expires_at,
+                scope: if token.metrics_only {
+                    app::access::Scope::Metrics
+                } else {
+                    app::access::Scope::Full
+                },
             }),
         )
         .await
@@ -358,7 +411,12 @@ impl AccountService for StoreAccounts {
                 "There is no active API token with id {token_id}."
             )));
         }
-        self.cache.forget_callers().await;
+        self.revocations
+            .publish(Revocation::Token {
+                token_id,
+                why: Why::TokenRevoked,
+            })
+            .await;
         tracing::info!(by = %who.name, token = token_id, "revoked API token");
         Ok(())
     }

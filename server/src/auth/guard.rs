@@ -9,13 +9,14 @@
 //!    session's cookie is cleared);
 //! 4. applies the rule: anonymous callers of a protected page are sent to `/login?next=...`, of an
 //!    API get 401; a role below the rule's gets 403 (pages render their own 403);
-//! 5. hands the [`Principal`] and the [`ClientAddress`] to the handler in the request's extensions;
+//! 5. hands the caller's [`Access`] (who, and what they may reach: the one access decision) and the
+//!    [`ClientAddress`] to the handler in the request's extensions;
 //! 6. adds the security headers to every response.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::account::{Principal, PrincipalKind};
+use app::access::Scope as TokenScope;
 use app::error::AppError;
 use app::format::percent_encode_path;
 use app::services::ClientAddress;
@@ -27,17 +28,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::cookie::CookieSettings;
-use super::policy::{self, Access, Endpoint, Kind, Lookup};
-use super::session::{self, SessionPolicy};
+use super::policy::{self, Endpoint, Kind, Lookup, Need};
+use super::session::SessionPolicy;
 use super::token;
-use crate::cache::CachedCaller;
-use crate::reports::timed_query;
 use crate::state::AppState;
-use crate::storage::users::User;
 use crate::storage::StoreError;
-
-/// API tokens' last use is written back at most this often (seconds).
-const TOKEN_TOUCH_SECS: i64 = 300;
 
 /// How sessions, cookies and origins are handled; from the configuration.
 #[derive(Debug, Clone)]
@@ -50,16 +45,6 @@ pub struct AuthSettings {
     pub client_ip_header: Option<HeaderName>,
 }
 
-/// The principal of a signed-in account.
-pub fn principal_of(user: &User) -> Principal {
-    Principal {
-        kind: PrincipalKind::User(user.id),
-        name: user.username.clone(),
-        display_name: user.display_name.clone(),
-        role: user.role,
-    }
-}
-
 /// The policy for `Content-Security-Policy` on pages, with the nonce of this response's inline
 /// hydration scripts. No other inline script runs; WebAssembly may compile; everything else comes
 /// from the app's own origin.
@@ -70,6 +55,9 @@ pub fn page_csp(nonce: &str) -> String {
          base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )
 }
+
+/// The Prometheus exposition: all a metrics-scoped API token may read.
+pub const METRICS_PATH: &str = "/metrics";
 
 /// The policy for everything that is not a page (JSON, files): nothing may run or embed it.
 const DEFAULT_CSP: &str =
@@ -108,6 +96,13 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     }
     let mut response = authorize(&state, request, next).await;
     security_headers(response.headers_mut(), matched, nonce.as_ref());
+    if state.auth.cookie.secure {
+        // Served over HTTPS: browsers come back over HTTPS only, for a year.
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }
 
@@ -171,13 +166,13 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
 
     let needs_caller = endpoint.is_some() || !is_asset(request.uri().path());
     // Public routes (health checks above all) still answer when the account store does not.
-    let public = endpoint.is_none_or(|e| e.access == Access::Public);
+    let public = endpoint.is_none_or(|e| e.need == Need::Public);
     let cookie_token = state.auth.cookie.token(headers);
     let mut clear_cookie = false;
     let caller = if !needs_caller {
         None
     } else if let Some(token) = bearer {
-        match token_caller(state, &token).await {
+        match state.authority.token(&token).await {
             Ok(Some(c)) => Some(c),
             Ok(None) => {
                 return refuse(
@@ -193,7 +188,7 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
             Err(e) => return unavailable(kind, e),
         }
     } else if let Some(token) = cookie_token {
-        match session_caller(state, &token).await {
+        match state.authority.session(&token).await {
             Ok(Some(c)) => Some(c),
             Ok(None) => {
                 clear_cookie = true;
@@ -208,12 +203,24 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
     } else {
         None
     };
-    let principal = caller.as_ref().map(|c| c.principal.clone());
+    let principal = caller.as_ref().map(|c| c.access.principal().clone());
+    // A scraper's token reads the Prometheus exposition, whatever its role, and nothing else.
+    let metrics_token = caller
+        .as_ref()
+        .is_some_and(|c| c.access.scope() == TokenScope::Metrics);
+    let is_metrics = endpoint.is_some_and(|e| e.method == "GET" && e.path == METRICS_PATH);
+    if metrics_token && !is_metrics {
+        return refuse(
+            kind,
+            StatusCode::FORBIDDEN,
+            format!("this API token may only read GET {METRICS_PATH}"),
+        );
+    }
 
     if let Some(Endpoint {
-        access: Access::Role(role),
+        need: Need::Role(role),
         ..
-    }) = endpoint
+    }) = endpoint.filter(|_| !metrics_token)
     {
         match &principal {
             None => {
@@ -248,10 +255,11 @@ async fn authorize(state: &AppState, mut request: Request, next: Next) -> Respon
     let client = client_address(&request, state.auth.client_ip_header.as_ref());
     request.extensions_mut().insert(ClientAddress(client));
     if let Some(caller) = caller {
-        request.extensions_mut().insert(caller.principal);
+        request.extensions_mut().insert(caller.credential);
         request
             .extensions_mut()
-            .insert(ReachableProjects(caller.projects));
+            .insert(super::caller::CredentialEnd(caller.ends_at));
+        request.extensions_mut().insert(caller.access);
     }
     let mut response = next.run(request).await;
     if clear_cookie && !sets_session_cookie(response.headers(), state.auth.cookie) {
@@ -270,6 +278,9 @@ fn clear_session_cookie(response: &mut Response, cookie: CookieSettings) {
 /// The client's address: from the proxy's header when one is configured (the last entry of a list,
 /// the one the proxy added), else the TCP peer; "unknown" when neither says.
 fn client_address(request: &Request, header: Option<&HeaderName>) -> String {
+    if header.is_none() && request.headers().contains_key("x-forwarded-for") {
+        warn_unused_proxy_header();
+    }
     let from_proxy = header
         .and_then(|h| request.headers().get(h))
         .and_then(|v| v.to_str().ok())
@@ -285,9 +296,22 @@ fn client_address(request: &Request, header: Option<&HeaderName>) -> String {
     })
 }
 
-/// Unix seconds now.
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+/// Whether a request carried `X-Forwarded-For` that went unused (no `PMR_CLIENT_IP_HEADER`).
+static PROXY_HEADER_IGNORED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Says once that a proxy's `X-Forwarded-For` arrives but is not used: every client then looks like
+/// the proxy to the sign-in throttle and the connection cap.
+fn warn_unused_proxy_header() {
+    PROXY_HEADER_IGNORED.store(true, std::sync::atomic::Ordering::Relaxed);
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            "requests carry X-Forwarded-For but PMR_CLIENT_IP_HEADER is not set: every client counts \
+             as the proxy's address for sign-in throttling and connection limits; set \
+             PMR_CLIENT_IP_HEADER=x-forwarded-for if a trusted proxy sets it"
+        );
+    });
 }
 
 /// Compiled assets and public files: no caller needed, so no session lookup per file.
@@ -315,78 +339,6 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, &'static str> {
         }
         _ => Err("use 'Authorization: Bearer <API token>'"),
     }
-}
-
-/// The projects a caller reaches, as resolved with it: `None` for admins (every project).
-#[derive(Debug, Clone)]
-pub struct ReachableProjects(pub Option<Arc<[i64]>>);
-
-impl ReachableProjects {
-    pub fn contains(&self, project: i64) -> bool {
-        self.0.as_ref().is_none_or(|p| p.contains(&project))
-    }
-}
-
-/// The projects a principal reaches, for remembering with it.
-async fn projects_of(state: &AppState, who: &Principal) -> Result<Option<Arc<[i64]>>, StoreError> {
-    if who.is_admin() {
-        return Ok(None);
-    }
-    Ok(Some(state.store.reachable_projects(who).await?.into()))
-}
-
-/// The caller behind an API token: remembered, or looked up (and its last use recorded).
-async fn token_caller(state: &AppState, token: &str) -> Result<Option<CachedCaller>, StoreError> {
-    let stored = token::digest(token);
-    let digest = format!("t:{stored}");
-    let now = now();
-    if let Some(caller) = state.cache.caller(&digest, now) {
-        return Ok(Some(caller));
-    }
-    let lookup = state.store.live_api_token(&stored);
-    let Some(live) = timed_query(&state.monitor, "api_token", lookup).await? else {
-        return Ok(None);
-    };
-    if live
-        .last_used_at
-        .is_none_or(|t| now - t >= TOKEN_TOUCH_SECS)
-    {
-        state.store.touch_api_token(live.id, now).await?;
-    }
-    let principal = Principal {
-        kind: PrincipalKind::Token(live.id),
-        display_name: format!("API token “{}”", live.name),
-        name: live.name,
-        role: live.role,
-    };
-    let caller = CachedCaller {
-        projects: projects_of(state, &principal).await?,
-        principal,
-        expires_at: None,
-    };
-    state.cache.remember_caller(digest, caller.clone());
-    Ok(Some(caller))
-}
-
-/// The caller behind a session cookie: remembered, or looked up (expiry checked, activity recorded).
-async fn session_caller(state: &AppState, token: &str) -> Result<Option<CachedCaller>, StoreError> {
-    let digest = format!("s:{}", token::digest(token));
-    let now = now();
-    if let Some(caller) = state.cache.caller(&digest, now) {
-        return Ok(Some(caller));
-    }
-    let lookup = session::resolve_session(&state.store, token, now, state.auth.sessions);
-    let Some(live) = timed_query(&state.monitor, "session", lookup).await? else {
-        return Ok(None);
-    };
-    let principal = principal_of(&live.user);
-    let caller = CachedCaller {
-        projects: projects_of(state, &principal).await?,
-        principal,
-        expires_at: Some(live.ends_at),
-    };
-    state.cache.remember_caller(digest, caller.clone());
-    Ok(Some(caller))
 }
 
 /// Whether the response already sets the session cookie (a sign-in): then a stale one is not cleared.
@@ -420,16 +372,19 @@ fn claimed_origin(headers: &HeaderMap) -> Option<String> {
     Some(format!("{scheme}://{authority}").to_ascii_lowercase())
 }
 
-/// Whether `origin` is the app's own (same host and port as the request) or an allowed one.
-fn origin_allowed(origin: &str, headers: &HeaderMap, allowed: &[String]) -> bool {
-    if allowed.iter().any(|a| a == origin) {
+/// Whether `origin` is the app's own (the scheme the app is served with, and the request's host and
+/// port) or an allowed one.
+fn origin_allowed(origin: &str, headers: &HeaderMap, settings: &AuthSettings) -> bool {
+    if settings.allowed_origins.iter().any(|a| a == origin) {
         return true;
     }
-    let authority = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
+    let scheme = if settings.cookie.secure {
+        "https://"
+    } else {
+        "http://"
+    };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+    matches!((origin.strip_prefix(scheme), host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
 }
 
 /// The cross-site rules of step 2; `Err` carries the reason.
@@ -442,7 +397,7 @@ fn check_origin(
     let origin = claimed_origin(headers);
     if is_websocket_upgrade(headers) {
         return match origin {
-            Some(o) if !origin_allowed(&o, headers, &settings.allowed_origins) => Err(format!(
+            Some(o) if !origin_allowed(&o, headers, settings) => Err(format!(
                 "WebSocket upgrade refused: origin '{o}' is not allowed"
             )),
             _ => Ok(()),
@@ -456,7 +411,7 @@ fn check_origin(
             "cross-site protection: a state-changing request must carry an Origin header (scripts: use an API token)"
                 .into(),
         ),
-        Some(o) if origin_allowed(&o, headers, &settings.allowed_origins) => Ok(()),
+        Some(o) if origin_allowed(&o, headers, settings) => Ok(()),
         Some(o) => Err(format!(
             "cross-site protection: requests from origin '{o}' may not change anything here"
         )),
@@ -606,6 +561,31 @@ mod tests {
         assert!(check_origin(&Method::POST, &referer, false, &s).is_ok());
         let null = headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]);
         assert!(check_origin(&Method::POST, &null, false, &s).is_err());
+        // Same host and port, other scheme: not the app's own origin.
+        let other_scheme = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://127.0.0.1:3000"),
+        ]);
+        assert!(check_origin(&Method::POST, &other_scheme, false, &s).is_err());
+        let other_port = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3001"),
+        ]);
+        assert!(check_origin(&Method::POST, &other_port, false, &s).is_err());
+        let https = AuthSettings {
+            cookie: CookieSettings { secure: true },
+            ..settings(&[])
+        };
+        let served_over_https = headers(&[
+            ("host", "pmr.example.com"),
+            ("origin", "https://pmr.example.com"),
+        ]);
+        assert!(check_origin(&Method::POST, &served_over_https, false, &https).is_ok());
+        let downgraded = headers(&[
+            ("host", "pmr.example.com"),
+            ("origin", "http://pmr.example.com"),
+        ]);
+        assert!(check_origin(&Method::POST, &downgraded, false, &https).is_err());
     }
 
     #[test]
@@ -647,6 +627,10 @@ mod tests {
             .extensions_mut()
             .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 5000))));
         assert_eq!(client_address(&request, None), "10.0.0.1");
+        assert!(
+            PROXY_HEADER_IGNORED.load(std::sync::atomic::Ordering::Relaxed),
+            "the unused proxy header is warned about"
+        );
         let header = HeaderName::from_static("x-forwarded-for");
         assert_eq!(client_address(&request, Some(&header)), "203.0.113.9");
         let real_ip = HeaderName::from_static("x-real-ip");

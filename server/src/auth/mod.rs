@@ -12,10 +12,12 @@
 
 pub mod accounts;
 pub mod bootstrap;
+pub mod caller;
 pub mod cookie;
 pub mod guard;
 pub mod password;
 pub mod policy;
+pub mod revoke;
 pub mod session;
 pub mod throttle;
 pub mod token;

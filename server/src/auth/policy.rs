@@ -24,7 +24,7 @@ pub enum Kind {
 
 /// The minimum a caller needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub enum Need {
     /// Anyone, signed in or not.
     Public,
     /// A signed-in account or an API token with at least this role.
@@ -46,7 +46,7 @@ pub struct Endpoint {
     /// The route as the router declares it (axum syntax, `{id}`).
     pub path: &'static str,
     pub kind: Kind,
-    pub access: Access,
+    pub need: Need,
     pub scope: Scope,
 }
 
@@ -54,20 +54,20 @@ const fn entry(
     method: &'static str,
     path: &'static str,
     kind: Kind,
-    access: Access,
+    need: Need,
     scope: Scope,
 ) -> Endpoint {
     Endpoint {
         method,
         path,
         kind,
-        access,
+        need,
         scope,
     }
 }
 
-use Access::{Public, Role as Needs};
 use Kind::{Page, Rest, ServerFn};
+use Need::{Public, Role as Needs};
 use Role::{Admin, Editor, Viewer};
 use Scope::{None as Any, Project};
 
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn lookups_follow_the_table() {
-        assert!(matches!(lookup("GET", "/healthz"), Lookup::Found(e) if e.access == Public));
+        assert!(matches!(lookup("GET", "/healthz"), Lookup::Found(e) if e.need == Public));
         assert!(matches!(lookup("HEAD", "/"), Lookup::Found(_)));
         assert_eq!(lookup("DELETE", "/healthz"), Lookup::WrongMethod);
         assert_eq!(lookup("GET", "/api/secret"), Lookup::Missing);

@@ -70,23 +70,35 @@ pub async fn resolve_session(
     now: i64,
     policy: SessionPolicy,
 ) -> Result<Option<LiveSession>, StoreError> {
-    let stored = token::digest(token);
+    resolve_stored(store, &token::digest(token), now, policy, true).await
+}
+
+/// As [`resolve_session`], for the session stored under `stored` (its token's digest). Activity is
+/// recorded only when `active` (a request, or a socket's user doing something): a session that is
+/// only looked at keeps its idle deadline.
+pub async fn resolve_stored(
+    store: &Store,
+    stored: &str,
+    now: i64,
+    policy: SessionPolicy,
+    active: bool,
+) -> Result<Option<LiveSession>, StoreError> {
     let Some(SessionRow {
         user,
         last_seen_at,
         expires_at,
         ..
-    }) = store.session(&stored).await?
+    }) = store.session(stored).await?
     else {
         return Ok(None);
     };
     if now >= expires_at || now - last_seen_at >= policy.idle_secs || !user.active {
-        store.delete_session(&stored).await?;
+        store.delete_session(stored).await?;
         return Ok(None);
     }
     let mut seen = last_seen_at;
-    if now - last_seen_at >= TOUCH_EVERY_SECS {
-        store.touch_session(&stored, now).await?;
+    if active && now - last_seen_at >= TOUCH_EVERY_SECS {
+        store.touch_session(stored, now).await?;
         seen = now;
     }
     Ok(Some(LiveSession {
@@ -95,7 +107,8 @@ pub async fn resolve_session(
     }))
 }
 
-/// Ends a session (logout).
-pub async fn end(store: &Store, token: &str) -> Result<(), StoreError> {
-    store.delete_session(&token::digest(token)).await
+/// Ends a session (logout); answers its stored digest if there was one.
+pub async fn end(store: &Store, token: &str) -> Result<Option<String>, StoreError> {
+    let stored = token::digest(token);
+    Ok(store.delete_session(&stored).await?.then_some(stored))
 }

@@ -203,9 +203,6 @@ pub enum Scope {
     Report { report: i64 },
     /// One entry.
     Key { key: String },
-    /// No data entry: the remembered callers (sessions and API tokens), after sign-out, an account
-    /// or token change.
-    Callers,
 }
 
 impl Scope {
@@ -226,7 +223,6 @@ impl Scope {
             } => project == Some(*p) || report.is_some_and(|r| reports.contains(&r)),
             Scope::Report { report: r } => report == Some(*r),
             Scope::Key { key: k } => k == key,
-            Scope::Callers => false,
         }
     }
 }

@@ -95,26 +95,9 @@ impl moka::Expiry<String, Arc<LocalEntry>> for EntryExpiry {
 type SharedError = Arc<dyn Any + Send + Sync>;
 type Flight = Arc<OnceCell<Result<Bytes, SharedError>>>;
 
-/// A resolved caller, remembered for a few seconds so that authenticating a request does not cost a
-/// store query each time. Sign-out and account or token changes forget every remembered caller, on
-/// every instance (`Scope::Callers`); without Redis to carry that, another instance may honour a
-/// revoked credential for at most [`CALLER_TTL`].
-#[derive(Debug, Clone)]
-pub struct CachedCaller {
-    pub principal: app::account::Principal,
-    /// Projects a viewer or editor reaches (`None` for admins: all).
-    pub projects: Option<Arc<[i64]>>,
-    /// Unix seconds when the session ends at the latest (`None` for API tokens).
-    pub expires_at: Option<i64>,
-}
-
-/// How long a resolved caller is remembered.
-pub const CALLER_TTL: Duration = Duration::from_secs(5);
-
 /// State shared by clones of the service.
 struct Inner {
     memory: moka::future::Cache<String, Arc<LocalEntry>>,
-    callers: moka::sync::Cache<String, CachedCaller>,
     redis: Option<Arc<RedisTier>>,
     config: CacheConfig,
     counters: Arc<Counters>,
@@ -222,10 +205,6 @@ impl CacheService {
         CacheService {
             inner: Arc::new(Inner {
                 memory,
-                callers: moka::sync::Cache::builder()
-                    .max_capacity(100_000)
-                    .time_to_live(CALLER_TTL)
-                    .build(),
                 redis,
                 config,
                 counters,
@@ -561,10 +540,6 @@ impl CacheService {
 
     /// Drops this instance's memory copies under `scope`.
     async fn drop_local(&self, scope: &Scope) {
-        if *scope == Scope::Callers {
-            self.inner.callers.invalidate_all();
-            return;
-        }
         self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         match scope {
             Scope::All => self.inner.memory.invalidate_all(),
@@ -593,29 +568,10 @@ impl CacheService {
         bump(&self.inner.counters.resyncs);
         self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         self.inner.memory.invalidate_all();
-        self.inner.callers.invalidate_all();
         let pending: Vec<Scope> = std::mem::take(&mut *lock(&self.inner.pending));
         for scope in pending {
             self.invalidate(scope).await;
         }
-    }
-
-    /// A caller remembered under a credential's digest, unless its session has ended.
-    pub fn caller(&self, digest: &str, now: i64) -> Option<CachedCaller> {
-        self.inner
-            .callers
-            .get(digest)
-            .filter(|c| c.expires_at.is_none_or(|at| now < at))
-    }
-
-    /// Remembers a resolved caller for [`CALLER_TTL`].
-    pub fn remember_caller(&self, digest: String, caller: CachedCaller) {
-        self.inner.callers.insert(digest, caller);
-    }
-
-    /// Forgets every remembered caller here and on every instance.
-    pub async fn forget_callers(&self) {
-        self.invalidate(Scope::Callers).await;
     }
 
     // The seed's per-type operations.

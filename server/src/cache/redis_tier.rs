@@ -246,7 +246,6 @@ impl RedisTier {
             Scope::Key { key } => {
                 pipe.del(key).ignore();
             }
-            Scope::Callers => {}
         }
         pipe.publish(channel(), message).ignore();
         let mut conn = self.conn.clone();

@@ -1,7 +1,7 @@
 //! `EditingService`: the revision server functions (list, show, restore), with the same access
 //! rules as the report itself (members of its project and admins; restoring needs an editor).
 
-use app::account::Principal;
+use app::access::Access;
 use app::editing::{Revision, RevisionDetail};
 use app::error::AppError;
 use app::model::Role;
@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use super::docs::{DocError, Documents};
 use super::optimizer::WebSocketOptimizer;
 use super::protocol::ServerMessage;
-use crate::reports::{not_a_member, to_app_error};
+use crate::reports::to_app_error;
 use crate::storage::Store;
 
 /// Revisions through the store and the live documents.
@@ -22,24 +22,15 @@ pub struct StoreEditing {
 }
 
 impl StoreEditing {
-    /// Checks that the report exists and the caller reaches its project.
-    async fn check(&self, who: &Principal, report_id: i64) -> Result<(), AppError> {
-        let outline = self
+    /// Checks that the report exists and the caller reaches its project (the same 404 otherwise).
+    async fn check(&self, who: &Access, report_id: i64) -> Result<(), AppError> {
+        let meta = self
             .store
-            .report_outline(report_id)
+            .report_meta(report_id)
             .await
             .map_err(to_app_error)?
-            .ok_or_else(|| AppError::NotFound(format!("There is no report {report_id}.")))?;
-        if self
-            .store
-            .can_reach(who, outline.project_id)
-            .await
-            .map_err(to_app_error)?
-        {
-            Ok(())
-        } else {
-            Err(not_a_member(&outline.project_code))
-        }
+            .ok_or_else(|| Access::report_not_found(report_id))?;
+        who.check_report(report_id, meta.project_id)
     }
 }
 
@@ -71,14 +62,14 @@ fn doc_error(e: DocError) -> AppError {
 
 #[async_trait]
 impl EditingService for StoreEditing {
-    async fn revisions(&self, who: &Principal, report_id: i64) -> Result<Vec<Revision>, AppError> {
+    async fn revisions(&self, who: &Access, report_id: i64) -> Result<Vec<Revision>, AppError> {
         self.check(who, report_id).await?;
         self.store.revisions(report_id).await.map_err(to_app_error)
     }
 
     async fn revision(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
         number: i64,
     ) -> Result<RevisionDetail, AppError> {
@@ -89,19 +80,19 @@ impl EditingService for StoreEditing {
 
     async fn restore_revision(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
         number: i64,
     ) -> Result<Revision, AppError> {
+        self.check(who, report_id).await?;
         if !who.has_role(Role::Editor) {
             return Err(AppError::Forbidden(
                 "Restoring needs the editor role.".into(),
             ));
         }
-        self.check(who, report_id).await?;
         let update = self
             .documents
-            .restore(report_id, number, &who.name)
+            .restore(report_id, number, who.name())
             .await
             .map_err(doc_error)?;
         let (revision, _) = self.stored_revision(report_id, number).await?;
@@ -110,7 +101,7 @@ impl EditingService for StoreEditing {
             &session,
             &ServerMessage::Update {
                 connection: format!("{}:server", self.optimizer.instance_id()),
-                user: who.name.clone(),
+                user: who.name().to_string(),
                 update,
             },
             false,
@@ -119,7 +110,7 @@ impl EditingService for StoreEditing {
             &session,
             &ServerMessage::Saved {
                 revision: revision.clone(),
-                by: who.display_name.clone(),
+                by: who.principal().display_name.clone(),
                 restored: true,
             },
             true,

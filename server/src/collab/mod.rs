@@ -19,6 +19,7 @@ pub mod editing;
 pub mod optimizer;
 pub mod protocol;
 pub mod relay;
+pub mod rights;
 pub mod socket;
 
 use std::time::Duration;
@@ -38,6 +39,9 @@ pub struct WsConfig {
     pub idle_timeout: Duration,
     /// Most connections in one session (`WS_MAX_CONNECTIONS_PER_SESSION`).
     pub max_per_session: usize,
+    /// Most connections one user (an account or a token) may hold in one session
+    /// (`WS_MAX_CONNECTIONS_PER_USER`), so that one person's tabs or scripts cannot fill it.
+    pub max_per_user: usize,
     /// Most connections on this instance (`WS_MAX_CONNECTIONS`).
     pub max_connections: usize,
     /// Bytes waiting to be written to one connection before it counts as a slow consumer and is
@@ -58,6 +62,7 @@ impl Default for WsConfig {
             batching: true,
             idle_timeout: Duration::from_secs(30 * 60),
             max_per_session: 50,
+            max_per_user: 10,
             max_connections: 20_000,
             outbound_queue_bytes: 1024 * 1024,
             max_message_bytes: 64 * 1024,

@@ -47,6 +47,10 @@ impl CloseCode {
         code: 1013,
         reason: "this report's collaboration session is full; try again later",
     };
+    pub const USER_SHARE_FULL: CloseCode = CloseCode {
+        code: 1013,
+        reason: "you have as many connections to this report as one person may; close one first",
+    };
     pub const INSTANCE_FULL: CloseCode = CloseCode {
         code: 1013,
         reason: "this server has no room for another connection; try again later",
@@ -59,6 +63,10 @@ impl CloseCode {
         code: 4008,
         reason: "messages were not read fast enough",
     };
+    /// The credential ended (signed out, expired, deactivated, revoked): the reason says which.
+    pub const ENDED: u16 = 4401;
+    /// The caller no longer reaches the report's project.
+    pub const NO_ACCESS: u16 = 4403;
 }
 
 /// Why a connection could not join.
@@ -400,6 +408,11 @@ impl WebSocketOptimizer {
         {
             return refuse(CloseCode::SESSION_FULL);
         }
+        if sessions.get(session_id).is_some_and(|s| {
+            s.members.values().filter(|m| m.user_id == user_id).count() >= config.max_per_user
+        }) {
+            return refuse(CloseCode::USER_SHARE_FULL);
+        }
         let key: Arc<str> = match sessions.get_key_value(session_id) {
             Some((k, _)) => k.clone(),
             None => {
@@ -626,6 +639,35 @@ impl WebSocketOptimizer {
                 }
             }
         });
+    }
+
+    /// Closes a connection that does not read the answers to what it sent, and counts it.
+    pub fn close_slow_consumer(&self, session_id: &str, id: u64) {
+        if self.close_connection(session_id, id, CloseCode::SLOW_CONSUMER) {
+            self.inner
+                .counters
+                .slow_consumers
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                session = session_id,
+                "closing a collaboration connection that does not read its answers"
+            );
+        }
+    }
+
+    /// Asks one connection to close with `code` (its rights ended); false if it is gone.
+    pub fn close_connection(&self, session_id: &str, id: u64, code: CloseCode) -> bool {
+        let sessions = self.sessions();
+        let Some(member) = sessions.get(session_id).and_then(|s| s.members.get(&id)) else {
+            return false;
+        };
+        member.outbound.close.send_if_modified(|c| {
+            let first = c.is_none();
+            if first {
+                *c = Some(code);
+            }
+            first
+        })
     }
 
     /// Asks every connection to close (shutdown).

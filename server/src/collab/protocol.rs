@@ -257,6 +257,11 @@ pub enum ServerMessage {
     /// Messages may have been missed (the instance lost Redis for a while): clients send their
     /// presence again.
     Resync {},
+    /// To one connection whose rights changed (its role): whether it may now send `update` and
+    /// `save`.
+    Access {
+        can_edit: bool,
+    },
 }
 
 /// The palette index of a user: the same on every instance and every visit.

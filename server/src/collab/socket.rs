@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use app::account::Principal;
+use app::access::Access;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
@@ -18,6 +18,9 @@ use super::optimizer::{CloseCode, Connection, WebSocketOptimizer};
 use super::protocol::{
     color_of, parse_client, BatchingInfo, ClientMessage, MemberInfo, ServerMessage,
 };
+use super::rights::{Rights, Watch};
+use crate::auth::caller::Authority;
+use crate::auth::revoke::Credential;
 
 type Sink = SplitSink<WebSocket, Message>;
 
@@ -50,7 +53,16 @@ pub struct Context {
     pub optimizer: WebSocketOptimizer,
     pub documents: Documents,
     pub report_id: i64,
-    pub who: Principal,
+    /// The report's project.
+    pub project_id: i64,
+    pub who: Access,
+    /// The credential the socket was opened with, and when it ends at the latest (Unix seconds).
+    pub credential: Credential,
+    pub ends_at: Option<i64>,
+    /// Reads the credential again when its rights may have changed.
+    pub authority: Authority,
+    /// Where changes of rights are heard.
+    pub revocations: crate::auth::revoke::Revocations,
 }
 
 /// Serves one connection to a report's session until either side ends it.
@@ -59,8 +71,17 @@ pub async fn serve(socket: WebSocket, context: Context) {
         optimizer,
         documents,
         report_id,
+        project_id,
         who,
+        credential,
+        ends_at,
+        authority,
+        revocations,
     } = context;
+    // Listening from before the welcome: nothing that happens after the upgrade is missed.
+    let heard = revocations.subscribe();
+    let may_edit = who.may_edit(project_id);
+    let who = who.principal();
     let session = super::report_session(report_id);
     let (mut sink, mut stream) = socket.split();
     let conn = match optimizer.register_connection(&session, &who.name, serde_json::Value::Null) {
@@ -100,7 +121,7 @@ pub async fn serve(socket: WebSocket, context: Context) {
             max_wait_ms: config.batch_max_wait.as_millis() as u64,
         },
         max_message_bytes: config.max_message_bytes,
-        can_edit: who.has_role(app::model::Role::Editor),
+        can_edit: may_edit,
     };
     if send_direct(&mut sink, &welcome).await {
         optimizer.queue_message(
@@ -108,15 +129,25 @@ pub async fn serve(socket: WebSocket, context: Context) {
             &ServerMessage::Joined { member: me.clone() },
             false,
         );
+        let rights = Rights::new(may_edit);
+        let watch = Watch {
+            authority,
+            heard,
+            credential,
+            project_id,
+            ends_at,
+            offset: super::rights::RECHECK_EVERY.mul_f64((conn.id % 997) as f64 / 997.0),
+        };
         let mut peer = Peer {
             optimizer: &optimizer,
             documents: &documents,
             report_id,
             session: &session,
-            may_edit: who.has_role(app::model::Role::Editor),
+            rights: &rights,
             me: &mut me,
+            syncs: SyncBudget::new(Instant::now()),
         };
-        run(&mut sink, &mut stream, conn, &mut peer).await;
+        run(&mut sink, &mut stream, conn, &mut peer, watch).await;
     }
     optimizer.queue_message(
         &session,
@@ -140,58 +171,141 @@ struct Peer<'a> {
     documents: &'a Documents,
     report_id: i64,
     session: &'a str,
-    may_edit: bool,
+    /// What the connection may do now (kept current by its watch).
+    rights: &'a Rights,
     me: &'a mut MemberInfo,
+    syncs: SyncBudget,
+}
+
+/// Syncs a connection may ask for at once: a client syncs when it connects, reconnects and is told to
+/// resync, so a few in a row are normal.
+const SYNC_BURST: u32 = 5;
+/// After the burst, one more sync per this long. Each sync reads the store and encodes what the
+/// client misses, possibly the whole document: a client asking in a loop would cost that each time.
+const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A connection's budget of syncs (a token bucket).
+#[derive(Debug, Clone, Copy)]
+struct SyncBudget {
+    left: u32,
+    refilled: Instant,
+}
+
+impl SyncBudget {
+    fn new(now: Instant) -> SyncBudget {
+        SyncBudget {
+            left: SYNC_BURST,
+            refilled: now,
+        }
+    }
+
+    /// Takes one sync from the budget; false when there is none left.
+    fn take(&mut self, now: Instant) -> bool {
+        let earned = now.duration_since(self.refilled).as_millis() / SYNC_EVERY.as_millis();
+        if earned > 0 {
+            let earned = u32::try_from(earned).unwrap_or(u32::MAX);
+            self.left = self.left.saturating_add(earned).min(SYNC_BURST);
+            self.refilled += SYNC_EVERY * earned.min(SYNC_BURST);
+            if self.left == SYNC_BURST {
+                self.refilled = now;
+            }
+        }
+        if self.left == 0 {
+            return false;
+        }
+        self.left -= 1;
+        true
+    }
 }
 
 /// Frames for this connection alone (answers to what it sent), from the reader half to the writer
 /// half of the same task. Unlike a channel, it allocates nothing until there is something to send
-/// (an idle connection's memory is what 10,000 of them cost).
+/// (an idle connection's memory is what 10,000 of them cost). It stays small by construction: the
+/// reader reads the client's next message only once the replies to the last one are written
+/// ([`Replies::drained`]), so a client that does not read its answers stops being read, and is closed
+/// as a slow consumer when an answer cannot be written for two ping intervals.
 #[derive(Default)]
 struct Replies {
     queue: std::sync::Mutex<std::collections::VecDeque<Message>>,
     ready: tokio::sync::Notify,
+    written: tokio::sync::Notify,
 }
 
 impl Replies {
-    /// Queues a frame for the writer (the reader stops when the writer has, so nothing waits long).
+    /// Queues a frame for the writer.
     fn push(&self, message: Message) {
-        self.queue
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push_back(message);
+        self.lock().push_back(message);
         self.ready.notify_one();
     }
 
-    fn take(&self) -> Option<Message> {
-        let mut queue = self
-            .queue
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Message>> {
+        self.queue
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn take(&self) -> Option<Message> {
+        let mut queue = self.lock();
         let next = queue.pop_front();
         if queue.is_empty() && queue.capacity() > 8 {
             queue.shrink_to_fit();
         }
         next
     }
+
+    /// The writer wrote what it took.
+    fn wrote(&self) {
+        self.written.notify_waiters();
+    }
+
+    /// Waits until every queued reply is written.
+    async fn drained(&self) {
+        loop {
+            let written = self.written.notified();
+            if self.lock().is_empty() {
+                return;
+            }
+            written.await;
+        }
+    }
 }
 
-/// Serves the connection with two halves polled together: the writer (session frames, direct
-/// replies, pings, the close the optimizer asks for) and the reader (what the client sends, with the
-/// store work some messages need). A slow store call therefore never holds up the frames others send.
+/// Serves the connection with three parts polled together: the writer (session frames, direct
+/// replies, pings, the close the optimizer asks for), the reader (what the client sends, with the
+/// store work some messages need) and the watch over the connection's rights. A slow store call
+/// therefore never holds up the frames others send.
 async fn run(
     sink: &mut Sink,
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
     conn: Connection,
     peer: &mut Peer<'_>,
+    watch: Watch,
 ) {
     let replies = Replies::default();
     let last_heard = std::sync::Mutex::new(Instant::now());
     let id = conn.id;
     let user = peer.me.user.clone();
+    let (optimizer, session, rights) = (peer.optimizer, peer.session, peer.rights);
+    let guard = async {
+        let tell = |can_edit: bool| {
+            if let Ok(json) = serde_json::to_string(&ServerMessage::Access { can_edit }) {
+                replies.push(Message::Text(json.into()));
+            }
+        };
+        let code = super::rights::watch(watch, rights, tell).await;
+        tracing::info!(
+            user,
+            reason = code.reason,
+            "closing a collaboration connection whose rights ended"
+        );
+        optimizer.close_connection(session, id, code);
+        // The writer sends the close and ends the connection.
+        std::future::pending::<()>().await;
+    };
     tokio::select! {
-        () = write(sink, conn, &replies, &last_heard, peer.optimizer, &user) => {}
+        () = write(sink, conn, &replies, &last_heard, optimizer, &user) => {}
         () = read(stream, &replies, &last_heard, peer, id) => {}
+        () = guard => {}
     }
 }
 
@@ -232,7 +346,13 @@ async fn write(
             () = replies.ready.notified() => {
                 while let Some(reply) = replies.take() {
                     let closing = matches!(reply, Message::Close(_));
-                    if sink.send(reply).await.is_err() || closing {
+                    let sent = tokio::select! {
+                        r = sink.send(reply) => r.is_ok(),
+                        // Closed while this write was stuck (a client that does not read).
+                        _ = conn.close.changed() => return,
+                    };
+                    replies.wrote();
+                    if !sent || closing {
                         return;
                     }
                 }
@@ -301,6 +421,7 @@ async fn read(
         let answer = match message {
             Message::Text(text) => {
                 optimizer.touch(session, id, text.len());
+                peer.rights.touch();
                 match parse_client(text.as_str(), config.max_message_bytes) {
                     Ok(message) => act(peer, id, message).await,
                     Err(refusal) => Some(ServerMessage::Error {
@@ -321,6 +442,16 @@ async fn read(
         };
         if let Some(answer) = answer {
             reply(&answer);
+        }
+        // The next message waits until the answers to this one are written: a client that does not
+        // read what it asked for is not read either, and goes when its answers cannot be written.
+        let stall = config.ping_interval * 2;
+        if tokio::time::timeout(stall, replies.drained())
+            .await
+            .is_err()
+        {
+            optimizer.close_slow_consumer(session, id);
+            std::future::pending::<()>().await;
         }
     }
 }
@@ -377,6 +508,15 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             None
         }
         ClientMessage::Sync { state_vector } => {
+            if !peer.syncs.take(Instant::now()) {
+                return Some(ServerMessage::Error {
+                    code: "rate_limited",
+                    message: format!(
+                        "too many sync requests: at most {SYNC_BURST} at once, then one every {} s",
+                        SYNC_EVERY.as_secs()
+                    ),
+                });
+            }
             match Box::pin(peer.documents.sync(peer.report_id, &state_vector)).await {
                 Ok((update, state_vector)) => Some(ServerMessage::Sync {
                     update,
@@ -386,7 +526,7 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             }
         }
         ClientMessage::Update { update, reference } => {
-            if !peer.may_edit {
+            if !peer.rights.may_edit() {
                 return forbidden();
             }
             match Box::pin(peer.documents.apply(peer.report_id, &update, &peer.me.user)).await {
@@ -406,7 +546,7 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             }
         }
         ClientMessage::Save { name } => {
-            if !peer.may_edit {
+            if !peer.rights.may_edit() {
                 return forbidden();
             }
             match Box::pin(peer.documents.save(peer.report_id, &name, &peer.me.user)).await {
@@ -425,5 +565,31 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
                 Err(e) => refused(e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syncs_come_in_a_burst_then_one_per_period() {
+        let start = Instant::now();
+        let mut budget = SyncBudget::new(start);
+        for _ in 0..SYNC_BURST {
+            assert!(budget.take(start));
+        }
+        assert!(!budget.take(start), "the burst is spent");
+        assert!(!budget.take(start + SYNC_EVERY / 2));
+        assert!(budget.take(start + SYNC_EVERY), "one more after a period");
+        assert!(!budget.take(start + SYNC_EVERY));
+        let later = start + SYNC_EVERY * 100;
+        for _ in 0..SYNC_BURST {
+            assert!(
+                budget.take(later),
+                "a long pause refills the burst, no more"
+            );
+        }
+        assert!(!budget.take(later));
     }
 }

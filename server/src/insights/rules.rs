@@ -250,14 +250,14 @@ fn spent_risks(ctx: &InsightContext<'_>) -> Option<Insight> {
         .iter()
         .filter(|r| r.status != "closed" && spent(ctx, r))
         .map(|r| {
-            let tasks: Vec<String> = r
+            let tasks: Vec<&str> = r
                 .affected
                 .iter()
                 .filter_map(|&t| ctx.data.tasks.get(t))
-                .map(|t| format!("{} {}", t.wbs, t.name))
+                .map(|t| t.wbs.as_str())
                 .collect();
             format!(
-                "Risk \"{}\" is open but every task it affects is finished ({}): close it or point it at the work it still threatens",
+                "{} is open, but every task it affects is finished ({})",
                 r.title,
                 tasks.join(", ")
             )
@@ -268,7 +268,7 @@ fn spent_risks(ctx: &InsightContext<'_>) -> Option<Insight> {
         severity: Severity::Warning,
         title: format!("{} open risk(s) threaten only finished work", stale.len()),
         evidence: stale,
-        action: "Update the risk register: close each of these, or point it at the tasks it still threatens. Until then they count neither in the forecast nor in the risk exposure.".into(),
+        action: "Close each of these risks, or point it at the work it still threatens: until then it counts neither in the forecast nor in the risk exposure.".into(),
     })
 }
 

@@ -32,6 +32,11 @@ use series::{lock, Series, Summary};
 
 /// Raw metrics kept for `GET /metrics?limit=`.
 const RECENT: usize = 1000;
+/// Most series the monitor keeps (each is a set of per-minute histograms, kept for the life of the
+/// process). Every label comes from a closed set, so the product makes a few hundred; the cap is
+/// what stands between a bug or a new label and unbounded memory. A value for a series past it is
+/// dropped and counted ([`Monitor::dropped_values`]).
+pub const MAX_SERIES: usize = 2_000;
 
 /// One recorded value.
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +99,9 @@ struct Inner {
     window_minutes: u64,
     /// Series by name (foldhash: the lookup is on every record).
     series: RwLock<HashMap<Box<str>, Vec<Arc<Series>>, foldhash::fast::RandomState>>,
+    /// Series there are; at [`MAX_SERIES`] a value for a new one is dropped and counted.
+    series_count: std::sync::atomic::AtomicUsize,
+    dropped: std::sync::atomic::AtomicU64,
     /// The latest values, with their series (a raw metric is built when read).
     recent: Mutex<VecDeque<(Arc<Series>, f64, i64)>>,
     thresholds: RwLock<Vec<Threshold>>,
@@ -145,6 +153,8 @@ impl Monitor {
                 started_ms: now_millis(),
                 window_minutes: (config.window.as_secs() / 60).max(1),
                 series: RwLock::new(HashMap::default()),
+                series_count: std::sync::atomic::AtomicUsize::new(0),
+                dropped: std::sync::atomic::AtomicU64::new(0),
                 recent: Mutex::new(VecDeque::with_capacity(RECENT)),
                 thresholds: RwLock::new(config.thresholds),
                 alerts: Mutex::new(AlertEngine::new(config.pending_for)),
@@ -198,7 +208,10 @@ impl Monitor {
         if !self.is_enabled() {
             return;
         }
-        let series = self.series_for(name, unit, labels);
+        let Some(series) = self.series_for(name, unit, labels) else {
+            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
         // One clock read gives both the window's minute and the timestamp.
         let elapsed = self.inner.started.elapsed();
         series.record(value, elapsed.as_secs() / 60, self.inner.window_minutes);
@@ -210,7 +223,8 @@ impl Monitor {
         recent.push_back((series, value, at));
     }
 
-    fn series_for(&self, name: &str, unit: &str, labels: &[(&str, &str)]) -> Arc<Series> {
+    /// The series of `name` and `labels`, made when it is new and there is room for it.
+    fn series_for(&self, name: &str, unit: &str, labels: &[(&str, &str)]) -> Option<Arc<Series>> {
         let same = |s: &Arc<Series>| {
             s.labels.len() == labels.len()
                 && s.labels
@@ -222,20 +236,28 @@ impl Monitor {
             .get(name)
             .and_then(|list| list.iter().find(|s| same(s)).cloned())
         {
-            return found;
+            return Some(found);
         }
         let mut all = write(&self.inner.series);
-        let list = all.entry(name.into()).or_default();
-        if let Some(found) = list.iter().find(|s| same(s)) {
-            return found.clone();
+        if let Some(found) = all.get(name).and_then(|list| list.iter().find(|s| same(s))) {
+            return Some(found.clone());
+        }
+        if self.inner.series_count.load(Ordering::Relaxed) >= MAX_SERIES {
+            return None;
         }
         let owned: Vec<(String, String)> = labels
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect();
         let series = Arc::new(Series::new(name, &owned, unit));
-        list.push(series.clone());
-        series
+        all.entry(name.into()).or_default().push(series.clone());
+        self.inner.series_count.fetch_add(1, Ordering::Relaxed);
+        Some(series)
+    }
+
+    /// Values dropped because their series would have been one past [`MAX_SERIES`].
+    pub fn dropped_values(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
     }
 
     /// Runs `work` and records its duration in milliseconds under `name` (the seed's `track_time`).
@@ -463,6 +485,18 @@ impl Monitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn series_past_the_cap_are_dropped_and_counted() {
+        let m = Monitor::new(MonitorConfig::default());
+        for i in 0..MAX_SERIES + 50 {
+            m.record("probe", 1.0, "ms", &[("n", &i.to_string())]);
+        }
+        assert_eq!(m.series_list().len(), MAX_SERIES);
+        assert_eq!(m.dropped_values(), 50);
+        m.record("probe", 2.0, "ms", &[("n", "0")]);
+        assert_eq!(m.dropped_values(), 50, "a known series still records");
+    }
 
     #[tokio::test]
     async fn timings_and_gauges_are_recorded_with_labels() {

@@ -132,6 +132,16 @@ pub fn render(monitor: &Monitor, cache: Option<&CacheStats>, samples: &[Sample])
         "pmr_monitor_enabled {}",
         u8::from(monitor.is_enabled())
     );
+    let _ = writeln!(
+        out,
+        "# HELP pmr_monitor_dropped_values_total Values dropped because their series would pass the cap."
+    );
+    let _ = writeln!(out, "# TYPE pmr_monitor_dropped_values_total counter");
+    let _ = writeln!(
+        out,
+        "pmr_monitor_dropped_values_total {}",
+        monitor.dropped_values()
+    );
     let active = monitor.active_alerts();
     let _ = writeln!(out, "# HELP pmr_alerts_firing Alerts firing, by severity.");
     let _ = writeln!(out, "# TYPE pmr_alerts_firing gauge");

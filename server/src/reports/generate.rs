@@ -83,6 +83,8 @@ pub enum GenerationError {
     Task(String),
     #[error("cannot encode section content: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("the server is running as many simulations as it can")]
+    Busy,
 }
 
 /// Builds every section of `template` for `data` as of `status_date` (the end of `period`).
@@ -102,6 +104,7 @@ pub async fn generate(
 enum SimFailure {
     Simulation(SimError),
     Task(String),
+    Busy,
 }
 
 impl From<SimFailure> for GenerationError {
@@ -109,8 +112,17 @@ impl From<SimFailure> for GenerationError {
         match f {
             SimFailure::Simulation(e) => GenerationError::Simulation(e),
             SimFailure::Task(e) => GenerationError::Task(e),
+            SimFailure::Busy => GenerationError::Busy,
         }
     }
+}
+
+/// What costly work is shared through: the cache (results computed once) and the server's
+/// simulation slots (a bounded number computed at once).
+#[derive(Clone, Copy)]
+pub struct Shared<'a> {
+    pub cache: &'a CacheService,
+    pub slots: &'a super::slots::SimulationSlots,
 }
 
 /// The Monte Carlo step of a generation: the simulation of `data`'s remaining work as of
@@ -123,7 +135,7 @@ pub async fn monte_carlo_cached(
     period: &str,
     status_date: NaiveDate,
     params: GenerationParams,
-    cache: Option<&CacheService>,
+    shared: Option<Shared<'_>>,
 ) -> Result<(MonteCarloSection, bool), GenerationError> {
     let input = simulation_input(data, status_date);
     let sim_params = SimParams {
@@ -140,20 +152,21 @@ pub async fn monte_carlo_cached(
         sim_params.distribution,
     ));
     let ran = std::sync::atomic::AtomicBool::new(false);
-    let run = || async {
+    let compute = || async {
         ran.store(true, std::sync::atomic::Ordering::Relaxed);
         tokio::task::spawn_blocking(move || simulate(&input, sim_params))
             .await
             .map_err(|e| SimFailure::Task(e.to_string()))?
             .map_err(SimFailure::Simulation)
     };
-    let result = match cache {
-        Some(cache) => {
+    let result = match shared {
+        Some(Shared { cache, slots }) => {
+            let in_a_slot = || async { slots.run(compute()).await.map_err(|_| SimFailure::Busy)? };
             cache
-                .get_or_load(&CacheKey::monte_carlo(data.id, &digest), None, run)
+                .get_or_load(&CacheKey::monte_carlo(data.id, &digest), None, in_a_slot)
                 .await?
         }
-        None => run().await?,
+        None => compute().await?,
     };
     let computed = ran.load(std::sync::atomic::Ordering::Relaxed);
     Ok((monte_carlo_section(data, status_date, result), computed))
@@ -170,7 +183,7 @@ pub async fn generate_cached(
     template: &[TemplateSection],
     params: GenerationParams,
     engine: &dyn InsightEngine,
-    cache: Option<&CacheService>,
+    shared: Option<Shared<'_>>,
 ) -> Result<GeneratedReport, GenerationError> {
     let started = Instant::now();
     let (ev, es) = measure(data, status_date, params.eac_method);
@@ -178,7 +191,7 @@ pub async fn generate_cached(
     let earned_value_ms = ms(started);
 
     let mc_started = Instant::now();
-    let (monte_carlo, _) = monte_carlo_cached(data, period, status_date, params, cache).await?;
+    let (monte_carlo, _) = monte_carlo_cached(data, period, status_date, params, shared).await?;
     let monte_carlo_ms = ms(mc_started);
 
     let milestones = milestone_rows(data);
@@ -192,7 +205,7 @@ pub async fn generate_cached(
         monte_carlo: &monte_carlo,
         milestones: &milestones,
     };
-    let insights = match cache {
+    let insights = match shared.map(|s| s.cache) {
         Some(cache) => {
             let digest = input_digest(&(
                 engine.name(),

@@ -1,7 +1,8 @@
 //! Reports: the read side behind the app's server functions ([`StorePortfolio`]), the project data the
 //! generator reads ([`data`]), and generation itself ([`generate`]): earned value, status checks, the
 //! Monte Carlo run, insights and every section's content. Store failures are logged here, once, and
-//! mapped to errors a reader can act on. The cache service will sit in front of these reads.
+//! mapped to errors a reader can act on. Reads go through the cache; the caller's
+//! [`app::access::Access`] decides what they may reach.
 
 pub mod data;
 pub mod evm_input;
@@ -9,8 +10,10 @@ pub mod generate;
 mod narrative;
 pub mod quota;
 pub mod regenerate;
+pub mod slots;
 use std::sync::Arc;
 
+use app::access::Access;
 use app::account::Principal;
 use app::error::AppError;
 use app::model::{GenerationTimings, Portfolio, ReportOutline};
@@ -38,6 +41,8 @@ pub struct StorePortfolio {
     documents: Documents,
     /// Each caller's budget of reruns and regenerations.
     quota: quota::CostlyQuota,
+    /// The server's simulations at once.
+    slots: Arc<slots::SimulationSlots>,
 }
 
 impl StorePortfolio {
@@ -58,6 +63,15 @@ impl StorePortfolio {
             insights,
             documents,
             quota: quota::CostlyQuota::new(costly_per_minute),
+            slots: Arc::new(slots::SimulationSlots::for_this_machine()),
+        }
+    }
+
+    /// The cache and the simulation slots, for the costly steps.
+    fn shared(&self) -> generate::Shared<'_> {
+        generate::Shared {
+            cache: &self.cache,
+            slots: &self.slots,
         }
     }
 
@@ -91,35 +105,23 @@ impl StorePortfolio {
             .await
     }
 
-    /// `Forbidden` unless the caller may reach the project.
-    async fn check_reach(
+    /// A report's outline, if it exists and the caller reaches its project (`None` otherwise: the
+    /// same answer either way).
+    async fn reachable_outline(
         &self,
-        who: &Principal,
-        project_id: i64,
-        code: &str,
-    ) -> Result<(), AppError> {
-        let reach = self.store.can_reach(who, project_id);
-        if timed_query(&self.monitor, "can_reach", reach)
-            .await
-            .map_err(to_app_error)?
-        {
-            Ok(())
-        } else {
-            Err(not_a_member(code))
-        }
+        who: &Access,
+        report_id: i64,
+    ) -> Result<Option<ReportOutline>, AppError> {
+        Ok(self
+            .cached_outline(report_id)
+            .await?
+            .filter(|outline| who.reaches(outline.project_id)))
     }
-}
-
-/// The refusal for a project the caller is not a member of.
-pub fn not_a_member(code: &str) -> AppError {
-    AppError::Forbidden(format!(
-        "You are not a member of project {code}; ask an admin for access."
-    ))
 }
 
 #[async_trait]
 impl PortfolioService for StorePortfolio {
-    async fn portfolio(&self, who: &Principal) -> Result<Portfolio, AppError> {
+    async fn portfolio(&self, who: &Access) -> Result<Portfolio, AppError> {
         let mut portfolio: Portfolio = self
             .cache
             .get_or_load(&CacheKey::portfolio(), None, || async {
@@ -129,49 +131,39 @@ impl PortfolioService for StorePortfolio {
                     .map_err(to_app_error)
             })
             .await?;
-        if !who.is_admin() {
-            let reach = self.store.reachable_projects(who);
-            let reachable = timed_query(&self.monitor, "reachable_projects", reach)
-                .await
-                .map_err(to_app_error)?;
-            portfolio.projects.retain(|p| reachable.contains(&p.id));
-        }
+        portfolio.projects.retain(|p| who.reaches(p.id));
         Ok(portfolio)
     }
 
     async fn report_outline(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
     ) -> Result<Option<ReportOutline>, AppError> {
-        let Some(outline) = self.cached_outline(report_id).await? else {
-            return Ok(None);
-        };
-        self.check_reach(who, outline.project_id, &outline.project_code)
-            .await?;
-        Ok(Some(outline))
+        self.reachable_outline(who, report_id).await
     }
 
     async fn regenerate_report(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
     ) -> Result<GenerationTimings, AppError> {
-        let Some(outline) = self.cached_outline(report_id).await? else {
-            return Err(AppError::NotFound(format!(
-                "There is no report with id {report_id}."
-            )));
+        let Some(outline) = self.reachable_outline(who, report_id).await? else {
+            return Err(Access::report_not_found(report_id));
         };
-        self.check_reach(who, outline.project_id, &outline.project_code)
-            .await?;
-        self.spend(who)?;
+        if !who.may_edit(outline.project_id) {
+            return Err(AppError::Forbidden(
+                "Regenerating a report needs the editor role.".into(),
+            ));
+        }
+        self.spend(who.principal())?;
         let done = regenerate(
             &self.store,
             &self.monitor,
             report_id,
             self.generation,
             self.insights.as_ref(),
-            Some(&self.cache),
+            Some(self.shared()),
         )
         .await;
         match done {
@@ -193,7 +185,7 @@ impl PortfolioService for StorePortfolio {
                 );
                 self.monitor
                     .record_metric("ai_insight_generation_time", timings.insights_ms, "ms");
-                tracing::info!(report = report_id, by = %who.name, ms = timings.total_ms, "regenerated report");
+                tracing::info!(report = report_id, by = %who.name(), ms = timings.total_ms, "regenerated report");
                 Ok(timings)
             }
             Err(e) => Err(regenerate_error(report_id, e)),
@@ -202,15 +194,13 @@ impl PortfolioService for StorePortfolio {
 
     async fn report_section(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
         key: &str,
     ) -> Result<Option<ReportSection>, AppError> {
-        let Some(outline) = self.cached_outline(report_id).await? else {
+        let Some(outline) = self.reachable_outline(who, report_id).await? else {
             return Ok(None);
         };
-        self.check_reach(who, outline.project_id, &outline.project_code)
-            .await?;
         if !outline.sections.iter().any(|s| s.key == key) {
             return Ok(None);
         }
@@ -231,18 +221,14 @@ impl PortfolioService for StorePortfolio {
 
     async fn rerun_monte_carlo(
         &self,
-        who: &Principal,
+        who: &Access,
         report_id: i64,
         iterations: u32,
     ) -> Result<MonteCarloRerun, AppError> {
-        let Some(outline) = self.cached_outline(report_id).await? else {
-            return Err(AppError::NotFound(format!(
-                "There is no report with id {report_id}."
-            )));
-        };
-        self.check_reach(who, outline.project_id, &outline.project_code)
-            .await?;
-        self.spend(who)?;
+        if self.reachable_outline(who, report_id).await?.is_none() {
+            return Err(Access::report_not_found(report_id));
+        }
+        self.spend(who.principal())?;
         let params = GenerationParams {
             iterations,
             ..self.generation
@@ -253,14 +239,14 @@ impl PortfolioService for StorePortfolio {
             &self.monitor,
             report_id,
             params,
-            Some(&self.cache),
+            Some(self.shared()),
         )
         .await
         .map_err(|e| regenerate_error(report_id, e))?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let cached = !computed;
         if cached {
-            self.quota.refund(who);
+            self.quota.refund(who.principal());
         }
         if computed {
             self.monitor.record_metric(
@@ -269,7 +255,7 @@ impl PortfolioService for StorePortfolio {
                 "ms",
             );
         }
-        tracing::info!(report = report_id, by = %who.name, iterations, ms = elapsed_ms, cached, "Monte Carlo rerun");
+        tracing::info!(report = report_id, by = %who.name(), iterations, ms = elapsed_ms, cached, "Monte Carlo rerun");
         Ok(MonteCarloRerun {
             section,
             elapsed_ms,
@@ -281,14 +267,18 @@ impl PortfolioService for StorePortfolio {
 /// The reader's answer to a failed generation step.
 fn regenerate_error(report_id: i64, err: RegenerateError) -> AppError {
     match err {
-        RegenerateError::NotFound(_) => {
-            AppError::NotFound(format!("There is no report with id {report_id}."))
-        }
+        RegenerateError::NotFound(_) => Access::report_not_found(report_id),
         RegenerateError::Final(_) => AppError::Conflict(
             "This report is final: a finalized report is a frozen snapshot and is not regenerated."
                 .into(),
         ),
         RegenerateError::Store(e) => to_app_error(e),
+        RegenerateError::Generation(generate::GenerationError::Busy) => {
+            AppError::TooManyRequests(format!(
+                "The server is running as many simulations as it can; try again in {} s.",
+                slots::RETRY_AFTER.as_secs()
+            ))
+        }
         RegenerateError::SharedStore(e) => store_error(&e),
         e => {
             tracing::error!(report = report_id, error = %e, "generation failed");

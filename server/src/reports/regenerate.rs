@@ -8,10 +8,10 @@ use app::sections::MonteCarloSection;
 
 use super::data::ProjectData;
 use super::generate::{
-    generate_cached, monte_carlo_cached, GenerationError, GenerationParams, Timings,
+    generate_cached, monte_carlo_cached, GenerationError, GenerationParams, Shared, Timings,
 };
 use super::timed_query;
-use crate::cache::{CacheKey, CacheService};
+use crate::cache::CacheKey;
 use crate::insights::InsightEngine;
 use crate::monitor::Monitor;
 use crate::storage::project_data::write_generated;
@@ -52,10 +52,10 @@ pub async fn simulate_report(
     monitor: &Monitor,
     report_id: i64,
     params: GenerationParams,
-    cache: Option<&CacheService>,
+    shared: Option<Shared<'_>>,
 ) -> Result<(MonteCarloSection, bool), RegenerateError> {
     let (meta, status_date, data) = report_inputs(store, monitor, report_id, true).await?;
-    Ok(monte_carlo_cached(&data, &meta.period, status_date, params, cache).await?)
+    Ok(monte_carlo_cached(&data, &meta.period, status_date, params, shared).await?)
 }
 
 /// What generating a report reads: its row, its status date (the end of its period) and its
@@ -90,10 +90,10 @@ pub async fn regenerate(
     report_id: i64,
     params: GenerationParams,
     engine: &dyn InsightEngine,
-    cache: Option<&CacheService>,
+    shared: Option<Shared<'_>>,
 ) -> Result<Timings, RegenerateError> {
     let (meta, status_date, data) = report_inputs(store, monitor, report_id, false).await?;
-    let template = match cache {
+    let template = match shared.map(|s| s.cache) {
         Some(cache) => cache
             .get_or_load(&CacheKey::template(meta.template_id), None, || async {
                 let read = store.template_sections(meta.template_id);
@@ -119,7 +119,7 @@ pub async fn regenerate(
         &template,
         params,
         engine,
-        cache,
+        shared,
     )
     .await?;
     let write = async {

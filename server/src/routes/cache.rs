@@ -58,6 +58,6 @@ async fn clear(
         CacheType::parse_choice(query.cache_type.as_deref()).map_err(ApiError::BadRequest)?;
     state.cache.clear(kind).await;
     let cleared = kind.map_or("all", CacheType::as_str).to_string();
-    tracing::info!(by = %who.name, cleared, "cleared the cache");
+    tracing::info!(by = %who.name(), cleared, "cleared the cache");
     Ok(Json(Cleared { cleared }))
 }

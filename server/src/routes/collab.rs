@@ -2,7 +2,7 @@
 //! report's project (viewers and up) and admins; the authentication layer has already checked the
 //! session cookie or bearer token and, for a browser, the `Origin`. Refusals before the upgrade are
 //! the usual JSON errors: 400 for a bad id or a request that is not a WebSocket upgrade, 404 for an
-//! unknown report, 403 for a non-member. After the upgrade, `collab::socket` serves the connection.
+//! unknown report or one whose project the caller does not reach (the same answer). After the upgrade, `collab::socket` serves the connection.
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Extension, Path, State, WebSocketUpgrade};
@@ -13,7 +13,8 @@ use axum::Router;
 use super::caller::Caller;
 use super::error::ApiError;
 use super::reports::report_project;
-use crate::auth::guard::ReachableProjects;
+use crate::auth::caller::CredentialEnd;
+use crate::auth::revoke::Credential;
 use crate::collab::socket;
 use crate::state::AppState;
 
@@ -31,7 +32,8 @@ pub fn router() -> Router<AppState> {
 async fn connect(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Extension(reach): Extension<ReachableProjects>,
+    Extension(credential): Extension<Credential>,
+    Extension(ends_at): Extension<CredentialEnd>,
     Path(id): Path<String>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -39,15 +41,10 @@ async fn connect(
         id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
             ApiError::BadRequest("the report id must be a positive number".into())
         })?;
-    let project = report_project(&state, id)
+    let project_id = report_project(&state, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no report with id {id}")))?;
-    if !reach.contains(project) {
-        return Err(ApiError::Forbidden(format!(
-            "{} is not a member of this report's project; ask an admin for access",
-            who.name
-        )));
-    }
+        .filter(|&project| who.reaches(project))
+        .ok_or_else(|| ApiError::from(app::access::Access::report_not_found(id)))?;
     let upgrade = upgrade.map_err(|e| {
         ApiError::BadRequest(format!("this endpoint takes a WebSocket upgrade ({e})"))
     })?;
@@ -56,7 +53,12 @@ async fn connect(
         optimizer: state.collab.clone(),
         documents: state.documents.clone(),
         report_id: id,
+        project_id,
         who,
+        credential,
+        ends_at: ends_at.0,
+        authority: state.authority.clone(),
+        revocations: state.revocations.clone(),
     };
     Ok(upgrade
         .read_buffer_size(READ_BUFFER)

@@ -12,6 +12,10 @@ use app::error::AppError;
 use crate::storage::StoreError;
 use crate::transfer::Problem;
 
+/// Problems an import's refusal lists at most (the count says how many there are): enough to fix a
+/// file in a few passes, while a damaged 8 MB file cannot make a response of megabytes.
+pub const MAX_PROBLEMS_LISTED: usize = 100;
+
 /// What a REST handler can fail with.
 #[derive(Debug)]
 pub enum ApiError {
@@ -83,11 +87,30 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({ "error": m })),
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, json!({ "error": m })),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, json!({ "error": m })),
-            ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, json!({ "error": m })),
-            ApiError::Invalid(problems) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({ "error": format!("the import has {} problem(s); nothing was changed", problems.len()), "problems": problems }),
-            ),
+            ApiError::TooManyRequests(m) => {
+                let wait = AppError::TooManyRequests(m.clone()).retry_after();
+                let mut response =
+                    (StatusCode::TOO_MANY_REQUESTS, Json(json!({ "error": m }))).into_response();
+                if let Some(secs) = wait.and_then(|s| s.to_string().parse().ok()) {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, secs);
+                }
+                return response;
+            }
+            ApiError::Invalid(problems) => {
+                let count = problems.len();
+                let listed = &problems[..count.min(MAX_PROBLEMS_LISTED)];
+                let error = if count > listed.len() {
+                    format!("the import has {count} problems (the first {} are listed); nothing was changed", listed.len())
+                } else {
+                    format!("the import has {count} problem(s); nothing was changed")
+                };
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    json!({ "error": error, "problem_count": count, "problems": listed }),
+                )
+            }
             ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": m })),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
             ApiError::Unavailable => (

@@ -199,7 +199,7 @@ async fn set_threshold(
         .monitor
         .set_threshold(&metric, body.value)
         .map_err(ApiError::BadRequest)?;
-    tracing::info!(by = %who.name, metric, value = body.value, "threshold changed");
+    tracing::info!(by = %who.name(), metric, value = body.value, "threshold changed");
     Ok(Json(changed))
 }
 
@@ -291,7 +291,7 @@ pub struct MonitorState {
 
 async fn enable(State(state): State<AppState>, Caller(who): Caller) -> Json<MonitorState> {
     state.monitor.set_enabled(true);
-    tracing::info!(by = %who.name, "monitoring enabled");
+    tracing::info!(by = %who.name(), "monitoring enabled");
     Json(MonitorState {
         monitoring_enabled: true,
         deleted_older_than_hours: None,
@@ -300,7 +300,7 @@ async fn enable(State(state): State<AppState>, Caller(who): Caller) -> Json<Moni
 
 async fn disable(State(state): State<AppState>, Caller(who): Caller) -> Json<MonitorState> {
     state.monitor.set_enabled(false);
-    tracing::info!(by = %who.name, "monitoring disabled");
+    tracing::info!(by = %who.name(), "monitoring disabled");
     Json(MonitorState {
         monitoring_enabled: false,
         deleted_older_than_hours: None,
@@ -314,7 +314,7 @@ async fn delete_data(
 ) -> Result<Json<MonitorState>, ApiError> {
     let hours = bounded(&params, "hours", 24, 8760)?;
     state.monitor.delete_older_than(hours);
-    tracing::info!(by = %who.name, hours, "deleted monitoring data");
+    tracing::info!(by = %who.name(), hours, "deleted monitoring data");
     Ok(Json(MonitorState {
         monitoring_enabled: state.monitor.is_enabled(),
         deleted_older_than_hours: Some(hours),

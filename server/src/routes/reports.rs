@@ -9,7 +9,7 @@
 //!   time each step took.
 
 use app::error::AppError;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,6 @@ use bytes::Bytes;
 
 use super::caller::Caller;
 use super::error::ApiError;
-use crate::auth::guard::ReachableProjects;
 use crate::cache::CacheKey;
 use crate::reports::generate::Timings;
 use crate::reports::{store_error, timed_query};
@@ -53,21 +52,16 @@ pub(crate) async fn report_project(state: &AppState, id: i64) -> Result<Option<i
 async fn report_document(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Extension(reach): Extension<ReachableProjects>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: i64 =
         id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
             ApiError::BadRequest("the report id must be a positive number".into())
         })?;
-    let not_found = || ApiError::NotFound(format!("there is no report with id {id}"));
-    let project = report_project(&state, id).await?.ok_or_else(not_found)?;
-    if !reach.contains(project) {
-        return Err(ApiError::Forbidden(format!(
-            "{} is not a member of this report's project; ask an admin for access",
-            who.name
-        )));
-    }
+    report_project(&state, id)
+        .await?
+        .filter(|&project| who.reaches(project))
+        .ok_or_else(|| ApiError::from(app::access::Access::report_not_found(id)))?;
     let bytes = state
         .cache
         .get_or_load_raw(
@@ -79,9 +73,7 @@ async fn report_document(
                     Ok(Some(doc)) => serde_json::to_vec(&doc)
                         .map(|v| (Bytes::from(v), true))
                         .map_err(|_| AppError::Internal("cannot encode the report".into())),
-                    Ok(None) => Err(AppError::NotFound(format!(
-                        "there is no report with id {id}"
-                    ))),
+                    Ok(None) => Err(app::access::Access::report_not_found(id)),
                     Err(e) => Err(store_error(&e)),
                 }
             },

@@ -43,10 +43,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "document log numbered per report",
         sql: include_str!("schema_v5.sql"),
     },
+    Migration {
+        version: 6,
+        name: "API token expiry and scope",
+        sql: include_str!("schema_v6.sql"),
+    },
 ];
 
 /// The schema version after every migration has run.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x504d_525f_4d49_4752; // "PMR_MIGR"

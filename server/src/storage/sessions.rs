@@ -66,13 +66,28 @@ impl Store {
         Ok(())
     }
 
-    /// Removes one session (logout, expiry).
-    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+    /// Removes one session (logout, expiry); answers whether there was one.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(self.pool())
             .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Removes the sessions that ended by `now`: past their absolute expiry, or idle since before
+    /// `idle_since`. Answers how many.
+    pub async fn delete_expired_sessions(
+        &self,
+        now: i64,
+        idle_since: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(now)
+            .bind(idle_since)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Removes every session of a user (deactivation, password reset).

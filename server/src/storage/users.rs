@@ -296,28 +296,4 @@ impl Store {
         };
         Ok(query.fetch_all(self.pool()).await?)
     }
-
-    /// Whether a principal may reach one project.
-    pub async fn can_reach(&self, who: &Principal, project_id: i64) -> Result<bool, StoreError> {
-        let count: i64 = match (who.role, who.kind) {
-            (Role::Admin, _) => return Ok(true),
-            (_, PrincipalKind::User(id)) => {
-                sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM project_members WHERE user_id = $1 AND project_id = $2",
-                )
-                .bind(id)
-                .bind(project_id)
-                .fetch_one(self.pool())
-                .await?
-            }
-            (_, PrincipalKind::Token(id)) => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM api_token_projects WHERE token_id = $1 AND project_id = $2",
-            )
-            .bind(id)
-            .bind(project_id)
-            .fetch_one(self.pool())
-            .await?,
-        };
-        Ok(count > 0)
-    }
 }

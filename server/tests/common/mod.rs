@@ -288,6 +288,19 @@ impl TestApp {
 
     /// A new API token with a role and projects.
     pub async fn api_token(&self, name: &str, role: Role, codes: &[&str]) -> Who {
+        self.api_token_with(name, role, codes, app::access::Scope::Full, None)
+            .await
+    }
+
+    /// A new API token with a scope, and created by an account (it ends with the account).
+    pub async fn api_token_with(
+        &self,
+        name: &str,
+        role: Role,
+        codes: &[&str],
+        scope: app::access::Scope,
+        created_by: Option<i64>,
+    ) -> Who {
         let projects = self.project_ids(codes).await;
         let secret = format!("pmr_{}", token::issue().0);
         self.store()
@@ -295,9 +308,11 @@ impl TestApp {
                 name,
                 token_hash: &token::digest(&secret),
                 role,
-                created_by: None,
+                created_by,
                 projects: &projects,
                 now: chrono::Utc::now().timestamp(),
+                expires_at: None,
+                scope,
             })
             .await
             .expect("token");
