@@ -11,7 +11,7 @@
 //!   each editor's copy keeps all it typed;
 //! - a client that floods `sync` and never reads: it is closed as a slow consumer and the server's
 //!   memory stays flat;
-//! - a full disk (the process may not grow any file): edits, sign-ins and regenerations are refused
+//! - a full disk (the process may not grow any file, its log included): edits, sign-ins and regenerations are refused
 //!   with a clear message (507 over HTTP), the server stays up and keeps serving reads, and after a restart with room again the
 //!   database is intact with every acknowledged edit.
 
@@ -104,6 +104,20 @@ impl Process {
             command.env("REDIS_URL", url);
         }
         command.envs(env.iter().copied());
+        if let Some(bytes) = max_file_bytes {
+            // The server logs to a file on the same full disk: already past the limit, so every
+            // log line fails to be written (a server must not fall over for that).
+            let path = db.path().with_extension("log");
+            let filler = vec![b'.'; usize::try_from(bytes).unwrap_or(0) + 64 * 1024];
+            std::fs::write(&path, filler).expect("the log file");
+            let log = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .expect("the log file");
+            command
+                .stdout(log.try_clone().expect("the log file"))
+                .stderr(log);
+        }
         let child = command
             .stdin(Stdio::null())
             .spawn()
@@ -351,9 +365,10 @@ async fn an_acknowledged_edit_survives_sigkill() {
 /// Three editors (two on instance A, one on B, sharing a Redis and the database) type markers
 /// without waiting for acks; instance A is SIGKILLed a random moment into their typing. Every
 /// marker acknowledged before the crash is then in the document on B and on a restarted A; the
-/// editors on A come back (on the new A) with their copies, which still hold all they typed, and
-/// what the crash cut off before its ack reaches the store through the sync, so in the end
-/// every marker typed is in every fresh copy, and every live copy converges on them.
+/// editors on A come back (on the new A) with their copies, which still hold all they typed, what
+/// the crash cut off before its ack reaches the store through the sync, and they type the markers
+/// the crash kept them from typing; in the end every marker is in every fresh copy, and every live
+/// copy converges on them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acked_edits_survive_a_sigkill_at_a_random_moment_on_two_instances() {
     use common::typist::{missing, Door, Typist};
@@ -422,8 +437,13 @@ async fn acked_edits_survive_a_sigkill_at_a_random_moment_on_two_instances() {
             "the restarted A lost {tag}'s acknowledged {lost:?}"
         );
     }
+    // Back on the restarted A with the copies they had, they type what the crash cut off.
     for t in &mut on_a {
         t.rejoin(&at(a.port), report).await;
+    }
+    for t in &mut on_a {
+        let rest = t.typed.last().map_or(0, |&i| i + 1);
+        t.type_markers(rest..EACH).await.expect("typed the rest");
     }
     let typed: Vec<(&str, Vec<usize>)> = ["a", "c", "b"]
         .into_iter()

@@ -56,6 +56,8 @@ pub struct Typist {
     waiting: HashMap<u64, Option<usize>>,
     /// Markers the server acknowledged.
     pub acked: BTreeSet<usize>,
+    /// Markers typed into this copy (sent or not).
+    pub typed: BTreeSet<usize>,
 }
 
 /// The marker number `i` of typist `tag`.
@@ -120,6 +122,7 @@ impl Typist {
             next_ref: 1,
             waiting: HashMap::new(),
             acked: BTreeSet::new(),
+            typed: BTreeSet::new(),
         };
         typist.welcome_and_sync().await.expect("joins");
         typist
@@ -183,6 +186,7 @@ impl Typist {
                 let end = text.len(&txn);
                 text.insert(&mut txn, end, &marker(&self.tag, i));
             }
+            self.typed.insert(i);
             let update = B64.encode(self.doc.transact().encode_state_as_update_v1(&before));
             self.send_update(update, Some(i)).await?;
             // Whatever has arrived meanwhile, without waiting for more.
