@@ -130,3 +130,16 @@ test('markup typed into a narrative is shown as text in the browser, never run',
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   expect(consoleErrors).toEqual([]);
 });
+
+test('a page whose session is signed out elsewhere is told so and stops editing', async ({ page, baseURL, consoleErrors }) => {
+  const id = await latestReportId(baseURL ?? '', 'HBR');
+  await openLive(page, id);
+  await page.getByTestId('edit-toggle').click();
+  await expect(page.getByTestId('edit-risks')).toBeVisible();
+  // The same browser signs out through another request (another tab would do the same).
+  const out = await page.request.post('/api/logout', { headers: { Origin: baseURL ?? '' } });
+  expect(out.status()).toBe(200);
+  await expect(page.getByTestId('collab-state')).toContainText('You were signed out');
+  await expect(page.getByTestId('collab-state')).toHaveAttribute('data-link', 'down');
+  expect(consoleErrors).toEqual([]);
+});
