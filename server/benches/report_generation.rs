@@ -9,8 +9,8 @@ use app::model::{Priority, Rag, TemplateSection};
 use chrono::{Duration, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion};
 use server::domain::calendar::add_working_days;
+use server::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};
 use server::insights::rules::RulesEngine;
-use server::reports::data::{MilestoneData, ProjectData, RiskData, TaskData};
 use server::reports::generate::{generate, GenerationParams};
 
 fn template() -> Vec<TemplateSection> {

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod collab;
 pub mod config;
 pub mod domain;
+pub mod error;
 pub mod insights;
 pub mod monitor;
 pub mod redis_probe;

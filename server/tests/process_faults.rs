@@ -586,7 +586,7 @@ async fn a_full_disk_refuses_writes_with_a_clear_error_and_loses_nothing() {
     assert!(
         refusal["message"]
             .as_str()
-            .is_some_and(|m| m.contains("cannot write")),
+            .is_some_and(|m| m.contains("cannot store data")),
         "{refusal}"
     );
     // Sign-ins (each stores a session) are refused with a message, not a crash or a 500, however

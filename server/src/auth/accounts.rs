@@ -25,8 +25,8 @@ use super::revoke::{Revocation, Revocations, Why};
 use super::session;
 use super::throttle::{Admission, LoginThrottle, Refusal};
 use super::token;
+use crate::monitor::timed_query;
 use crate::monitor::Monitor;
-use crate::reports::{timed_query, to_app_error};
 use crate::storage::tokens::NewToken;
 use crate::storage::users::{AccountUpdate, NewUser};
 use crate::storage::{Store, StoreError};
@@ -102,7 +102,7 @@ impl StoreAccounts {
     async fn check_projects(&self, projects: &[i64]) -> Result<Vec<i64>, AppError> {
         let known = timed_query(&self.monitor, "project_refs", self.store.project_refs())
             .await
-            .map_err(to_app_error)?;
+            .map_err(AppError::from)?;
         let mut chosen: Vec<i64> = projects.to_vec();
         chosen.sort_unstable();
         chosen.dedup();
@@ -124,7 +124,7 @@ fn account_error(err: StoreError) -> AppError {
         StoreError::InvalidReference(_) => {
             AppError::BadRequest("One of the chosen projects does not exist.".into())
         }
-        other => to_app_error(other),
+        other => AppError::from(other),
     }
 }
 
@@ -164,7 +164,7 @@ impl AccountService for StoreAccounts {
             self.store.user_with_hash(&username),
         )
         .await
-        .map_err(to_app_error)?;
+        .map_err(AppError::from)?;
         let stored = found
             .as_ref()
             .map_or_else(|| self.dummy_hash(), |(_, hash)| hash.clone());
@@ -177,7 +177,7 @@ impl AccountService for StoreAccounts {
                 ticket.succeeded(Instant::now());
                 let token = session::start(&self.store, &user, now(), self.settings.sessions)
                     .await
-                    .map_err(to_app_error)?;
+                    .map_err(AppError::from)?;
                 tracing::info!(user = %user.username, client, "signed in");
                 Ok(SignedIn {
                     principal: principal_of(&user),
@@ -197,7 +197,7 @@ impl AccountService for StoreAccounts {
             // A cookie that names no session ends nothing, here or elsewhere.
             let ended = session::end(&self.store, &token)
                 .await
-                .map_err(to_app_error)?;
+                .map_err(AppError::from)?;
             if let Some(digest) = ended {
                 self.revocations
                     .publish(Revocation::Session {
@@ -214,13 +214,13 @@ impl AccountService for StoreAccounts {
         Ok(AdminOverview {
             accounts: timed_query(&self.monitor, "accounts", self.store.accounts())
                 .await
-                .map_err(to_app_error)?,
+                .map_err(AppError::from)?,
             tokens: timed_query(&self.monitor, "api_tokens", self.store.api_tokens())
                 .await
-                .map_err(to_app_error)?,
+                .map_err(AppError::from)?,
             projects: timed_query(&self.monitor, "project_refs", self.store.project_refs())
                 .await
-                .map_err(to_app_error)?,
+                .map_err(AppError::from)?,
         })
     }
 
@@ -322,7 +322,7 @@ impl AccountService for StoreAccounts {
         let hash = self.hash_password(secret.clone()).await?;
         let accounts = timed_query(&self.monitor, "accounts", self.store.accounts())
             .await
-            .map_err(to_app_error)?;
+            .map_err(AppError::from)?;
         let Some(account) = accounts.iter().find(|a| a.id == user_id) else {
             return Err(AppError::NotFound(format!(
                 "There is no account with id {user_id}."
@@ -405,7 +405,7 @@ impl AccountService for StoreAccounts {
             self.store.revoke_api_token(token_id, now()),
         )
         .await
-        .map_err(to_app_error)?
+        .map_err(AppError::from)?
         {
             return Err(AppError::NotFound(format!(
                 "There is no active API token with id {token_id}."

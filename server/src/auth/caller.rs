@@ -18,8 +18,8 @@ use app::account::{Principal, PrincipalKind};
 use super::revoke::{Credential, Revocations};
 use super::session::{self, SessionPolicy};
 use super::token;
+use crate::monitor::timed_query;
 use crate::monitor::Monitor;
-use crate::reports::timed_query;
 use crate::storage::{Store, StoreError};
 
 /// How long a resolved caller is remembered (at most: revocations forget it sooner).

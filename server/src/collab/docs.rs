@@ -55,17 +55,8 @@ pub enum DocError {
     #[error("a revision name is 1 to {MAX_REVISION_NAME_CHARS} characters")]
     BadName,
     /// The cause stays in the server's log; the client gets what it can act on.
-    #[error("the edit could not be saved: {}", store_reason(.0))]
+    #[error("The edit could not be saved. {}", .0.reason())]
     Store(#[from] StoreError),
-}
-
-/// A store failure in words for the client.
-fn store_reason(err: &StoreError) -> &'static str {
-    match err {
-        StoreError::Unavailable(_) => crate::storage::UNAVAILABLE_REASON,
-        StoreError::Unwritable(_) => crate::storage::UNWRITABLE_REASON,
-        _ => "the database refused it; the error has been logged",
-    }
 }
 
 impl DocError {

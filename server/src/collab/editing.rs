@@ -8,10 +8,9 @@ use app::model::Role;
 use app::services::EditingService;
 use async_trait::async_trait;
 
-use super::docs::{DocError, Documents};
+use super::docs::Documents;
 use super::optimizer::WebSocketOptimizer;
 use super::protocol::ServerMessage;
-use crate::reports::to_app_error;
 use crate::storage::Store;
 
 /// Revisions through the store and the live documents.
@@ -28,7 +27,7 @@ impl StoreEditing {
             .store
             .report_meta(report_id)
             .await
-            .map_err(to_app_error)?
+            .map_err(AppError::from)?
             .ok_or_else(|| Access::report_not_found(report_id))?;
         who.check_report(report_id, meta.project_id)
     }
@@ -44,19 +43,10 @@ impl StoreEditing {
         self.store
             .revision(report_id, number)
             .await
-            .map_err(to_app_error)?
+            .map_err(AppError::from)?
             .ok_or_else(|| {
                 AppError::NotFound(format!("Report {report_id} has no revision {number}."))
             })
-    }
-}
-
-fn doc_error(e: DocError) -> AppError {
-    match e {
-        DocError::NoReport(_) | DocError::NoRevision(_) => AppError::NotFound(e.to_string()),
-        DocError::ReadOnly => AppError::Conflict(e.to_string()),
-        DocError::Undecodable(_) | DocError::BadName => AppError::BadRequest(e.to_string()),
-        DocError::Store(e) => to_app_error(e),
     }
 }
 
@@ -64,7 +54,10 @@ fn doc_error(e: DocError) -> AppError {
 impl EditingService for StoreEditing {
     async fn revisions(&self, who: &Access, report_id: i64) -> Result<Vec<Revision>, AppError> {
         self.check(who, report_id).await?;
-        self.store.revisions(report_id).await.map_err(to_app_error)
+        self.store
+            .revisions(report_id)
+            .await
+            .map_err(AppError::from)
     }
 
     async fn revision(
@@ -94,7 +87,7 @@ impl EditingService for StoreEditing {
             .documents
             .restore(report_id, number, who.name())
             .await
-            .map_err(doc_error)?;
+            .map_err(AppError::from)?;
         let (revision, _) = self.stored_revision(report_id, number).await?;
         let session = super::report_session(report_id);
         self.optimizer.queue_message(

@@ -13,7 +13,7 @@ use app::sections::{MilestoneRow, MonteCarloSection};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use crate::reports::data::ProjectData;
+use crate::domain::project::ProjectData;
 
 /// What an engine may look at.
 pub struct InsightContext<'a> {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use super::{InsightContext, InsightEngine};
-use crate::reports::data::RiskData;
+use crate::domain::project::RiskData;
 
 /// Engine name recorded with its insights.
 pub const ENGINE: &str = "rules-v2";

@@ -482,6 +482,17 @@ impl Monitor {
     }
 }
 
+/// Runs a store call and records its duration as `database_query_time` with the query's name.
+pub async fn timed_query<T>(
+    monitor: &Monitor,
+    query: &str,
+    call: impl std::future::Future<Output = T>,
+) -> T {
+    monitor
+        .time_with("database_query_time", &[("query", query)], call)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

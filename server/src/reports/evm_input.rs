@@ -5,8 +5,8 @@
 use app::analysis::{EacMethod, EsMetrics, EvInputs, EvMetrics};
 use chrono::{Datelike, NaiveDate, Weekday};
 
-use super::data::ProjectData;
 use crate::domain::evm::{earned_schedule, earned_value};
+use crate::domain::project::ProjectData;
 
 /// Earned value and earned schedule of `data` at `status_date`.
 pub fn measure(
@@ -109,7 +109,7 @@ fn bottom_up_etc(data: &ProjectData) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reports::data::TaskData;
+    use crate::domain::project::TaskData;
     use app::model::Rag;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -18,11 +18,11 @@ use serde::Serialize;
 
 use crate::cache::{input_digest, CacheKey, CacheService};
 
-use super::data::ProjectData;
 use super::evm_input::measure;
 use super::narrative::summary_narrative;
 use crate::domain::calendar::{date_after_working_days, working_days_between};
 use crate::domain::monte_carlo::{simulate, SimError, SimInput, SimParams, SimRisk, SimTask};
+use crate::domain::project::ProjectData;
 use crate::domain::rag::{status_checks, RagPolicy};
 use crate::insights::{InsightContext, InsightEngine};
 
@@ -49,16 +49,7 @@ impl Default for GenerationParams {
     }
 }
 
-/// One generated section.
-#[derive(Debug, Clone)]
-pub struct GeneratedSection {
-    pub key: String,
-    pub section_type: String,
-    /// Structured content (JSON).
-    pub content: String,
-    /// Editable narrative text (empty for sections without one).
-    pub narrative: String,
-}
+pub use crate::storage::project_data::GeneratedSection;
 
 /// How long each step took, in milliseconds (the app shows it after a regeneration).
 pub use app::model::GenerationTimings as Timings;

@@ -4,7 +4,6 @@
 //! mapped to errors a reader can act on. Reads go through the cache; the caller's
 //! [`app::access::Access`] decides what they may reach.
 
-pub mod data;
 pub mod evm_input;
 pub mod generate;
 mod narrative;
@@ -24,10 +23,10 @@ use async_trait::async_trait;
 use crate::cache::{CacheKey, CacheService, Scope};
 use crate::collab::docs::Documents;
 use crate::insights::InsightEngine;
-use crate::monitor::Monitor;
+use crate::monitor::{timed_query, Monitor};
 use crate::storage::{Store, StoreError};
 use generate::GenerationParams;
-use regenerate::{regenerate, simulate_report, RegenerateError};
+use regenerate::{regenerate, simulate_report};
 
 /// Portfolio and report outlines, read from the store, and regeneration of draft reports; each
 /// limited to the projects the caller may reach.
@@ -98,7 +97,7 @@ impl StorePortfolio {
                     let read = self.store.report_outline(report_id);
                     timed_query(&self.monitor, "report_outline", read)
                         .await
-                        .map_err(to_app_error)
+                        .map_err(AppError::from)
                 },
                 |outline: &Option<ReportOutline>| outline.is_some(),
             )
@@ -128,7 +127,7 @@ impl PortfolioService for StorePortfolio {
                 let read = self.store.portfolio();
                 timed_query(&self.monitor, "portfolio", read)
                     .await
-                    .map_err(to_app_error)
+                    .map_err(AppError::from)
             })
             .await?;
         portfolio.projects.retain(|p| who.reaches(p.id));
@@ -188,7 +187,7 @@ impl PortfolioService for StorePortfolio {
                 tracing::info!(report = report_id, by = %who.name(), ms = timings.total_ms, "regenerated report");
                 Ok(timings)
             }
-            Err(e) => Err(regenerate_error(report_id, e)),
+            Err(e) => Err(AppError::from(e)),
         }
     }
 
@@ -212,7 +211,7 @@ impl PortfolioService for StorePortfolio {
                     let read = self.store.report_section(report_id, key);
                     timed_query(&self.monitor, "report_section", read)
                         .await
-                        .map_err(to_app_error)
+                        .map_err(AppError::from)
                 },
                 |section: &Option<ReportSection>| section.is_some(),
             )
@@ -242,7 +241,7 @@ impl PortfolioService for StorePortfolio {
             Some(self.shared()),
         )
         .await
-        .map_err(|e| regenerate_error(report_id, e))?;
+        .map_err(AppError::from)?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let cached = !computed;
         if cached {
@@ -264,40 +263,6 @@ impl PortfolioService for StorePortfolio {
     }
 }
 
-/// The reader's answer to a failed generation step.
-fn regenerate_error(report_id: i64, err: RegenerateError) -> AppError {
-    match err {
-        RegenerateError::NotFound(_) => Access::report_not_found(report_id),
-        RegenerateError::Final(_) => AppError::Conflict(
-            "This report is final: a finalized report is a frozen snapshot and is not regenerated."
-                .into(),
-        ),
-        RegenerateError::Store(e) => to_app_error(e),
-        RegenerateError::Generation(generate::GenerationError::Busy) => {
-            AppError::TooManyRequests(format!(
-                "The server is running as many simulations as it can; try again in {} s.",
-                slots::RETRY_AFTER.as_secs()
-            ))
-        }
-        RegenerateError::SharedStore(e) => store_error(&e),
-        e => {
-            tracing::error!(report = report_id, error = %e, "generation failed");
-            AppError::BadRequest(format!("The report cannot be generated: {e}."))
-        }
-    }
-}
-
-/// Runs a store call and records its duration as `database_query_time` with the query's name.
-pub async fn timed_query<T>(
-    monitor: &Monitor,
-    query: &str,
-    call: impl std::future::Future<Output = T>,
-) -> T {
-    monitor
-        .time_with("database_query_time", &[("query", query)], call)
-        .await
-}
-
 /// Drops what a change of a project's data made stale: its reports' cached copies (outlines show the
 /// project's name), its Monte Carlo and insight results, and the portfolio.
 pub async fn project_changed(
@@ -313,31 +278,4 @@ pub async fn project_changed(
         })
         .await;
     Ok(())
-}
-
-/// Logs a store failure and says what the reader needs to know.
-/// What a reader is told when the database cannot write.
-pub const UNWRITABLE: &str = "The server cannot store data right now (its disk is full or read-only); nothing was changed. Try again later.";
-
-pub fn to_app_error(err: StoreError) -> AppError {
-    store_error(&err)
-}
-
-/// [`to_app_error`] for a borrowed error (e.g. one shared by callers of the cache).
-pub fn store_error(err: &StoreError) -> AppError {
-    if let StoreError::Unwritable(_) = err {
-        tracing::error!(error = %err, "store cannot write");
-        return AppError::Unwritable(UNWRITABLE.into());
-    }
-    if err.is_unavailable() {
-        tracing::warn!(error = %err, "store unavailable");
-        AppError::Unavailable(
-            "The report database is unavailable right now; try again in a moment.".into(),
-        )
-    } else {
-        tracing::error!(error = %err, "store query failed");
-        AppError::Internal(
-            "The server could not read the report data; the error has been logged.".into(),
-        )
-    }
 }

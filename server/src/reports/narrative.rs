@@ -6,8 +6,8 @@ use app::format::{group_thousands, readable_date};
 use app::sections::MonteCarloSection;
 use chrono::{Duration, NaiveDate};
 
-use super::data::ProjectData;
 use super::generate::money;
+use crate::domain::project::ProjectData;
 
 /// The summary paragraph(s) of a report.
 pub fn summary_narrative(

@@ -6,13 +6,13 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use app::sections::MonteCarloSection;
 
-use super::data::ProjectData;
 use super::generate::{
     generate_cached, monte_carlo_cached, GenerationError, GenerationParams, Shared, Timings,
 };
-use super::timed_query;
 use crate::cache::CacheKey;
+use crate::domain::project::ProjectData;
 use crate::insights::InsightEngine;
+use crate::monitor::timed_query;
 use crate::monitor::Monitor;
 use crate::storage::project_data::write_generated;
 use crate::storage::reports::ReportMeta;

@@ -6,7 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
-use crate::reports::timed_query;
+use crate::monitor::timed_query;
 use crate::state::AppState;
 
 /// The signed-in account or API token making the request, with its rights. The layer has already

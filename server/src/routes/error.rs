@@ -1,6 +1,6 @@
-//! The error of every REST handler, [`ApiError`]: each variant documents its status, the body is
-//! always JSON (`{"error": "...", "problems": [...]}`), and internal causes are logged here once and
-//! never sent to the client.
+//! The error of every REST handler, [`ApiError`]: the app's [`AppError`] (the one conversion of each
+//! layer's error, in `crate::error`), plus what only REST answers (an import's list of problems);
+//! each variant documents its status, the body is always JSON (`{"error": "...", "problems": [...]}`).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -36,30 +36,16 @@ pub enum ApiError {
     /// 409: the write conflicts with existing data.
     Conflict(String),
     /// 503: the database is unavailable; retrying later may work.
-    Unavailable,
+    Unavailable(String),
     /// 507: the database cannot write (disk full, read-only file); nothing was changed.
-    Unwritable,
+    Unwritable(String),
     /// 500: anything else; the cause is in the log.
-    Internal,
+    Internal(String),
 }
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Unavailable(_) => {
-                tracing::warn!(error = %err, "store unavailable");
-                ApiError::Unavailable
-            }
-            StoreError::Unwritable(_) => {
-                tracing::error!(error = %err, "store cannot write");
-                ApiError::Unwritable
-            }
-            StoreError::Conflict(message) => ApiError::Conflict(message),
-            other => {
-                tracing::error!(error = %other, "store error");
-                ApiError::Internal
-            }
-        }
+        ApiError::from(AppError::from(err))
     }
 }
 
@@ -73,9 +59,10 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(m) => ApiError::Forbidden(m),
             AppError::Conflict(m) => ApiError::Conflict(m),
             AppError::TooManyRequests(m) => ApiError::TooManyRequests(m),
-            AppError::Unavailable(_) => ApiError::Unavailable,
-            AppError::Unwritable(_) => ApiError::Unwritable,
-            AppError::Internal(_) | AppError::ServerFn(_) => ApiError::Internal,
+            AppError::Unavailable(m) => ApiError::Unavailable(m),
+            AppError::Unwritable(m) => ApiError::Unwritable(m),
+            AppError::Internal(m) => ApiError::Internal(m),
+            AppError::ServerFn(_) => ApiError::Internal(crate::storage::FAILED_REASON.into()),
         }
     }
 }
@@ -113,18 +100,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": m })),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),
-            ApiError::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "error": crate::storage::UNAVAILABLE_REASON }),
-            ),
-            ApiError::Unwritable => (
-                StatusCode::INSUFFICIENT_STORAGE,
-                json!({ "error": crate::storage::UNWRITABLE_REASON }),
-            ),
-            ApiError::Internal => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "error": "the server could not complete the request; the error has been logged" }),
-            ),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": m })),
+            ApiError::Unwritable(m) => (StatusCode::INSUFFICIENT_STORAGE, json!({ "error": m })),
+            ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": m })),
         };
         (status, Json(body)).into_response()
     }

@@ -23,7 +23,8 @@ use app::model::Role;
 
 use super::caller::{reachable_project, Caller};
 use super::error::ApiError;
-use crate::reports::{project_changed, timed_query};
+use crate::monitor::timed_query;
+use crate::reports::project_changed;
 use crate::state::AppState;
 use crate::storage::transfer::ImportOutcome;
 use crate::transfer::{csv, parse_json, validate, ProjectDocument};

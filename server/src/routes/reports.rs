@@ -19,8 +19,8 @@ use bytes::Bytes;
 use super::caller::Caller;
 use super::error::ApiError;
 use crate::cache::CacheKey;
+use crate::monitor::timed_query;
 use crate::reports::generate::Timings;
-use crate::reports::{store_error, timed_query};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -41,7 +41,7 @@ pub(crate) async fn report_project(state: &AppState, id: i64) -> Result<Option<i
                 timed_query(&state.monitor, "report_meta", state.store.report_meta(id))
                     .await
                     .map(|m| m.map(|m| m.project_id))
-                    .map_err(|e| store_error(&e))
+                    .map_err(|e| AppError::from(&e))
             },
             |p: &Option<i64>| p.is_some(),
         )
@@ -74,7 +74,7 @@ async fn report_document(
                         .map(|v| (Bytes::from(v), true))
                         .map_err(|_| AppError::Internal("cannot encode the report".into())),
                     Ok(None) => Err(app::access::Access::report_not_found(id)),
-                    Err(e) => Err(store_error(&e)),
+                    Err(e) => Err(AppError::from(&e)),
                 }
             },
             |bytes| serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok(),

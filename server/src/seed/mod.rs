@@ -17,8 +17,8 @@ use app::model::{ReportStatus, TemplateSection};
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use sqlx::AnyConnection;
 
+use crate::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};
 use crate::insights::rules::RulesEngine;
-use crate::reports::data::{MilestoneData, ProjectData, RiskData, TaskData};
 use crate::reports::generate::{generate, GenerationParams};
 use crate::storage::project_data::write_generated;
 use crate::storage::projects::{

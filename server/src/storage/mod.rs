@@ -168,13 +168,24 @@ fn cannot_write(code: Option<&str>) -> bool {
 }
 
 /// What a client is told when the database cannot be reached (the cause stays in the log).
-pub const UNAVAILABLE_REASON: &str = "the database is unavailable right now; try again in a moment";
-
+pub const UNAVAILABLE_REASON: &str =
+    "The database is unavailable right now; try again in a moment.";
 /// What a client is told when the database cannot write (the cause stays in the log).
-pub const UNWRITABLE_REASON: &str =
-    "the server cannot write data right now (its disk is full or read-only); nothing was changed";
+pub const UNWRITABLE_REASON: &str = "The server cannot store data right now: its disk is full or read-only. Nothing was changed; try again later.";
+/// What a client is told of any other store failure (the cause stays in the log).
+pub const FAILED_REASON: &str =
+    "The server could not complete the request; the error has been logged.";
 
 impl StoreError {
+    /// What a client is told of this failure: what it can act on, never the cause.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            StoreError::Unavailable(_) => UNAVAILABLE_REASON,
+            StoreError::Unwritable(_) => UNWRITABLE_REASON,
+            _ => FAILED_REASON,
+        }
+    }
+
     /// Whether retrying later may succeed (the database is down or overloaded).
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))

@@ -10,8 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::projects::parse;
 use super::{Store, StoreError};
-use crate::reports::data::{MilestoneData, ProjectData, RiskData, TaskData};
-use crate::reports::generate::GeneratedSection;
+use crate::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};
 
 fn date(row: &AnyRow, column: &str, table: &'static str) -> Result<NaiveDate, StoreError> {
     let text: String = row.try_get(column)?;
@@ -270,6 +269,17 @@ impl Store {
         }
         Ok(points)
     }
+}
+
+/// One generated section, as it is written into a report.
+#[derive(Debug, Clone)]
+pub struct GeneratedSection {
+    pub key: String,
+    pub section_type: String,
+    /// Structured content (JSON).
+    pub content: String,
+    /// Editable narrative text (empty for sections without one).
+    pub narrative: String,
 }
 
 /// Writes generated content into a report's sections (matched by key), bumping each version.

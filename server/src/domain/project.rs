@@ -1,6 +1,6 @@
-//! A project's data as the report generator reads it: plain structs with dates parsed and
-//! dependencies as indexes. Loaded from the store for live reports, or built by the demo seed for the
-//! months it back-fills.
+//! A project's data as reports are computed from it: plain structs with dates parsed and
+//! dependencies as indexes. Loaded from the store (`storage::project_data`) for live reports, or
+//! built by the demo seed for the months it back-fills; read by the generator and the insights.
 
 use app::model::Rag;
 use app::sections::EvmPoint;
