@@ -96,7 +96,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::projects::router())
         .fallback_service(files)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            auth::guard::Guard {
+                authority: state.authority.clone(),
+                auth: state.auth.clone(),
+            },
             auth::guard::guard,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -166,7 +166,7 @@ impl AppState {
                 monitor.clone(),
                 generation,
                 insights.clone(),
-                documents.clone(),
+                Arc::new(documents.clone()),
                 config.costly_runs_per_minute,
             )),
             performance: Arc::new(MonitorService {

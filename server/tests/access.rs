@@ -778,7 +778,10 @@ async fn a_route_without_a_rule_is_closed() {
     let router = axum::Router::new()
         .route("/api/forgotten", axum::routing::get(|| async { "secret" }))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            server::auth::guard::Guard {
+                authority: state.authority.clone(),
+                auth: state.auth.clone(),
+            },
             server::auth::guard::guard,
         ))
         .with_state(state);

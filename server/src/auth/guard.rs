@@ -31,7 +31,6 @@ use super::cookie::CookieSettings;
 use super::policy::{self, Endpoint, Kind, Lookup, Need};
 use super::session::SessionPolicy;
 use super::token;
-use crate::state::AppState;
 use crate::storage::StoreError;
 
 /// How sessions, cookies and origins are handled; from the configuration.
@@ -68,8 +67,15 @@ const DEFAULT_CSP: &str =
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageNonce(pub String);
 
+/// What the layer works with: how credentials are resolved, and the settings.
+#[derive(Clone)]
+pub struct Guard {
+    pub authority: super::caller::Authority,
+    pub auth: AuthSettings,
+}
+
 /// The layer's entry point (see the module documentation).
-pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<Guard>, mut request: Request, next: Next) -> Response {
     let matched = request
         .extensions()
         .get::<MatchedPath>()
@@ -106,7 +112,7 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     response
 }
 
-async fn authorize(state: &AppState, mut request: Request, next: Next) -> Response {
+async fn authorize(state: &Guard, mut request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let endpoint: Option<&'static Endpoint> = match request
         .extensions()

@@ -199,6 +199,20 @@ fn fold(log: &DocLog) -> Result<String, String> {
     }
 }
 
+#[async_trait::async_trait]
+impl crate::reports::KeepEdits for Documents {
+    /// A report people have edited keeps their narratives, status and justification: the
+    /// document is written back over the regenerated texts.
+    async fn after_regeneration(&self, report_id: i64) {
+        if !self.inner.store.doc_exists(report_id).await.unwrap_or(false) {
+            return;
+        }
+        if let Err(e) = self.write_back(report_id).await {
+            tracing::warn!(report = report_id, error = %e, "edited texts not written back after regeneration");
+        }
+    }
+}
+
 impl Documents {
     pub fn new(store: Store, cache: CacheService) -> Documents {
         Documents::compacting_every(store, cache, COMPACT_EVERY)

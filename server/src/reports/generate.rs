@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use app::analysis::{DurationDistribution, EacMethod, MonteCarloResult};
-use app::format::compact_money;
 use app::model::TemplateSection;
 use app::sections::{
     Appendix, Charts, EvmPoint, ExecutiveSummary, KeyMetrics, MilestoneRow, MilestoneSlip,
@@ -478,11 +477,6 @@ fn appendix(data: &ProjectData) -> Appendix {
             })
             .collect(),
     }
-}
-
-/// Money for narratives.
-pub(super) fn money(data: &ProjectData, amount: f64) -> String {
-    compact_money(amount, &data.currency)
 }
 
 #[cfg(test)]

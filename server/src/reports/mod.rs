@@ -21,12 +21,20 @@ use app::services::PortfolioService;
 use async_trait::async_trait;
 
 use crate::cache::{CacheKey, CacheService, Scope};
-use crate::collab::docs::Documents;
 use crate::insights::InsightEngine;
 use crate::monitor::{timed_query, Monitor};
 use crate::storage::{Store, StoreError};
 use generate::GenerationParams;
 use regenerate::{regenerate, simulate_report};
+
+/// What a regeneration leaves to the layer that keeps people's edits: the shared documents write the
+/// edited texts back over the regenerated ones (`collab::docs::Documents`, wired in `state`). Reports
+/// know nothing of editing beyond this.
+#[async_trait]
+pub trait KeepEdits: Send + Sync {
+    /// Puts the edits of `report_id` back after its sections were regenerated.
+    async fn after_regeneration(&self, report_id: i64);
+}
 
 /// Portfolio and report outlines, read from the store, and regeneration of draft reports; each
 /// limited to the projects the caller may reach.
@@ -36,8 +44,8 @@ pub struct StorePortfolio {
     monitor: Monitor,
     generation: GenerationParams,
     insights: Arc<dyn InsightEngine>,
-    /// The reports' shared documents: what people edited wins over a regeneration's texts.
-    documents: Documents,
+    /// What keeps people's edits through a regeneration (the shared documents).
+    edits: Arc<dyn KeepEdits>,
     /// Each caller's budget of reruns and regenerations.
     quota: quota::CostlyQuota,
     /// The server's simulations at once.
@@ -51,7 +59,7 @@ impl StorePortfolio {
         monitor: Monitor,
         generation: GenerationParams,
         insights: Arc<dyn InsightEngine>,
-        documents: Documents,
+        edits: Arc<dyn KeepEdits>,
         costly_per_minute: u32,
     ) -> StorePortfolio {
         StorePortfolio {
@@ -60,7 +68,7 @@ impl StorePortfolio {
             monitor,
             generation,
             insights,
-            documents,
+            edits,
             quota: quota::CostlyQuota::new(costly_per_minute),
             slots: Arc::new(slots::SimulationSlots::for_this_machine()),
         }
@@ -167,13 +175,8 @@ impl PortfolioService for StorePortfolio {
         .await;
         match done {
             Ok(timings) => {
-                // A report people have edited keeps their narratives, status and justification:
-                // the document is written back over the regenerated texts.
-                if self.store.doc_exists(report_id).await.unwrap_or(false) {
-                    if let Err(e) = self.documents.write_back(report_id).await {
-                        tracing::warn!(report = report_id, error = %e, "edited texts not written back after regeneration");
-                    }
-                }
+                // A report people have edited keeps their narratives, status and justification.
+                self.edits.after_regeneration(report_id).await;
                 self.cache.invalidate_report(report_id).await;
                 self.monitor
                     .record_metric("report_generation_time", timings.total_ms, "ms");

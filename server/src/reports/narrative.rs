@@ -6,7 +6,6 @@ use app::format::{group_thousands, readable_date};
 use app::sections::MonteCarloSection;
 use chrono::{Duration, NaiveDate};
 
-use super::generate::money;
 use crate::domain::project::ProjectData;
 
 /// The summary paragraph(s) of a report.
@@ -72,3 +71,8 @@ pub fn summary_narrative(
     }
     out
 }
+/// Money for narratives.
+fn money(data: &ProjectData, amount: f64) -> String {
+    app::format::compact_money(amount, &data.currency)
+}
+
