@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use server::monitor::{Monitor, MonitorConfig};
+use server::monitor::{Metric, Monitor, MonitorConfig};
 
 fn record(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -21,9 +21,8 @@ fn record(c: &mut Criterion) {
         b.iter(|| {
             v = (v + 0.37) % 50.0;
             monitor.record(
-                black_box("api_response_time"),
+                black_box(Metric::ApiResponseTime),
                 black_box(v),
-                "ms",
                 black_box(&labels),
             );
         })
@@ -31,7 +30,7 @@ fn record(c: &mut Criterion) {
     group.bench_function("unlabelled_metric", |b| {
         b.iter(|| {
             v = (v + 0.37) % 50.0;
-            monitor.record_metric(black_box("monte_carlo_analysis_time"), black_box(v), "ms");
+            monitor.record_metric(black_box(Metric::MonteCarloAnalysisTime), black_box(v));
         })
     });
     let mut bare =
@@ -46,9 +45,8 @@ fn record(c: &mut Criterion) {
     group.bench_function("disabled", |b| {
         b.iter(|| {
             monitor.record(
-                black_box("api_response_time"),
+                black_box(Metric::ApiResponseTime),
                 black_box(1.0),
-                "ms",
                 black_box(&labels),
             )
         })

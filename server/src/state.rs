@@ -24,7 +24,7 @@ use crate::insights::llm::LlmEngine;
 use crate::insights::rules::RulesEngine;
 use crate::insights::InsightEngine;
 use crate::monitor::service::MonitorService;
-use crate::monitor::Monitor;
+use crate::monitor::{Metric, Monitor};
 use crate::redis_probe::RedisProbe;
 use crate::reports::generate::GenerationParams;
 use crate::reports::StorePortfolio;
@@ -224,7 +224,7 @@ fn spawn_hit_rate_sampler(cache: &CacheService, monitor: &Monitor) {
             previous = (hits, misses);
             // Fewer lookups than this say little about the rate.
             if dh + dm >= 10 {
-                monitor.record_metric("cache_hit_rate", dh as f64 * 100.0 / (dh + dm) as f64, "%");
+                monitor.record_metric(Metric::CacheHitRate, dh as f64 * 100.0 / (dh + dm) as f64);
             }
         }
     });

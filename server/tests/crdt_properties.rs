@@ -83,7 +83,12 @@ async fn damaged_updates_never_break_the_document() {
                     Ok(_) => accepted.set(accepted.get() + 1),
                     Err(e) => {
                         refused.set(refused.get() + 1);
-                        prop_assert_eq!(e.code(), "undecodable_update", "{}", e);
+                        prop_assert_eq!(
+                            e.code(),
+                            app::collab::protocol::ErrorCode::UndecodableUpdate,
+                            "{}",
+                            e
+                        );
                         prop_assert_eq!(risks(&after), before, "a refused update changed the text");
                     }
                 }
@@ -120,7 +125,12 @@ async fn any_state_vector_is_answered_or_refused() {
             handle.block_on(async {
                 match docs.sync(report, &B64.encode(&bytes)).await {
                     Ok((update, _)) => prop_assert!(B64.decode(update).is_ok()),
-                    Err(e) => prop_assert_eq!(e.code(), "undecodable_update", "{}", e),
+                    Err(e) => prop_assert_eq!(
+                        e.code(),
+                        app::collab::protocol::ErrorCode::UndecodableUpdate,
+                        "{}",
+                        e
+                    ),
                 }
                 Ok(())
             })

@@ -261,9 +261,8 @@ async fn recommendations_follow_crafted_figures() {
     let (app, admin) = app_with_admin(60).await;
     for _ in 0..10 {
         app.state.monitor.record(
-            "api_response_time",
+            server::monitor::Metric::ApiResponseTime,
             1900.0,
-            "ms",
             &[("route", "/api/slow"), ("method", "GET"), ("status", "200")],
         );
     }

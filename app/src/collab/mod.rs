@@ -9,6 +9,7 @@
 #[cfg(feature = "hydrate")]
 mod panel;
 
+pub mod protocol;
 pub mod text;
 
 use leptos::prelude::*;

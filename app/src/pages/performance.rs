@@ -13,8 +13,8 @@ use crate::api::{
 use crate::components::{ErrorNotice, Plot, Series, Skeleton};
 use crate::error::AppError;
 use crate::performance::{
-    tile_state, Alert, CacheOverview, OperationStats, PerformanceOverview, Threshold,
-    TimelinePoint, KEY_METRICS,
+    tile_state, Alert, CacheOverview, Direction, Metric, OperationStats, PerformanceOverview,
+    Threshold, TimelinePoint, KEY_METRICS,
 };
 
 /// How often the dashboard reloads its figures.
@@ -60,15 +60,15 @@ pub fn PerformancePage() -> impl IntoView {
 }
 
 /// The worst window p95 (or, for hit rates, the latest value) of a metric's series.
-fn key_value(ops: &[OperationStats], metric: &str, direction: &str) -> Option<f64> {
+fn key_value(ops: &[OperationStats], metric: Metric, direction: Direction) -> Option<f64> {
     let series: Vec<&OperationStats> = ops
         .iter()
-        .filter(|o| o.name == metric && o.window.count > 0)
+        .filter(|o| o.name == metric.name() && o.window.count > 0)
         .collect();
     if series.is_empty() {
         return None;
     }
-    if direction == "below" {
+    if direction == Direction::Below {
         series.first().map(|s| s.last)
     } else {
         series.iter().map(|s| s.window.p95).reduce(f64::max)
@@ -121,12 +121,12 @@ fn Dashboard(
     let tiles = KEY_METRICS
         .iter()
         .filter_map(|(metric, label)| {
-            let t = threshold_of(metric)?;
-            let value = key_value(&o.operations, metric, &t.direction);
+            let t = threshold_of(metric.name())?;
+            let value = key_value(&o.operations, *metric, t.direction);
             Some((label.to_string(), value, t))
         })
         .collect::<Vec<_>>();
-    let api_limit = threshold_of("api_response_time").map(|t| t.value);
+    let api_limit = threshold_of(Metric::ApiResponseTime.name()).map(|t| t.value);
     let timeline = |name: &str| -> Vec<TimelinePoint> {
         o.timelines
             .iter()
@@ -143,8 +143,8 @@ fn Dashboard(
                 .map(|p| (-(p.minutes_ago as f64), pick(p)))
                 .collect(),
         };
-    let api = timeline("api_response_time");
-    let db = timeline("database_query_time");
+    let api = timeline(Metric::ApiResponseTime.name());
+    let db = timeline(Metric::DatabaseQueryTime.name());
     let span = (o.window_minutes as f64).max(1.0);
     let minute_ticks = move || -> Vec<(f64, String)> {
         [1.0, 0.75, 0.5, 0.25, 0.0]
@@ -172,7 +172,7 @@ fn Dashboard(
                             <span class="tile__label">{label}</span>
                             <span class="tile__value">{value.map_or_else(|| "no data".to_string(), |v| show(v, &t.unit))}</span>
                             <span class="tile__target">
-                                {format!("{} {}", if t.direction == "below" { "target ≥" } else { "threshold" }, show(t.value, &t.unit))}
+                                {format!("{} {}", if t.direction == Direction::Below { "target ≥" } else { "threshold" }, show(t.value, &t.unit))}
                             </span>
                             <span class="tile__state">{match state { "ok" => "OK", "warning" => "Warning", "critical" => "Critical", _ => "Idle" }}</span>
                         </li>
@@ -292,8 +292,8 @@ fn AlertList(active: Vec<Alert>, recent: Vec<Alert>) -> impl IntoView {
             view! {
                 <ul class="alerts" aria-label="Firing alerts">
                     {active.into_iter().map(|a| view! {
-                        <li class=format!("alert alert--{}", a.severity) data-testid="active-alert">
-                            <span class=format!("chip chip--{}", a.severity)>{a.severity.clone()}</span>
+                        <li class=format!("alert alert--{}", a.severity.as_str()) data-testid="active-alert">
+                            <span class=format!("chip chip--{}", a.severity.as_str())>{a.severity.as_str()}</span>
                             <span>{a.message.clone()}</span>
                             <span class="muted">{format!("since {}", a.fired_at.get(11..19).unwrap_or(""))}</span>
                         </li>
@@ -309,10 +309,10 @@ fn AlertList(active: Vec<Alert>, recent: Vec<Alert>) -> impl IntoView {
                         <thead><tr><th>"Severity"</th><th>"Alert"</th><th>"State"</th><th>"Fired"</th><th>"Duration"</th></tr></thead>
                         <tbody>
                             {recent.into_iter().map(|a| view! {
-                                <tr data-testid="recent-alert" data-state=a.state.clone()>
-                                    <td><span class=format!("chip chip--{}", a.severity)>{a.severity.clone()}</span></td>
+                                <tr data-testid="recent-alert" data-state=a.state.as_str()>
+                                    <td><span class=format!("chip chip--{}", a.severity.as_str())>{a.severity.as_str()}</span></td>
                                     <td>{a.message.clone()}</td>
-                                    <td>{a.state.clone()}</td>
+                                    <td>{a.state.as_str()}</td>
                                     <td>{a.fired_at.get(11..19).unwrap_or("").to_string()}</td>
                                     <td>{a.duration_seconds.map_or_else(|| "ongoing".to_string(), |d| format!("{d:.0} s"))}</td>
                                 </tr>
@@ -442,7 +442,7 @@ fn ThresholdEditor(
                         view! {
                             <tr data-threshold=t.metric.clone()>
                                 <td>{t.metric.clone()}</td>
-                                <td>{if t.direction == "below" { "latest value is below" } else { "p95 is above" }}</td>
+                                <td>{if t.direction == Direction::Below { "latest value is below" } else { "p95 is above" }}</td>
                                 <td>
                                     <input type="number" min="0" step="any" class="number-input"
                                         aria-label=format!("Threshold of {} ({})", t.metric, t.unit)

@@ -150,6 +150,18 @@ pub struct CacheHealth {
     pub subscribed: bool,
 }
 
+/// The dashboard's part of the health.
+impl From<&CacheHealth> for app::performance::CacheHealth {
+    fn from(h: &CacheHealth) -> Self {
+        app::performance::CacheHealth {
+            status: h.status.into(),
+            redis: h.redis.into(),
+            latency_ms: h.latency_ms,
+            last_error: h.last_error.clone(),
+        }
+    }
+}
+
 /// A message on the invalidation channel.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BusMessage {

@@ -90,6 +90,41 @@ pub struct CacheStats {
     pub redis_keys: Option<u64>,
 }
 
+impl From<&TypeStats> for app::performance::CacheTypeStats {
+    fn from(s: &TypeStats) -> Self {
+        app::performance::CacheTypeStats {
+            hits: s.hits,
+            misses: s.misses,
+            hit_rate: s.hit_rate,
+            loads: s.loads,
+            oversized: s.oversized,
+            ttl_seconds: s.ttl_seconds,
+        }
+    }
+}
+
+/// The dashboard's part of the figures.
+impl From<&CacheStats> for app::performance::CacheOverview {
+    fn from(s: &CacheStats) -> Self {
+        app::performance::CacheOverview {
+            overall: (&s.overall).into(),
+            by_type: s
+                .by_type
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.into()))
+                .collect(),
+            local_entries: s.local_entries,
+            local_bytes: s.local_bytes,
+            local_capacity_bytes: s.local_capacity_bytes,
+            evictions: s.evictions,
+            redis_enabled: s.redis_enabled,
+            redis_errors: s.redis_errors,
+            redis_used_memory_bytes: s.redis_used_memory_bytes,
+            redis_keys: s.redis_keys,
+        }
+    }
+}
+
 impl Counters {
     pub(super) fn of(&self, kind: CacheType) -> &TypeCounters {
         &self.types[kind.index()]

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use app::collab::protocol::ErrorCode;
 use app::editing::{
     clip, narrative_text, status_of, Revision, RevisionContent, FIELDS_MAP, FIELD_JUSTIFICATION,
     FIELD_STATUS, MAX_JUSTIFICATION_CHARS, MAX_NARRATIVE_CHARS, MAX_REVISION_NAME_CHARS,
@@ -61,14 +62,13 @@ pub enum DocError {
 
 impl DocError {
     /// The code of the error frame.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            DocError::NoReport(_) => "not_found",
-            DocError::ReadOnly => "read_only",
-            DocError::Undecodable(_) => "undecodable_update",
-            DocError::NoRevision(_) => "not_found",
-            DocError::BadName => "invalid_message",
-            DocError::Store(_) => "not_saved",
+            DocError::NoReport(_) | DocError::NoRevision(_) => ErrorCode::NotFound,
+            DocError::ReadOnly => ErrorCode::ReadOnly,
+            DocError::Undecodable(_) => ErrorCode::UndecodableUpdate,
+            DocError::BadName => ErrorCode::InvalidMessage,
+            DocError::Store(_) => ErrorCode::NotSaved,
         }
     }
 }
@@ -204,7 +204,13 @@ impl crate::reports::KeepEdits for Documents {
     /// A report people have edited keeps their narratives, status and justification: the
     /// document is written back over the regenerated texts.
     async fn after_regeneration(&self, report_id: i64) {
-        if !self.inner.store.doc_exists(report_id).await.unwrap_or(false) {
+        if !self
+            .inner
+            .store
+            .doc_exists(report_id)
+            .await
+            .unwrap_or(false)
+        {
             return;
         }
         if let Err(e) = self.write_back(report_id).await {

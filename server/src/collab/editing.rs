@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use super::docs::Documents;
 use super::optimizer::WebSocketOptimizer;
-use super::protocol::ServerMessage;
 use crate::storage::Store;
+use app::collab::protocol::ServerMessage;
 
 /// Revisions through the store and the live documents.
 pub struct StoreEditing {

@@ -1,23 +1,27 @@
 //! Live collaboration: the seed's `websocket_optimizer` and what it carries.
 //!
-//! - `optimizer.rs`: [`WebSocketOptimizer`], the transport of every collaboration session: who is
-//!   connected to which session (caps per session and per instance), message batching (up to
-//!   `WS_BATCH_MAX_SIZE` messages or `WS_BATCH_MAX_WAIT_MS`, whichever comes first; urgent messages at
-//!   once, after what was queued before them), conflation of ephemeral messages, a bounded outbound
-//!   queue per connection, idle cleanup, and the figures the performance API shows.
-//! - `protocol.rs`: the messages of `docs/protocol.md`, both directions, and their validation.
-//! - `relay.rs`: with `REDIS_URL`, every session's messages reach its members on every instance
-//!   through Redis pub/sub (each instance ignores its own echoes; after a reconnect it tells its
-//!   clients to resync).
-//! - `socket.rs`: one WebSocket connection: registration, the welcome, reading and checking what the
+//! - `optimizer/`: [`WebSocketOptimizer`], the transport of every collaboration session: the
+//!   registry (who is connected to which session, caps per instance, session and user), the batching
+//!   policy (up to `WS_BATCH_MAX_SIZE` messages or `WS_BATCH_MAX_WAIT_MS`, whichever comes first;
+//!   urgent messages at once, after what was queued before them; conflation of ephemeral messages),
+//!   delivery through bounded queues, the relay's hook, idle cleanup, and the figures the performance
+//!   API shows.
+//! - The messages themselves, both directions, and their validation are one set of types shared
+//!   with the browser: `app::collab::protocol` (documented in `docs/protocol.md`).
+//! - `relay/`: with `REDIS_URL`, every session's messages reach its members on every instance
+//!   through Redis pub/sub (each instance ignores its own echoes; a lost message or a reconnect tells
+//!   its clients to resync).
+//! - `socket/`: one WebSocket connection: registration, the welcome, reading and checking what the
 //!   client sends, writing what the session sends, ping/pong keepalive and the close codes.
+//! - `rights.rs`: the connection's rights for its whole life (revocations, expiry, role changes).
+//! - `docs.rs`, `editing.rs`: the shared documents (Yjs) behind the editing messages, and the
+//!   revisions and write-backs around them.
 //!
 //! The route itself (`GET /ws/reports/{report_id}`, with its access checks) is `routes::collab`.
 
 pub mod docs;
 pub mod editing;
 pub mod optimizer;
-pub mod protocol;
 pub mod relay;
 pub mod rights;
 pub mod socket;

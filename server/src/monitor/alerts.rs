@@ -10,101 +10,26 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use serde::{Deserialize, Serialize};
+pub use app::performance::{Alert, AlertState, Direction, Metric, Severity, Threshold};
 use tokio::time::{Duration, Instant};
-
-/// Which side of the threshold is bad.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// Larger is worse (durations, latencies).
-    Above,
-    /// Smaller is worse (hit rates).
-    Below,
-}
-
-/// A metric's threshold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Threshold {
-    pub metric: String,
-    pub value: f64,
-    pub unit: String,
-    pub direction: Direction,
-}
 
 /// The seed's thresholds.
 pub fn defaults() -> Vec<Threshold> {
-    let t = |metric: &str, value: f64, unit: &str, direction| Threshold {
-        metric: metric.into(),
+    let t = |metric: Metric, value: f64, direction| Threshold {
+        metric: metric.name().into(),
         value,
-        unit: unit.into(),
+        unit: metric.unit().into(),
         direction,
     };
     vec![
-        t("report_generation_time", 30_000.0, "ms", Direction::Above),
-        t(
-            "ai_insight_generation_time",
-            10_000.0,
-            "ms",
-            Direction::Above,
-        ),
-        t(
-            "monte_carlo_analysis_time",
-            15_000.0,
-            "ms",
-            Direction::Above,
-        ),
-        t("websocket_message_latency", 100.0, "ms", Direction::Above),
-        t("cache_hit_rate", 70.0, "%", Direction::Below),
-        t("database_query_time", 1_000.0, "ms", Direction::Above),
-        t("api_response_time", 2_000.0, "ms", Direction::Above),
+        t(Metric::ReportGenerationTime, 30_000.0, Direction::Above),
+        t(Metric::AiInsightGenerationTime, 10_000.0, Direction::Above),
+        t(Metric::MonteCarloAnalysisTime, 15_000.0, Direction::Above),
+        t(Metric::WebsocketMessageLatency, 100.0, Direction::Above),
+        t(Metric::CacheHitRate, 70.0, Direction::Below),
+        t(Metric::DatabaseQueryTime, 1_000.0, Direction::Above),
+        t(Metric::ApiResponseTime, 2_000.0, Direction::Above),
     ]
-}
-
-/// How bad an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Warning,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text {
-            "warning" => Some(Severity::Warning),
-            "critical" => Some(Severity::Critical),
-            _ => None,
-        }
-    }
-}
-
-/// An alert, firing or resolved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Alert {
-    pub id: u64,
-    pub metric: String,
-    pub labels: Vec<(String, String)>,
-    pub severity: Severity,
-    /// `firing` or `resolved`.
-    pub state: &'static str,
-    pub message: String,
-    /// The observed value when it fired (p95, or the latest value for hit rates).
-    pub value: f64,
-    /// The limit it crossed (the threshold, or its double/half for critical).
-    pub limit: f64,
-    pub unit: String,
-    /// RFC 3339.
-    pub fired_at: String,
-    pub resolved_at: Option<String>,
-    pub duration_seconds: Option<f64>,
 }
 
 /// One series' value against its threshold, as the monitor observed it.
@@ -212,7 +137,7 @@ impl AlertEngine {
                     metric: obs.metric.clone(),
                     labels: obs.labels.clone(),
                     severity,
-                    state: "firing",
+                    state: AlertState::Firing,
                     message: format!(
                         "{}{} is {} {}, {} the {} limit of {} {}",
                         obs.metric,
@@ -260,7 +185,7 @@ impl AlertEngine {
 
     fn resolve(&mut self, key: &AlertKey, now: Instant, wall: &str) -> Option<Alert> {
         let (mut alert, since) = self.active.remove(key)?;
-        alert.state = "resolved";
+        alert.state = AlertState::Resolved;
         alert.resolved_at = Some(wall.to_string());
         alert.duration_seconds = Some(round(now.duration_since(since).as_secs_f64()));
         if let Some(old) = self.history.iter_mut().find(|a| a.id == alert.id) {
@@ -297,7 +222,7 @@ impl AlertEngine {
     /// Forgets resolved alerts that fired before `cutoff` (RFC 3339 compares as text).
     pub fn forget_before(&mut self, cutoff: &str) {
         self.history
-            .retain(|a| a.state == "firing" || a.fired_at.as_str() >= cutoff);
+            .retain(|a| a.state == AlertState::Firing || a.fired_at.as_str() >= cutoff);
     }
 }
 
@@ -349,13 +274,13 @@ mod tests {
         let resolved = engine.evaluate(&ok, start + Duration::from_secs(161));
         match &resolved[..] {
             [AlertEvent::Resolved(a)] => {
-                assert_eq!(a.state, "resolved");
+                assert_eq!(a.state, AlertState::Resolved);
                 assert_eq!(a.duration_seconds, Some(100.0));
             }
             other => panic!("{other:?}"),
         }
         assert!(engine.active().is_empty());
-        assert_eq!(engine.recent(10, None)[0].state, "resolved");
+        assert_eq!(engine.recent(10, None)[0].state, AlertState::Resolved);
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,7 +8,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::Monitor;
+use super::{Metric, Monitor};
 
 /// The layer's entry point.
 pub async fn record_api_time(
@@ -29,9 +29,8 @@ pub async fn record_api_time(
     let response = next.run(request).await;
     let status = response.status();
     monitor.record(
-        "api_response_time",
+        Metric::ApiResponseTime,
         started.elapsed().as_secs_f64() * 1000.0,
-        "ms",
         &[
             ("route", &route),
             ("method", method),

@@ -26,9 +26,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 use tokio::time::{Duration, Instant};
 
-pub use alerts::{Alert, Direction, Severity, Threshold};
 use alerts::{AlertEngine, AlertEvent, Observation};
-use series::{lock, Series, Summary};
+pub use app::performance::{
+    Alert, AlertState, Direction, Metric, OperationStats, Severity, Threshold, TimelinePoint,
+};
+use series::{lock, summarize, Series};
 
 /// Raw metrics kept for `GET /metrics?limit=`.
 const RECENT: usize = 1000;
@@ -62,30 +64,6 @@ fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Statistics of one series.
-#[derive(Debug, Clone, Serialize)]
-pub struct OperationStats {
-    pub name: String,
-    pub labels: Vec<(String, String)>,
-    pub unit: String,
-    /// Over the sliding window.
-    pub window: Summary,
-    /// Since start (or the last data deletion).
-    pub since_start: Summary,
-    /// The latest value recorded.
-    pub last: f64,
-}
-
-/// One minute of a timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TimelinePoint {
-    /// 0 for the current minute.
-    pub minutes_ago: u64,
-    pub count: u64,
-    pub median: f64,
-    pub p95: f64,
 }
 
 type Callback = Arc<dyn Fn(&Alert) + Send + Sync>;
@@ -198,17 +176,17 @@ impl Monitor {
         self.inner.started.elapsed().as_secs() / 60
     }
 
-    /// Records a value without labels (the seed's `record_metric`).
-    pub fn record_metric(&self, name: &str, value: f64, unit: &str) {
-        self.record(name, value, unit, &[]);
+    /// Records a value without labels (the seed's `record_metric`), in the metric's unit.
+    pub fn record_metric(&self, metric: Metric, value: f64) {
+        self.record(metric, value, &[]);
     }
 
-    /// Records a value of a labelled series.
-    pub fn record(&self, name: &str, value: f64, unit: &str, labels: &[(&str, &str)]) {
+    /// Records a value of a labelled series, in the metric's unit.
+    pub fn record(&self, metric: Metric, value: f64, labels: &[(&str, &str)]) {
         if !self.is_enabled() {
             return;
         }
-        let Some(series) = self.series_for(name, unit, labels) else {
+        let Some(series) = self.series_for(metric.name(), metric.unit(), labels) else {
             self.inner.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         };
@@ -260,15 +238,15 @@ impl Monitor {
         self.inner.dropped.load(Ordering::Relaxed)
     }
 
-    /// Runs `work` and records its duration in milliseconds under `name` (the seed's `track_time`).
-    pub async fn time<T>(&self, name: &str, work: impl Future<Output = T>) -> T {
-        self.time_with(name, &[], work).await
+    /// Runs `work` and records its duration in milliseconds as `metric` (the seed's `track_time`).
+    pub async fn time<T>(&self, metric: Metric, work: impl Future<Output = T>) -> T {
+        self.time_with(metric, &[], work).await
     }
 
     /// As [`time`](Self::time), for a labelled series; with monitoring off, not even the clock is read.
     pub async fn time_with<T>(
         &self,
-        name: &str,
+        metric: Metric,
         labels: &[(&str, &str)],
         work: impl Future<Output = T>,
     ) -> T {
@@ -277,7 +255,7 @@ impl Monitor {
         }
         let started = std::time::Instant::now();
         let out = work.await;
-        self.record(name, started.elapsed().as_secs_f64() * 1000.0, "ms", labels);
+        self.record(metric, started.elapsed().as_secs_f64() * 1000.0, labels);
         out
     }
 
@@ -295,8 +273,8 @@ impl Monitor {
             name: s.name.to_string(),
             labels: s.labels.to_vec(),
             unit: s.unit.to_string(),
-            window: Summary::of(&s.window(self.minute(), self.inner.window_minutes)),
-            since_start: Summary::of(&s.total()),
+            window: summarize(&s.window(self.minute(), self.inner.window_minutes)),
+            since_start: summarize(&s.total()),
             last: s.last(),
         }
     }
@@ -340,7 +318,7 @@ impl Monitor {
         merged
             .into_iter()
             .map(|(m, h)| {
-                let summary = Summary::of(&h);
+                let summary = summarize(&h);
                 TimelinePoint {
                     minutes_ago: minute - m,
                     count: summary.count,
@@ -409,7 +387,7 @@ impl Monitor {
                 continue;
             }
             let value = match t.direction {
-                Direction::Above => Summary::of(&window).p95,
+                Direction::Above => summarize(&window).p95,
                 Direction::Below => series.last(),
             };
             observations.push(Observation {
@@ -489,7 +467,7 @@ pub async fn timed_query<T>(
     call: impl std::future::Future<Output = T>,
 ) -> T {
     monitor
-        .time_with("database_query_time", &[("query", query)], call)
+        .time_with(Metric::DatabaseQueryTime, &[("query", query)], call)
         .await
 }
 
@@ -501,38 +479,35 @@ mod tests {
     fn series_past_the_cap_are_dropped_and_counted() {
         let m = Monitor::new(MonitorConfig::default());
         for i in 0..MAX_SERIES + 50 {
-            m.record("probe", 1.0, "ms", &[("n", &i.to_string())]);
+            m.record(Metric::ApiResponseTime, 1.0, &[("n", &i.to_string())]);
         }
         assert_eq!(m.series_list().len(), MAX_SERIES);
         assert_eq!(m.dropped_values(), 50);
-        m.record("probe", 2.0, "ms", &[("n", "0")]);
+        m.record(Metric::ApiResponseTime, 2.0, &[("n", "0")]);
         assert_eq!(m.dropped_values(), 50, "a known series still records");
     }
 
     #[tokio::test]
     async fn timings_and_gauges_are_recorded_with_labels() {
         let m = Monitor::new(MonitorConfig::default());
-        let out = m.time("report_generation_time", async { 7 }).await;
+        let out = m.time(Metric::ReportGenerationTime, async { 7 }).await;
         assert_eq!(out, 7);
         m.record(
-            "api_response_time",
+            Metric::ApiResponseTime,
             12.0,
-            "ms",
             &[("route", "/"), ("status", "200")],
         );
         m.record(
-            "api_response_time",
+            Metric::ApiResponseTime,
             30.0,
-            "ms",
             &[("route", "/"), ("status", "200")],
         );
         m.record(
-            "api_response_time",
+            Metric::ApiResponseTime,
             5.0,
-            "ms",
             &[("route", "/x"), ("status", "404")],
         );
-        m.record_metric("cache_hit_rate", 85.5, "%");
+        m.record_metric(Metric::CacheHitRate, 85.5);
         let api = m.operation_stats("api_response_time");
         assert_eq!(api.len(), 2);
         assert_eq!(api[0].window.count + api[1].window.count, 3);
@@ -548,7 +523,7 @@ mod tests {
     async fn disabled_monitoring_records_nothing_and_thresholds_are_checked() {
         let m = Monitor::new(MonitorConfig::default());
         m.set_enabled(false);
-        m.record_metric("x", 1.0, "ms");
+        m.record_metric(Metric::SectionLoadTime, 1.0);
         assert!(m.all_stats().is_empty());
         m.set_enabled(true);
         assert!(m.set_threshold("api_response_time", 500.0).is_ok());
@@ -566,7 +541,7 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         m.register_alert_callback(move |a| lock(&sink).push((a.metric.clone(), a.state)));
-        m.record_metric("database_query_time", 1500.0, "ms");
+        m.record_metric(Metric::DatabaseQueryTime, 1500.0);
         m.evaluate();
         m.set_threshold("database_query_time", 5000.0)
             .expect("valid");
@@ -574,8 +549,8 @@ mod tests {
         assert_eq!(
             *lock(&seen),
             [
-                ("database_query_time".to_string(), "firing"),
-                ("database_query_time".to_string(), "resolved")
+                ("database_query_time".to_string(), AlertState::Firing),
+                ("database_query_time".to_string(), AlertState::Resolved)
             ]
         );
         assert_eq!(m.recent_alerts(5, Some(Severity::Warning)).len(), 1);

@@ -198,24 +198,23 @@ pub fn render(monitor: &Monitor, cache: Option<&CacheStats>, samples: &[Sample])
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::Metric;
     use crate::monitor::MonitorConfig;
 
     #[test]
     fn histograms_and_gauges_render_in_the_text_format() {
         let m = Monitor::new(MonitorConfig::default());
         m.record(
-            "api_response_time",
+            Metric::ApiResponseTime,
             3.0,
-            "ms",
             &[("route", "/reports/{id}"), ("status", "200")],
         );
         m.record(
-            "api_response_time",
+            Metric::ApiResponseTime,
             700.0,
-            "ms",
             &[("route", "/reports/{id}"), ("status", "200")],
         );
-        m.record_metric("cache_hit_rate", 91.5, "%");
+        m.record_metric(Metric::CacheHitRate, 91.5);
         let text = render(
             &m,
             None,

@@ -1,27 +1,11 @@
 //! Recommendations: the monitor's figures turned into suggestions, each with its evidence and a
 //! priority from its estimated impact. Healthy figures produce none.
 
-use serde::Serialize;
-
 use super::series::Summary;
 use super::{Monitor, OperationStats};
 use crate::cache::CacheStats;
 
-/// One suggestion.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Recommendation {
-    /// `high`, `medium` or `low`.
-    pub priority: &'static str,
-    /// What it is about: `cache`, `monte_carlo`, `route`, `store`, `websocket`, `generation`.
-    pub area: &'static str,
-    pub title: String,
-    /// The figures behind it.
-    pub evidence: String,
-    /// What to do.
-    pub suggestion: String,
-    /// Estimated impact used for ordering: milliseconds (or misses) per window.
-    pub impact: f64,
-}
+pub use app::performance::Recommendation;
 
 fn priority(ratio: f64) -> &'static str {
     if ratio >= 0.8 {
@@ -83,8 +67,8 @@ pub fn recommendations(
                 )
             };
             out.push(Recommendation {
-                priority: if s.hit_rate < target / 2.0 { "high" } else { "medium" },
-                area: "cache",
+                priority: if s.hit_rate < target / 2.0 { "high" } else { "medium" }.into(),
+                area: "cache".into(),
                 title,
                 evidence: format!(
                     "hit rate {:.1}% over {lookups} lookups (target {target}%), {} misses, TTL {} s, {} evictions",
@@ -108,8 +92,8 @@ pub fn recommendations(
         let ratio = s.window.p95 / mc_limit;
         if ratio >= 0.5 {
             out.push(Recommendation {
-                priority: priority(ratio),
-                area: "monte_carlo",
+                priority: priority(ratio).into(),
+                area: "monte_carlo".into(),
                 title: "Monte Carlo runs near their time limit".into(),
                 evidence: format!(
                     "p95 {:.0} ms against a {:.0} ms threshold at {mc_iterations} iterations ({} runs)",
@@ -128,8 +112,8 @@ pub fn recommendations(
         let ratio = s.window.p95 / gen_limit;
         if ratio >= 0.5 {
             out.push(Recommendation {
-                priority: priority(ratio),
-                area: "generation",
+                priority: priority(ratio).into(),
+                area: "generation".into(),
                 title: "Report generation is slow".into(),
                 evidence: format!(
                     "p95 {:.0} ms against {:.0} ms over {} runs",
@@ -147,8 +131,8 @@ pub fn recommendations(
         let ratio = s.window.p95 / api_limit;
         if s.window.count >= 5 && ratio >= 0.25 {
             out.push(Recommendation {
-                priority: priority(ratio * 2.0),
-                area: "route",
+                priority: priority(ratio * 2.0).into(),
+                area: "route".into(),
                 title: format!("Slow route {} {}", label(&s, "method"), label(&s, "route")),
                 evidence: format!(
                     "p95 {:.0} ms, p99 {:.0} ms over {} requests (status {}), threshold {:.0} ms",
@@ -164,8 +148,8 @@ pub fn recommendations(
         let ratio = s.window.p95 / db_limit;
         if s.window.count >= 5 && ratio >= 0.1 {
             out.push(Recommendation {
-                priority: priority(ratio * 5.0),
-                area: "store",
+                priority: priority(ratio * 5.0).into(),
+                area: "store".into(),
                 title: format!("Slow store query {}", label(&s, "query")),
                 evidence: format!(
                     "p95 {:.1} ms over {} calls, threshold {:.0} ms",
@@ -181,8 +165,8 @@ pub fn recommendations(
     for s in window("websocket_batch_size") {
         if s.window.count >= 50 && s.window.avg < 1.5 {
             out.push(Recommendation {
-                priority: "low",
-                area: "websocket",
+                priority: "low".into(),
+                area: "websocket".into(),
                 title: "WebSocket batches are mostly of one message".into(),
                 evidence: format!("average batch size {:.2} over {} batches", s.window.avg, s.window.count),
                 suggestion: "Batching only adds latency here: lower WS_BATCH_MAX_WAIT_MS or set WS_ENABLE_BATCHING=false.".into(),
@@ -191,8 +175,8 @@ pub fn recommendations(
         }
     }
     out.sort_by(|a, b| {
-        rank(a.priority)
-            .cmp(&rank(b.priority))
+        rank(&a.priority)
+            .cmp(&rank(&b.priority))
             .then(b.impact.total_cmp(&a.impact))
     });
     out
@@ -209,6 +193,7 @@ fn rank(p: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::Metric;
     use crate::monitor::MonitorConfig;
 
     #[test]
@@ -216,12 +201,11 @@ mod tests {
         let m = Monitor::new(MonitorConfig::default());
         for _ in 0..20 {
             m.record(
-                "api_response_time",
+                Metric::ApiResponseTime,
                 3.0,
-                "ms",
                 &[("route", "/"), ("method", "GET"), ("status", "200")],
             );
-            m.record_metric("monte_carlo_analysis_time", 300.0, "ms");
+            m.record_metric(Metric::MonteCarloAnalysisTime, 300.0);
         }
         assert!(recommendations(&m, None, 10_000).is_empty());
     }
@@ -231,21 +215,19 @@ mod tests {
         let m = Monitor::new(MonitorConfig::default());
         for _ in 0..10 {
             m.record(
-                "api_response_time",
+                Metric::ApiResponseTime,
                 1800.0,
-                "ms",
                 &[("route", "/api/x"), ("method", "GET"), ("status", "200")],
             );
-            m.record_metric("monte_carlo_analysis_time", 14_000.0, "ms");
+            m.record_metric(Metric::MonteCarloAnalysisTime, 14_000.0);
             m.record(
-                "database_query_time",
+                Metric::DatabaseQueryTime,
                 400.0,
-                "ms",
                 &[("query", "report_document")],
             );
         }
         let recs = recommendations(&m, None, 10_000);
-        let areas: Vec<&str> = recs.iter().map(|r| r.area).collect();
+        let areas: Vec<&str> = recs.iter().map(|r| r.area.as_str()).collect();
         assert!(
             areas.contains(&"route") && areas.contains(&"monte_carlo") && areas.contains(&"store"),
             "{areas:?}"

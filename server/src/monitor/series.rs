@@ -8,7 +8,6 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
 
 /// Largest value kept, in thousandths (100,000 units: 100 s for milliseconds); larger ones saturate.
 const MAX_SCALED: u64 = 100_000_000;
@@ -31,33 +30,22 @@ fn unscale(v: u64) -> f64 {
     v as f64 / 1000.0
 }
 
-/// Count, extremes, mean and percentiles of a set of values, in the metric's unit.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Summary {
-    pub count: u64,
-    pub min: f64,
-    pub max: f64,
-    pub avg: f64,
-    pub median: f64,
-    pub p95: f64,
-    pub p99: f64,
-}
+pub use app::performance::Summary;
 
-impl Summary {
-    pub(super) fn of(h: &Histogram<u32>) -> Summary {
-        if h.is_empty() {
-            return Summary::default();
-        }
-        let round = |v: f64| (v * 1000.0).round() / 1000.0;
-        Summary {
-            count: h.len(),
-            min: unscale(h.min()),
-            max: unscale(h.max()),
-            avg: round(h.mean() / 1000.0),
-            median: unscale(h.value_at_quantile(0.5)),
-            p95: unscale(h.value_at_quantile(0.95)),
-            p99: unscale(h.value_at_quantile(0.99)),
-        }
+/// Count, extremes, mean and percentiles of a histogram's values, in the metric's unit.
+pub(super) fn summarize(h: &Histogram<u32>) -> Summary {
+    if h.is_empty() {
+        return Summary::default();
+    }
+    let round = |v: f64| (v * 1000.0).round() / 1000.0;
+    Summary {
+        count: h.len(),
+        min: unscale(h.min()),
+        max: unscale(h.max()),
+        avg: round(h.mean() / 1000.0),
+        median: unscale(h.value_at_quantile(0.5)),
+        p95: unscale(h.value_at_quantile(0.95)),
+        p99: unscale(h.value_at_quantile(0.99)),
     }
 }
 
@@ -184,7 +172,7 @@ mod tests {
         for v in 1..=1000 {
             s.record(f64::from(v), 0, 15);
         }
-        let sum = Summary::of(&s.window(0, 15));
+        let sum = summarize(&s.window(0, 15));
         assert_eq!(sum.count, 1000);
         assert_eq!(sum.min, 1.0);
         assert!((sum.max - 1000.0).abs() / 1000.0 < 0.01, "{}", sum.max);
@@ -202,15 +190,15 @@ mod tests {
         s.record(20.0, 5, 15);
         s.record(30.0, 16, 15);
         assert_eq!(
-            Summary::of(&s.window(16, 15)).count,
+            summarize(&s.window(16, 15)).count,
             2,
             "minute 0 left the window"
         );
-        assert_eq!(Summary::of(&s.total()).count, 3);
-        assert_eq!(Summary::of(&s.window(40, 15)).count, 0);
+        assert_eq!(summarize(&s.total()).count, 3);
+        assert_eq!(summarize(&s.window(40, 15)).count, 0);
         assert!(!s.forget_before(10));
         assert!(s.forget_before(100));
-        assert_eq!(Summary::of(&s.total()).count, 0);
+        assert_eq!(summarize(&s.total()).count, 0);
     }
 
     #[test]

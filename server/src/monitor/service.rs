@@ -1,5 +1,6 @@
-//! The dashboard's service ([`MonitorService`], the app's `PerformanceService`): the monitor's and
-//! the cache's figures converted to the app's wire types, and the admin actions.
+//! The dashboard's service ([`MonitorService`], the app's `PerformanceService`): the monitor's
+//! figures (already the app's types), the cache's (converted by `cache::stats`), and the admin
+//! actions.
 
 use app::account::Principal;
 use app::error::AppError;
@@ -7,19 +8,17 @@ use app::format::sentence_case;
 use app::performance::PerformanceOverview;
 use app::services::PerformanceService;
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use super::recommend::recommendations;
-use super::Monitor;
+use super::{Metric, Monitor};
 use crate::cache::{CacheService, CacheType};
 
 /// Timelines shown on the dashboard.
-const TIMELINES: [&str; 4] = [
-    "api_response_time",
-    "database_query_time",
-    "report_generation_time",
-    "monte_carlo_analysis_time",
+const TIMELINES: [Metric; 4] = [
+    Metric::ApiResponseTime,
+    Metric::DatabaseQueryTime,
+    Metric::ReportGenerationTime,
+    Metric::MonteCarloAnalysisTime,
 ];
 
 /// The performance service over the monitor and the cache.
@@ -30,18 +29,6 @@ pub struct MonitorService {
     pub started: std::time::Instant,
 }
 
-/// Re-reads a server value as the app's type of the same shape.
-pub fn convert<T: Serialize, U: DeserializeOwned>(value: &T) -> Result<U, AppError> {
-    serde_json::to_value(value)
-        .and_then(serde_json::from_value)
-        .map_err(|e| {
-            tracing::error!(error = %e, "performance figures do not match the app's types");
-            AppError::Internal(
-                "The performance figures could not be prepared; the error has been logged.".into(),
-            )
-        })
-}
-
 #[async_trait]
 impl PerformanceService for MonitorService {
     async fn overview(&self) -> Result<PerformanceOverview, AppError> {
@@ -50,19 +37,19 @@ impl PerformanceService for MonitorService {
         let recs = recommendations(&self.monitor, Some(&cache), self.iterations);
         let timelines = TIMELINES
             .iter()
-            .map(|name| Ok((name.to_string(), convert(&self.monitor.timeline(name))?)))
-            .collect::<Result<Vec<_>, AppError>>()?;
+            .map(|m| (m.name().to_string(), self.monitor.timeline(m.name())))
+            .collect();
         Ok(PerformanceOverview {
             monitoring_enabled: self.monitor.is_enabled(),
             window_minutes: self.monitor.window_minutes(),
             uptime_seconds: self.started.elapsed().as_secs(),
-            operations: convert(&self.monitor.all_stats())?,
-            thresholds: convert(&self.monitor.thresholds())?,
-            active_alerts: convert(&self.monitor.active_alerts())?,
-            recent_alerts: convert(&self.monitor.recent_alerts(20, None))?,
-            recommendations: convert(&recs)?,
-            cache: convert(&cache)?,
-            cache_health: convert(&health)?,
+            operations: self.monitor.all_stats(),
+            thresholds: self.monitor.thresholds(),
+            active_alerts: self.monitor.active_alerts(),
+            recent_alerts: self.monitor.recent_alerts(20, None),
+            recommendations: recs,
+            cache: (&cache).into(),
+            cache_health: (&health).into(),
             websocket: app::performance::WebSocketOverview {
                 redis_enabled: cache.redis_enabled,
                 ..Default::default()
@@ -97,9 +84,8 @@ impl PerformanceService for MonitorService {
 
     fn record_section_load(&self, section_type: &str, ms: f64) {
         self.monitor.record(
-            "section_load_time",
+            Metric::SectionLoadTime,
             ms,
-            "ms",
             &[("section_type", section_type)],
         );
     }
@@ -130,8 +116,8 @@ mod tests {
             pending_for: std::time::Duration::from_secs(0),
             ..MonitorConfig::default()
         });
-        monitor.record("api_response_time", 2500.0, "ms", &[("route", "/")]);
-        monitor.record_metric("monte_carlo_analysis_time", 14_000.0, "ms");
+        monitor.record(Metric::ApiResponseTime, 2500.0, &[("route", "/")]);
+        monitor.record_metric(Metric::MonteCarloAnalysisTime, 14_000.0);
         monitor.evaluate();
         let service = MonitorService {
             monitor,
@@ -141,8 +127,14 @@ mod tests {
         };
         let overview = service.overview().await.expect("converts");
         assert_eq!(overview.operations.len(), 2);
-        assert_eq!(overview.active_alerts[0].state, "firing");
-        assert_eq!(overview.thresholds[4].direction, "below");
+        assert_eq!(
+            overview.active_alerts[0].state,
+            app::performance::AlertState::Firing
+        );
+        assert_eq!(
+            overview.thresholds[4].direction,
+            app::performance::Direction::Below
+        );
         assert!(!overview.recommendations.is_empty());
         assert_eq!(overview.cache.by_type.len(), 5);
         assert_eq!(overview.cache_health.status, "healthy");

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 
 use crate::cache::{CacheKey, CacheService, Scope};
 use crate::insights::InsightEngine;
-use crate::monitor::{timed_query, Monitor};
+use crate::monitor::{timed_query, Metric, Monitor};
 use crate::storage::{Store, StoreError};
 use generate::GenerationParams;
 use regenerate::{regenerate, simulate_report};
@@ -179,14 +179,11 @@ impl PortfolioService for StorePortfolio {
                 self.edits.after_regeneration(report_id).await;
                 self.cache.invalidate_report(report_id).await;
                 self.monitor
-                    .record_metric("report_generation_time", timings.total_ms, "ms");
-                self.monitor.record_metric(
-                    "monte_carlo_analysis_time",
-                    timings.monte_carlo_ms,
-                    "ms",
-                );
+                    .record_metric(Metric::ReportGenerationTime, timings.total_ms);
                 self.monitor
-                    .record_metric("ai_insight_generation_time", timings.insights_ms, "ms");
+                    .record_metric(Metric::MonteCarloAnalysisTime, timings.monte_carlo_ms);
+                self.monitor
+                    .record_metric(Metric::AiInsightGenerationTime, timings.insights_ms);
                 tracing::info!(report = report_id, by = %who.name(), ms = timings.total_ms, "regenerated report");
                 Ok(timings)
             }
@@ -251,11 +248,8 @@ impl PortfolioService for StorePortfolio {
             self.quota.refund(who.principal());
         }
         if computed {
-            self.monitor.record_metric(
-                "monte_carlo_analysis_time",
-                section.result.elapsed_ms,
-                "ms",
-            );
+            self.monitor
+                .record_metric(Metric::MonteCarloAnalysisTime, section.result.elapsed_ms);
         }
         tracing::info!(report = report_id, by = %who.name(), iterations, ms = elapsed_ms, cached, "Monte Carlo rerun");
         Ok(MonteCarloRerun {

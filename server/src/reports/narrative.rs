@@ -75,4 +75,3 @@ pub fn summary_narrative(
 fn money(data: &ProjectData, amount: f64) -> String {
     app::format::compact_money(amount, &data.currency)
 }
-

@@ -349,6 +349,12 @@ async fn exposition(State(state): State<AppState>) -> impl IntoResponse {
             help: "Gaps found in other instances' relayed messages (each resyncs this instance's clients).",
             value: ws.relay_gaps,
         },
+        prometheus::Sample {
+            name: "pmr_ws_queue_overflows_total",
+            kind: "counter",
+            help: "Collaboration messages dropped because their session's queue was full (each resyncs the session).",
+            value: ws.queue_overflows,
+        },
     ];
     (
         [(

@@ -1,0 +1,162 @@
+//! The collaboration panel (a lazily loaded WASM chunk): the connection's state, who is here and in
+//! which section, and for editors of a draft the texts edited together (declared status,
+//! justification, each section's narrative), typing indicators, Save and the revisions.
+//!
+//! - this file: the panel's state ([`Shared`]) and the bar (state, people, the editor's toggle);
+//! - `editor.rs`: the shared texts and fields, typing indicators, Save;
+//! - `revisions.rs`: the saved revisions, shown or restored;
+//! - `session/`: the browser's side of the socket (connect, reconnect with backoff, the protocol's
+//!   messages) and the `yrs` document behind the texts.
+
+mod editor;
+mod revisions;
+mod session;
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+use self::editor::Editor;
+use self::revisions::Revisions;
+use super::protocol::MemberInfo;
+use super::CollabSettings;
+
+/// The connection as the reader sees it (only the browser moves past `Connecting`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Link {
+    Connecting,
+    Live,
+    /// Lost; the next attempt is in this many seconds.
+    Retrying(u32),
+    /// The server closed it for good (or the browser has no WebSocket): why.
+    Closed(String),
+}
+
+/// Everything the view shows, as signals the browser session writes.
+#[derive(Clone, Copy)]
+pub struct Shared {
+    pub link: RwSignal<Link>,
+    pub members: RwSignal<Vec<MemberInfo>>,
+    pub me: RwSignal<String>,
+    /// Whether the server lets this reader edit (from the welcome).
+    pub may_edit: RwSignal<bool>,
+    /// Connection → (name, section, when it was last seen typing, ms since page load).
+    pub typing: RwSignal<BTreeMap<String, (String, String, f64)>>,
+    pub texts: RwSignal<BTreeMap<String, String>>,
+    pub status: RwSignal<String>,
+    pub justification: RwSignal<String>,
+    /// Edits not yet acknowledged by the server.
+    pub unsaved: RwSignal<u32>,
+    /// The latest event worth a line (saved, restored, refused).
+    pub notice: RwSignal<Option<(bool, String)>>,
+    /// Bumped when a revision is saved or restored, to reload the list.
+    pub revisions_changed: RwSignal<u32>,
+}
+
+/// The panel (loaded on demand).
+#[lazy]
+pub fn collab_panel(props: CollabSettings) -> AnyView {
+    let shared = Shared {
+        link: RwSignal::new(Link::Connecting),
+        members: RwSignal::new(Vec::new()),
+        me: RwSignal::new(String::new()),
+        may_edit: RwSignal::new(false),
+        typing: RwSignal::new(BTreeMap::new()),
+        texts: RwSignal::new(BTreeMap::new()),
+        status: RwSignal::new(String::new()),
+        justification: RwSignal::new(String::new()),
+        unsaved: RwSignal::new(0),
+        notice: RwSignal::new(None),
+        revisions_changed: RwSignal::new(0),
+    };
+    let session = session::start(props.report_id, shared);
+    view! { <Panel settings=props shared session/> }.into_any()
+}
+
+/// The browser session.
+type SessionHandle = StoredValue<std::rc::Rc<session::Session>, LocalStorage>;
+
+#[component]
+fn Panel(settings: CollabSettings, shared: Shared, session: SessionHandle) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let editable = settings.editable;
+    let can_edit = move || editable && shared.may_edit.get();
+    let sections = settings.sections.clone();
+    let titles: BTreeMap<String, String> = settings
+        .sections
+        .iter()
+        .map(|s| (s.key.clone(), s.title.clone()))
+        .collect();
+    let here = move || {
+        let me = shared.me.get();
+        let mut list = shared.members.get();
+        // Me first, then by name.
+        list.sort_by_key(|m| (m.connection != me, m.name.clone()));
+        list
+    };
+    let state_line = move || match shared.link.get() {
+        Link::Connecting => ("idle", "Connecting…".to_string()),
+        Link::Live => {
+            let n = shared.members.with(Vec::len);
+            let pending = shared.unsaved.get();
+            let saving = if pending > 0 { " · saving…" } else { "" };
+            ("live", format!("Live · {n} here{saving}"))
+        }
+        Link::Retrying(secs) => {
+            let kept = if shared.unsaved.get() > 0 {
+                " Your edits are kept here and sent when it is back."
+            } else {
+                ""
+            };
+            (
+                "down",
+                format!("Connection lost; retrying in {secs} s.{kept}"),
+            )
+        }
+        Link::Closed(why) => ("down", format!("Not connected: {why}")),
+    };
+    view! {
+        <section class="collab" aria-label="Live collaboration" data-testid="collab">
+            <div class="collab__bar">
+                <p class="collab__state" role="status" data-testid="collab-state"
+                    data-link=move || match shared.link.get() { Link::Live => "live", Link::Connecting => "connecting", _ => "down" }>
+                    {move || { let (kind, text) = state_line(); view! { <span class=format!("dot dot--{kind}")></span>{text} } }}
+                </p>
+                <ul class="collab__people" aria-label="Who is here" data-testid="presence">
+                    {move || here().into_iter().map(|m| {
+                        let mine = m.connection == shared.me.get_untracked();
+                        let place = m.section.as_ref().and_then(|k| titles.get(k).cloned());
+                        let label = match (&place, mine) {
+                            (Some(p), true) => format!("You · in {p}"),
+                            (None, true) => "You".to_string(),
+                            (Some(p), false) => format!("{} · in {p}", m.name),
+                            (None, false) => m.name.clone(),
+                        };
+                        let title = label.clone();
+                        view! {
+                            <li class=format!("person person--c{}", m.color) data-user=m.user.clone() title=title>
+                                <span class="person__marker" aria-hidden="true"></span>{label}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                {move || can_edit().then(|| view! {
+                    <button type="button" class="button" data-testid="edit-toggle"
+                        aria-pressed=move || editing.get().to_string()
+                        on:click=move |_| editing.update(|e| *e = !*e)>
+                        {move || if editing.get() { "Close the editor" } else { "Edit the texts together" }}
+                    </button>
+                })}
+                {settings.is_final.then(|| view! { <span class="muted">"Final report: read only."</span> })}
+            </div>
+            {move || shared.notice.get().map(|(ok, text)| view! {
+                <p class=if ok { "form-status" } else { "form-status form-status--error" }
+                    role=if ok { "status" } else { "alert" } data-testid="collab-notice">{text}</p>
+            })}
+            <Show when=move || editing.get()>
+                <Editor sections=sections.clone() shared session/>
+            </Show>
+            <Revisions report_id=settings.report_id can_restore=Signal::derive(can_edit) shared/>
+        </section>
+    }
+}
