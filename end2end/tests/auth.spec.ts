@@ -68,14 +68,16 @@ test.describe('viewer', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  // Another project's report is answered word for word like a report that does not exist: the
+  // answer does not tell a non-member which reports there are.
   test('is refused the admin page and other projects\' reports', async ({ page, baseURL }) => {
     const admin = await page.goto('/admin');
     expect(admin?.status()).toBe(403);
     await expect(page.getByRole('alert')).toContainText('This needs the admin role');
     const erp = await latestReportId(baseURL ?? '', 'ERP');
     const report = await page.goto(`/reports/${erp}`);
-    expect(report?.status()).toBe(403);
-    await expect(page.getByRole('alert')).toContainText('You are not a member of project ERP');
+    expect(report?.status()).toBe(404);
+    await expect(page.getByRole('alert')).toContainText(`There is no report with id ${erp}.`);
   });
 
   test('signing out ends the session', async ({ page, consoleErrors }) => {
@@ -156,8 +158,9 @@ test.describe('admin', () => {
     const api = await playwrightRequest.newContext({ baseURL });
     const ok = await api.get('/api/projects/CDW/export', { headers: { Authorization: `Bearer ${token}` } });
     expect(ok.status()).toBe(200);
+    // A project outside the token's reach is answered like one that does not exist.
     const refused = await api.get('/api/projects/HBR/export', { headers: { Authorization: `Bearer ${token}` } });
-    expect(refused.status()).toBe(403);
+    expect(refused.status()).toBe(404);
     await api.dispose();
 
     // Deactivating the account signs it out at once.

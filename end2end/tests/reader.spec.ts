@@ -200,7 +200,7 @@ for (const width of [375, 1440]) {
 
 // Each lazily loaded section waits behind a placeholder of its shape; when its content arrives it takes
 // about the same room, so the page below does not jump. Measured at phone and desktop widths, on a
-// report with one insight and one with seven.
+// report with one insight and one with eight.
 for (const [width, id] of [[375, 1], [1440, 1], [1440, 12]] as const) {
   test(`placeholders take their content's height (${width} px, report ${id})`, async ({ page, consoleErrors }) => {
     await page.setViewportSize({ width, height: 900 });

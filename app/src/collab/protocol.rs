@@ -113,9 +113,10 @@ pub struct BatchingInfo {
     pub max_wait_ms: u64,
 }
 
-/// A message from the server.
+/// A message from the server. Encoded tagged by `type`; read through a flat record of its fields
+/// (`read::Wire`), which keeps the browser's decoder small.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "read::Wire")]
 pub enum ServerMessage {
     /// First frame of every connection: who you are and who is here (on this instance; members on
     /// other instances answer the `joined` with their presence).

@@ -136,6 +136,97 @@ fn a_server_frame_reads_as_its_messages_in_order() {
     );
 }
 
+/// One of each server message, as the server sends them.
+fn every_server_message() -> Vec<ServerMessage> {
+    let member = MemberInfo {
+        connection: "a:1".into(),
+        user: "ana".into(),
+        name: "Ana".into(),
+        color: 3,
+        section: Some("risks".into()),
+    };
+    vec![
+        ServerMessage::Welcome {
+            session: "report-1".into(),
+            you: member.clone(),
+            members: vec![member.clone()],
+            batching: crate::collab::protocol::BatchingInfo {
+                enabled: true,
+                max_size: 10,
+                max_wait_ms: 50,
+            },
+            max_message_bytes: 65536,
+            can_edit: true,
+        },
+        ServerMessage::Joined {
+            member: member.clone(),
+        },
+        ServerMessage::Left {
+            connection: "a:1".into(),
+            user: "ana".into(),
+        },
+        ServerMessage::Presence { member },
+        ServerMessage::Typing {
+            connection: "a:1".into(),
+            user: "ana".into(),
+            name: "Ana".into(),
+            section: "summary".into(),
+        },
+        ServerMessage::Sync {
+            update: "AAA=".into(),
+            state_vector: "AA==".into(),
+        },
+        ServerMessage::Update {
+            connection: "b:2".into(),
+            user: "ben".into(),
+            update: "AQID".into(),
+        },
+        ServerMessage::Ack { reference: Some(9) },
+        ServerMessage::Ack { reference: None },
+        ServerMessage::Saved {
+            revision: crate::editing::Revision {
+                number: 2,
+                name: "Before the committee".into(),
+                author: "ana".into(),
+                created_at: "2026-12-04T10:00:00Z".into(),
+            },
+            by: "Ana".into(),
+            restored: true,
+        },
+        ServerMessage::Error {
+            code: ErrorCode::NotSaved,
+            message: "the store failed".into(),
+        },
+        ServerMessage::Resync {},
+        ServerMessage::Access { can_edit: false },
+    ]
+}
+
+#[test]
+fn what_the_server_encodes_the_browser_reads() {
+    let all = every_server_message();
+    for message in &all {
+        let text = serde_json::to_string(message).expect("json");
+        assert_eq!(parse_server_frame(&text), vec![message.clone()], "{text}");
+    }
+    let jsons: Vec<String> = all
+        .iter()
+        .map(|m| serde_json::to_string(m).expect("json"))
+        .collect();
+    let batch = format!(
+        r#"{{"type":"batch","messages":[{}],"count":{},"timestamp":"2026-12-04T10:00:00.000Z"}}"#,
+        jsons.join(","),
+        all.len()
+    );
+    assert_eq!(parse_server_frame(&batch), all, "a batch, in order");
+}
+
+#[test]
+fn a_message_missing_a_field_is_skipped() {
+    assert!(parse_server_frame(r#"{"type":"typing","connection":"a:1"}"#).is_empty());
+    assert!(parse_server_frame(r#"{"type":"welcome"}"#).is_empty());
+}
+
 #[test]
 fn close_codes_that_end_retrying() {
     for code in [1008, 1009, 4401, 4403] {
