@@ -56,6 +56,14 @@ impl Metric {
         }
     }
 
+    /// Which side of a threshold is bad for this metric.
+    pub fn direction(self) -> Direction {
+        match self {
+            Metric::CacheHitRate => Direction::Below,
+            _ => Direction::Above,
+        }
+    }
+
     /// The metric of a name.
     pub fn parse(name: &str) -> Option<Metric> {
         Metric::ALL.into_iter().find(|m| m.name() == name)

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
+use clap::Parser;
 use server::auth::token;
 use server::reports::generate::GenerationParams;
 use server::seed::seed_if_empty;
@@ -91,11 +92,19 @@ async fn throughput(url: String, bearer: Option<String>, secs: f64) -> (f64, u64
 
 async fn state(url: &str, cache_on: bool, monitor_on: bool) -> AppState {
     let store = Store::open(url).await.expect("store");
-    let mut config = Config::for_database(url);
-    if !cache_on {
-        config.cache_memory_mb = 0;
-    }
-    config.monitor_enabled = monitor_on;
+    let memory_mb = if cache_on { "64" } else { "0" };
+    let config = Config::try_parse_from([
+        "server",
+        "--database-url",
+        url,
+        "--seed-demo",
+        "false",
+        "--cache-memory-mb",
+        memory_mb,
+        "--monitor-enabled",
+        &monitor_on.to_string(),
+    ])
+    .expect("configuration");
     AppState::from_parts(&config, store, None).expect("state")
 }
 

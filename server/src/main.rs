@@ -1,8 +1,6 @@
 //! The `server` binary: reads the configuration, sets up logging, builds the state, and serves the
 //! router until SIGTERM or Ctrl-C, then gives in-flight requests a bounded time to finish.
 
-use std::time::Duration;
-
 use anyhow::Context;
 use clap::Parser;
 use server::{router, AppState, Config};
@@ -22,26 +20,21 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = Config::parse();
     let state = AppState::build(&config).await?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
+    let listener = tokio::net::TcpListener::bind(config.serve.addr)
         .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
+        .with_context(|| format!("cannot listen on {}", config.serve.addr))?;
     tracing::info!("PMR is serving on http://{}", listener.local_addr()?);
-    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let grace = config.serve.shutdown_grace();
     let collab = state.collab.clone();
     let documents = state.documents.clone();
     let store = state.store.clone();
-    let server = server::serve::serve(
-        listener,
-        router(state),
-        config.connection_limits(),
-        async move {
-            shutdown_signal().await;
-            // Batches waiting for their window go out first; then collaboration clients get what
-            // is queued for them and a close frame (1001), and reconnect to another instance.
-            tokio::time::sleep(collab.config().batch_max_wait).await;
-            collab.close_all(server::collab::CloseCode::GOING_AWAY);
-        },
-    );
+    let server = server::serve::serve(listener, router(state), config.serve.limits(), async move {
+        shutdown_signal().await;
+        // Batches waiting for their window go out first; then collaboration clients get what
+        // is queued for them and a close frame (1001), and reconnect to another instance.
+        tokio::time::sleep(collab.config().batch_max_wait).await;
+        collab.close_all(server::collab::CloseCode::GOING_AWAY);
+    });
     // Requests still running `grace` after the signal are cut off rather than holding the process.
     tokio::select! {
         () = server => {},

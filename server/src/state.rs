@@ -69,16 +69,17 @@ impl AppState {
     /// portfolio and its accounts when configured and the store is empty, and wires the services.
     pub async fn build(config: &Config) -> anyhow::Result<AppState> {
         config.validate().map_err(anyhow::Error::msg)?;
-        let store = Store::open(&config.database_url).await.map_err(|e| {
+        let store = Store::open(&config.store.database_url).await.map_err(|e| {
             anyhow::anyhow!(
                 "cannot open the database {}: {e}",
-                redact(&config.database_url)
+                redact(&config.store.database_url)
             )
         })?;
         tracing::info!(backend = store.backend().as_str(), "store ready");
         let mut created = Vec::new();
-        created.extend(bootstrap::ensure_admin(&store, config.admin_password.as_deref()).await?);
-        if config.seed_demo {
+        created
+            .extend(bootstrap::ensure_admin(&store, config.auth.admin_password.as_deref()).await?);
+        if config.seed.seed_demo {
             let today = chrono::Local::now().date_naive();
             if let SeedOutcome::Seeded {
                 projects,
@@ -87,14 +88,15 @@ impl AppState {
             } = seed_copies_if_empty(
                 &store,
                 today,
-                config.generation_params(),
-                config.seed_copies,
+                config.generation.params(),
+                config.seed.seed_copies,
             )
             .await?
             {
                 tracing::info!(projects, tasks, reports, "seeded the demo portfolio");
                 created.extend(
-                    bootstrap::ensure_demo_users(&store, config.demo_password.as_deref()).await?,
+                    bootstrap::ensure_demo_users(&store, config.auth.demo_password.as_deref())
+                        .await?,
                 );
             }
         }
@@ -115,33 +117,26 @@ impl AppState {
     ) -> Result<AppState, String> {
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
-            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_root(config.serve.site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
-            .site_addr(config.addr)
+            .site_addr(config.serve.addr)
             .build();
         let auth = AuthSettings {
-            sessions: config.session_policy(),
+            sessions: config.auth.session_policy(),
             cookie: CookieSettings {
                 secure: config.https(),
             },
-            allowed_origins: config.origins()?.into(),
-            client_ip_header: config
-                .client_ip_header
-                .as_deref()
-                .map(|h| {
-                    axum::http::HeaderName::from_bytes(h.as_bytes())
-                        .map_err(|_| format!("PMR_CLIENT_IP_HEADER: '{h}' is not a header name"))
-                })
-                .transpose()?,
+            allowed_origins: config.auth.origins()?.into(),
+            client_ip_header: config.auth.client_ip_header()?,
         };
-        let generation = config.generation_params();
+        let generation = config.generation.params();
         let insights = insight_engine(config);
-        let cache = CacheService::new(config.cache_config(), config.redis_url.as_deref())?;
-        let monitor = Monitor::new(config.monitor_config());
+        let cache = CacheService::new(config.cache.config(), config.redis_url.as_deref())?;
+        let monitor = Monitor::new(config.monitor.config());
         monitor.spawn_evaluator(std::time::Duration::from_secs(5));
         spawn_hit_rate_sampler(&cache, &monitor);
         let throttle = LoginThrottle::new(Limits::default());
-        let ws = config.ws_config();
+        let ws = config.ws.config();
         let collab =
             WebSocketOptimizer::new(ws, cache.instance_id().to_string(), Some(monitor.clone()));
         collab.spawn_idle_sweeper((ws.idle_timeout / 4).clamp(
@@ -167,7 +162,7 @@ impl AppState {
                 generation,
                 insights.clone(),
                 Arc::new(documents.clone()),
-                config.costly_runs_per_minute,
+                config.generation.costly_runs_per_minute,
             )),
             performance: Arc::new(MonitorService {
                 monitor: monitor.clone(),
@@ -232,7 +227,7 @@ fn spawn_hit_rate_sampler(cache: &CacheService, monitor: &Monitor) {
 
 /// The language-model engine when one is configured (and its client builds), else the rules engine.
 fn insight_engine(config: &Config) -> Arc<dyn InsightEngine> {
-    match config.llm().map(LlmEngine::new) {
+    match config.llm.config().map(LlmEngine::new) {
         Some(Ok(engine)) => Arc::new(engine),
         Some(Err(e)) => {
             tracing::error!(error = %e, "cannot build the insights HTTP client; using the rules engine");

@@ -95,7 +95,7 @@ async fn signing_in_sets_a_fresh_session_cookie_with_every_flag() {
 
 #[tokio::test]
 async fn secure_cookies_take_the_host_prefix() {
-    let app = common::seeded_with(|c| c.secure_cookies = Some(true), None).await;
+    let app = common::seeded_with(&["--secure-cookies", "true"], None).await;
     app.account("vera", Role::Viewer, &[], Some(PASSWORD)).await;
     // Served over HTTPS, the app's own origin is the https one.
     let mut login = login_from("vera", PASSWORD, [10, 0, 0, 1]);
@@ -127,18 +127,17 @@ async fn secure_cookies_take_the_host_prefix() {
 /// works over plain HTTP); the setting overrides either way.
 #[test]
 fn secure_cookies_are_the_default_off_loopback() {
-    let mut config = server::Config::for_database(String::from("sqlite::memory:"));
-    config.addr = "127.0.0.1:3000".parse().expect("addr");
-    assert!(!config.https());
-    config.addr = "0.0.0.0:3000".parse().expect("addr");
-    assert!(config.https());
-    config.addr = "[::1]:3000".parse().expect("addr");
-    assert!(!config.https());
-    config.secure_cookies = Some(true);
-    assert!(config.https());
-    config.addr = "10.0.0.5:80".parse().expect("addr");
-    config.secure_cookies = Some(false);
-    assert!(!config.https());
+    let https = |flags: &[&str]| common::config("sqlite::memory:", flags).https();
+    assert!(!https(&["--addr", "127.0.0.1:3000"]));
+    assert!(https(&["--addr", "0.0.0.0:3000"]));
+    assert!(!https(&["--addr", "[::1]:3000"]));
+    assert!(https(&["--addr", "[::1]:3000", "--secure-cookies", "true"]));
+    assert!(!https(&[
+        "--addr",
+        "10.0.0.5:80",
+        "--secure-cookies",
+        "false"
+    ]));
 }
 
 #[tokio::test]
@@ -190,10 +189,7 @@ async fn sessions_end_after_the_idle_timeout_and_the_absolute_lifetime() {
 
     // A live one still works, and the policy comes from the configuration.
     let short = common::seeded_with(
-        |c| {
-            c.session_idle_minutes = 5;
-            c.session_max_hours = 1;
-        },
+        &["--session-idle-minutes", "5", "--session-max-hours", "1"],
         None,
     )
     .await;
@@ -258,11 +254,8 @@ async fn cross_site_posts_are_refused() {
     );
     assert_eq!(app.send(login).await.status, 403);
     // An origin on the allow-list passes.
-    let proxied = common::seeded_with(
-        |c| c.allowed_origins = vec!["https://pmr.example.com".into()],
-        None,
-    )
-    .await;
+    let proxied =
+        common::seeded_with(&["--allowed-origins", "https://pmr.example.com"], None).await;
     proxied.account("vera", Role::Viewer, &[], None).await;
     let who = proxied.session("vera").await;
     let mut req = server_fn("list_portfolio", &who, "");

@@ -326,7 +326,7 @@ async fn redis_going_away_degrades_without_errors_and_recovery_is_automatic() {
 async fn a_report_edit_invalidates_that_report_and_nothing_of_other_projects() {
     let redis = test_support::RedisServer::start();
     let url = redis.url();
-    let app = common::seeded_with(|c| c.redis_url = Some(url), None).await;
+    let app = common::seeded_with(&["--redis-url", &url], None).await;
     app.account("root", Role::Admin, &[], None).await;
     let admin = app.session("root").await;
     let hbr = app.report_id("HBR", false).await;

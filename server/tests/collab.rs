@@ -35,30 +35,24 @@ async fn serve(app: TestApp) -> Served {
     Served { app, port }
 }
 
-async fn served_with(adjust: impl FnOnce(&mut server::Config), redis: Option<&str>) -> Served {
+async fn served_with(flags: &[&str], redis: Option<&str>) -> Served {
     let db = test_support::SqliteDb::new();
-    served_on(db.url(), Some(db), adjust, redis).await
+    served_on(db.url(), Some(db), flags, redis).await
 }
 
 /// As [`served_with`], on the database at `url`.
 async fn served_on(
     url: String,
     db: Option<test_support::SqliteDb>,
-    adjust: impl FnOnce(&mut server::Config),
+    flags: &[&str],
     redis: Option<&str>,
 ) -> Served {
     let probe = redis.map(|url| RedisProbe::new(url).expect("probe"));
-    let redis_url = redis.map(str::to_string);
-    let app = common::seeded_on(
-        url,
-        db,
-        |c| {
-            c.redis_url = redis_url;
-            adjust(c);
-        },
-        probe,
-    )
-    .await;
+    let mut all = flags.to_vec();
+    if let Some(url) = redis {
+        all.extend(["--redis-url", url]);
+    }
+    let app = common::seeded_on(url, db, &all, probe).await;
     app.account("ana", Role::Editor, &["HBR"], None).await;
     app.account("ben", Role::Viewer, &["HBR"], None).await;
     app.account("cy", Role::Viewer, &["ERP"], None).await;
@@ -237,7 +231,7 @@ impl Client {
 
 #[tokio::test]
 async fn members_see_each_other_and_presence_and_typing_reach_them() {
-    let s = served_with(|_| {}, None).await;
+    let s = served_with(&[], None).await;
     let report = s.app.report_id("HBR", false).await;
     let (mut ana, welcome) = s.join(report, "ana").await;
     assert_eq!(welcome["session"], format!("report-{report}"));
@@ -288,7 +282,7 @@ async fn members_see_each_other_and_presence_and_typing_reach_them() {
 
 #[tokio::test]
 async fn bad_messages_get_an_error_frame_and_the_connection_stays() {
-    let s = served_with(|c| c.ws_max_message_kb = 1, None).await;
+    let s = served_with(&["--ws-max-message-kb", "1"], None).await;
     let report = s.app.report_id("HBR", false).await;
     let (mut ana, _) = s.join(report, "ana").await;
     let cases = [
@@ -340,7 +334,7 @@ async fn bad_messages_get_an_error_frame_and_the_connection_stays() {
 
 #[tokio::test]
 async fn refusals_say_why() {
-    let s = served_with(|c| c.ws_max_connections_per_session = 1, None).await;
+    let s = served_with(&["--ws-max-connections-per-session", "1"], None).await;
     let report = s.app.report_id("HBR", false).await;
     let cy = s.app.session("cy").await;
     assert_eq!(
@@ -390,7 +384,7 @@ async fn refusals_say_why() {
 
 #[tokio::test]
 async fn the_performance_api_shows_the_sessions() {
-    let s = served_with(|_| {}, None).await;
+    let s = served_with(&[], None).await;
     let report = s.app.report_id("HBR", false).await;
     let (mut ana, _) = s.join(report, "ana").await;
     let (mut ben, _) = s.join(report, "ben").await;
@@ -443,8 +437,8 @@ async fn the_performance_api_shows_the_sessions() {
 #[tokio::test]
 async fn two_instances_share_sessions_through_redis() {
     let mut redis = test_support::RedisServer::start();
-    let a = served_with(|_| {}, Some(&redis.url())).await;
-    let b = served_with(|_| {}, Some(&redis.url())).await;
+    let a = served_with(&[], Some(&redis.url())).await;
+    let b = served_with(&[], Some(&redis.url())).await;
     // Both instances hold the same seeded portfolio, so the report has the same id on both.
     let report = a.app.report_id("HBR", false).await;
     assert_eq!(report, b.app.report_id("HBR", false).await);
@@ -614,7 +608,7 @@ impl Editor {
 #[tokio::test]
 async fn two_instances_edit_one_section_at_once_and_converge_and_it_survives_restarts() {
     let redis = test_support::RedisServer::start();
-    let a = served_with(|_| {}, Some(&redis.url())).await;
+    let a = served_with(&[], Some(&redis.url())).await;
     a.app.account("dee", Role::Editor, &["HBR"], None).await;
     let b_state = b_instance(&a, &redis).await;
     let b = serve_state(b_state).await;
@@ -662,7 +656,7 @@ async fn two_instances_edit_one_section_at_once_and_converge_and_it_survives_res
     // Both instances "restart": fresh ones over the same database have nothing in memory.
     ana.client.ws.close(None).await.ok();
     dee.client.ws.close(None).await.ok();
-    let fresh = serve_state(a.app.another_instance(|_| {}, None).await).await;
+    let fresh = serve_state(a.app.another_instance(&[], None).await).await;
     let eve = Editor::join(a.on(fresh), report, "ana").await;
     assert_eq!(eve.text(), merged, "the merged text survives");
 }
@@ -671,7 +665,7 @@ async fn two_instances_edit_one_section_at_once_and_converge_and_it_survives_res
 async fn b_instance(a: &Served, redis: &test_support::RedisServer) -> server::AppState {
     a.app
         .another_instance(
-            |c| c.redis_url = Some(redis.url()),
+            &["--redis-url", &redis.url()],
             Some(RedisProbe::new(&redis.url()).expect("probe")),
         )
         .await
@@ -683,7 +677,7 @@ async fn serve_state(state: server::AppState) -> u16 {
 
 #[tokio::test]
 async fn only_editors_edit_drafts_and_bad_updates_change_nothing() {
-    let s = served_with(|_| {}, None).await;
+    let s = served_with(&[], None).await;
     let draft = s.app.report_id("HBR", false).await;
     let mut ana = Editor::join(s.door(), draft, "ana").await;
     let before = ana.text();
@@ -726,7 +720,7 @@ async fn only_editors_edit_drafts_and_bad_updates_change_nothing() {
 
 #[tokio::test]
 async fn a_saved_revision_can_be_shown_and_restored_live() {
-    let s = served_with(|_| {}, None).await;
+    let s = served_with(&[], None).await;
     let report = s.app.report_id("HBR", false).await;
     let mut ana = Editor::join(s.door(), report, "ana").await;
     let mut ben = Editor::join(s.door(), report, "ben").await;
@@ -799,7 +793,7 @@ async fn a_saved_revision_can_be_shown_and_restored_live() {
 
 #[tokio::test]
 async fn the_log_is_folded_into_a_snapshot_when_the_session_ends() {
-    let s = served_with(|_| {}, None).await;
+    let s = served_with(&[], None).await;
     let report = s.app.report_id("HBR", false).await;
     let mut ana = Editor::join(s.door(), report, "ana").await;
     for i in 0..5 {
@@ -891,7 +885,7 @@ async fn postgres_restarted_under_load_answers_503_then_recovers_and_keeps_acked
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let pg = test_support::PostgresServer::start();
-    let a = served_on(pg.fresh_database(), None, |_| {}, None).await;
+    let a = served_on(pg.fresh_database(), None, &[], None).await;
     let report = a.app.report_id("HBR", false).await;
     let reports = all_reports(&a.app).await;
     let reader = a.app.api_token("reader", Role::Admin, &[]).await;
@@ -972,7 +966,7 @@ async fn postgres_restarted_under_load_answers_503_then_recovers_and_keeps_acked
     ana.client.ws.close(None).await.ok();
 
     // Every acknowledged edit is in the stored document, read by a fresh instance.
-    let fresh = serve_state(a.app.another_instance(|_| {}, None).await).await;
+    let fresh = serve_state(a.app.another_instance(&[], None).await).await;
     let check = Editor::join(a.on(fresh), report, "ana").await;
     let text = check.text();
     for words in [
@@ -1003,7 +997,7 @@ async fn redis_killed_under_load_keeps_serving_and_cross_instance_delivery_resum
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let mut redis = test_support::RedisServer::start();
-    let a = served_with(|_| {}, Some(&redis.url())).await;
+    let a = served_with(&[], Some(&redis.url())).await;
     a.app.account("dee", Role::Editor, &["HBR"], None).await;
     let b_state = b_instance(&a, &redis).await;
     let b_router = server::router(b_state.clone());
@@ -1108,7 +1102,7 @@ async fn redis_killed_under_load_keeps_serving_and_cross_instance_delivery_resum
 #[tokio::test]
 async fn a_gap_in_another_instances_relayed_stream_resyncs_clients_and_is_counted() {
     let redis = test_support::RedisServer::start();
-    let s = served_with(|_| {}, Some(&redis.url())).await;
+    let s = served_with(&[], Some(&redis.url())).await;
     let report = s.app.report_id("HBR", false).await;
     let admin = s.app.api_token("watcher", Role::Admin, &[]).await;
     let (mut ben, _) = s.join(report, "ben").await;
@@ -1176,7 +1170,7 @@ async fn a_gap_in_another_instances_relayed_stream_resyncs_clients_and_is_counte
 /// past that, each sync is refused with `rate_limited` and the connection stays.
 #[tokio::test]
 async fn syncs_are_rate_limited_per_connection() {
-    let s = served_with(|_| {}, None).await;
+    let s = served_with(&[], None).await;
     let report = s.app.report_id("HBR", false).await;
     let (mut ana, _) = s.join(report, "ana").await;
     for _ in 0..7 {
@@ -1207,7 +1201,7 @@ async fn syncs_are_rate_limited_per_connection() {
 /// closed with 1013 and a reason, and others still get in.
 #[tokio::test]
 async fn one_user_cannot_fill_a_session() {
-    let s = served_with(|c| c.ws_max_connections_per_user = 2, None).await;
+    let s = served_with(&["--ws-max-connections-per-user", "2"], None).await;
     let report = s.app.report_id("HBR", false).await;
     let _first = s.join(report, "ana").await;
     let _second = s.join(report, "ana").await;

@@ -41,7 +41,11 @@ async fn app(backend: Backend, redis: Option<&test_support::RedisServer>) -> Tes
     };
     let redis_url = redis.map(|r| r.url());
     let probe = redis.map(|r| RedisProbe::new(&r.url()).expect("probe"));
-    let app = common::seeded_on(url, db, |c| c.redis_url = redis_url, probe).await;
+    let flags: Vec<&str> = redis_url
+        .iter()
+        .flat_map(|u| ["--redis-url", u.as_str()])
+        .collect();
+    let app = common::seeded_on(url, db, &flags, probe).await;
     app.account("ana", Role::Editor, &["HBR"], None).await;
     app.account("dee", Role::Editor, &["HBR"], None).await;
     app
@@ -49,9 +53,14 @@ async fn app(backend: Backend, redis: Option<&test_support::RedisServer>) -> Tes
 
 /// Another instance over `app`'s database (sharing `redis`), served; answers its port.
 async fn second_instance(app: &TestApp, redis: Option<&test_support::RedisServer>) -> u16 {
+    let url = redis.map(|r| r.url());
+    let flags: Vec<&str> = url
+        .iter()
+        .flat_map(|u| ["--redis-url", u.as_str()])
+        .collect();
     let state = app
         .another_instance(
-            |c| c.redis_url = redis.map(|r| r.url()),
+            &flags,
             redis.map(|r| RedisProbe::new(&r.url()).expect("probe")),
         )
         .await;

@@ -22,7 +22,7 @@ impl std::ops::Deref for App {
 }
 
 async fn app_with(redis: Option<RedisProbe>) -> App {
-    let app = common::seeded_with(|_| {}, redis).await;
+    let app = common::seeded_with(&[], redis).await;
     app.account("root", Role::Admin, &[], None).await;
     let admin = app.session("root").await;
     App { app, admin }
@@ -230,8 +230,8 @@ async fn site_files_are_served_with_their_own_status_and_validators() {
     let site = tempfile::tempdir().expect("site");
     std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
     std::fs::write(site.path().join("pkg/chunk_1.wasm"), b"\0asm\x01\0\0\0").expect("chunk");
-    let root = site.path().to_path_buf();
-    let app = common::seeded_with(move |c| c.site_root = root, None).await;
+    let root = site.path().to_string_lossy().to_string();
+    let app = common::seeded_with(&["--site-root", &root], None).await;
     let who = Who::Anonymous;
     let reply = app.get("/pkg/chunk_1.wasm", &who).await;
     assert_eq!(reply.status, StatusCode::OK);

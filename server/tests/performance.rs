@@ -10,7 +10,7 @@ use common::{request, server_fn, Role, TestApp, Who};
 const BASE: &str = "/api/reports/pmr/performance";
 
 async fn app_with_admin(pending_secs: u64) -> (TestApp, Who) {
-    let app = common::seeded_with(|c| c.alert_pending_secs = pending_secs, None).await;
+    let app = common::seeded_with(&["--alert-pending-secs", &pending_secs.to_string()], None).await;
     app.account("root", Role::Admin, &[], None).await;
     let admin = app.session("root").await;
     (app, admin)

@@ -166,7 +166,7 @@ async fn section_load_times_reach_the_monitor() {
 
 #[tokio::test]
 async fn costly_runs_are_limited_per_caller_and_cached_ones_do_not_count() {
-    let app = common::seeded_with(|c| c.costly_runs_per_minute = 3, None).await;
+    let app = common::seeded_with(&["--costly-runs-per-minute", "3"], None).await;
     app.account("vera2", Role::Viewer, &["HBR"], None).await;
     app.account("eddie2", Role::Editor, &["HBR"], None).await;
     let (vera, eddie) = (app.session("vera2").await, app.session("eddie2").await);
@@ -232,7 +232,7 @@ async fn costly_runs_are_limited_per_caller_and_cached_ones_do_not_count() {
 /// `Retry-After`, instead of piling up CPU work. Every admitted run completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_simulations_are_capped_server_wide() {
-    let app = common::seeded_with(|c| c.costly_runs_per_minute = 10_000, None).await;
+    let app = common::seeded_with(&["--costly-runs-per-minute", "10000"], None).await;
     let draft = app.report_id("HBR", false).await;
     let mut callers = Vec::new();
     for i in 0..40 {

@@ -35,10 +35,10 @@ async fn pair() -> Pair {
     let redis = test_support::RedisServer::start();
     let url = redis.url();
     let probe = RedisProbe::new(&url).expect("probe");
-    let app = common::seeded_with(|c| c.redis_url = Some(url.clone()), Some(probe)).await;
+    let app = common::seeded_with(&["--redis-url", &url], Some(probe)).await;
     let b = app
         .another_instance(
-            |c| c.redis_url = Some(url.clone()),
+            &["--redis-url", &url],
             Some(RedisProbe::new(&url).expect("probe")),
         )
         .await;

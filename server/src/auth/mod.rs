@@ -11,6 +11,7 @@
 //!   sign-out and account management behind the server functions.
 
 pub mod accounts;
+pub mod args;
 pub mod bootstrap;
 pub mod caller;
 pub mod cookie;

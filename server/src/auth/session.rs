@@ -18,13 +18,17 @@ pub struct SessionPolicy {
     pub absolute_secs: i64,
 }
 
+impl SessionPolicy {
+    /// 30 minutes idle (`PMR_SESSION_IDLE_MINUTES`), 12 hours at most (`PMR_SESSION_MAX_HOURS`).
+    pub const DEFAULT: SessionPolicy = SessionPolicy {
+        idle_secs: 30 * 60,
+        absolute_secs: 12 * 3600,
+    };
+}
+
 impl Default for SessionPolicy {
-    /// 30 minutes idle, 12 hours at most.
     fn default() -> Self {
-        SessionPolicy {
-            idle_secs: 30 * 60,
-            absolute_secs: 12 * 3600,
-        }
+        SessionPolicy::DEFAULT
     }
 }
 

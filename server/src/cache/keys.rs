@@ -52,7 +52,7 @@ impl CacheType {
     }
 
     /// The seed's lifetime for this type.
-    pub fn default_ttl(self) -> Duration {
+    pub const fn default_ttl(self) -> Duration {
         Duration::from_secs(match self {
             CacheType::Report => 3600,
             CacheType::Insights => 1800,

@@ -19,6 +19,7 @@
 //!
 //! The route itself (`GET /ws/reports/{report_id}`, with its access checks) is `routes::collab`.
 
+pub mod args;
 pub mod docs;
 pub mod editing;
 pub mod optimizer;
@@ -58,20 +59,25 @@ pub struct WsConfig {
     pub ping_interval: Duration,
 }
 
+impl WsConfig {
+    /// The seed's batching (10 messages or 50 ms) and the limits around it.
+    pub const DEFAULT: WsConfig = WsConfig {
+        batch_max_size: 10,
+        batch_max_wait: Duration::from_millis(50),
+        batching: true,
+        idle_timeout: Duration::from_secs(30 * 60),
+        max_per_session: 50,
+        max_per_user: 10,
+        max_connections: 20_000,
+        outbound_queue_bytes: 1024 * 1024,
+        max_message_bytes: 64 * 1024,
+        ping_interval: Duration::from_secs(25),
+    };
+}
+
 impl Default for WsConfig {
     fn default() -> Self {
-        WsConfig {
-            batch_max_size: 10,
-            batch_max_wait: Duration::from_millis(50),
-            batching: true,
-            idle_timeout: Duration::from_secs(30 * 60),
-            max_per_session: 50,
-            max_per_user: 10,
-            max_connections: 20_000,
-            outbound_queue_bytes: 1024 * 1024,
-            max_message_bytes: 64 * 1024,
-            ping_interval: Duration::from_secs(25),
-        }
+        WsConfig::DEFAULT
     }
 }
 

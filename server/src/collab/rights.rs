@@ -1,6 +1,7 @@
 //! A collaboration connection's rights for its whole life. A socket opens with the caller's
-//! [`app::access::Access`]; from then on it reads its credential again from the store
-//! ([`Authority::recheck`]) whenever a revocation names it ([`crate::auth::revoke`]), when the
+//! [`app::access::Access`]; once it listens for revocations, and before it is welcomed, it reads its
+//! credential again from the store ([`confirm`], [`Authority::recheck`]), and from then on whenever
+//! a revocation names it ([`crate::auth::revoke`]), when the
 //! credential's end comes (a session's absolute expiry or idle deadline, a token's expiry), and every
 //! [`RECHECK_EVERY`] besides (for revocations that could not be carried). Then:
 //!
@@ -82,20 +83,36 @@ fn instant_at(unix: i64) -> Instant {
     Instant::now() + Duration::from_secs(wait)
 }
 
-/// Watches a socket's rights until they end; `changed` hears a change of role as it happens.
-/// Answers how to close the socket.
+/// The first look, once the socket listens for revocations and before it is welcomed: the rights
+/// the upgrade resolved may have changed in between. Answers how to close the socket if they ended;
+/// otherwise `rights` and the credential's end are brought up to date. A store that cannot answer
+/// leaves the upgrade's rights in place.
+pub async fn confirm(w: &mut Watch, rights: &Rights) -> Option<CloseCode> {
+    match w.authority.recheck(&w.credential, false).await {
+        Ok(found) => match judge(found, w.project_id, None, rights.may_edit()) {
+            (Some(Verdict::Close(code)), _) => Some(code),
+            (change, ends_at) => {
+                w.ends_at = ends_at;
+                if let Some(Verdict::MayEdit(may)) = change {
+                    rights.may_edit.store(may, Ordering::Release);
+                }
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "a socket's rights could not be confirmed");
+            None
+        }
+    }
+}
+
+/// Watches a socket's rights until they end (after [`confirm`]); `changed` hears a change of role
+/// as it happens. Answers how to close the socket.
 pub async fn watch(mut w: Watch, rights: &Rights, changed: impl Fn(bool)) -> CloseCode {
     let mut deadline = w.ends_at.map(instant_at);
     let mut periodic = tokio::time::interval_at(Instant::now() + w.offset, RECHECK_EVERY);
-    // A first look right away: the rights the upgrade resolved may have changed before the socket
-    // began to listen.
-    let mut first = true;
     loop {
         let why = tokio::select! {
-            () = std::future::ready(()), if first => {
-                first = false;
-                None
-            }
             heard = w.heard.recv() => match heard {
                 Ok(revocation) => match revocation.names(&w.credential) {
                     Some(why) => why,

@@ -22,16 +22,26 @@ pub struct RagPolicy {
     pub schedule: Thresholds,
 }
 
-impl Default for RagPolicy {
-    fn default() -> Self {
-        let bands = Thresholds {
-            green_from: 0.95,
-            amber_from: 0.85,
-        };
+impl RagPolicy {
+    /// Green from 0.95, amber from 0.85, for cost and schedule alike (`PMR_RAG_GREEN_INDEX`,
+    /// `PMR_RAG_AMBER_INDEX`).
+    pub const DEFAULT: RagPolicy = RagPolicy::both(Thresholds {
+        green_from: 0.95,
+        amber_from: 0.85,
+    });
+
+    /// The same bands for both dimensions.
+    pub const fn both(bands: Thresholds) -> RagPolicy {
         RagPolicy {
             cost: bands,
             schedule: bands,
         }
+    }
+}
+
+impl Default for RagPolicy {
+    fn default() -> Self {
+        RagPolicy::DEFAULT
     }
 }
 

@@ -5,6 +5,7 @@
 //! explainable, every insight traceable to thresholds over earned value, the Monte Carlo result,
 //! milestone slip, risk exposure and the declared-versus-computed status.
 
+pub mod args;
 pub mod llm;
 pub mod rules;
 

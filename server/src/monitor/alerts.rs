@@ -13,23 +13,48 @@ use std::collections::{HashMap, VecDeque};
 pub use app::performance::{Alert, AlertState, Direction, Metric, Severity, Threshold};
 use tokio::time::{Duration, Instant};
 
-/// The seed's thresholds.
-pub fn defaults() -> Vec<Threshold> {
-    let t = |metric: Metric, value: f64, direction| Threshold {
+/// The metrics with a threshold, in the order the API lists them.
+pub const WATCHED: [Metric; 7] = [
+    Metric::ReportGenerationTime,
+    Metric::AiInsightGenerationTime,
+    Metric::MonteCarloAnalysisTime,
+    Metric::WebsocketMessageLatency,
+    Metric::CacheHitRate,
+    Metric::DatabaseQueryTime,
+    Metric::ApiResponseTime,
+];
+
+/// The seed's warning limit of a watched metric (critical is twice as far); `None` for a metric
+/// without a threshold.
+pub const fn default_limit(metric: Metric) -> Option<f64> {
+    match metric {
+        Metric::ReportGenerationTime => Some(30_000.0),
+        Metric::AiInsightGenerationTime => Some(10_000.0),
+        Metric::MonteCarloAnalysisTime => Some(15_000.0),
+        Metric::WebsocketMessageLatency => Some(100.0),
+        Metric::CacheHitRate => Some(70.0),
+        Metric::DatabaseQueryTime => Some(1_000.0),
+        Metric::ApiResponseTime => Some(2_000.0),
+        Metric::SectionLoadTime => None,
+    }
+}
+
+/// A threshold of `metric` at `value` (in the metric's unit, on its bad side).
+pub fn threshold(metric: Metric, value: f64) -> Threshold {
+    Threshold {
         metric: metric.name().into(),
         value,
         unit: metric.unit().into(),
-        direction,
-    };
-    vec![
-        t(Metric::ReportGenerationTime, 30_000.0, Direction::Above),
-        t(Metric::AiInsightGenerationTime, 10_000.0, Direction::Above),
-        t(Metric::MonteCarloAnalysisTime, 15_000.0, Direction::Above),
-        t(Metric::WebsocketMessageLatency, 100.0, Direction::Above),
-        t(Metric::CacheHitRate, 70.0, Direction::Below),
-        t(Metric::DatabaseQueryTime, 1_000.0, Direction::Above),
-        t(Metric::ApiResponseTime, 2_000.0, Direction::Above),
-    ]
+        direction: metric.direction(),
+    }
+}
+
+/// The seed's thresholds.
+pub fn defaults() -> Vec<Threshold> {
+    WATCHED
+        .into_iter()
+        .filter_map(|m| default_limit(m).map(|v| threshold(m, v)))
+        .collect()
 }
 
 /// One series' value against its threshold, as the monitor observed it.

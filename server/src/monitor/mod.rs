@@ -12,6 +12,7 @@
 //! - Disabled, recording is one relaxed atomic load.
 
 pub mod alerts;
+pub mod args;
 pub mod layer;
 pub mod prometheus;
 pub mod recommend;
@@ -103,12 +104,21 @@ pub struct MonitorConfig {
     pub thresholds: Vec<Threshold>,
 }
 
+impl MonitorConfig {
+    /// Recording is on from start (`PMR_MONITOR_ENABLED`).
+    pub const ENABLED: bool = true;
+    /// The sliding window's length (`PMR_MONITOR_WINDOW_MINUTES`).
+    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+    /// How long a breach lasts before its alert fires (`PMR_ALERT_PENDING_SECS`).
+    pub const PENDING_FOR: Duration = Duration::from_secs(60);
+}
+
 impl Default for MonitorConfig {
     fn default() -> Self {
         MonitorConfig {
-            enabled: true,
-            window: Duration::from_secs(15 * 60),
-            pending_for: Duration::from_secs(60),
+            enabled: MonitorConfig::ENABLED,
+            window: MonitorConfig::WINDOW,
+            pending_for: MonitorConfig::PENDING_FOR,
             thresholds: alerts::defaults(),
         }
     }

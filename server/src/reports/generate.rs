@@ -36,15 +36,21 @@ pub struct GenerationParams {
     pub threads: usize,
 }
 
+impl GenerationParams {
+    /// 10,000 iterations (`PMR_MC_ITERATIONS`), Beta-PERT durations, EAC by CPI, the default RAG
+    /// bands, one thread.
+    pub const DEFAULT: GenerationParams = GenerationParams {
+        iterations: 10_000,
+        distribution: DurationDistribution::Pert,
+        eac_method: EacMethod::Cpi,
+        rag: RagPolicy::DEFAULT,
+        threads: 1,
+    };
+}
+
 impl Default for GenerationParams {
     fn default() -> Self {
-        GenerationParams {
-            iterations: 10_000,
-            distribution: DurationDistribution::Pert,
-            eac_method: EacMethod::Cpi,
-            rag: RagPolicy::default(),
-            threads: 1,
-        }
+        GenerationParams::DEFAULT
     }
 }
 

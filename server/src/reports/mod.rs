@@ -4,6 +4,7 @@
 //! mapped to errors a reader can act on. Reads go through the cache; the caller's
 //! [`app::access::Access`] decides what they may reach.
 
+pub mod args;
 pub mod evm_input;
 pub mod generate;
 mod narrative;

@@ -32,6 +32,9 @@ pub struct CostlyQuota {
 }
 
 impl CostlyQuota {
+    /// Runs per caller per minute unless configured (`PMR_COSTLY_RUNS_PER_MINUTE`).
+    pub const DEFAULT_PER_MINUTE: u32 = 10;
+
     /// A budget of `per_minute` runs per caller per minute (at least 1).
     pub fn new(per_minute: u32) -> CostlyQuota {
         CostlyQuota {

@@ -10,6 +10,7 @@
 //! else is deterministic. The whole portfolio is written in one transaction: a crash mid-seed leaves an
 //! empty store that the next start seeds again.
 
+pub mod args;
 mod catalogue;
 mod plan;
 

@@ -11,6 +11,7 @@
 //! The store does not cache (that is the cache service's job) and does not validate business rules
 //! beyond what the schema's constraints enforce.
 
+pub mod args;
 pub mod documents;
 mod migrations;
 pub mod project_data;

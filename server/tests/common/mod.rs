@@ -86,24 +86,37 @@ pub fn quick() -> GenerationParams {
     }
 }
 
-/// The demo portfolio, seeded on 27 November 2026, with a configuration adjusted by `adjust`.
-pub async fn seeded_with(adjust: impl FnOnce(&mut Config), redis: Option<RedisProbe>) -> TestApp {
+/// A test's configuration, parsed as the server parses its command line: the database at `url`, no
+/// demo seeding, then `flags` (`["--ws-max-message-kb", "1"]`). Environment variables are not read,
+/// so a test runs the same whatever the shell that started it has set.
+pub fn config(url: &str, flags: &[&str]) -> Config {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = Config::command().mut_args(|a| a.env(None::<&str>));
+    let mut args = vec!["server", "--database-url", url, "--seed-demo", "false"];
+    args.extend_from_slice(flags);
+    command
+        .try_get_matches_from(args)
+        .and_then(|m| Config::from_arg_matches(&m))
+        .unwrap_or_else(|e| panic!("test flags {flags:?}: {e}"))
+}
+
+/// The demo portfolio, seeded on 27 November 2026, served with `flags` (see [`config`]).
+pub async fn seeded_with(flags: &[&str], redis: Option<RedisProbe>) -> TestApp {
     let db = test_support::SqliteDb::new();
-    seeded_on(db.url(), Some(db), adjust, redis).await
+    seeded_on(db.url(), Some(db), flags, redis).await
 }
 
 /// The demo portfolio in the database at `url` (an empty one), as [`seeded_with`].
 pub async fn seeded_on(
     url: String,
     db: Option<test_support::SqliteDb>,
-    adjust: impl FnOnce(&mut Config),
+    flags: &[&str],
     redis: Option<RedisProbe>,
 ) -> TestApp {
     let store = Store::open(&url).await.expect("open store");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
     seed_if_empty(&store, today, quick()).await.expect("seed");
-    let mut config = Config::for_database(url.clone());
-    adjust(&mut config);
+    let config = config(&url, flags);
     let state = AppState::from_parts(&config, store, redis).expect("state");
     TestApp {
         _db: db,
@@ -114,7 +127,7 @@ pub async fn seeded_on(
 
 /// The demo portfolio with the default configuration.
 pub async fn seeded() -> TestApp {
-    seeded_with(|_| {}, None).await
+    seeded_with(&[], None).await
 }
 
 /// Builds a request as `who`.
@@ -176,14 +189,9 @@ pub fn server_fn_json(name: &str, who: &Who, json: &Value) -> Request<Body> {
 
 impl TestApp {
     /// Another instance over the same database (a second server process would be the same).
-    pub async fn another_instance(
-        &self,
-        adjust: impl FnOnce(&mut Config),
-        redis: Option<RedisProbe>,
-    ) -> AppState {
+    pub async fn another_instance(&self, flags: &[&str], redis: Option<RedisProbe>) -> AppState {
         let store = Store::open(&self.url).await.expect("open store");
-        let mut config = Config::for_database(self.url.clone());
-        adjust(&mut config);
+        let config = config(&self.url, flags);
         AppState::from_parts(&config, store, redis).expect("state")
     }
 

@@ -111,12 +111,27 @@ where
         authority,
         revocations,
     } = context;
-    // Listening from before the welcome: nothing that happens after the upgrade is missed.
+    // Listening from before the rights are confirmed: nothing that happens after the upgrade is
+    // missed, and nothing before it is welcomed.
     let heard = revocations.subscribe();
-    let may_edit = who.may_edit(project_id);
+    let rights = Rights::new(who.may_edit(project_id));
+    let mut watch = Watch {
+        authority,
+        heard,
+        credential,
+        project_id,
+        ends_at,
+        offset: Duration::ZERO,
+    };
+    let (mut sink, mut stream) = socket.split();
+    if let Some(code) = super::rights::confirm(&mut watch, &rights).await {
+        tracing::info!(user = %who.name(), reason = code.reason, "collaboration connection refused: its rights ended");
+        send_close(&mut sink, code).await;
+        return;
+    }
+    let may_edit = rights.may_edit();
     let who = who.principal();
     let session = super::report_session(report_id);
-    let (mut sink, mut stream) = socket.split();
     let conn = match optimizer.register_connection(&session, &who.name, serde_json::Value::Null) {
         Ok(conn) => conn,
         Err(refused) => {
@@ -148,15 +163,7 @@ where
             &ServerMessage::Joined { member: me.clone() },
             false,
         );
-        let rights = Rights::new(may_edit);
-        let watch = Watch {
-            authority,
-            heard,
-            credential,
-            project_id,
-            ends_at,
-            offset: super::rights::RECHECK_EVERY.mul_f64((conn.id % 997) as f64 / 997.0),
-        };
+        watch.offset = super::rights::RECHECK_EVERY.mul_f64((conn.id % 997) as f64 / 997.0);
         let mut peer = Peer {
             optimizer: &optimizer,
             documents: &documents,

@@ -22,6 +22,7 @@ use crate::collab::WsConfig;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::storage::users::NewUser;
+use clap::Parser;
 
 /// How the test transport fails a read.
 #[derive(Debug)]
@@ -160,12 +161,14 @@ struct World {
 
 async fn world() -> World {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config::for_database(format!("sqlite://{}/pmr.db", dir.path().display()));
-    let store = crate::storage::Store::open(&config.database_url)
+    let url = format!("sqlite://{}/pmr.db", dir.path().display());
+    let config = Config::try_parse_from(["server", "--database-url", &url, "--seed-demo", "false"])
+        .expect("configuration");
+    let store = crate::storage::Store::open(&config.store.database_url)
         .await
         .expect("store");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).expect("date");
-    crate::seed::seed_if_empty(&store, today, config.generation_params())
+    crate::seed::seed_if_empty(&store, today, config.generation.params())
         .await
         .expect("seeded");
     let mut draft = None;
@@ -195,6 +198,18 @@ impl World {
     }
 
     async fn connect_to(&self, optimizer: WebSocketOptimizer, user: &str, role: Role) -> Client {
+        self.connect_with(optimizer, user, role, false).await
+    }
+
+    /// As [`World::connect_to`]; with `signed_out`, the session ends between the upgrade (which
+    /// resolved it) and the socket's start.
+    async fn connect_with(
+        &self,
+        optimizer: WebSocketOptimizer,
+        user: &str,
+        role: Role,
+        signed_out: bool,
+    ) -> Client {
         let store = &self.state.store;
         let new = NewUser {
             username: user.into(),
@@ -220,6 +235,9 @@ impl World {
             .await
             .expect("store")
             .expect("a live session");
+        if signed_out {
+            store.delete_session(&digest).await.expect("deleted");
+        }
         let context = Context {
             optimizer,
             documents: self.state.documents.clone(),
@@ -402,6 +420,29 @@ async fn a_session_signed_out_elsewhere_closes_the_socket_with_4401() {
         ana.closed().await,
         (CloseCode::ENDED, Why::SignedOut.reason().to_string())
     );
+}
+
+#[tokio::test]
+async fn rights_that_ended_after_the_upgrade_are_refused_before_the_welcome() {
+    let w = world().await;
+    let mut ben = w.connect("ben", Role::Viewer).await;
+    welcomed(&mut ben).await;
+    let mut ana = w
+        .connect_with(w.state.collab.clone(), "ana", Role::Editor, true)
+        .await;
+    match ana.frame().await {
+        Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::ENDED),
+        other => panic!("closed before anything else, not {other:?}"),
+    }
+    ben.send(json!({"type": "presence", "section": "risks"}));
+    let seen = ben
+        .until(|m| match m {
+            ServerMessage::Joined { member } if member.user == "ana" => Some(false),
+            ServerMessage::Presence { member } if member.user == "ben" => Some(true),
+            _ => None,
+        })
+        .await;
+    assert!(seen, "the session never heard of ana");
 }
 
 #[tokio::test]

@@ -19,6 +19,8 @@
 //! closes, every connection finishes the request it is serving and closes, and [`serve`] returns
 //! once all have (upgraded WebSocket connections are the collaboration service's to close).
 
+pub mod args;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -48,14 +50,18 @@ pub struct ConnectionLimits {
     pub per_address: usize,
 }
 
-impl Default for ConnectionLimits {
+impl ConnectionLimits {
     /// 10 seconds for a request head, 30 for a body; 256 connections per address.
+    pub const DEFAULT: ConnectionLimits = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(10),
+        body_read_timeout: Duration::from_secs(30),
+        per_address: 256,
+    };
+}
+
+impl Default for ConnectionLimits {
     fn default() -> Self {
-        ConnectionLimits {
-            header_read_timeout: Duration::from_secs(10),
-            body_read_timeout: Duration::from_secs(30),
-            per_address: 256,
-        }
+        ConnectionLimits::DEFAULT
     }
 }
 
