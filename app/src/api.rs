@@ -433,5 +433,5 @@ fn check_id(what: &str, id: i64) -> Result<(), AppError> {
 /// Puts an error's status on the HTTP response that carries it.
 #[cfg(feature = "ssr")]
 fn report_status(err: &AppError) {
-    crate::response::report_error(err);
+    err.report();
 }

@@ -42,6 +42,16 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Puts this error on the server-rendered response that carries it: its status, and
+    /// `Retry-After` when it says when to retry.
+    #[cfg(feature = "ssr")]
+    pub fn report(&self) {
+        crate::response::set_status(self.status());
+        if let Some(secs) = self.retry_after() {
+            crate::response::append_header("retry-after", &secs.to_string());
+        }
+    }
+
     /// The error for a request nobody signed in to.
     pub fn signed_out() -> AppError {
         AppError::Unauthorized(

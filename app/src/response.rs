@@ -27,12 +27,3 @@ pub fn append_header(name: &'static str, value: &str) {
 /// Sets the status code of the server-rendered response, if there is one.
 #[cfg(not(feature = "ssr"))]
 pub fn set_status(_code: u16) {}
-
-/// Reports an error on the response: its status, and `Retry-After` when it says when to retry.
-#[cfg(feature = "ssr")]
-pub fn report_error(err: &crate::error::AppError) {
-    set_status(err.status());
-    if let Some(secs) = err.retry_after() {
-        append_header("retry-after", &secs.to_string());
-    }
-}

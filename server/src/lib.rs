@@ -1,10 +1,16 @@
 //! The PMR server as a library: [`router`] builds the whole HTTP application from an [`AppState`],
 //! so `main` and the integration tests serve exactly the same thing.
 //!
-//! Modules: [`config`] (settings), [`state`] (shared state), [`storage`] (SQLite/PostgreSQL store),
-//! [`seed`] (demo portfolio), [`reports`] (services behind the app's server functions), [`routes`]
-//! (REST endpoints), [`auth`] (accounts, sessions, the access policy and the layer enforcing it on every
-//! route), [`redis_probe`] (Redis readiness), [`serve`] (the accept loop with connection limits).
+//! Modules (ARCHITECTURE.md is the map): [`config`] (every setting, from each subsystem's `args.rs`),
+//! [`state`] (shared state and the wiring between layers), [`error`] (each layer's error to the app's
+//! `AppError`, logged once), [`serve`] (the accept loop with connection limits), [`auth`] (accounts,
+//! sessions, tokens, revocations, the access policy and the guard enforcing it on every route),
+//! [`routes`] (REST endpoints and the WebSocket upgrade), [`reports`] (the services behind the app's
+//! server functions, generation), [`domain`] (pure computation: EVM, status, Monte Carlo),
+//! [`insights`] (rules and LLM engines), [`cache`] (two-tier cache), [`monitor`] (performance
+//! monitor, alerts, `/metrics`), [`collab`] (live collaboration: transport, relay, documents),
+//! [`storage`] (SQLite/PostgreSQL store), [`transfer`] (the project exchange formats), [`seed`]
+//! (demo portfolio), [`redis_probe`] (Redis readiness).
 
 // Leptos view types nest deeply; the server monomorphizes them while rendering pages.
 #![recursion_limit = "256"]

@@ -27,6 +27,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+mod headers;
+mod origin;
+
+pub use self::headers::page_csp;
+use self::headers::security_headers;
+use self::origin::check_origin;
+use super::caller::Resolved;
 use super::cookie::CookieSettings;
 use super::policy::{self, Endpoint, Kind, Lookup, Need};
 use super::session::SessionPolicy;
@@ -44,23 +51,8 @@ pub struct AuthSettings {
     pub client_ip_header: Option<HeaderName>,
 }
 
-/// The policy for `Content-Security-Policy` on pages, with the nonce of this response's inline
-/// hydration scripts. No other inline script runs; WebAssembly may compile; everything else comes
-/// from the app's own origin.
-pub fn page_csp(nonce: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
-         base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-    )
-}
-
 /// The Prometheus exposition: all a metrics-scoped API token may read.
 pub const METRICS_PATH: &str = "/metrics";
-
-/// The policy for everything that is not a page (JSON, files): nothing may run or embed it.
-const DEFAULT_CSP: &str =
-    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// The nonce of a response's inline scripts: chosen here, handed to Leptos through the request's
 /// extensions, and named in the page's `Content-Security-Policy`.
@@ -114,53 +106,12 @@ pub async fn guard(State(state): State<Guard>, mut request: Request, next: Next)
 
 async fn authorize(state: &Guard, mut request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let endpoint: Option<&'static Endpoint> = match request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-    {
-        // Not a route: an API path that does not exist is answered in JSON; anything else is a
-        // static file or the not-found page, which are only read.
-        None => {
-            let path = request.uri().path();
-            if path.starts_with("/api/") || path.starts_with("/ws/") {
-                return refuse(
-                    Kind::Rest,
-                    StatusCode::NOT_FOUND,
-                    format!("there is no endpoint {method} {}", clip(path)),
-                );
-            }
-            if method != Method::GET && method != Method::HEAD {
-                return refuse(
-                    Kind::Rest,
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    format!("{method} is not allowed here"),
-                );
-            }
-            None
-        }
-        Some(path) => match policy::lookup(method.as_str(), path) {
-            Lookup::Found(e) => Some(e),
-            Lookup::WrongMethod => {
-                return refuse(
-                    Kind::Rest,
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    format!("{method} is not allowed here"),
-                )
-            }
-            Lookup::Missing => {
-                tracing::error!(route = path, %method, "route has no access rule; refusing");
-                return refuse(
-                    Kind::Rest,
-                    StatusCode::FORBIDDEN,
-                    "this route is closed: it has no access rule".into(),
-                );
-            }
-        },
+    let endpoint = match endpoint_of(&request) {
+        Ok(endpoint) => endpoint,
+        Err(refusal) => return *refusal,
     };
     let kind = endpoint.map_or(Kind::Page, |e| e.kind);
     let headers = request.headers();
-
     let bearer = match bearer_token(headers) {
         Ok(b) => b,
         Err(message) => return refuse(kind, StatusCode::UNAUTHORIZED, message.into()),
@@ -169,95 +120,23 @@ async fn authorize(state: &Guard, mut request: Request, next: Next) -> Response 
         tracing::warn!(%method, path = request.uri().path(), "{message}");
         return refuse(kind, StatusCode::FORBIDDEN, message);
     }
-
     let needs_caller = endpoint.is_some() || !is_asset(request.uri().path());
-    // Public routes (health checks above all) still answer when the account store does not.
-    let public = endpoint.is_none_or(|e| e.need == Need::Public);
-    let cookie_token = state.auth.cookie.token(headers);
-    let mut clear_cookie = false;
-    let caller = if !needs_caller {
-        None
-    } else if let Some(token) = bearer {
-        match state.authority.token(&token).await {
-            Ok(Some(c)) => Some(c),
-            Ok(None) => {
-                return refuse(
-                    kind,
-                    StatusCode::UNAUTHORIZED,
-                    "the API token is not valid (unknown or revoked)".into(),
-                )
-            }
-            Err(e) if public => {
-                tracing::warn!(error = %e, "cannot check the API token; serving a public route anonymously");
-                None
-            }
-            Err(e) => return unavailable(kind, e),
-        }
-    } else if let Some(token) = cookie_token {
-        match state.authority.session(&token).await {
-            Ok(Some(c)) => Some(c),
-            Ok(None) => {
-                clear_cookie = true;
-                None
-            }
-            Err(e) if public => {
-                tracing::warn!(error = %e, "cannot check the session; serving a public route anonymously");
-                None
-            }
-            Err(e) => return unavailable(kind, e),
+    let (caller, clear_cookie) = if needs_caller {
+        let cookie = state.auth.cookie.token(request.headers());
+        match resolve(state, endpoint, bearer, cookie).await {
+            Ok(found) => found,
+            Err(refusal) => return refusal,
         }
     } else {
-        None
+        (None, false)
     };
-    let principal = caller.as_ref().map(|c| c.access.principal().clone());
-    // A scraper's token reads the Prometheus exposition, whatever its role, and nothing else.
-    let metrics_token = caller
-        .as_ref()
-        .is_some_and(|c| c.access.scope() == TokenScope::Metrics);
-    let is_metrics = endpoint.is_some_and(|e| e.method == "GET" && e.path == METRICS_PATH);
-    if metrics_token && !is_metrics {
-        return refuse(
-            kind,
-            StatusCode::FORBIDDEN,
-            format!("this API token may only read GET {METRICS_PATH}"),
-        );
-    }
-
-    if let Some(Endpoint {
-        need: Need::Role(role),
-        ..
-    }) = endpoint.filter(|_| !metrics_token)
-    {
-        match &principal {
-            None => {
-                let mut refusal = if kind == Kind::Page {
-                    to_login(request.uri())
-                } else {
-                    refuse(
-                        kind,
-                        StatusCode::UNAUTHORIZED,
-                        AppError::signed_out().to_string(),
-                    )
-                };
-                if clear_cookie {
-                    clear_session_cookie(&mut refusal, state.auth.cookie);
-                }
-                return refusal;
-            }
-            Some(p) if !p.has_role(*role) && kind != Kind::Page => {
-                return refuse(
-                    kind,
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "This needs the {role} role; you are signed in as a {}.",
-                        p.role
-                    ),
-                )
-            }
-            Some(_) => {}
+    if let Err(refusal) = admit(endpoint, caller.as_ref(), request.uri()) {
+        let mut refusal = *refusal;
+        if clear_cookie {
+            clear_session_cookie(&mut refusal, state.auth.cookie);
         }
+        return refusal;
     }
-
     let client = client_address(&request, state.auth.client_ip_header.as_ref());
     request.extensions_mut().insert(ClientAddress(client));
     if let Some(caller) = caller {
@@ -272,6 +151,135 @@ async fn authorize(state: &Guard, mut request: Request, next: Next) -> Response 
         clear_session_cookie(&mut response, state.auth.cookie);
     }
     response
+}
+
+/// The access rule of the request's route; `None` for what is not a route (a static file or the
+/// not-found page, which are only read). An API path that does not exist, a wrong method and a
+/// route without a rule are refused.
+fn endpoint_of(request: &Request) -> Result<Option<&'static Endpoint>, Box<Response>> {
+    let method = request.method();
+    let wrong_method = || {
+        Box::new(refuse(
+            Kind::Rest,
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{method} is not allowed here"),
+        ))
+    };
+    let Some(path) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    else {
+        let path = request.uri().path();
+        if path.starts_with("/api/") || path.starts_with("/ws/") {
+            return Err(Box::new(refuse(
+                Kind::Rest,
+                StatusCode::NOT_FOUND,
+                format!("there is no endpoint {method} {}", clip(path)),
+            )));
+        }
+        if method != Method::GET && method != Method::HEAD {
+            return Err(wrong_method());
+        }
+        return Ok(None);
+    };
+    match policy::lookup(method.as_str(), path) {
+        Lookup::Found(e) => Ok(Some(e)),
+        Lookup::WrongMethod => Err(wrong_method()),
+        Lookup::Missing => {
+            tracing::error!(route = path, %method, "route has no access rule; refusing");
+            Err(Box::new(refuse(
+                Kind::Rest,
+                StatusCode::FORBIDDEN,
+                "this route is closed: it has no access rule".into(),
+            )))
+        }
+    }
+}
+
+/// The caller behind the request's API token or session cookie, and whether the cookie must be
+/// cleared (its session ended). Public routes (health checks above all) still answer, anonymously,
+/// when the account store does not.
+async fn resolve(
+    state: &Guard,
+    endpoint: Option<&'static Endpoint>,
+    bearer: Option<String>,
+    cookie: Option<String>,
+) -> Result<(Option<Resolved>, bool), Response> {
+    let kind = endpoint.map_or(Kind::Page, |e| e.kind);
+    let public = endpoint.is_none_or(|e| e.need == Need::Public);
+    let (found, what) = if let Some(token) = bearer {
+        match state.authority.token(&token).await {
+            Ok(None) => {
+                return Err(refuse(
+                    kind,
+                    StatusCode::UNAUTHORIZED,
+                    "the API token is not valid (unknown or revoked)".into(),
+                ))
+            }
+            found => (found, "API token"),
+        }
+    } else if let Some(token) = cookie {
+        match state.authority.session(&token).await {
+            Ok(None) => return Ok((None, true)),
+            found => (found, "session"),
+        }
+    } else {
+        return Ok((None, false));
+    };
+    match found {
+        Ok(caller) => Ok((caller, false)),
+        Err(e) if public => {
+            tracing::warn!(error = %e, "cannot check the {what}; serving a public route anonymously");
+            Ok((None, false))
+        }
+        Err(e) => Err(unavailable(kind, e)),
+    }
+}
+
+/// Whether the caller may use the endpoint: a metrics-only token reads `GET /metrics` and nothing
+/// else; a route that needs a role needs a caller (pages send the signed-out to the sign-in page)
+/// with that role (pages show their own refusal).
+fn admit(
+    endpoint: Option<&'static Endpoint>,
+    caller: Option<&Resolved>,
+    uri: &axum::http::Uri,
+) -> Result<(), Box<Response>> {
+    let kind = endpoint.map_or(Kind::Page, |e| e.kind);
+    let metrics_token = caller.is_some_and(|c| c.access.scope() == TokenScope::Metrics);
+    let is_metrics = endpoint.is_some_and(|e| e.method == "GET" && e.path == METRICS_PATH);
+    if metrics_token && !is_metrics {
+        return Err(Box::new(refuse(
+            kind,
+            StatusCode::FORBIDDEN,
+            format!("this API token may only read GET {METRICS_PATH}"),
+        )));
+    }
+    let Some(Endpoint {
+        need: Need::Role(role),
+        ..
+    }) = endpoint.filter(|_| !metrics_token)
+    else {
+        return Ok(());
+    };
+    let refusal = match caller.map(|c| c.access.principal()) {
+        None if kind == Kind::Page => to_login(uri),
+        None => refuse(
+            kind,
+            StatusCode::UNAUTHORIZED,
+            AppError::signed_out().to_string(),
+        ),
+        Some(p) if !p.has_role(*role) && kind != Kind::Page => refuse(
+            kind,
+            StatusCode::FORBIDDEN,
+            format!(
+                "This needs the {role} role; you are signed in as a {}.",
+                p.role
+            ),
+        ),
+        Some(_) => return Ok(()),
+    };
+    Err(Box::new(refusal))
 }
 
 /// Tells the browser to drop a session cookie that no longer works.
@@ -356,74 +364,6 @@ fn sets_session_cookie(headers: &HeaderMap, cookie: CookieSettings) -> bool {
         .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&prefix)))
 }
 
-fn is_state_changing(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
-
-fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
-}
-
-/// The origin a browser says the request comes from: `Origin`, else the origin part of `Referer`.
-fn claimed_origin(headers: &HeaderMap) -> Option<String> {
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        return Some(origin.to_str().unwrap_or("null").to_ascii_lowercase());
-    }
-    let referer = headers.get(header::REFERER)?.to_str().ok()?;
-    let (scheme, rest) = referer.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    Some(format!("{scheme}://{authority}").to_ascii_lowercase())
-}
-
-/// Whether `origin` is the app's own (the scheme the app is served with, and the request's host and
-/// port) or an allowed one.
-fn origin_allowed(origin: &str, headers: &HeaderMap, settings: &AuthSettings) -> bool {
-    if settings.allowed_origins.iter().any(|a| a == origin) {
-        return true;
-    }
-    let scheme = if settings.cookie.secure {
-        "https://"
-    } else {
-        "http://"
-    };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    matches!((origin.strip_prefix(scheme), host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
-}
-
-/// The cross-site rules of step 2; `Err` carries the reason.
-fn check_origin(
-    method: &Method,
-    headers: &HeaderMap,
-    has_bearer: bool,
-    settings: &AuthSettings,
-) -> Result<(), String> {
-    let origin = claimed_origin(headers);
-    if is_websocket_upgrade(headers) {
-        return match origin {
-            Some(o) if !origin_allowed(&o, headers, settings) => Err(format!(
-                "WebSocket upgrade refused: origin '{o}' is not allowed"
-            )),
-            _ => Ok(()),
-        };
-    }
-    if !is_state_changing(method) || has_bearer {
-        return Ok(());
-    }
-    match origin {
-        None => Err(
-            "cross-site protection: a state-changing request must carry an Origin header (scripts: use an API token)"
-                .into(),
-        ),
-        Some(o) if origin_allowed(&o, headers, settings) => Ok(()),
-        Some(o) => Err(format!(
-            "cross-site protection: requests from origin '{o}' may not change anything here"
-        )),
-    }
-}
-
 /// Sends an anonymous reader of a protected page to the login page, to come back afterwards.
 fn to_login(uri: &axum::http::Uri) -> Response {
     let target = uri.path_and_query().map_or("/", |p| p.as_str());
@@ -476,42 +416,6 @@ fn unavailable(kind: Kind, err: StoreError) -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         "the account database is unavailable right now; try again in a moment".into(),
     )
-}
-
-/// Headers on every response: no sniffing, no framing, no referrer leaks, a CSP (the page policy with
-/// this response's nonce for HTML, the closed one for anything else), and no caching of routed
-/// (personal) responses.
-fn security_headers(headers: &mut HeaderMap, routed: bool, nonce: Option<&PageNonce>) {
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    let is_html = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    let page_policy = nonce
-        .filter(|_| is_html)
-        .and_then(|n| HeaderValue::from_str(&page_csp(&n.0)).ok());
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        page_policy.unwrap_or(HeaderValue::from_static(DEFAULT_CSP)),
-    );
-    if routed && !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
-        );
-    }
 }
 
 #[cfg(test)]

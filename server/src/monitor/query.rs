@@ -1,0 +1,94 @@
+//! Reading the monitor: statistics per series, the per-minute timeline, the recent raw values.
+
+use std::sync::Arc;
+
+use super::series::{self, lock, summarize, Series};
+use super::{read, Monitor, OperationStats, RawMetric, TimelinePoint};
+
+impl Monitor {
+    /// Statistics of every series of `name` (the seed's `get_operation_stats`).
+    pub fn operation_stats(&self, name: &str) -> Vec<OperationStats> {
+        let list: Vec<Arc<Series>> = read(&self.inner.series)
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        list.iter().map(|s| self.stats_of(s)).collect()
+    }
+
+    fn stats_of(&self, s: &Series) -> OperationStats {
+        OperationStats {
+            name: s.name.to_string(),
+            labels: s.labels.to_vec(),
+            unit: s.unit.to_string(),
+            window: summarize(&s.window(self.minute(), self.inner.window_minutes)),
+            since_start: summarize(&s.total()),
+            last: s.last(),
+        }
+    }
+
+    /// Statistics of every series, by name then labels.
+    pub fn all_stats(&self) -> Vec<OperationStats> {
+        let all: Vec<Arc<Series>> = read(&self.inner.series)
+            .values()
+            .flatten()
+            .cloned()
+            .collect();
+        let mut stats: Vec<OperationStats> = all.iter().map(|s| self.stats_of(s)).collect();
+        stats.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.labels.cmp(&b.labels)));
+        stats
+    }
+
+    pub(crate) fn series_list(&self) -> Vec<Arc<Series>> {
+        read(&self.inner.series)
+            .values()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// Per minute of the window, the count, median and p95 of every series named `name` together
+    /// (for charts); minutes without values are left out.
+    pub fn timeline(&self, name: &str) -> Vec<TimelinePoint> {
+        let minute = self.minute();
+        let mut merged: std::collections::BTreeMap<u64, hdrhistogram::Histogram<u32>> =
+            std::collections::BTreeMap::new();
+        let list: Vec<Arc<Series>> = read(&self.inner.series)
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        for s in list {
+            for (m, h) in s.slots(minute, self.inner.window_minutes) {
+                let slot = merged.entry(m).or_insert_with(series::new_histogram);
+                let _ = slot.add(&h);
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(m, h)| {
+                let summary = summarize(&h);
+                TimelinePoint {
+                    minutes_ago: minute - m,
+                    count: summary.count,
+                    median: summary.median,
+                    p95: summary.p95,
+                }
+            })
+            .collect()
+    }
+
+    /// The latest raw metrics, newest first.
+    pub fn recent(&self, limit: usize) -> Vec<RawMetric> {
+        lock(&self.inner.recent)
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|(s, value, at)| RawMetric {
+                name: s.name.clone(),
+                value: *value,
+                unit: s.unit.clone(),
+                timestamp: *at,
+                labels: s.labels.clone(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,105 @@
+//! Recording: a value into its series (made on first use, up to [`MAX_SERIES`]), the recent raw
+//! values, and timing a piece of work.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::series::{lock, Series};
+use super::{read, write, Metric, Monitor, MAX_SERIES, RECENT};
+
+impl Monitor {
+    /// Records a value without labels (the seed's `record_metric`), in the metric's unit.
+    pub fn record_metric(&self, metric: Metric, value: f64) {
+        self.record(metric, value, &[]);
+    }
+
+    /// Records a value of a labelled series, in the metric's unit.
+    pub fn record(&self, metric: Metric, value: f64, labels: &[(&str, &str)]) {
+        if !self.is_enabled() {
+            return;
+        }
+        let Some(series) = self.series_for(metric.name(), metric.unit(), labels) else {
+            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        // One clock read gives both the window's minute and the timestamp.
+        let elapsed = self.inner.started.elapsed();
+        series.record(value, elapsed.as_secs() / 60, self.inner.window_minutes);
+        let at = self.inner.started_ms + i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX / 2);
+        let mut recent = lock(&self.inner.recent);
+        if recent.len() == RECENT {
+            recent.pop_front();
+        }
+        recent.push_back((series, value, at));
+    }
+
+    /// The series of `name` and `labels`, made when it is new and there is room for it.
+    fn series_for(&self, name: &str, unit: &str, labels: &[(&str, &str)]) -> Option<Arc<Series>> {
+        let same = |s: &Arc<Series>| {
+            s.labels.len() == labels.len()
+                && s.labels
+                    .iter()
+                    .zip(labels)
+                    .all(|((k, v), (k2, v2))| k == k2 && v == v2)
+        };
+        if let Some(found) = read(&self.inner.series)
+            .get(name)
+            .and_then(|list| list.iter().find(|s| same(s)).cloned())
+        {
+            return Some(found);
+        }
+        let mut all = write(&self.inner.series);
+        if let Some(found) = all.get(name).and_then(|list| list.iter().find(|s| same(s))) {
+            return Some(found.clone());
+        }
+        if self.inner.series_count.load(Ordering::Relaxed) >= MAX_SERIES {
+            return None;
+        }
+        let owned: Vec<(String, String)> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        let series = Arc::new(Series::new(name, &owned, unit));
+        all.entry(name.into()).or_default().push(series.clone());
+        self.inner.series_count.fetch_add(1, Ordering::Relaxed);
+        Some(series)
+    }
+
+    /// Values dropped because their series would have been one past [`MAX_SERIES`].
+    pub fn dropped_values(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` and records its duration in milliseconds as `metric` (the seed's `track_time`).
+    pub async fn time<T>(&self, metric: Metric, work: impl Future<Output = T>) -> T {
+        self.time_with(metric, &[], work).await
+    }
+
+    /// As [`time`](Self::time), for a labelled series; with monitoring off, not even the clock is read.
+    pub async fn time_with<T>(
+        &self,
+        metric: Metric,
+        labels: &[(&str, &str)],
+        work: impl Future<Output = T>,
+    ) -> T {
+        if !self.is_enabled() {
+            return work.await;
+        }
+        let started = std::time::Instant::now();
+        let out = work.await;
+        self.record(metric, started.elapsed().as_secs_f64() * 1000.0, labels);
+        out
+    }
+}
+
+/// Runs a store call and records its duration as `database_query_time` with the query's name.
+pub async fn timed_query<T>(
+    monitor: &Monitor,
+    query: &str,
+    call: impl std::future::Future<Output = T>,
+) -> T {
+    monitor
+        .time_with(Metric::DatabaseQueryTime, &[("query", query)], call)
+        .await
+}
