@@ -14,7 +14,7 @@
 //! - `socket/`: one WebSocket connection: registration, the welcome, reading and checking what the
 //!   client sends, writing what the session sends, ping/pong keepalive and the close codes.
 //! - `rights.rs`: the connection's rights for its whole life (revocations, expiry, role changes).
-//! - `docs.rs`, `editing.rs`: the shared documents (Yjs) behind the editing messages, and the
+//! - `docs/`, `editing.rs`: the shared documents (Yjs) behind the editing messages, and the
 //!   revisions and write-backs around them.
 //!
 //! The route itself (`GET /ws/reports/{report_id}`, with its access checks) is `routes::collab`.

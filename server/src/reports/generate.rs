@@ -5,20 +5,17 @@ use std::time::Instant;
 
 use app::analysis::{DurationDistribution, EacMethod, MonteCarloResult};
 use app::model::TemplateSection;
-use app::sections::{
-    Appendix, Charts, EvmPoint, ExecutiveSummary, KeyMetrics, MilestoneRow, MilestoneSlip,
-    Milestones, MonteCarloSection, RiskRow, Risks, TaskRow,
-};
+use app::sections::{EvmPoint, MonteCarloSection};
 use chrono::{Duration, NaiveDate};
 use std::convert::Infallible;
 
 use app::analysis::InsightSet;
-use serde::Serialize;
 
 use crate::cache::{input_digest, CacheKey, CacheService};
 
 use super::evm_input::measure;
 use super::narrative::summary_narrative;
+use super::sections::{milestone_rows, section, Figures};
 use crate::domain::calendar::{date_after_working_days, working_days_between};
 use crate::domain::monte_carlo::{simulate, SimError, SimInput, SimParams, SimRisk, SimTask};
 use crate::domain::project::ProjectData;
@@ -201,47 +198,9 @@ pub async fn generate_cached(
         monte_carlo: &monte_carlo,
         milestones: &milestones,
     };
-    let insights = match shared.map(|s| s.cache) {
-        Some(cache) => {
-            let digest = input_digest(&(
-                engine.name(),
-                data,
-                status_date,
-                &ev,
-                &es,
-                &checks,
-                &monte_carlo,
-                &milestones,
-            ));
-            let loaded: Result<InsightSet, Infallible> = cache
-                .get_or_load_if(
-                    &CacheKey::insights(data.id, &digest),
-                    None,
-                    || async { Ok(engine.insights(&ctx).await) },
-                    |set: &InsightSet| set.fallback_reason.is_none(),
-                )
-                .await;
-            match loaded {
-                Ok(set) => set,
-                Err(never) => match never {},
-            }
-        }
-        None => engine.insights(&ctx).await,
-    };
+    let insights = insights_cached(&ctx, engine, shared.map(|s| s.cache)).await;
     let insights_ms = ms(insights_started);
 
-    let forecast_finish = es
-        .ieac_t
-        .map(|d| (data.start + Duration::days(d.round() as i64 - 1)).to_string());
-    let narrative = summary_narrative(
-        data,
-        status_date,
-        &ev,
-        &es,
-        &monte_carlo,
-        &checks,
-        &insights,
-    );
     let evm_point = EvmPoint {
         period: period.to_string(),
         pv: ev.pv,
@@ -250,60 +209,30 @@ pub async fn generate_cached(
     };
     let mut history = data.history.clone();
     history.push(evm_point.clone());
-
-    let mut sections = Vec::with_capacity(template.len());
-    for entry in template {
-        let (content, text) = match entry.section_type.as_str() {
-            "executive_summary" => (
-                json(&ExecutiveSummary {
-                    status_date: status_date.to_string(),
-                    overall_declared: data.declared[0],
-                    overall_computed: checks.first().and_then(|c| c.computed),
-                    justification: data.justification.clone(),
-                    checks: checks.clone(),
-                    generated_narrative: narrative.clone(),
-                })?,
-                narrative.clone(),
-            ),
-            "key_metrics" => (
-                json(&KeyMetrics {
-                    status_date: status_date.to_string(),
-                    currency: data.currency.clone(),
-                    ev: ev.clone(),
-                    es: es.clone(),
-                    forecast_finish: forecast_finish.clone(),
-                    target_finish: data.target_finish.to_string(),
-                    checks: checks.clone(),
-                })?,
-                String::new(),
-            ),
-            "ai_insights" => (json(&insights)?, String::new()),
-            "monte_carlo" => (json(&monte_carlo)?, String::new()),
-            "charts" => (
-                json(&Charts {
-                    currency: data.currency.clone(),
-                    evm_history: history.clone(),
-                    milestone_slip: milestone_slip(data),
-                })?,
-                String::new(),
-            ),
-            "milestones" => (
-                json(&Milestones {
-                    rows: milestones.clone(),
-                })?,
-                String::new(),
-            ),
-            "risks" => (json(&risk_register(data))?, String::new()),
-            "appendix" => (json(&appendix(data))?, String::new()),
-            other => return Err(GenerationError::UnknownSection(other.to_string())),
-        };
-        sections.push(GeneratedSection {
-            key: entry.key.clone(),
-            section_type: entry.section_type.clone(),
-            content,
-            narrative: text,
-        });
-    }
+    let figures = Figures {
+        narrative: summary_narrative(
+            data,
+            status_date,
+            &ev,
+            &es,
+            &monte_carlo,
+            &checks,
+            &insights,
+        ),
+        data,
+        status_date,
+        ev: &ev,
+        es: &es,
+        checks: &checks,
+        monte_carlo: &monte_carlo,
+        insights: &insights,
+        milestones: &milestones,
+        history: &history,
+    };
+    let sections = template
+        .iter()
+        .map(|entry| section(entry, &figures))
+        .collect::<Result<Vec<_>, _>>()?;
     let timings = Timings {
         earned_value_ms,
         monte_carlo_ms,
@@ -318,15 +247,44 @@ pub async fn generate_cached(
     })
 }
 
+/// The engine's insights, read through `cache` when given, under a digest of the engine and
+/// everything it reads. A set that fell back from the language model to the rules is not kept.
+async fn insights_cached(
+    ctx: &InsightContext<'_>,
+    engine: &dyn InsightEngine,
+    cache: Option<&CacheService>,
+) -> InsightSet {
+    let Some(cache) = cache else {
+        return engine.insights(ctx).await;
+    };
+    let digest = input_digest(&(
+        engine.name(),
+        ctx.data,
+        ctx.status_date,
+        ctx.ev,
+        ctx.es,
+        ctx.checks,
+        ctx.monte_carlo,
+        ctx.milestones,
+    ));
+    let loaded: Result<InsightSet, Infallible> = cache
+        .get_or_load_if(
+            &CacheKey::insights(ctx.data.id, &digest),
+            None,
+            || async { Ok(engine.insights(ctx).await) },
+            |set: &InsightSet| set.fallback_reason.is_none(),
+        )
+        .await;
+    match loaded {
+        Ok(set) => set,
+        Err(never) => match never {},
+    }
+}
+
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
-    serde_json::to_string(value)
-}
-
-/// A stable seed per project and period: regenerating a report gives the same simulation.
 pub fn seed_for(code: &str, period: &str) -> u64 {
     code.bytes()
         .chain(period.bytes())
@@ -390,113 +348,9 @@ fn monte_carlo_section(
     }
 }
 
-fn milestone_rows(data: &ProjectData) -> Vec<MilestoneRow> {
-    data.milestones
-        .iter()
-        .map(|m| MilestoneRow {
-            name: m.name.clone(),
-            baseline: m.baseline.to_string(),
-            forecast: m.forecast.to_string(),
-            actual: m.actual.map(|d| d.to_string()),
-            slip_days: (m.actual.unwrap_or(m.forecast) - m.baseline).num_days(),
-        })
-        .collect()
-}
-
-fn milestone_slip(data: &ProjectData) -> Vec<MilestoneSlip> {
-    data.milestones
-        .iter()
-        .map(|m| MilestoneSlip {
-            milestone: m.name.clone(),
-            baseline: m.baseline.to_string(),
-            forecasts: m
-                .history
-                .iter()
-                .map(|(p, d)| (p.clone(), d.to_string()))
-                .collect(),
-        })
-        .collect()
-}
-
-/// Band of a probability (0–1) or of a cost impact as a share of budget, 0 (low) to 4 (high).
-fn band(value: f64, edges: [f64; 4]) -> usize {
-    edges.iter().take_while(|&&e| value >= e).count()
-}
-
-fn risk_register(data: &ProjectData) -> Risks {
-    let mut matrix = [[0u32; 5]; 5];
-    let rows: Vec<RiskRow> = data
-        .risks
-        .iter()
-        .map(|r| {
-            if r.status != "closed" {
-                let p = band(r.probability, [0.2, 0.4, 0.6, 0.8]);
-                let i = band(r.cost_impact / data.bac.max(1.0), [0.01, 0.02, 0.04, 0.08]);
-                matrix[p][i] += 1;
-            }
-            RiskRow {
-                title: r.title.clone(),
-                probability: r.probability,
-                cost_impact: r.cost_impact,
-                schedule_impact_days: r.schedule_impact_days,
-                exposure: r.probability * r.cost_impact,
-                owner: r.owner.clone(),
-                mitigation: r.mitigation.clone(),
-                status: r.status.clone(),
-                affected_tasks: r
-                    .affected
-                    .iter()
-                    .filter_map(|&i| data.tasks.get(i))
-                    .map(|t| format!("{} {}", t.wbs, t.name))
-                    .collect(),
-            }
-        })
-        .collect();
-    let total_exposure = rows
-        .iter()
-        .filter(|r| r.status != "closed")
-        .map(|r| r.exposure)
-        .sum();
-    Risks {
-        currency: data.currency.clone(),
-        total_exposure,
-        rows,
-        matrix,
-    }
-}
-
-fn appendix(data: &ProjectData) -> Appendix {
-    Appendix {
-        currency: data.currency.clone(),
-        tasks: data
-            .tasks
-            .iter()
-            .map(|t| TaskRow {
-                wbs: t.wbs.clone(),
-                name: t.name.clone(),
-                owner: t.owner.clone(),
-                planned_start: t.planned_start.to_string(),
-                planned_finish: t.planned_finish.to_string(),
-                budgeted_cost: t.budgeted_cost,
-                actual_cost: t.actual_cost,
-                percent_complete: t.percent_complete,
-            })
-            .collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bands_cut_at_their_edges() {
-        let edges = [0.2, 0.4, 0.6, 0.8];
-        assert_eq!(band(0.0, edges), 0);
-        assert_eq!(band(0.2, edges), 1);
-        assert_eq!(band(0.79, edges), 3);
-        assert_eq!(band(1.0, edges), 4);
-    }
 
     #[test]
     fn seeds_are_stable_and_distinct() {

@@ -1,8 +1,8 @@
-//! Reports: the read side behind the app's server functions ([`StorePortfolio`]), the project data the
-//! generator reads ([`data`]), and generation itself ([`generate`]): earned value, status checks, the
-//! Monte Carlo run, insights and every section's content. Store failures are logged here, once, and
-//! mapped to errors a reader can act on. Reads go through the cache; the caller's
-//! [`app::access::Access`] decides what they may reach.
+//! Reports: the read side behind the app's server functions ([`StorePortfolio`]), generation
+//! ([`generate`]: earned value, status checks, the Monte Carlo run, insights; `sections`: every
+//! section's content from those figures) and its write path ([`regenerate`]). Reads go through the
+//! cache; the caller's [`app::access::Access`] decides what they may reach; errors become the app's
+//! in `crate::error`.
 
 pub mod args;
 pub mod evm_input;
@@ -10,6 +10,7 @@ pub mod generate;
 mod narrative;
 pub mod quota;
 pub mod regenerate;
+mod sections;
 pub mod slots;
 use std::sync::Arc;
 

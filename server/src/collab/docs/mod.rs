@@ -27,17 +27,15 @@ use std::time::Duration;
 
 use app::collab::protocol::ErrorCode;
 use app::editing::{
-    clip, narrative_text, status_of, Revision, RevisionContent, FIELDS_MAP, FIELD_JUSTIFICATION,
-    FIELD_STATUS, MAX_JUSTIFICATION_CHARS, MAX_NARRATIVE_CHARS, MAX_REVISION_NAME_CHARS,
+    narrative_text, FIELDS_MAP, FIELD_JUSTIFICATION, FIELD_STATUS, MAX_REVISION_NAME_CHARS,
 };
 use app::model::ReportStatus;
 use base64::Engine;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, Map, Out, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
+use yrs::{Doc, Map, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
 
 use crate::cache::CacheService;
-use crate::storage::documents::DocLog;
 use crate::storage::{Store, StoreError};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -104,120 +102,10 @@ pub struct Documents {
     inner: Arc<Inner>,
 }
 
-fn decode_b64(data: &str) -> Result<Vec<u8>, DocError> {
-    B64.decode(data)
-        .map_err(|e| DocError::Undecodable(format!("not base64: {e}")))
-}
+mod revisions;
+mod yjs;
 
-/// Whether `update` can join `doc` safely, tried on a scratch copy first. A damaged update can make
-/// yrs panic while decoding or integrating it (overflows, assertions: found by
-/// `tests/crdt_properties.rs`); stored in the log, it would then break every later load of the
-/// document. So it is refused before it is stored, and the live copy never sees it.
-fn vet(doc: &Doc, sections: &[String], update: &[u8]) -> Result<(), DocError> {
-    let state = doc
-        .transact()
-        .encode_state_as_update_v1(&StateVector::default());
-    let trial = std::panic::catch_unwind(|| -> Result<(), String> {
-        let scratch = Doc::new();
-        {
-            let mut txn = scratch.transact_mut();
-            let current = Update::decode_v1(&state).map_err(|e| e.to_string())?;
-            txn.apply_update(current).map_err(|e| e.to_string())?;
-            let candidate = Update::decode_v1(update).map_err(|e| e.to_string())?;
-            txn.apply_update(candidate).map_err(|e| e.to_string())?;
-        }
-        // What later work does with the document must work too: read it, encode it.
-        let _ = content_of(&scratch, sections);
-        let _ = scratch
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        Ok(())
-    });
-    match trial {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(DocError::Undecodable(e)),
-        Err(_) => Err(DocError::Undecodable(
-            "the update is damaged: it does not apply to this document".into(),
-        )),
-    }
-}
-
-/// The texts and fields a document holds now.
-fn content_of(doc: &Doc, sections: &[String]) -> RevisionContent {
-    let txn = doc.transact();
-    let mut content = RevisionContent::default();
-    for key in sections {
-        if let Some(text) = txn.get_text(narrative_text(key).as_str()) {
-            content
-                .narratives
-                .insert(key.clone(), text.get_string(&txn));
-        }
-    }
-    if let Some(fields) = txn.get_map(FIELDS_MAP) {
-        for (key, value) in fields.iter(&txn) {
-            if let Out::Any(yrs::Any::String(s)) = value {
-                content.fields.insert(key.to_string(), s.to_string());
-            }
-        }
-    }
-    content
-}
-
-/// Applies one stored update (base64) to a transaction.
-fn apply_stored(txn: &mut yrs::TransactionMut, data: &str) -> Result<(), String> {
-    let bytes = B64.decode(data).map_err(|e| e.to_string())?;
-    let update = Update::decode_v1(&bytes).map_err(|e| e.to_string())?;
-    txn.apply_update(update).map_err(|e| e.to_string())
-}
-
-/// The stored document folded into one update (base64), or why it cannot be folded now. A stored
-/// update that waits for one the log does not hold would be left out of the fold (yrs keeps it
-/// pending and does not encode it), so such a log is left as it is.
-fn fold(log: &DocLog) -> Result<String, String> {
-    let merged = std::panic::catch_unwind(|| -> Result<Vec<u8>, String> {
-        let doc = Doc::new();
-        {
-            let mut txn = doc.transact_mut();
-            for data in log
-                .snapshot
-                .iter()
-                .chain(log.updates.iter().map(|(_, d)| d))
-            {
-                apply_stored(&mut txn, data)?;
-            }
-        }
-        let txn = doc.transact();
-        if txn.has_missing_updates() {
-            return Err("an update waits for one the log does not hold".into());
-        }
-        Ok(txn.encode_state_as_update_v1(&StateVector::default()))
-    });
-    match merged {
-        Ok(Ok(bytes)) => Ok(B64.encode(bytes)),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err("a stored update does not apply".into()),
-    }
-}
-
-#[async_trait::async_trait]
-impl crate::reports::KeepEdits for Documents {
-    /// A report people have edited keeps their narratives, status and justification: the
-    /// document is written back over the regenerated texts.
-    async fn after_regeneration(&self, report_id: i64) {
-        if !self
-            .inner
-            .store
-            .doc_exists(report_id)
-            .await
-            .unwrap_or(false)
-        {
-            return;
-        }
-        if let Err(e) = self.write_back(report_id).await {
-            tracing::warn!(report = report_id, error = %e, "edited texts not written back after regeneration");
-        }
-    }
-}
+use yjs::{apply_stored, decode_b64, fold, vet};
 
 impl Documents {
     pub fn new(store: Store, cache: CacheService) -> Documents {
@@ -447,154 +335,6 @@ impl Documents {
             live.folded = to;
         }
         Ok(())
-    }
-
-    /// Writes the document into the report now (narratives, summary status and justification), and
-    /// drops the report's cached copies when something changed.
-    pub async fn write_back(&self, report_id: i64) -> Result<(), DocError> {
-        let live = self.live(report_id).await?;
-        let mut guard = live.lock().await;
-        guard.write_pending = false;
-        self.catch_up(report_id, &mut guard).await?;
-        let content = content_of(&guard.doc, &guard.sections);
-        let narratives: Vec<(String, String)> = content
-            .narratives
-            .iter()
-            .map(|(k, v)| (k.clone(), clip(v, MAX_NARRATIVE_CHARS)))
-            .collect();
-        let summary = match &guard.summary_key {
-            Some(key) => self.summary_content(report_id, key, &content).await?,
-            None => None,
-        };
-        let changed = self
-            .inner
-            .store
-            .write_document(
-                report_id,
-                guard.last_seq,
-                &narratives,
-                summary.as_ref().map(|(k, c)| (k.as_str(), c.clone())),
-            )
-            .await?;
-        drop(guard);
-        if changed {
-            self.inner.cache.invalidate_report(report_id).await;
-        }
-        Ok(())
-    }
-
-    /// The executive summary's content with the document's status and justification in it.
-    async fn summary_content(
-        &self,
-        report_id: i64,
-        key: &str,
-        content: &RevisionContent,
-    ) -> Result<Option<(String, String)>, DocError> {
-        let Some(section) = self.inner.store.report_document(report_id).await? else {
-            return Ok(None);
-        };
-        let Some(mut summary) = section
-            .sections
-            .into_iter()
-            .find(|s| s.key == key)
-            .map(|s| s.content)
-        else {
-            return Ok(None);
-        };
-        let Ok(mut typed) =
-            serde_json::from_value::<app::sections::ExecutiveSummary>(summary.clone())
-        else {
-            return Ok(None);
-        };
-        if let Some(status) = content.fields.get(FIELD_STATUS).and_then(|s| status_of(s)) {
-            typed.overall_declared = status;
-            for check in &mut typed.checks {
-                if check.dimension == app::analysis::Dimension::Overall {
-                    check.declared = status;
-                    check.mismatch = crate::domain::rag::mismatch(status, check.computed);
-                }
-            }
-        }
-        if let Some(why) = content.fields.get(FIELD_JUSTIFICATION) {
-            typed.justification = clip(why, MAX_JUSTIFICATION_CHARS);
-        }
-        summary = serde_json::to_value(&typed).unwrap_or(summary);
-        Ok(Some((key.to_string(), summary.to_string())))
-    }
-
-    /// Saves a named revision of the document as it is now.
-    pub async fn save(
-        &self,
-        report_id: i64,
-        name: &str,
-        author: &str,
-    ) -> Result<Revision, DocError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_REVISION_NAME_CHARS {
-            return Err(DocError::BadName);
-        }
-        self.write_back(report_id).await?;
-        let live = self.live(report_id).await?;
-        let guard = live.lock().await;
-        let snapshot = guard
-            .doc
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        let content = content_of(&guard.doc, &guard.sections);
-        Ok(self
-            .inner
-            .store
-            .create_revision(report_id, name, author, &B64.encode(snapshot), &content)
-            .await?)
-    }
-
-    /// Makes the document say what revision `number` said, as an edit of its own (so it merges
-    /// with whatever others type meanwhile); answers that edit's update (base64) for the session.
-    pub async fn restore(
-        &self,
-        report_id: i64,
-        number: i64,
-        author: &str,
-    ) -> Result<String, DocError> {
-        let (_, content) = self
-            .inner
-            .store
-            .revision(report_id, number)
-            .await?
-            .ok_or(DocError::NoRevision(number))?;
-        let live = self.live(report_id).await?;
-        let mut guard = live.lock().await;
-        if guard.read_only {
-            return Err(DocError::ReadOnly);
-        }
-        self.catch_up(report_id, &mut guard).await?;
-        let before = guard.doc.transact().state_vector();
-        {
-            let mut txn = guard.doc.transact_mut();
-            for (key, old) in &content.narratives {
-                let text = txn.get_or_insert_text(narrative_text(key).as_str());
-                let now = text.get_string(&txn);
-                if &now != old {
-                    let len = text.len(&txn);
-                    text.remove_range(&mut txn, 0, len);
-                    text.insert(&mut txn, 0, old);
-                }
-            }
-            let fields = txn.get_or_insert_map(FIELDS_MAP);
-            for (key, value) in &content.fields {
-                fields.insert(&mut txn, key.as_str(), value.as_str());
-            }
-        }
-        let update = B64.encode(guard.doc.transact().encode_state_as_update_v1(&before));
-        let seq = self
-            .inner
-            .store
-            .append_doc_update(report_id, &update, author)
-            .await?;
-        self.stored(report_id, &mut guard, seq).await;
-        drop(guard);
-        self.write_back(report_id).await?;
-        Ok(update)
     }
 
     /// The session of the report ended on this instance: write the document back, fold the log
