@@ -231,8 +231,11 @@ pub async fn generate_cached(
     };
     let sections = template
         .iter()
-        .map(|entry| section(entry, &figures))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|entry| {
+            section(entry, &figures)?
+                .ok_or_else(|| GenerationError::UnknownSection(entry.section_type.clone()))
+        })
+        .collect::<Result<Vec<_>, GenerationError>>()?;
     let timings = Timings {
         earned_value_ms,
         monte_carlo_ms,

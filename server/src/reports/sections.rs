@@ -10,8 +10,8 @@ use app::sections::{
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
-use super::generate::{GeneratedSection, GenerationError};
 use crate::domain::project::ProjectData;
+use crate::storage::project_data::GeneratedSection;
 
 /// What one generation run computed, read by every section.
 pub(super) struct Figures<'a> {
@@ -29,11 +29,12 @@ pub(super) struct Figures<'a> {
     pub history: &'a [EvmPoint],
 }
 
-/// The content (JSON) and generated narrative of one template entry.
+/// The content (JSON) and generated narrative of one template entry; `None` for a section type
+/// PMR does not know.
 pub(super) fn section(
     entry: &TemplateSection,
     f: &Figures<'_>,
-) -> Result<GeneratedSection, GenerationError> {
+) -> Result<Option<GeneratedSection>, serde_json::Error> {
     let data = f.data;
     let (content, text) = match entry.section_type.as_str() {
         "executive_summary" => (
@@ -77,14 +78,14 @@ pub(super) fn section(
         ),
         "risks" => (json(&risk_register(data))?, String::new()),
         "appendix" => (json(&appendix(data))?, String::new()),
-        other => return Err(GenerationError::UnknownSection(other.to_string())),
+        _ => return Ok(None),
     };
-    Ok(GeneratedSection {
+    Ok(Some(GeneratedSection {
         key: entry.key.clone(),
         section_type: entry.section_type.clone(),
         content,
         narrative: text,
-    })
+    }))
 }
 
 /// The independent estimate of the finish date (earned schedule's IEAC(t)), as a calendar date.
