@@ -33,6 +33,24 @@ pub async fn list_portfolio() -> Result<Portfolio, AppError> {
     result.inspect_err(report_status)
 }
 
+/// A project's page: its card, its plan and its members.
+#[server(endpoint = "get_project", output = JsonReply)]
+pub async fn get_project(code: String) -> Result<crate::project::ProjectOverview, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Viewer)?;
+        crate::project::check_project_code(&code).map_err(AppError::BadRequest)?;
+        services()?
+            .portfolio
+            .project(&who, &code)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("There is no project with code {code}.")))
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
 /// The header and section titles of one report.
 #[server(endpoint = "get_report_outline", output = JsonReply)]
 pub async fn get_report_outline(report_id: i64) -> Result<ReportOutline, AppError> {

@@ -22,6 +22,7 @@ pub mod indicators;
 pub mod model;
 pub mod pages;
 pub mod performance;
+pub mod project;
 pub mod report;
 mod response;
 pub mod sections;
@@ -37,7 +38,9 @@ use leptos_router::{
 };
 
 use crate::components::{HydrationMarker, SiteHeader};
-use crate::pages::{AdminPage, HomePage, LoginPage, NotFoundPage, PerformancePage, ReportPage};
+use crate::pages::{
+    AdminPage, HomePage, LoginPage, NotFoundPage, PerformancePage, ProjectPage, ReportPage,
+};
 
 /// Base name of the compiled JS, WASM and CSS files; matches `name` in the workspace's
 /// `[[workspace.metadata.leptos]]` table.
@@ -81,6 +84,7 @@ pub fn App() -> impl IntoView {
                     // The report page is in the main WASM; every other page is a chunk of its own
                     // (`cargo leptos build --split`), fetched when it is first visited.
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/projects/:code") view={Lazy::<ProjectRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/reports/:id") view=ReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
@@ -111,6 +115,7 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(HomeRoute, HomePage);
+lazy_page!(ProjectRoute, ProjectPage);
 lazy_page!(LoginRoute, LoginPage);
 lazy_page!(AdminRoute, AdminPage);
 lazy_page!(PerformanceRoute, PerformancePage);

@@ -22,6 +22,7 @@ use crate::editing::{Revision, RevisionDetail};
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline, Role};
 use crate::performance::PerformanceOverview;
+use crate::project::ProjectOverview;
 use crate::sections::{MonteCarloRerun, ReportSection};
 
 /// Read access to the portfolio and report outlines, filtered by what the caller may see.
@@ -29,6 +30,9 @@ use crate::sections::{MonteCarloRerun, ReportSection};
 pub trait PortfolioService: Send + Sync + 'static {
     /// The portfolio with the projects the caller may see (all of them for admins).
     async fn portfolio(&self, who: &Access) -> Result<Portfolio, AppError>;
+    /// A project's page: its card, plan and members; `None` when no project has this code or the
+    /// caller does not reach it.
+    async fn project(&self, who: &Access, code: &str) -> Result<Option<ProjectOverview>, AppError>;
     /// A report's header and section list; `None` when no report has this id or the caller does
     /// not reach its project.
     async fn report_outline(

@@ -232,6 +232,13 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             get(format!("/reports/{draft}")),
         ),
         row(
+            "GET /projects/{code}",
+            [
+                303, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 303, 401, 200,
+            ],
+            get("/projects/HBR".into()),
+        ),
+        row(
             "GET /admin",
             [
                 303, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 303, 401, 403,
@@ -271,6 +278,13 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401, 200,
             ],
             |who| server_fn("list_portfolio", who, ""),
+        ),
+        row(
+            "POST /api/get_project",
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
+            move |who| server_fn("get_project", who, "code=HBR"),
         ),
         row(
             "POST /api/get_report_outline",
@@ -447,6 +461,13 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                     Some(("application/json", export.clone().into_bytes())),
                 )
             },
+        ),
+        row(
+            "GET /api/projects/{code}",
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
+            get("/api/projects/HBR".into()),
         ),
         row(
             "GET /api/projects/{code}/export",

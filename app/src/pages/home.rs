@@ -8,7 +8,7 @@ use leptos_router::components::A;
 
 use crate::api::list_portfolio;
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
-use crate::format::{compact_money, project_matches, readable_date};
+use crate::format::{compact_money, percent_encode_path, project_matches, readable_date};
 use crate::model::{period_label, Portfolio, ProjectSummary};
 
 /// The portfolio page at `/`.
@@ -84,6 +84,7 @@ fn ProjectCard(project: ProjectSummary) -> impl IntoView {
         .performance
         .map_or_else(|| "index n/a".to_string(), |v| format!("index {v:.2}"));
     let trend_title = "The lower of CPI and SPI(t) in the latest report, and how it moved since the report before";
+    let project_href = format!("/projects/{}", percent_encode_path(&project.code));
     let mut reports = project.reports.into_iter();
     let latest = reports.next();
     view! {
@@ -102,7 +103,9 @@ fn ProjectCard(project: ProjectSummary) -> impl IntoView {
                     {performance} " " {trend_words}
                 </span>
             </div>
-            <h2 class="project-card__name">{project.name}</h2>
+            <h2 class="project-card__name">
+                <A href=project_href>{project.name}</A>
+            </h2>
             <p class="project-card__justification">{project.status_justification}</p>
             <dl class="facts">
                 <div><dt>"Manager"</dt><dd>{project.manager}</dd></div>

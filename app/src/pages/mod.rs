@@ -1,4 +1,4 @@
-//! One module per route: the portfolio home, the report page, sign-in, administration and the
+//! One module per route: the portfolio home, the project page, the report page, sign-in, administration and the
 //! not-found page.
 
 mod admin;
@@ -6,6 +6,7 @@ mod home;
 mod login;
 mod not_found;
 mod performance;
+mod project;
 mod report;
 
 pub use admin::AdminPage;
@@ -13,4 +14,5 @@ pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use performance::PerformancePage;
+pub use project::ProjectPage;
 pub use report::ReportPage;

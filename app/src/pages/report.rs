@@ -209,7 +209,9 @@ fn ReportHeader(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView
             <nav class="breadcrumb" aria-label="Breadcrumb">
                 <A href="/">"Portfolio"</A>
                 " › "
-                <span>{outline.project_code.clone()} " · " {outline.project_name.clone()}</span>
+                <A href=format!("/projects/{}", crate::format::percent_encode_path(&outline.project_code))>
+                    {outline.project_code.clone()} " · " {outline.project_name.clone()}
+                </A>
             </nav>
             <h1>{outline.title.clone()}</h1>
             <div class="report-header__meta">

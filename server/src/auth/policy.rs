@@ -80,6 +80,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     // Pages.
     entry("GET", "/login", Page, Public, Any),
     entry("GET", "/", Page, Needs(Viewer), Any),
+    entry("GET", "/projects/{code}", Page, Needs(Viewer), Project),
     entry("GET", "/reports/{id}", Page, Needs(Viewer), Project),
     entry("GET", "/admin", Page, Needs(Admin), Any),
     entry("GET", "/admin/performance", Page, Needs(Admin), Any),
@@ -93,6 +94,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/get_report_section", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/rerun_monte_carlo", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/record_section_load", ServerFn, Needs(Viewer), Any),
+    entry("POST", "/api/get_project", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/list_revisions", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/get_revision", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/restore_revision", ServerFn, Needs(Editor), Project),
@@ -110,6 +112,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     // REST: project data exchange and reports. Importing a new project needs an admin (the handler
     // checks); replacing one needs an editor who is a member.
     entry("POST", "/api/projects/import", Rest, Needs(Editor), Project),
+    entry("GET", "/api/projects/{code}", Rest, Needs(Viewer), Project),
     entry("GET", "/api/projects/{code}/export", Rest, Needs(Viewer), Project),
     entry("GET", "/api/projects/{code}/tasks.csv", Rest, Needs(Viewer), Project),
     entry("PUT", "/api/projects/{code}/tasks.csv", Rest, Needs(Editor), Project),

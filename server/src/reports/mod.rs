@@ -8,6 +8,7 @@ pub mod args;
 pub mod evm_input;
 pub mod generate;
 mod narrative;
+mod project;
 pub mod quota;
 pub mod regenerate;
 mod sections;
@@ -18,6 +19,7 @@ use app::access::Access;
 use app::account::Principal;
 use app::error::AppError;
 use app::model::{GenerationTimings, Portfolio, ReportOutline};
+use app::project::ProjectOverview;
 use app::sections::{MonteCarloRerun, ReportSection};
 use app::services::PortfolioService;
 use async_trait::async_trait;
@@ -142,6 +144,10 @@ impl PortfolioService for StorePortfolio {
             .await?;
         portfolio.projects.retain(|p| who.reaches(p.id));
         Ok(portfolio)
+    }
+
+    async fn project(&self, who: &Access, code: &str) -> Result<Option<ProjectOverview>, AppError> {
+        self.overview(who, code).await
     }
 
     async fn report_outline(

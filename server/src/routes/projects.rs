@@ -1,5 +1,6 @@
 //! Project data exchange over HTTP:
 //!
+//! - `GET  /api/projects/{code}`: the project's page as JSON (card, plan, members).
 //! - `GET  /api/projects/{code}/export`: the project as a `pmr.project/v1` JSON document.
 //! - `GET  /api/projects/{code}/tasks.csv`: the task list as CSV (formula-safe).
 //! - `POST /api/projects/import`: create or replace a project from a JSON document.
@@ -36,6 +37,7 @@ const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/projects/import", post(import_json))
+        .route("/api/projects/{code}", get(overview))
         .route("/api/projects/{code}/export", get(export_json))
         .route(
             "/api/projects/{code}/tasks.csv",
@@ -67,6 +69,21 @@ fn attachment(name: &str, content_type: &'static str) -> [(header::HeaderName, S
             format!("attachment; filename=\"{name}\""),
         ),
     ]
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+) -> Result<Json<app::project::ProjectOverview>, ApiError> {
+    app::project::check_project_code(&code).map_err(ApiError::BadRequest)?;
+    state
+        .services
+        .portfolio
+        .project(&who, &code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| super::caller::no_project(&code))
 }
 
 async fn export_json(

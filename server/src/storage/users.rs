@@ -2,6 +2,7 @@
 
 use app::account::{Account, Principal, PrincipalKind, ProjectRef};
 use app::model::Role;
+use app::project::ProjectMember;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -93,6 +94,28 @@ impl Store {
         .await?;
         row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?)))
             .transpose()
+    }
+
+    /// The active accounts that are members of a project, by display name.
+    pub async fn project_members(&self, project_id: i64) -> Result<Vec<ProjectMember>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.username, u.display_name, u.role FROM users u
+             JOIN project_members m ON m.user_id = u.id
+             WHERE m.project_id = $1 AND u.active = 1
+             ORDER BY u.display_name, u.username",
+        )
+        .bind(project_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ProjectMember {
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                    role: parse(row, "role", "users")?,
+                })
+            })
+            .collect()
     }
 
     /// Ids of the projects a user is a member of.
