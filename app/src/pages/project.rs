@@ -17,6 +17,9 @@ use crate::project::{next_milestones, wbs_tree, PlanMilestone, ProjectMember, Pr
 /// How many upcoming milestones the page lists.
 const NEXT_MILESTONES: usize = 5;
 
+/// The deepest WBS level indented further (the stylesheet has a class for each up to this).
+const MAX_INDENT: usize = 5;
+
 /// The project page; the code comes from the path and is checked by the server.
 #[component]
 pub fn ProjectPage() -> impl IntoView {
@@ -111,12 +114,15 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                         let label = row.task.clone().unwrap_or_else(|| {
                             format!("{} task{}", row.tasks, if row.tasks == 1 { "" } else { "s" })
                         });
-                        let class = if group { "wbs__row wbs__row--group" } else { "wbs__row" };
+                        // Indentation by class (the pages' CSP allows no inline styles).
+                        let class = format!(
+                            "wbs__row wbs__row--depth-{}{}",
+                            row.depth.min(MAX_INDENT),
+                            if group { " wbs__row--group" } else { "" },
+                        );
                         view! {
                             <tr class=class>
-                                <th scope="row" style=format!("padding-inline-start: {}rem", 0.5 + row.depth as f64)>
-                                    {row.wbs}
-                                </th>
+                                <th scope="row">{row.wbs}</th>
                                 <td>{label}</td>
                                 <td>
                                     <div class="progress">
