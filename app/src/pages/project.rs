@@ -73,7 +73,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                 }}
             </div>
             <p class="project-head__justification">{summary.status_justification.clone()}</p>
-            <dl class="facts">
+            <dl class="facts facts--wide">
                 <div><dt>"Manager"</dt><dd>{summary.manager.clone()}</dd></div>
                 <div><dt>"Budget"</dt><dd>{budget}</dd></div>
                 <div><dt>"Start"</dt><dd>{readable_date(&summary.start_date)}</dd></div>
