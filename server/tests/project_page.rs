@@ -131,6 +131,41 @@ async fn out_of_reach_reads_like_missing_and_bad_codes_are_refused() {
 }
 
 #[tokio::test]
+async fn a_finished_phase_has_reached_its_milestone() {
+    // The demo seed records a milestone's actual date once every task of its phase is finished
+    // (it used to leave every milestone open, so finished phases showed as upcoming and late).
+    let app = common::seeded().await;
+    app.account("pm", Role::Editor, &["CDW"], None).await;
+    let who = app.session("pm").await;
+    let overview = app.get("/api/projects/CDW", &who).await.json();
+    let tasks = overview["tasks"].as_array().expect("tasks");
+    let phase_done = |phase: &str| {
+        tasks
+            .iter()
+            .filter(|t| {
+                t["wbs"]
+                    .as_str()
+                    .is_some_and(|w| w.starts_with(&format!("{phase}.")))
+            })
+            .all(|t| t["percent_complete"].as_f64() == Some(100.0))
+    };
+    assert!(phase_done("1"), "CDW's first phase is finished in the demo");
+    let milestones = overview["milestones"].as_array().expect("milestones");
+    let first = &milestones[0];
+    assert!(first["actual"].is_string(), "{first}");
+    assert_eq!(first["forecast"], first["actual"]);
+    let today = chrono::Utc::now().date_naive().to_string();
+    for m in milestones {
+        if let Some(actual) = m["actual"].as_str() {
+            assert!(
+                actual <= today.as_str(),
+                "no milestone is reached in the future: {m}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_page_is_rendered_with_its_plan_and_links() {
     let app = common::seeded().await;
     app.account("reader", Role::Viewer, &["HBR"], None).await;

@@ -157,7 +157,7 @@ async fn seed_project(
     let project_id = insert_project(conn, &new_project(profile, ctx, bac, start, finish)).await?;
     let ids = seed_tasks(conn, project_id, &planned).await?;
     let milestones = milestone_plans(profile, &planned, start, ctx.this_month);
-    seed_milestones(conn, project_id, &milestones).await?;
+    seed_milestones(conn, project_id, &milestones, &planned).await?;
     let risks = risk_data(
         profile,
         bac,
@@ -359,19 +359,19 @@ async fn seed_milestones(
     conn: &mut AnyConnection,
     project_id: i64,
     plans: &[MilestonePlan],
+    tasks: &[PlannedTask],
 ) -> Result<(), StoreError> {
-    for m in plans {
-        let (_, latest) = m
-            .forecasts
-            .last()
-            .cloned()
-            .unwrap_or((String::new(), m.baseline));
+    // As of the latest month: a milestone whose phase is finished carries its actual date.
+    let latest = plans
+        .first()
+        .map_or(0, |m| m.forecasts.len().saturating_sub(1));
+    for (m, now) in plans.iter().zip(milestones_at(plans, latest, tasks)) {
         let milestone = NewMilestone {
             project_id,
             name: m.name.clone(),
             baseline_date: m.baseline.to_string(),
-            forecast_date: latest.to_string(),
-            actual_date: None,
+            forecast_date: now.forecast.to_string(),
+            actual_date: now.actual.map(|d| d.to_string()),
         };
         let id = insert_milestone(conn, &milestone).await?;
         for (period, forecast) in &m.forecasts {
