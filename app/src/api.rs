@@ -51,6 +51,20 @@ pub async fn get_project(code: String) -> Result<crate::project::ProjectOverview
     result.inspect_err(report_status)
 }
 
+/// Publishes a draft report: it becomes final, read-only, with who published it and when.
+#[server(endpoint = "publish_report", output = JsonReply)]
+pub async fn publish_report(report_id: i64) -> Result<ReportOutline, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Editor)?;
+        check_id("Report", report_id)?;
+        services()?.portfolio.publish_report(&who, report_id).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
 /// The header and section titles of one report.
 #[server(endpoint = "get_report_outline", output = JsonReply)]
 pub async fn get_report_outline(report_id: i64) -> Result<ReportOutline, AppError> {

@@ -270,6 +270,13 @@ pub struct ReportOutline {
     pub next_report_id: Option<i64>,
     /// The executive summary's narrative, when the report has been generated.
     pub summary: Option<String>,
+    /// Who published the report (final reports published in PMR; `None` for drafts and for
+    /// reports that came final from elsewhere, such as the demo's).
+    #[serde(default)]
+    pub published_by: Option<String>,
+    /// When the report became final (RFC 3339).
+    #[serde(default)]
+    pub published_at: Option<String>,
     pub sections: Vec<SectionOutline>,
 }
 

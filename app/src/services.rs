@@ -40,6 +40,10 @@ pub trait PortfolioService: Send + Sync + 'static {
         who: &Access,
         report_id: i64,
     ) -> Result<Option<ReportOutline>, AppError>;
+    /// Publishes a draft report (editors of the project, admins): it becomes a frozen snapshot with
+    /// who published it and when; answers its outline as it is now.
+    async fn publish_report(&self, who: &Access, report_id: i64)
+        -> Result<ReportOutline, AppError>;
     /// Rebuilds a draft report from its project's current data (editors of the project, admins).
     async fn regenerate_report(
         &self,

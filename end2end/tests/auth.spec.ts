@@ -65,6 +65,7 @@ test.describe('viewer', () => {
     await portfolio.project('Harbor Bridge Rehabilitation').getByRole('link', { name: /Latest report/ }).click();
     await expect(page.locator('.chip--draft')).toBeVisible();
     await expect(page.getByRole('button', { name: /Regenerate/ })).toHaveCount(0);
+    await expect(page.getByRole('button', { name: /Publish/ })).toHaveCount(0);
     expect(consoleErrors).toEqual([]);
   });
 
@@ -105,6 +106,13 @@ test.describe('editor', () => {
     await expect(regenerate).toBeVisible();
     await regenerate.click();
     await expect(page.getByRole('status').filter({ hasText: /Regenerated in \d+ ms\./ })).toBeVisible();
+    // Publishing asks first; cancelling changes nothing (server/tests/publish.rs publishes).
+    await page.getByRole('button', { name: 'Publish…' }).click();
+    const confirm = page.getByRole('group', { name: 'Confirm publishing' });
+    await expect(confirm).toContainText('Nobody can edit it afterwards');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await expect(confirm).toHaveCount(0);
+    await expect(page.locator('.chip--draft')).toBeVisible();
     expect(consoleErrors).toEqual([]);
   });
 });

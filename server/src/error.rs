@@ -25,6 +25,10 @@ impl From<&StoreError> for AppError {
                 AppError::Unavailable(err.reason().into())
             }
             StoreError::Conflict(message) => AppError::Conflict(message.clone()),
+            StoreError::Final(_) => AppError::Conflict(
+                "This report is published: it is a frozen snapshot and can no longer be changed."
+                    .into(),
+            ),
             _ => {
                 tracing::error!(error = %err, "store query failed");
                 AppError::Internal(err.reason().into())

@@ -194,6 +194,38 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         .await
         .expect("revision 1");
 
+    // Drafts to publish, a fresh one for each call of the publishing rows (a report is published
+    // once; a second publication is a 409, which would hide what the row checks).
+    let template_id = store
+        .report_meta(draft)
+        .await
+        .expect("meta")
+        .expect("the draft")
+        .template_id;
+    let mut to_publish = Vec::new();
+    for i in 0..2 * COLUMNS {
+        let mut tx = store.begin().await.expect("transaction");
+        let new = server::storage::reports::NewReport {
+            project_id: hbr,
+            period: format!("{}-{:02}", 2031 + i / 12, i % 12 + 1),
+            template_id,
+            status: app::model::ReportStatus::Draft,
+            title: format!("Matrix draft {i}"),
+        };
+        let id = server::storage::reports::insert_report(&mut tx, &new)
+            .await
+            .expect("draft");
+        tx.commit().await.expect("commit");
+        to_publish.push(id);
+    }
+    let to_publish = std::sync::Arc::new(to_publish);
+    let published = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let next_draft = move || {
+        let i = published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        to_publish[i % to_publish.len()]
+    };
+    let next_draft_too = next_draft.clone();
+
     let get = |uri: String| move |who: &Who| request(Method::GET, &uri, who, None);
     let rows = vec![
         row(
@@ -299,6 +331,19 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                 401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
             ],
             move |who| server_fn("regenerate_report", who, &format!("report_id={draft}")),
+        ),
+        row(
+            "POST /api/publish_report",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            move |who| {
+                server_fn(
+                    "publish_report",
+                    who,
+                    &format!("report_id={}", next_draft()),
+                )
+            },
         ),
         row(
             "POST /api/get_report_section",
@@ -503,6 +548,20 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                 401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
             ],
             get(format!("/api/reports/{draft}")),
+        ),
+        row(
+            "POST /api/reports/{id}/publish",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            move |who| {
+                request(
+                    Method::POST,
+                    &format!("/api/reports/{}/publish", next_draft_too()),
+                    who,
+                    None,
+                )
+            },
         ),
         // Members who are not upgrading get a 400 (tests/collab.rs opens real sockets).
         row(

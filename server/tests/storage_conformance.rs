@@ -61,7 +61,53 @@ conformance!(
     api_tokens_reach_their_projects_until_revoked,
     documents_log_compact_and_keep_revisions,
     document_log_stays_whole_under_concurrent_appends_and_folds,
+    publishing_freezes_a_report,
 );
+
+/// Publishing makes a draft final once, with who and when; its document takes no more updates.
+async fn publishing_freezes_a_report(store: Store) {
+    use server::storage::reports::Publication;
+    let (project, template) = basic(&store).await;
+    let id = report_as(&store, project, template, "2026-04", ReportStatus::Draft)
+        .await
+        .expect("report");
+    store.seed_doc(id, "c2VlZA==").await.expect("seed");
+    store
+        .append_doc_update(id, "dTE=", "ana")
+        .await
+        .expect("a draft takes updates");
+    assert_eq!(
+        store
+            .publish_report(id, "Ana Editor")
+            .await
+            .expect("publish"),
+        Publication::Published
+    );
+    assert_eq!(
+        store.publish_report(id, "Ben").await.expect("publish"),
+        Publication::AlreadyFinal
+    );
+    assert_eq!(
+        store
+            .publish_report(id + 1000, "Ben")
+            .await
+            .expect("publish"),
+        Publication::Missing
+    );
+    let outline = store
+        .report_outline(id)
+        .await
+        .expect("read")
+        .expect("outline");
+    assert_eq!(outline.status, ReportStatus::Final);
+    assert_eq!(outline.published_by.as_deref(), Some("Ana Editor"));
+    assert!(outline.published_at.is_some());
+    assert!(matches!(
+        store.append_doc_update(id, "dTI=", "ana").await,
+        Err(StoreError::Final(r)) if r == id
+    ));
+    assert_eq!(store.doc_update_count(id).await.expect("count"), 1);
+}
 
 /// Six writers append while two folders fold and a reader follows the log, all at once: numbers
 /// have no gaps and no repeats, a reader never sees a gap (whatever folds in between), and at the
@@ -71,7 +117,7 @@ async fn document_log_stays_whole_under_concurrent_appends_and_folds(store: Stor
     const WRITERS: usize = 6;
     const EACH: usize = 40;
     let (project, template) = basic(&store).await;
-    let id = report(&store, project, template, "2026-03")
+    let id = report_as(&store, project, template, "2026-03", ReportStatus::Draft)
         .await
         .expect("report");
     store.seed_doc(id, "seed").await.expect("seed");
@@ -179,7 +225,7 @@ async fn document_log_stays_whole_under_concurrent_appends_and_folds(store: Stor
 
 async fn documents_log_compact_and_keep_revisions(store: Store) {
     let (project, template) = basic(&store).await;
-    let id = report(&store, project, template, "2026-03")
+    let id = report_as(&store, project, template, "2026-03", ReportStatus::Draft)
         .await
         .expect("report");
     assert!(!store.doc_exists(id).await.expect("exists"));
@@ -359,12 +405,22 @@ async fn report(
     template_id: i64,
     period: &str,
 ) -> Result<i64, StoreError> {
+    report_as(store, project_id, template_id, period, ReportStatus::Final).await
+}
+
+async fn report_as(
+    store: &Store,
+    project_id: i64,
+    template_id: i64,
+    period: &str,
+    status: ReportStatus,
+) -> Result<i64, StoreError> {
     let mut tx = store.begin().await?;
     let report = NewReport {
         project_id,
         period: period.into(),
         template_id,
-        status: ReportStatus::Final,
+        status,
         title: format!("Report {period}"),
     };
     let id = insert_report(&mut tx, &report).await?;

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_report_outline, regenerate_report};
+use crate::api::{get_report_outline, publish_report, regenerate_report};
 use crate::collab::{CollabPanel, CollabSettings, EditableSection};
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
 use crate::error::AppError;
@@ -37,10 +37,17 @@ pub fn ReportPage() -> impl IntoView {
             outline.refetch();
         }
     });
+    let publish = Action::new(|id: &i64| publish_report(*id));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = publish.value().get() {
+            outline.refetch();
+        }
+    });
     Effect::new(move |previous: Option<i64>| {
         let id = report_id();
         if previous.is_some_and(|p| p != id) {
             regenerate.value().set(None);
+            publish.value().set(None);
         }
         id
     });
@@ -53,7 +60,7 @@ pub fn ReportPage() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     outline.await.map(|outline| view! {
-                        <ReportView outline regenerate/>
+                        <ReportView outline regenerate publish/>
                     })
                 })}
             </ErrorBoundary>
@@ -63,6 +70,9 @@ pub fn ReportPage() -> impl IntoView {
 
 /// Rebuilding a report from current data: the id in, the step timings out.
 type Regenerate = Action<i64, Result<GenerationTimings, AppError>>;
+
+/// Publishing a draft: the id in, the report's outline as published out.
+type Publish = Action<i64, Result<ReportOutline, AppError>>;
 
 /// How long after a jump from the contents list the page keeps its target in view while sections load.
 #[cfg(feature = "hydrate")]
@@ -100,7 +110,7 @@ fn keep_in_view(target: String, started: f64, jump: StoredValue<Option<(String, 
 
 /// A loaded report: header, contents and the lazily loaded sections.
 #[component]
-fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
+fn ReportView(outline: ReportOutline, regenerate: Regenerate, publish: Publish) -> impl IntoView {
     let filter = RwSignal::new(None::<Priority>);
     let loaded = RwSignal::new(Vec::<String>::new());
     let failed = RwSignal::new(Vec::<String>::new());
@@ -154,7 +164,7 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
     let on_error = move |(key, _message): (String, String)| failed.update(|f| f.push(key));
     view! {
         <Title text=format!("{} · {}", outline.project_code, period_label(&outline.period))/>
-        <ReportHeader outline=outline.clone() regenerate/>
+        <ReportHeader outline=outline.clone() regenerate publish/>
         {collab}
         <div class="report-layout">
             <nav class="toc" aria-label="Contents">
@@ -199,11 +209,12 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
 
 /// Project, period, status, the editors' actions, and links to the neighbouring months.
 #[component]
-fn ReportHeader(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView {
+fn ReportHeader(outline: ReportOutline, regenerate: Regenerate, publish: Publish) -> impl IntoView {
     let user = use_current_user();
     let is_draft = outline.status == ReportStatus::Draft;
     let report_id = outline.id;
     let month = period_label(&outline.period);
+    let published = published_line(&outline);
     view! {
         <header class="report-header">
             <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -220,8 +231,10 @@ fn ReportHeader(outline: ReportOutline, regenerate: Regenerate) -> impl IntoView
                 <RagBadge rag=outline.declared_overall prefix="Declared"/>
                 {move || (is_draft && user.has_role(Role::Editor)).then(|| view! {
                     <RegenerateButton report_id regenerate/>
+                    <PublishButton report_id publish/>
                 })}
             </div>
+            {published}
             <nav class="period-switcher" aria-label="Other months">
                 {outline.previous_report_id.map(|id| view! {
                     <A href=format!("/reports/{id}") attr:rel="prev">"← Previous month"</A>
@@ -251,6 +264,56 @@ fn RegenerateButton(report_id: i64, regenerate: Regenerate) -> impl IntoView {
                 Err(e) => view! {
                     <span class="form-status form-status--error" role="alert">{e.to_string()}</span>
                 }.into_any(),
+            })}
+        </span>
+    }
+}
+
+/// "Published by … on …" under a published report's title.
+fn published_line(outline: &ReportOutline) -> Option<impl IntoView> {
+    let by = outline.published_by.clone()?;
+    let on = outline
+        .published_at
+        .as_deref()
+        .and_then(|at| at.get(..10))
+        .map(crate::format::readable_date)
+        .unwrap_or_default();
+    Some(view! {
+        <p class="report-header__published" data-testid="published-by">
+            {format!("Published by {by} on {on}. This report is a frozen snapshot: it can no longer be changed.")}
+        </p>
+    })
+}
+
+/// Publishes a draft, after a confirmation: it becomes final and read-only for everyone.
+#[component]
+fn PublishButton(report_id: i64, publish: Publish) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    view! {
+        <span class="report-actions">
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button type="button" class="button button--primary"
+                        title="Make this report final: a read-only snapshot that readers see as the month's report"
+                        on:click=move |_| confirming.set(true)>
+                        "Publish…"
+                    </button>
+                }
+            >
+                <span class="confirm" role="group" aria-label="Confirm publishing">
+                    "Publish this report? Nobody can edit it afterwards. "
+                    <button type="button" class="button button--primary" disabled=publish.pending()
+                        on:click=move |_| { publish.dispatch(report_id); }>
+                        {move || if publish.pending().get() { "Publishing…" } else { "Publish" }}
+                    </button>
+                    <button type="button" class="button" on:click=move |_| confirming.set(false)>
+                        "Cancel"
+                    </button>
+                </span>
+            </Show>
+            {move || publish.value().get().and_then(Result::err).map(|e| view! {
+                <span class="form-status form-status--error" role="alert">{e.to_string()}</span>
             })}
         </span>
     }

@@ -95,6 +95,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/rerun_monte_carlo", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/record_section_load", ServerFn, Needs(Viewer), Any),
     entry("POST", "/api/get_project", ServerFn, Needs(Viewer), Project),
+    entry("POST", "/api/publish_report", ServerFn, Needs(Editor), Project),
     entry("POST", "/api/list_revisions", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/get_revision", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/restore_revision", ServerFn, Needs(Editor), Project),
@@ -118,6 +119,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("PUT", "/api/projects/{code}/tasks.csv", Rest, Needs(Editor), Project),
     entry("GET", "/api/reports/{id}", Rest, Needs(Viewer), Project),
     entry("POST", "/api/reports/{id}/regenerate", Rest, Needs(Editor), Project),
+    entry("POST", "/api/reports/{id}/publish", Rest, Needs(Editor), Project),
     // A report's live collaboration session (WebSocket; the layer checks the upgrade's Origin).
     entry("GET", "/ws/reports/{report_id}", Rest, Needs(Viewer), Project),
     // The cache's part of the performance API: operational data, and the seed's admin-only clear.

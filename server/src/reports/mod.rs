@@ -27,6 +27,7 @@ use async_trait::async_trait;
 use crate::cache::{CacheKey, CacheService, Scope};
 use crate::insights::InsightEngine;
 use crate::monitor::{timed_query, Metric, Monitor};
+use crate::storage::reports::Publication;
 use crate::storage::{Store, StoreError};
 use generate::GenerationParams;
 use regenerate::{regenerate, simulate_report};
@@ -38,6 +39,9 @@ use regenerate::{regenerate, simulate_report};
 pub trait KeepEdits: Send + Sync {
     /// Puts the edits of `report_id` back after its sections were regenerated.
     async fn after_regeneration(&self, report_id: i64);
+    /// Writes the last edits of `report_id` into it once it is published (no edit can follow) and
+    /// stops taking edits to it here.
+    async fn after_publication(&self, report_id: i64);
 }
 
 /// Portfolio and report outlines, read from the store, and regeneration of draft reports; each
@@ -156,6 +160,43 @@ impl PortfolioService for StorePortfolio {
         report_id: i64,
     ) -> Result<Option<ReportOutline>, AppError> {
         self.reachable_outline(who, report_id).await
+    }
+
+    async fn publish_report(
+        &self,
+        who: &Access,
+        report_id: i64,
+    ) -> Result<ReportOutline, AppError> {
+        let Some(outline) = self.reachable_outline(who, report_id).await? else {
+            return Err(Access::report_not_found(report_id));
+        };
+        if !who.may_edit(outline.project_id) {
+            return Err(AppError::Forbidden(
+                "Publishing a report needs the editor role.".into(),
+            ));
+        }
+        let by = who.principal().display_name.clone();
+        let publish = self.store.publish_report(report_id, &by);
+        match timed_query(&self.monitor, "publish_report", publish).await? {
+            Publication::Published => {}
+            Publication::AlreadyFinal => {
+                return Err(AppError::Conflict(
+                    "This report is already published: it is a frozen snapshot.".into(),
+                ))
+            }
+            Publication::Missing => return Err(Access::report_not_found(report_id)),
+        }
+        self.edits.after_publication(report_id).await;
+        self.cache.invalidate_report(report_id).await;
+        self.cache
+            .invalidate(Scope::Key {
+                key: CacheKey::portfolio().render(),
+            })
+            .await;
+        tracing::info!(report = report_id, by = %who.name(), "published report");
+        self.reachable_outline(who, report_id)
+            .await?
+            .ok_or_else(|| Access::report_not_found(report_id))
     }
 
     async fn regenerate_report(

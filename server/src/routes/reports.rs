@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/reports/{id}", get(report_document))
         .route("/api/reports/{id}/regenerate", post(regenerate_report))
+        .route("/api/reports/{id}/publish", post(publish_report))
 }
 
 /// A report's project, through the cache (a missing report is not cached).
@@ -81,6 +82,15 @@ async fn report_document(
         )
         .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+async fn publish_report(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<app::model::ReportOutline>, ApiError> {
+    let outline = state.services.portfolio.publish_report(&who, id).await?;
+    Ok(Json(outline))
 }
 
 /// Body of a successful regeneration.

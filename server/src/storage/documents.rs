@@ -105,7 +105,20 @@ impl Store {
         // error sqlx drops: on a full disk every later edit was acknowledged and then rolled back
         // (found by `tests/process_faults.rs`). The number comes from the snapshot row, locked
         // until the commit, so numbers are committed in the order they are handed out.
+        // A published report takes no more edits, whichever instance asks: the report's row is
+        // locked first (publishing updates it too), so an edit commits before the publication or
+        // is refused after it.
         let mut tx = self.begin().await?;
+        let draft = sqlx::query(
+            "UPDATE reports SET updated_at = updated_at WHERE id = $1 AND status = 'draft'",
+        )
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+        if draft.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Final(report_id));
+        }
         let head = sqlx::query(
             "UPDATE report_doc_snapshots SET head_seq = head_seq + 1 WHERE report_id = $1
              RETURNING head_seq",

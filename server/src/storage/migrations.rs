@@ -48,10 +48,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "API token expiry and scope",
         sql: include_str!("schema_v6.sql"),
     },
+    Migration {
+        version: 7,
+        name: "who published a report",
+        sql: include_str!("schema_v7.sql"),
+    },
 ];
 
 /// The schema version after every migration has run.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x504d_525f_4d49_4752; // "PMR_MIGR"

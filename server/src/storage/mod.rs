@@ -95,6 +95,9 @@ pub enum StoreError {
     /// A check or not-null constraint refused the write (e.g. a negative cost).
     #[error("invalid data: {0}")]
     Invalid(String),
+    /// The report is final (published): a frozen snapshot that nothing may change.
+    #[error("report {0} is final")]
+    Final(i64),
     /// A row holds a value the code cannot read back (e.g. an unknown status word).
     #[error("corrupt data in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },

@@ -54,6 +54,17 @@ pub async fn insert_template(
     Ok(id)
 }
 
+/// What [`Store::publish_report`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publication {
+    /// The draft is final now.
+    Published,
+    /// The report was final already; nothing changed.
+    AlreadyFinal,
+    /// No report has this id.
+    Missing,
+}
+
 /// Inserts a report (without sections) and returns its id.
 pub async fn insert_report(conn: &mut AnyConnection, r: &NewReport) -> Result<i64, StoreError> {
     let now = chrono::Utc::now().to_rfc3339();
@@ -224,6 +235,38 @@ impl Store {
 
     /// A report's header, its neighbours in time and its sections in order; `None` when no report
     /// has this id.
+    /// Makes a draft report final, naming who published it. The report's row is the lock the
+    /// document log takes too (`append_doc_update`), so every edit commits before the publication
+    /// or is refused after it, on every instance.
+    pub async fn publish_report(
+        &self,
+        report_id: i64,
+        by: &str,
+    ) -> Result<Publication, StoreError> {
+        let stamp = chrono::Utc::now().to_rfc3339();
+        let done = sqlx::query(
+            "UPDATE reports SET status = 'final', finalized_at = $2, updated_at = $2,
+                published_by = $3
+             WHERE id = $1 AND status = 'draft'",
+        )
+        .bind(report_id)
+        .bind(&stamp)
+        .bind(by)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(Publication::Published);
+        }
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE id = $1")
+            .bind(report_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match exists {
+            Some(_) => Publication::AlreadyFinal,
+            None => Publication::Missing,
+        })
+    }
+
     pub async fn report_outline(
         &self,
         report_id: i64,
@@ -240,7 +283,7 @@ impl Store {
     ) -> Result<Option<ReportOutline>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT r.id, r.project_id, p.code, p.name, r.period, r.status, r.title,
-                p.declared_overall
+                p.declared_overall, r.published_by, r.finalized_at
              FROM reports r JOIN projects p ON p.id = r.project_id WHERE r.id = $1",
         )
         .bind(report_id)
@@ -264,6 +307,8 @@ impl Store {
             previous_report_id,
             next_report_id,
             summary: summary_narrative(sections)?,
+            published_by: row.try_get("published_by")?,
+            published_at: row.try_get("finalized_at")?,
             sections: sections
                 .iter()
                 .map(section_outline)

@@ -45,7 +45,7 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 pub enum DocError {
     #[error("there is no report with id {0}")]
     NoReport(i64),
-    #[error("this report is final and cannot be edited")]
+    #[error("this report is published (final) and can no longer be edited")]
     ReadOnly,
     #[error("the update does not decode: {0}")]
     Undecodable(String),
@@ -275,11 +275,20 @@ impl Documents {
         }
         self.catch_up(report_id, &mut guard).await?;
         vet(&guard.doc, &guard.sections, &bytes)?;
-        let seq = self
+        let seq = match self
             .inner
             .store
             .append_doc_update(report_id, update, author)
-            .await?;
+            .await
+        {
+            Ok(seq) => seq,
+            // Published, here or on another instance: no more edits.
+            Err(StoreError::Final(_)) => {
+                guard.read_only = true;
+                return Err(DocError::ReadOnly);
+            }
+            Err(e) => return Err(e.into()),
+        };
         let decoded =
             Update::decode_v1(&bytes).map_err(|e| DocError::Undecodable(e.to_string()))?;
         guard

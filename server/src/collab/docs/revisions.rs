@@ -29,6 +29,26 @@ impl crate::reports::KeepEdits for Documents {
             tracing::warn!(report = report_id, error = %e, "edited texts not written back after regeneration");
         }
     }
+
+    /// The store refuses edits to the report from now on; what was stored before is written into
+    /// it (the write-back catches up from the store first), and this copy stops taking edits.
+    async fn after_publication(&self, report_id: i64) {
+        if !self
+            .inner
+            .store
+            .doc_exists(report_id)
+            .await
+            .unwrap_or(false)
+        {
+            return;
+        }
+        if let Err(e) = self.write_back(report_id).await {
+            tracing::warn!(report = report_id, error = %e, "edited texts not written back at publication");
+        }
+        if let Ok(live) = self.live(report_id).await {
+            live.lock().await.read_only = true;
+        }
+    }
 }
 
 impl Documents {
@@ -169,11 +189,19 @@ impl Documents {
             }
         }
         let update = B64.encode(guard.doc.transact().encode_state_as_update_v1(&before));
-        let seq = self
+        let seq = match self
             .inner
             .store
             .append_doc_update(report_id, &update, author)
-            .await?;
+            .await
+        {
+            Ok(seq) => seq,
+            Err(crate::storage::StoreError::Final(_)) => {
+                guard.read_only = true;
+                return Err(DocError::ReadOnly);
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.stored(report_id, &mut guard, seq).await;
         drop(guard);
         self.write_back(report_id).await?;
