@@ -42,7 +42,11 @@ pub fn CollabPanel(settings: CollabSettings) -> impl IntoView {
         Effect::new(move |started: Option<()>| {
             if started.is_none() {
                 let settings = settings.clone();
-                leptos::task::spawn_local(async move {
+                // Under this component's owner: the panel's cleanup (which closes its socket) runs
+                // when the report view goes away or re-renders, and a panel that is still loading
+                // then is never built. (A task spawned without the owner left the previous panel
+                // connected after every re-render: a phantom in everyone's presence bar.)
+                leptos::task::spawn_local_scoped_with_cancellation(async move {
                     let view = panel::collab_panel(settings).await;
                     slot.set(Some(view));
                 });
