@@ -143,3 +143,23 @@ test('a page whose session is signed out elsewhere is told so and stops editing'
   await expect(page.getByTestId('collab-state')).toHaveAttribute('data-link', 'down');
   expect(consoleErrors).toEqual([]);
 });
+
+// Changing month re-renders the report view; the previous panel's socket must close with it, or the
+// reader appears twice in everyone's presence bar. ERP's older final reports are opened by no other test.
+test('a re-rendered report leaves no phantom in the presence bar', async ({ page, baseURL, consoleErrors }) => {
+  await page.goto('/');
+  const reply = await page.request.post('/api/list_portfolio', { headers: { Origin: baseURL ?? '' } });
+  const portfolio = await reply.json();
+  const erp = portfolio.projects.find((p: { code: string }) => p.code === 'ERP').reports;
+  await page.goto(`/reports/${erp[3].id}`);
+  await hydrated(page);
+  const live = page.getByText(/Live · \d+ here/);
+  await expect(live).toHaveText(/Live · 1 here/);
+  await page.getByRole('link', { name: /Previous month/ }).click();
+  await expect(page).toHaveURL(new RegExp(`/reports/${erp[4].id}$`));
+  await expect(live).toHaveText(/Live · 1 here/);
+  await page.getByRole('link', { name: /Next month/ }).click();
+  await expect(page).toHaveURL(new RegExp(`/reports/${erp[3].id}$`));
+  await expect(live).toHaveText(/Live · 1 here/);
+  expect(consoleErrors).toEqual([]);
+});
