@@ -16,23 +16,25 @@ impl crate::reports::KeepEdits for Documents {
     /// A report people have edited keeps their narratives, status and justification: the
     /// document is written back over the regenerated texts.
     async fn after_regeneration(&self, report_id: i64) {
-        if !self
-            .inner
-            .store
-            .doc_exists(report_id)
-            .await
-            .unwrap_or(false)
-        {
-            return;
-        }
-        if let Err(e) = self.write_back(report_id).await {
-            tracing::warn!(report = report_id, error = %e, "edited texts not written back after regeneration");
-        }
+        self.write_back_if_edited(report_id, "after regeneration")
+            .await;
     }
 
     /// The store refuses edits to the report from now on; what was stored before is written into
     /// it (the write-back catches up from the store first), and this copy stops taking edits.
     async fn after_publication(&self, report_id: i64) {
+        if self.write_back_if_edited(report_id, "at publication").await {
+            if let Ok(live) = self.live(report_id).await {
+                live.lock().await.read_only = true;
+            }
+        }
+    }
+}
+
+impl Documents {
+    /// Writes the document back into the report if the report has one (someone opened it to
+    /// edit); a failure is logged with `when`. Answers whether there is a document.
+    async fn write_back_if_edited(&self, report_id: i64, when: &str) -> bool {
         if !self
             .inner
             .store
@@ -40,14 +42,12 @@ impl crate::reports::KeepEdits for Documents {
             .await
             .unwrap_or(false)
         {
-            return;
+            return false;
         }
         if let Err(e) = self.write_back(report_id).await {
-            tracing::warn!(report = report_id, error = %e, "edited texts not written back at publication");
+            tracing::warn!(report = report_id, error = %e, "edited texts not written back {when}");
         }
-        if let Ok(live) = self.live(report_id).await {
-            live.lock().await.read_only = true;
-        }
+        true
     }
 }
 
