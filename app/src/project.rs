@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ProjectSummary, Role};
+use crate::sections::MilestoneRow;
 
 /// Everything the project page shows. `summary` is the portfolio's card of the project (status,
 /// budget, reports newest first), so the two pages always agree.
@@ -13,7 +14,8 @@ pub struct ProjectOverview {
     pub summary: ProjectSummary,
     /// The plan's work tasks, in the order the plan lists them.
     pub tasks: Vec<PlanTask>,
-    pub milestones: Vec<PlanMilestone>,
+    /// The milestones as a report's milestone table has them (with their slip).
+    pub milestones: Vec<MilestoneRow>,
     pub members: Vec<ProjectMember>,
 }
 
@@ -31,15 +33,6 @@ pub struct PlanTask {
     pub actual_cost: f64,
     /// 0–100.
     pub percent_complete: f64,
-}
-
-/// A milestone: baseline, latest forecast and, once reached, the actual date (`YYYY-MM-DD`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanMilestone {
-    pub name: String,
-    pub baseline: String,
-    pub forecast: String,
-    pub actual: Option<String>,
 }
 
 /// Someone who can reach the project, with the role their account has.
@@ -161,8 +154,8 @@ fn wbs_key(wbs: &str) -> Vec<(u64, String)> {
 }
 
 /// The milestones still to come (no actual date), soonest forecast first, at most `n`.
-pub fn next_milestones(milestones: &[PlanMilestone], n: usize) -> Vec<PlanMilestone> {
-    let mut open: Vec<PlanMilestone> = milestones
+pub fn next_milestones(milestones: &[MilestoneRow], n: usize) -> Vec<MilestoneRow> {
+    let mut open: Vec<MilestoneRow> = milestones
         .iter()
         .filter(|m| m.actual.is_none())
         .cloned()
@@ -260,11 +253,12 @@ mod tests {
 
     #[test]
     fn next_milestones_are_open_and_soonest_first() {
-        let m = |name: &str, forecast: &str, actual: Option<&str>| PlanMilestone {
+        let m = |name: &str, forecast: &str, actual: Option<&str>| MilestoneRow {
             name: name.into(),
             baseline: forecast.into(),
             forecast: forecast.into(),
             actual: actual.map(Into::into),
+            slip_days: 0,
         };
         let all = [
             m("Go-live", "2027-03-01", None),

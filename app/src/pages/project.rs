@@ -8,11 +8,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::get_project;
-use crate::calendar::Date;
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
 use crate::format::{compact_money, readable_date};
 use crate::model::{period_label, ReportLink, ReportStatus};
-use crate::project::{next_milestones, wbs_tree, PlanMilestone, ProjectMember, ProjectOverview};
+use crate::project::{next_milestones, wbs_tree, ProjectMember, ProjectOverview};
+use crate::sections::MilestoneRow;
 
 /// How many upcoming milestones the page lists.
 const NEXT_MILESTONES: usize = 5;
@@ -169,21 +169,17 @@ fn ReportList(reports: Vec<ReportLink>) -> impl IntoView {
 
 /// Milestones still to come, with their slip against the baseline.
 #[component]
-fn MilestoneList(milestones: Vec<PlanMilestone>) -> impl IntoView {
+fn MilestoneList(milestones: Vec<MilestoneRow>) -> impl IntoView {
     if milestones.is_empty() {
         return view! { <p class="muted">"Every milestone is reached."</p> }.into_any();
     }
     view! {
         <ul class="plain-list">
             {milestones.into_iter().map(|m| {
-                let slip = Date::parse_iso(&m.baseline)
-                    .zip(Date::parse_iso(&m.forecast))
-                    .map(|(b, f)| b.days_until(f));
-                let slip_words = match slip {
-                    Some(d) if d > 0 => format!("{d} days late"),
-                    Some(d) if d < 0 => format!("{} days early", -d),
-                    Some(_) => "on baseline".to_string(),
-                    None => String::new(),
+                let slip_words = match m.slip_days {
+                    d if d > 0 => format!("{d} days late"),
+                    d if d < 0 => format!("{} days early", -d),
+                    _ => "on baseline".to_string(),
                 };
                 view! {
                     <li>

@@ -3,9 +3,10 @@
 
 use app::access::Access;
 use app::error::AppError;
-use app::project::{PlanMilestone, PlanTask, ProjectOverview};
+use app::project::{PlanTask, ProjectOverview};
 use app::services::PortfolioService;
 
+use super::sections::milestone_rows;
 use super::StorePortfolio;
 use crate::domain::project::ProjectData;
 use crate::monitor::timed_query;
@@ -44,7 +45,7 @@ impl StorePortfolio {
         Ok(Some(ProjectOverview {
             summary,
             tasks: plan_tasks(&plan),
-            milestones: plan_milestones(&plan),
+            milestones: milestone_rows(&plan),
             members,
         }))
     }
@@ -62,18 +63,6 @@ fn plan_tasks(plan: &ProjectData) -> Vec<PlanTask> {
             budgeted_cost: t.budgeted_cost,
             actual_cost: t.actual_cost,
             percent_complete: t.percent_complete,
-        })
-        .collect()
-}
-
-fn plan_milestones(plan: &ProjectData) -> Vec<PlanMilestone> {
-    plan.milestones
-        .iter()
-        .map(|m| PlanMilestone {
-            name: m.name.clone(),
-            baseline: m.baseline.to_string(),
-            forecast: m.forecast.to_string(),
-            actual: m.actual.map(|d| d.to_string()),
         })
         .collect()
 }
