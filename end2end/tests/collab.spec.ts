@@ -2,6 +2,9 @@
 // and where each is, type into the same text at once, both end with the same merged text, and after a
 // reload the merged text is there (and readers see the commentary). A viewer is told nothing of an
 // editor it cannot use. Markup typed into a narrative comes back as text in the browser-rendered section.
+// Over a slow network, a page that leaves a report before its socket has opened closes that socket
+// once it opens, without the browser's "closed before the connection is established" warning.
+import * as net from 'node:net';
 import type { Browser, Page } from '@playwright/test';
 import { test, expect, hydrated, latestReportId, signIn, type User } from './fixtures';
 
@@ -162,4 +165,87 @@ test('a re-rendered report leaves no phantom in the presence bar', async ({ page
   await expect(page).toHaveURL(new RegExp(`/reports/${erp[3].id}$`));
   await expect(live).toHaveText(/Live · 1 here/);
   expect(consoleErrors).toEqual([]);
+});
+
+/** A TCP proxy to the app that holds every connection `delayMs` before passing it on, as a slow
+ * network or a busy server would; it records each connection's request line and whether the
+ * browser ended it. It expects each handshake in the connection's first chunk, as browsers send it. */
+async function slowProxy(target: number, delayMs: number) {
+  const connections: { request: string; ended: boolean }[] = [];
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const seen = { request: '', ended: false };
+    connections.push(seen);
+    open.add(client);
+    const pending: Buffer[] = [];
+    let upstream: net.Socket | null = null;
+    client.on('data', (data: Buffer) => {
+      let chunk = data;
+      if (!seen.request) {
+        // The handshake names the app's own host, as it would without the proxy.
+        const head = chunk.toString('latin1');
+        seen.request = head.split('\r\n')[0];
+        chunk = Buffer.from(head.replace(/\r\nHost: [^\r]*/i, `\r\nHost: 127.0.0.1:${target}`), 'latin1');
+      }
+      if (upstream) upstream.write(chunk);
+      else pending.push(chunk);
+    });
+    client.on('close', () => {
+      seen.ended = true;
+      open.delete(client);
+      upstream?.destroy();
+    });
+    client.on('error', () => {});
+    setTimeout(() => {
+      if (seen.ended) return;
+      upstream = net.connect(target, '127.0.0.1', () => pending.splice(0).forEach((c) => upstream?.write(c)));
+      upstream.on('data', (chunk) => client.write(chunk));
+      upstream.on('close', () => client.destroy());
+      upstream.on('error', () => client.destroy());
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections,
+    close: () => {
+      open.forEach((s) => s.destroy());
+      server.close();
+    },
+  };
+}
+
+test.describe('over a slow network', () => {
+  // The page's sockets go to the proxy, on another port than the page's own origin.
+  test.use({ bypassCSP: true });
+
+  test('leaving a report while its socket is still connecting closes it, without a browser warning', async ({ page, baseURL, consoleErrors }) => {
+    const proxy = await slowProxy(Number(new URL(baseURL ?? '').port), 2000);
+    try {
+      await page.addInitScript((port) => {
+        const Real = window.WebSocket;
+        const ViaProxy = function (url: string | URL, protocols?: string | string[]) {
+          return new Real(String(url).replace(/^(wss?:\/\/)[^/]+/, `$1127.0.0.1:${port}`), protocols);
+        } as unknown as typeof WebSocket;
+        Object.assign(ViaProxy, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+        ViaProxy.prototype = Real.prototype;
+        window.WebSocket = ViaProxy;
+      }, proxy.port);
+      const reply = await page.request.post('/api/list_portfolio', { headers: { Origin: baseURL ?? '' } });
+      const erp = (await reply.json()).projects.find((p: { code: string }) => p.code === 'ERP').reports;
+      await page.goto(`/reports/${erp[1].id}`);
+      await hydrated(page);
+      await expect.poll(() => proxy.connections.map((c) => c.request)).toContainEqual(expect.stringContaining(`/ws/reports/${erp[1].id} `));
+      // The handshake is still held by the proxy: move to the previous month now.
+      await page.getByRole('link', { name: /Previous month/ }).click();
+      await expect(page).toHaveURL(new RegExp(`/reports/${erp[2].id}$`));
+      const first = proxy.connections.find((c) => c.request.includes(`/ws/reports/${erp[1].id} `));
+      // Once the first socket opens, the page closes it; the second one goes live.
+      await expect.poll(() => first?.ended).toBe(true);
+      await expect(page.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      proxy.close();
+    }
+  });
 });

@@ -13,7 +13,7 @@ use futures::channel::mpsc;
 use futures::future::Either;
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
-use gloo_net::websocket::{Message, WebSocketError};
+use gloo_net::websocket::{Message, State, WebSocketError};
 use leptos::prelude::*;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -108,7 +108,7 @@ enum Event {
 
 /// One connection's life: frames from the server go to the session, frames from the outbox go to
 /// the server, and when the server closes it the session hears the code and reason (and retries).
-/// Ends without a word when the session stops (its outbox closes).
+/// Ends when the session stops (its outbox closes), once the socket has opened.
 async fn run_socket(
     mut ws: WebSocket,
     mut frames: mpsc::Receiver<String>,
@@ -143,7 +143,19 @@ async fn run_socket(
                 // A failed send shows up as the close that follows.
                 let _ = ws.send(Message::Text(text)).await;
             }
-            Event::ToSend(None) => return,
+            Event::ToSend(None) => {
+                // Closing a socket that is still connecting makes the browser log "closed before
+                // the connection is established": let it open first (the server's welcome is the
+                // first frame), then close it. A handshake that never ends is the browser's to fail.
+                if matches!(ws.state(), State::Connecting) {
+                    while let Some(frame) = ws.next().await {
+                        if frame.is_ok() {
+                            break;
+                        }
+                    }
+                }
+                return;
+            }
         }
     }
 }
