@@ -11,6 +11,9 @@ use leptos::server_fn::codec::Json;
 
 use crate::codec::JsonReply;
 
+mod planning;
+pub use planning::*;
+
 use crate::account::{
     AccountChange, AdminOverview, IssuedSecret, NewAccount, NewApiToken, Principal,
 };

@@ -22,6 +22,8 @@ pub mod indicators;
 pub mod model;
 pub mod pages;
 pub mod performance;
+pub mod planning;
+pub mod progress;
 pub mod project;
 pub mod report;
 mod response;
@@ -39,7 +41,8 @@ use leptos_router::{
 
 use crate::components::{HydrationMarker, SiteHeader};
 use crate::pages::{
-    AdminPage, HomePage, LoginPage, NotFoundPage, PerformancePage, ProjectPage, ReportPage,
+    AdminPage, HomePage, LoginPage, NewProjectPage, NotFoundPage, PerformancePage, ProgressPage,
+    ProjectPage, ReportPage,
 };
 
 /// Base name of the compiled JS, WASM and CSS files; matches `name` in the workspace's
@@ -85,10 +88,12 @@ pub fn App() -> impl IntoView {
                     // (`cargo leptos build --split`), fetched when it is first visited.
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:code") view={Lazy::<ProjectRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/projects/:code/progress") view={Lazy::<ProgressRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/reports/:id") view=ReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/performance") view={Lazy::<PerformanceRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/projects/new") view={Lazy::<NewProjectRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -119,3 +124,5 @@ lazy_page!(ProjectRoute, ProjectPage);
 lazy_page!(LoginRoute, LoginPage);
 lazy_page!(AdminRoute, AdminPage);
 lazy_page!(PerformanceRoute, PerformancePage);
+lazy_page!(ProgressRoute, ProgressPage);
+lazy_page!(NewProjectRoute, NewProjectPage);

@@ -17,6 +17,8 @@ pub struct ProjectOverview {
     /// The milestones as a report's milestone table has them (with their slip).
     pub milestones: Vec<MilestoneRow>,
     pub members: Vec<ProjectMember>,
+    /// Whether the caller may record progress and start reports here (an editor of the project).
+    pub may_edit: bool,
 }
 
 /// A work task of the plan, with its progress as last recorded.

@@ -22,6 +22,8 @@ use crate::editing::{Revision, RevisionDetail};
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline, Role};
 use crate::performance::PerformanceOverview;
+use crate::planning::{CreatedProject, NewProject, ReportStart, StartedReport, TemplateChoice};
+use crate::progress::{ProgressSave, ProgressSaved, ProgressSheet};
 use crate::project::ProjectOverview;
 use crate::sections::{MonteCarloRerun, ReportSection};
 
@@ -66,6 +68,39 @@ pub trait PortfolioService: Send + Sync + 'static {
         report_id: i64,
         iterations: u32,
     ) -> Result<MonteCarloRerun, AppError>;
+}
+
+/// The monthly cycle's writes: recording progress, starting a month's report, creating a project.
+/// Each asks the caller's [`Access`]: editors of the project (admins everywhere) record progress and
+/// start reports; admins create projects.
+#[async_trait]
+pub trait PlanningService: Send + Sync + 'static {
+    /// The progress grid's rows as last recorded, with the versions recorded so far (editors of the
+    /// project).
+    async fn progress_sheet(&self, who: &Access, code: &str) -> Result<ProgressSheet, AppError>;
+    /// Records the grid's changes as the project's progress on the save's status date: checked as
+    /// the import checks a plan, merged with what others saved since the grid was loaded, stored as
+    /// a new version (never over an old one). A field two people changed differently is a conflict.
+    async fn save_progress(
+        &self,
+        who: &Access,
+        save: ProgressSave,
+    ) -> Result<ProgressSaved, AppError>;
+    /// The report templates (anyone signed in).
+    async fn templates(&self, who: &Access) -> Result<Vec<TemplateChoice>, AppError>;
+    /// Starts a month's report: a draft generated from the progress in force at the month's end
+    /// (editors of the project).
+    async fn start_report(
+        &self,
+        who: &Access,
+        start: ReportStart,
+    ) -> Result<StartedReport, AppError>;
+    /// Creates a project with its plan (admins).
+    async fn create_project(
+        &self,
+        who: &Access,
+        project: NewProject,
+    ) -> Result<CreatedProject, AppError>;
 }
 
 /// A successful sign-in: who, and the `Set-Cookie` value that carries the new session.
@@ -173,6 +208,7 @@ pub struct Services {
     pub accounts: Arc<dyn AccountService>,
     pub performance: Arc<dyn PerformanceService>,
     pub editing: Arc<dyn EditingService>,
+    pub planning: Arc<dyn PlanningService>,
 }
 
 /// The services of the current request. Missing context is a wiring bug in the server, reported as a

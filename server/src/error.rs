@@ -29,6 +29,10 @@ impl From<&StoreError> for AppError {
                 "This report is published: it is a frozen snapshot and can no longer be changed."
                     .into(),
             ),
+            StoreError::Stale { .. } => AppError::Conflict(
+                "Someone saved this project's progress at the same moment; load it again and repeat your change."
+                    .into(),
+            ),
             _ => {
                 tracing::error!(error = %err, "store query failed");
                 AppError::Internal(err.reason().into())

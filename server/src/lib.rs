@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
     let limited = Router::new()
         .merge(routes::health::router())
         .merge(routes::reports::router())
+        .merge(routes::planning::router())
         .merge(routes::cache::router())
         .merge(routes::performance::router())
         .merge(routes::collab::router())

@@ -154,16 +154,18 @@ impl AppState {
         let revocations = Revocations::new(cache.instance_id().to_string(), redis_client);
         let authority = Authority::new(store.clone(), monitor.clone(), auth.sessions, &revocations);
         let documents = Documents::new(store.clone(), cache.clone());
+        let portfolio = Arc::new(StorePortfolio::new(
+            store.clone(),
+            cache.clone(),
+            monitor.clone(),
+            generation,
+            insights.clone(),
+            Arc::new(documents.clone()),
+            config.generation.costly_runs_per_minute,
+        ));
         let services = Services {
-            portfolio: Arc::new(StorePortfolio::new(
-                store.clone(),
-                cache.clone(),
-                monitor.clone(),
-                generation,
-                insights.clone(),
-                Arc::new(documents.clone()),
-                config.generation.costly_runs_per_minute,
-            )),
+            portfolio: portfolio.clone(),
+            planning: portfolio,
             performance: Arc::new(MonitorService {
                 monitor: monitor.clone(),
                 cache: cache.clone(),

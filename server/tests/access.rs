@@ -226,6 +226,65 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
     };
     let next_draft_too = next_draft.clone();
 
+    // Months HBR has no report for yet, since its start (the demo started it 14 months ago). The start rows ask for one month per call,
+    // in column order (the server function's row, then the REST one); the callers allowed to start
+    // a report each get a month of their own, the others any month.
+    let months: Vec<String> = {
+        use chrono::{Datelike, Months};
+        let first = chrono::Utc::now().date_naive().with_day(1).expect("first");
+        let portfolio = store.portfolio().await.expect("portfolio");
+        let taken: Vec<String> = portfolio
+            .projects
+            .iter()
+            .find(|p| p.code == "HBR")
+            .expect("HBR")
+            .reports
+            .iter()
+            .map(|r| r.period.clone())
+            .collect();
+        let free: Vec<String> = (0..=13)
+            .map(|back| (first - Months::new(back)).format("%Y-%m").to_string())
+            .filter(|m| !taken.contains(m))
+            .collect();
+        assert!(free.len() >= 8, "free months: {free:?}");
+        let allowed = [3, 5, 8, 10, 18, 20, 23, 25];
+        (0..2 * COLUMNS)
+            .map(|call| {
+                let k = allowed.iter().position(|&a| a == call).unwrap_or(0);
+                free[k % free.len()].clone()
+            })
+            .collect()
+    };
+    let months = std::sync::Arc::new(months);
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let next_month = move || {
+        let i = started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        months[i % months.len()].clone()
+    };
+    let next_month_too = next_month.clone();
+    // A progress save that changes one task's actual cost (the same change each time).
+    let progress_save = {
+        let doc = store
+            .export_project("HBR")
+            .await
+            .expect("export")
+            .expect("HBR");
+        let t = &doc.tasks[0];
+        let was = json!({"percent_complete": t.percent_complete, "actual_start": t.actual_start,
+            "actual_finish": t.actual_finish, "actual_cost": t.actual_cost});
+        let mut now = was.clone();
+        now["actual_cost"] = json!(t.actual_cost + 1.0);
+        json!({"code": "HBR", "status_date": chrono::Utc::now().date_naive().to_string(),
+            "base_version": 0, "tasks": [{"key": t.wbs, "was": was, "now": now}]})
+    };
+    let progress_body = progress_save.to_string().into_bytes();
+    let new_project = |n: usize, prefix: &str| {
+        json!({"code": format!("{prefix}{n}"), "name": "Matrix project", "manager": "Pat",
+            "currency": "EUR", "start_date": "2026-01-05", "target_finish": "2026-12-31",
+            "budget_at_completion": null, "format": "csv",
+            "plan": "wbs,name,owner,optimistic_days,most_likely_days,pessimistic_days,planned_start,planned_finish,budgeted_cost,actual_cost,percent_complete,actual_start,actual_finish,predecessors\n1.1,Design,Kim,5,8,12,2026-01-05,2026-01-16,10000,0,0,,,\n"})
+    };
+
     let get = |uri: String| move |who: &Who| request(Method::GET, &uri, who, None);
     let rows = vec![
         row(
@@ -269,6 +328,142 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                 303, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 303, 401, 200,
             ],
             get("/projects/HBR".into()),
+        ),
+        row(
+            "GET /projects/{code}/progress",
+            [
+                303, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 303, 401, 403,
+            ],
+            get("/projects/HBR/progress".into()),
+        ),
+        row(
+            "GET /admin/projects/new",
+            [
+                303, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 303, 401, 403,
+            ],
+            get("/admin/projects/new".into()),
+        ),
+        row(
+            "POST /api/get_progress",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            |who| server_fn("get_progress", who, "code=HBR"),
+        ),
+        row(
+            "POST /api/save_progress",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            {
+                let body = json!({ "save": progress_save.clone() });
+                move |who| server_fn_json("save_progress", who, &body)
+            },
+        ),
+        row(
+            "POST /api/list_templates",
+            [
+                401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401, 200,
+            ],
+            |who| server_fn("list_templates", who, ""),
+        ),
+        row(
+            "POST /api/start_report",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            move |who| {
+                server_fn_json(
+                    "start_report",
+                    who,
+                    &json!({"start": {"code": "HBR", "period": next_month(), "template_id": template_id}}),
+                )
+            },
+        ),
+        row(
+            "POST /api/create_project",
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
+            {
+                let made = std::sync::atomic::AtomicUsize::new(0);
+                move |who| {
+                    let n = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    server_fn_json(
+                        "create_project",
+                        who,
+                        &json!({"project": new_project(n, "SF")}),
+                    )
+                }
+            },
+        ),
+        row(
+            "POST /api/projects",
+            [
+                401, 403, 403, 403, 403, 201, 403, 403, 403, 403, 201, 403, 401, 401, 403,
+            ],
+            {
+                let made = std::sync::atomic::AtomicUsize::new(0);
+                move |who| {
+                    let n = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    request(
+                        Method::POST,
+                        "/api/projects",
+                        who,
+                        Some((
+                            "application/json",
+                            new_project(n, "RS").to_string().into_bytes(),
+                        )),
+                    )
+                }
+            },
+        ),
+        row(
+            "GET /api/projects/{code}/progress",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            get("/api/projects/HBR/progress".into()),
+        ),
+        row(
+            "POST /api/projects/{code}/progress",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            move |who| {
+                request(
+                    Method::POST,
+                    "/api/projects/HBR/progress",
+                    who,
+                    Some(("application/json", progress_body.clone())),
+                )
+            },
+        ),
+        row(
+            "POST /api/projects/{code}/reports",
+            [
+                401, 403, 403, 201, 404, 201, 403, 403, 201, 404, 201, 403, 401, 401, 403,
+            ],
+            move |who| {
+                request(
+                    Method::POST,
+                    "/api/projects/HBR/reports",
+                    who,
+                    Some((
+                        "application/json",
+                        json!({"period": next_month_too(), "template_id": template_id})
+                            .to_string()
+                            .into_bytes(),
+                    )),
+                )
+            },
+        ),
+        row(
+            "GET /api/templates",
+            [
+                401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401, 200,
+            ],
+            get("/api/templates".into()),
         ),
         row(
             "GET /admin",

@@ -16,6 +16,7 @@ use crate::model::{period_label, Portfolio, ProjectSummary};
 pub fn HomePage() -> impl IntoView {
     let portfolio = Resource::new(|| (), |_| list_portfolio());
     let filter = RwSignal::new(String::new());
+    let user = crate::session::use_current_user();
     view! {
         <Title text="Portfolio"/>
         <div class="page-head">
@@ -28,6 +29,13 @@ pub fn HomePage() -> impl IntoView {
                 prop:value=filter
                 on:input=move |ev| filter.set(event_target_value(&ev))
             />
+            <Suspense>
+                {move || {
+                    user.has_role(crate::model::Role::Admin).then(|| view! {
+                        <A href="/admin/projects/new" attr:class="button button--primary">"New project"</A>
+                    })
+                }}
+            </Suspense>
         </div>
         <Suspense fallback=|| view! { <Skeleton lines=6 label="Loading the portfolio"/> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors/> }>

@@ -7,10 +7,11 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::get_project;
+use crate::api::{get_project, list_templates, start_report};
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
 use crate::format::{compact_money, readable_date};
 use crate::model::{period_label, ReportLink, ReportStatus};
+use crate::planning::{check_period, ReportStart};
 use crate::project::{next_milestones, wbs_tree, ProjectMember, ProjectOverview};
 use crate::sections::MilestoneRow;
 
@@ -49,6 +50,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
         tasks,
         milestones,
         members,
+        may_edit,
     } = overview;
     let title = format!("{} · {}", summary.code, summary.name);
     let budget = compact_money(summary.budget, &summary.currency);
@@ -80,6 +82,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                 <div><dt>"Target finish"</dt><dd>{readable_date(&summary.target_finish)}</dd></div>
             </dl>
         </header>
+        {may_edit.then(|| view! { <MonthlyCycle code=summary.code.clone() start=summary.start_date.clone()/> })}
         <div class="project-columns">
             <section class="card" aria-labelledby="reports-heading">
                 <h2 id="reports-heading">"Reports"</h2>
@@ -140,6 +143,115 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
             </table>
         </section>
     }
+}
+
+/// The month's work for an editor: record progress, start the month's report.
+#[component]
+fn MonthlyCycle(code: String, start: String) -> impl IntoView {
+    let templates = Resource::new(|| (), |_| list_templates());
+    let period = RwSignal::new(this_month());
+    let template = RwSignal::new(String::new());
+    let begin = Action::new(move |request: &ReportStart| {
+        let request = request.clone();
+        async move { start_report(request).await }
+    });
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(started)) = begin.value().get() {
+            navigate(
+                &format!("/reports/{}", started.report_id),
+                Default::default(),
+            );
+        }
+    });
+    let problem = Memo::new(move |_| check_period(&period.get(), &start, &today()).err());
+    let submit_code = code.clone();
+    view! {
+        <section class="card cycle" aria-labelledby="cycle-heading">
+            <h2 id="cycle-heading">"This month"</h2>
+            <div class="cycle__steps">
+                <div>
+                    <p>"Record the month's progress: tasks, milestones and risks as of a status date."</p>
+                    <A href=format!("/projects/{code}/progress") attr:class="button">"Record progress"</A>
+                </div>
+                <form class="cycle__start" on:submit=move |ev| {
+                    ev.prevent_default();
+                    let Ok(template_id) = template.get_untracked().parse::<i64>() else { return };
+                    if problem.get_untracked().is_none() {
+                        begin.dispatch(ReportStart { code: submit_code.clone(), period: period.get_untracked(), template_id });
+                    }
+                }>
+                    <label class="field">
+                        <span class="field__label">"Month"</span>
+                        <input type="month" required prop:value=move || period.get()
+                            on:input=move |ev| period.set(event_target_value(&ev))/>
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Template"</span>
+                        <Suspense fallback=|| view! { <select disabled><option>"Loading…"</option></select> }>
+                            {move || Suspend::new(async move {
+                                templates.await.map(|list| {
+                                    if let Some(first) = list.first() {
+                                        if template.get_untracked().is_empty() {
+                                            template.set(first.id.to_string());
+                                        }
+                                    }
+                                    view! {
+                                        <select prop:value=move || template.get() on:change=move |ev| template.set(event_target_value(&ev))>
+                                            {list.into_iter().map(|t| view! {
+                                                <option value=t.id.to_string() title=t.sections.join(", ")>{t.name}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    }
+                                })
+                            })}
+                        </Suspense>
+                    </label>
+                    <button type="submit" class="button button--primary"
+                        disabled=move || begin.pending().get() || problem.read().is_some()>
+                        {move || if begin.pending().get() { "Generating…" } else { "Start the month's report" }}
+                    </button>
+                    {move || problem.get().map(|p| view! { <p class="form-status form-status--error" role="alert">{p}</p> })}
+                    {move || begin.value().get().and_then(|r| r.err()).map(|e| view! {
+                        <p class="form-status form-status--error" role="alert">{e.to_string()}</p>
+                    })}
+                </form>
+            </div>
+        </section>
+    }
+}
+
+/// Today as `YYYY-MM-DD` (the browser's clock; the server's on the server).
+fn today() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        crate::calendar::Date::from_unix_seconds(now).map_or_else(String::new, |d| d.iso())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        crate::calendar::Date::from_unix_seconds((js_now_ms() / 1000.0) as i64)
+            .map_or_else(String::new, |d| d.iso())
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn js_now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}
+
+/// This month as `YYYY-MM`.
+fn this_month() -> String {
+    today().get(..7).unwrap_or("").to_string()
 }
 
 /// The project's reports, newest first, each with its state.

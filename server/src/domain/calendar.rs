@@ -1,7 +1,14 @@
 //! Working-day arithmetic: Monday to Friday are working days. Durations in the plan and in the
 //! simulation are counted in working days; dates shown to readers are calendar dates.
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
+
+/// The last day of a `YYYY-MM` period.
+pub fn period_end(period: &str) -> Option<NaiveDate> {
+    let first = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok()?;
+    let next = first.checked_add_months(Months::new(1))?;
+    next.pred_opt().filter(|d| d.month() == first.month())
+}
 
 /// The first working day on or after `date`.
 pub fn working_day_from(mut date: NaiveDate) -> NaiveDate {
@@ -43,6 +50,16 @@ pub fn date_after_working_days(from: NaiveDate, days: f64) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn period_ends_are_month_ends() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(period_end("2026-02"), d(2026, 2, 28));
+        assert_eq!(period_end("2028-02"), d(2028, 2, 29));
+        assert_eq!(period_end("2026-12"), d(2026, 12, 31));
+        assert_eq!(period_end("2026-13"), None);
+        assert_eq!(period_end("soon"), None);
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid date")

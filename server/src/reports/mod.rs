@@ -8,6 +8,7 @@ pub mod args;
 pub mod evm_input;
 pub mod generate;
 mod narrative;
+mod planning;
 mod project;
 pub mod quota;
 pub mod regenerate;
@@ -58,6 +59,9 @@ pub struct StorePortfolio {
     quota: quota::CostlyQuota,
     /// The server's simulations at once.
     slots: Arc<slots::SimulationSlots>,
+    /// Progress saves on this instance, one at a time (they are rare, and each would otherwise
+    /// retry over the others); saves on other instances meet at the store's version check.
+    progress_saves: tokio::sync::Mutex<()>,
 }
 
 impl StorePortfolio {
@@ -79,6 +83,7 @@ impl StorePortfolio {
             edits,
             quota: quota::CostlyQuota::new(costly_per_minute),
             slots: Arc::new(slots::SimulationSlots::for_this_machine()),
+            progress_saves: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -47,6 +47,7 @@ impl StorePortfolio {
             tasks: plan_tasks(&plan),
             milestones: milestone_rows(&plan),
             members,
+            may_edit: who.may_edit(id),
         }))
     }
 }

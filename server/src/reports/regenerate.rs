@@ -2,7 +2,7 @@
 //! finalized report is a frozen snapshot and is refused.
 
 use app::model::ReportStatus;
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::NaiveDate;
 
 use app::sections::MonteCarloSection;
 
@@ -37,12 +37,7 @@ pub enum RegenerateError {
     Generation(#[from] GenerationError),
 }
 
-/// The last day of a `YYYY-MM` period.
-pub fn period_end(period: &str) -> Option<NaiveDate> {
-    let first = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok()?;
-    let next = first.checked_add_months(Months::new(1))?;
-    next.pred_opt().filter(|d| d.month() == first.month())
-}
+pub use crate::domain::calendar::period_end;
 
 /// The Monte Carlo section a report would have with `params` (e.g. another iteration count), from
 /// the project's data as of the report's period, without storing anything. Finalized reports too:
@@ -139,19 +134,4 @@ pub async fn regenerate(
     };
     timed_query(monitor, "write_generated", write).await?;
     Ok(generated.timings)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn period_ends_are_month_ends() {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
-        assert_eq!(period_end("2026-02"), d(2026, 2, 28));
-        assert_eq!(period_end("2028-02"), d(2028, 2, 29));
-        assert_eq!(period_end("2026-12"), d(2026, 12, 31));
-        assert_eq!(period_end("2026-13"), None);
-        assert_eq!(period_end("soon"), None);
-    }
 }

@@ -9,5 +9,6 @@ pub mod error;
 pub mod health;
 pub mod limits;
 pub mod performance;
+pub mod planning;
 pub mod projects;
 pub mod reports;

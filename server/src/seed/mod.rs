@@ -21,6 +21,7 @@ use sqlx::AnyConnection;
 use crate::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};
 use crate::insights::rules::RulesEngine;
 use crate::reports::generate::{generate, GenerationParams};
+use crate::storage::progress::insert_record;
 use crate::storage::project_data::write_generated;
 use crate::storage::projects::{
     insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio,
@@ -29,6 +30,7 @@ use crate::storage::projects::{
 use crate::storage::reports::{
     insert_report, insert_section, insert_template, NewReport, NewSection,
 };
+use crate::storage::transfer::document_of;
 use crate::storage::{Store, StoreError};
 use catalogue::{standard_template, Profile, PROFILES};
 use plan::{plan, working_days_between, PlannedTask, Rng};
@@ -429,8 +431,25 @@ async fn seed_reports(
             insert_section(conn, &section).await?;
         }
         write_generated(conn, report_id, &generated.sections).await?;
+        // The month's progress, as a PM would have recorded it at its end.
+        insert_record(
+            conn,
+            data.id,
+            k as i64 + 1,
+            &status_date.to_string(),
+            &document_of(&data),
+            "demo seed",
+            &chrono::Utc::now().to_rfc3339(),
+        )
+        .await?;
         data.history.push(generated.evm_point);
     }
+    sqlx::query("UPDATE projects SET data_version = $1 WHERE id = $2")
+        .bind(months.len() as i64)
+        .bind(data.id)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::from)?;
     Ok(months.len())
 }
 

@@ -53,10 +53,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "who published a report",
         sql: include_str!("schema_v7.sql"),
     },
+    Migration {
+        version: 8,
+        name: "progress per status date",
+        sql: include_str!("schema_v8.sql"),
+    },
 ];
 
 /// The schema version after every migration has run.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x504d_525f_4d49_4752; // "PMR_MIGR"

@@ -13,7 +13,9 @@
 
 pub mod args;
 pub mod documents;
+pub mod drafts;
 mod migrations;
+pub mod progress;
 pub mod project_data;
 pub mod projects;
 pub mod reports;
@@ -98,6 +100,13 @@ pub enum StoreError {
     /// The report is final (published): a frozen snapshot that nothing may change.
     #[error("report {0} is final")]
     Final(i64),
+    /// The project's data changed since the version a write was based on.
+    #[error("project {project} is at version {found}, not {expected}")]
+    Stale {
+        project: i64,
+        expected: i64,
+        found: i64,
+    },
     /// A row holds a value the code cannot read back (e.g. an unknown status word).
     #[error("corrupt data in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 use super::projects::parse;
 use super::{Store, StoreError};
 use crate::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};
+use crate::transfer::ProjectDocument;
 
 fn date(row: &AnyRow, column: &str, table: &'static str) -> Result<NaiveDate, StoreError> {
     let text: String = row.try_get(column)?;
@@ -36,8 +37,8 @@ fn optional_date(
 }
 
 impl Store {
-    /// A project's data with the EVM history of its reports before `period`; `None` if no such
-    /// project.
+    /// A project's data as of the end of `period` (the progress record in force then, else the
+    /// live tables), with the EVM history of its reports before `period`; `None` if no such project.
     pub async fn project_data(
         &self,
         project_id: i64,
@@ -46,6 +47,11 @@ impl Store {
         let Some(mut data) = self.project_plan(project_id).await? else {
             return Ok(None);
         };
+        if let Some(day) = crate::domain::calendar::period_end(period) {
+            if let Some((_, document)) = self.progress_as_of(project_id, day).await? {
+                data = plan_from_document(data, document)?;
+            }
+        }
         data.history = self.evm_history(project_id, period).await?;
         Ok(Some(data))
     }
@@ -303,4 +309,95 @@ pub async fn write_generated(
         .await?;
     }
     Ok(())
+}
+
+/// The plan a progress record holds, in place of the live one (`live` lends the project's id and
+/// each milestone's forecast history, by name).
+pub fn plan_from_document(
+    live: ProjectData,
+    document: ProjectDocument,
+) -> Result<ProjectData, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        table: "progress_records",
+        detail,
+    };
+    let valid = crate::transfer::validate(document).map_err(|problems| {
+        corrupt(
+            problems
+                .first()
+                .map_or_else(String::new, ToString::to_string),
+        )
+    })?;
+    let day = |text: &str| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| corrupt(format!("'{text}': {e}")))
+    };
+    let optional = |text: &Option<String>| text.as_deref().map(day).transpose();
+    let d = &valid.document;
+    let p = &d.project;
+    let mut tasks = Vec::with_capacity(d.tasks.len());
+    for (t, predecessors) in d.tasks.iter().zip(&valid.predecessors) {
+        tasks.push(TaskData {
+            wbs: t.wbs.clone(),
+            name: t.name.clone(),
+            owner: t.owner.clone(),
+            optimistic: t.optimistic_days,
+            most_likely: t.most_likely_days,
+            pessimistic: t.pessimistic_days,
+            planned_start: day(&t.planned_start)?,
+            planned_finish: day(&t.planned_finish)?,
+            budgeted_cost: t.budgeted_cost,
+            actual_cost: t.actual_cost,
+            percent_complete: t.percent_complete,
+            actual_start: optional(&t.actual_start)?,
+            actual_finish: optional(&t.actual_finish)?,
+            predecessors: predecessors.clone(),
+        });
+    }
+    let mut milestones = Vec::with_capacity(d.milestones.len());
+    for m in &d.milestones {
+        let history = live
+            .milestones
+            .iter()
+            .find(|l| l.name == m.name)
+            .map(|l| l.history.clone())
+            .unwrap_or_default();
+        milestones.push(MilestoneData {
+            name: m.name.clone(),
+            baseline: day(&m.baseline_date)?,
+            forecast: day(&m.forecast_date)?,
+            actual: optional(&m.actual_date)?,
+            history,
+        });
+    }
+    let risks = d
+        .risks
+        .iter()
+        .zip(&valid.affected)
+        .map(|(r, affected)| RiskData {
+            title: r.title.clone(),
+            probability: r.probability,
+            cost_impact: r.cost_impact,
+            schedule_impact_days: r.schedule_impact_days,
+            owner: r.owner.clone(),
+            mitigation: r.mitigation.clone(),
+            status: r.status.clone(),
+            affected: affected.clone(),
+        })
+        .collect();
+    Ok(ProjectData {
+        id: live.id,
+        code: p.code.clone(),
+        name: p.name.clone(),
+        manager: p.manager.clone(),
+        currency: p.currency.clone(),
+        bac: p.budget_at_completion,
+        start: day(&p.start_date)?,
+        target_finish: day(&p.target_finish)?,
+        declared: valid.declared,
+        justification: p.status_justification.clone(),
+        tasks,
+        milestones,
+        risks,
+        history: Vec::new(),
+    })
 }

@@ -8,6 +8,7 @@ use super::projects::{
     NewRisk, NewTask,
 };
 use super::{Store, StoreError};
+use crate::domain::project::ProjectData;
 use crate::transfer::{
     Declared, MilestoneRecord, ProjectDocument, ProjectHeader, RiskRecord, TaskRecord,
     ValidProject, SCHEMA,
@@ -44,78 +45,7 @@ impl Store {
         let Some(data) = self.project_plan(id).await? else {
             return Ok(None);
         };
-        let wbs = |i: &usize| {
-            data.tasks
-                .get(*i)
-                .map(|t| t.wbs.clone())
-                .unwrap_or_default()
-        };
-        let [overall, scope, schedule, cost, resources] =
-            data.declared.map(|r: Rag| r.as_str().to_string());
-        Ok(Some(ProjectDocument {
-            schema: SCHEMA.into(),
-            project: ProjectHeader {
-                code: data.code.clone(),
-                name: data.name.clone(),
-                manager: data.manager.clone(),
-                currency: data.currency.clone(),
-                budget_at_completion: data.bac,
-                start_date: data.start.to_string(),
-                target_finish: data.target_finish.to_string(),
-                declared: Declared {
-                    overall,
-                    scope,
-                    schedule,
-                    cost,
-                    resources,
-                },
-                status_justification: data.justification.clone(),
-            },
-            tasks: data
-                .tasks
-                .iter()
-                .map(|t| TaskRecord {
-                    wbs: t.wbs.clone(),
-                    name: t.name.clone(),
-                    owner: t.owner.clone(),
-                    optimistic_days: t.optimistic,
-                    most_likely_days: t.most_likely,
-                    pessimistic_days: t.pessimistic,
-                    planned_start: t.planned_start.to_string(),
-                    planned_finish: t.planned_finish.to_string(),
-                    budgeted_cost: t.budgeted_cost,
-                    actual_cost: t.actual_cost,
-                    percent_complete: t.percent_complete,
-                    actual_start: t.actual_start.map(|d| d.to_string()),
-                    actual_finish: t.actual_finish.map(|d| d.to_string()),
-                    predecessors: t.predecessors.iter().map(wbs).collect(),
-                })
-                .collect(),
-            milestones: data
-                .milestones
-                .iter()
-                .map(|m| MilestoneRecord {
-                    name: m.name.clone(),
-                    baseline_date: m.baseline.to_string(),
-                    forecast_date: m.forecast.to_string(),
-                    actual_date: m.actual.map(|d| d.to_string()),
-                })
-                .collect(),
-            risks: data
-                .risks
-                .iter()
-                .map(|r| RiskRecord {
-                    title: r.title.clone(),
-                    probability: r.probability,
-                    cost_impact: r.cost_impact,
-                    schedule_impact_days: r.schedule_impact_days,
-                    owner: r.owner.clone(),
-                    mitigation: r.mitigation.clone(),
-                    status: r.status.clone(),
-                    affected_tasks: r.affected.iter().map(wbs).collect(),
-                })
-                .collect(),
-        }))
+        Ok(Some(document_of(&data)))
     }
 
     /// Writes a validated project in one transaction: a new project, or a replacement of an existing
@@ -123,6 +53,16 @@ impl Store {
     /// forecast history survives; milestones absent from the import are removed. Reports are kept
     /// (their content is a frozen snapshot); the project's data version is bumped.
     pub async fn import_project(&self, valid: &ValidProject) -> Result<ImportOutcome, StoreError> {
+        self.import_project_by(valid, "import").await
+    }
+
+    /// Creates or replaces a project from a validated document, and records it as the project's
+    /// progress as of today (by `recorded_by`), in one transaction.
+    pub async fn import_project_by(
+        &self,
+        valid: &ValidProject,
+        recorded_by: &str,
+    ) -> Result<ImportOutcome, StoreError> {
         let doc = &valid.document;
         let mut tx = self.begin().await?;
         let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE code = $1")
@@ -132,37 +72,26 @@ impl Store {
         let project_id = match existing {
             Some(id) => {
                 update_header(&mut tx, id, valid).await?;
-                sqlx::query("DELETE FROM risks WHERE project_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM tasks WHERE project_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
                 id
             }
             None => insert_header(&mut tx, valid).await?,
         };
-        let mut ids = Vec::with_capacity(doc.tasks.len());
-        for t in &doc.tasks {
-            ids.push(insert_task(&mut tx, &new_task(project_id, t)).await?);
-        }
-        for (i, preds) in valid.predecessors.iter().enumerate() {
-            for &p in preds {
-                insert_dependency(&mut tx, ids[i], ids[p]).await?;
-            }
-        }
-        merge_milestones(&mut tx, project_id, &doc.milestones).await?;
-        for (r, affected) in doc.risks.iter().zip(&valid.affected) {
-            let task_ids: Vec<i64> = affected
-                .iter()
-                .map(|&i| ids[i])
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            insert_risk(&mut tx, &new_risk(project_id, r), &task_ids).await?;
-        }
+        replace_plan(&mut tx, project_id, valid).await?;
+        let version: i64 = sqlx::query_scalar("SELECT data_version FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let now = chrono::Utc::now();
+        super::progress::insert_record(
+            &mut tx,
+            project_id,
+            version,
+            &now.date_naive().to_string(),
+            &valid.document,
+            recorded_by,
+            &now.to_rfc3339(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(ImportOutcome {
             project_id,
@@ -173,6 +102,44 @@ impl Store {
             risks: doc.risks.len(),
         })
     }
+}
+
+/// Replaces a project's tasks, dependencies and risks with the document's, and merges its milestones
+/// by name (so their forecast history stays), inside the caller's transaction.
+pub(crate) async fn replace_plan(
+    tx: &mut AnyConnection,
+    project_id: i64,
+    valid: &ValidProject,
+) -> Result<(), StoreError> {
+    let doc = &valid.document;
+    sqlx::query("DELETE FROM risks WHERE project_id = $1")
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM tasks WHERE project_id = $1")
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    let mut ids = Vec::with_capacity(doc.tasks.len());
+    for t in &doc.tasks {
+        ids.push(insert_task(&mut *tx, &new_task(project_id, t)).await?);
+    }
+    for (i, preds) in valid.predecessors.iter().enumerate() {
+        for &p in preds {
+            insert_dependency(&mut *tx, ids[i], ids[p]).await?;
+        }
+    }
+    merge_milestones(&mut *tx, project_id, &doc.milestones).await?;
+    for (r, affected) in doc.risks.iter().zip(&valid.affected) {
+        let task_ids: Vec<i64> = affected
+            .iter()
+            .map(|&i| ids[i])
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        insert_risk(&mut *tx, &new_risk(project_id, r), &task_ids).await?;
+    }
+    Ok(())
 }
 
 async fn update_header(
@@ -309,5 +276,81 @@ fn new_risk(project_id: i64, r: &RiskRecord) -> NewRisk {
         owner: r.owner.clone(),
         mitigation: r.mitigation.clone(),
         status: r.status.clone(),
+    }
+}
+
+/// A project's data as an exchange document (its plan and progress; no report history).
+pub fn document_of(data: &ProjectData) -> ProjectDocument {
+    let wbs = |i: &usize| {
+        data.tasks
+            .get(*i)
+            .map(|t| t.wbs.clone())
+            .unwrap_or_default()
+    };
+    let [overall, scope, schedule, cost, resources] =
+        data.declared.map(|r: Rag| r.as_str().to_string());
+    ProjectDocument {
+        schema: SCHEMA.into(),
+        project: ProjectHeader {
+            code: data.code.clone(),
+            name: data.name.clone(),
+            manager: data.manager.clone(),
+            currency: data.currency.clone(),
+            budget_at_completion: data.bac,
+            start_date: data.start.to_string(),
+            target_finish: data.target_finish.to_string(),
+            declared: Declared {
+                overall,
+                scope,
+                schedule,
+                cost,
+                resources,
+            },
+            status_justification: data.justification.clone(),
+        },
+        tasks: data
+            .tasks
+            .iter()
+            .map(|t| TaskRecord {
+                wbs: t.wbs.clone(),
+                name: t.name.clone(),
+                owner: t.owner.clone(),
+                optimistic_days: t.optimistic,
+                most_likely_days: t.most_likely,
+                pessimistic_days: t.pessimistic,
+                planned_start: t.planned_start.to_string(),
+                planned_finish: t.planned_finish.to_string(),
+                budgeted_cost: t.budgeted_cost,
+                actual_cost: t.actual_cost,
+                percent_complete: t.percent_complete,
+                actual_start: t.actual_start.map(|d| d.to_string()),
+                actual_finish: t.actual_finish.map(|d| d.to_string()),
+                predecessors: t.predecessors.iter().map(wbs).collect(),
+            })
+            .collect(),
+        milestones: data
+            .milestones
+            .iter()
+            .map(|m| MilestoneRecord {
+                name: m.name.clone(),
+                baseline_date: m.baseline.to_string(),
+                forecast_date: m.forecast.to_string(),
+                actual_date: m.actual.map(|d| d.to_string()),
+            })
+            .collect(),
+        risks: data
+            .risks
+            .iter()
+            .map(|r| RiskRecord {
+                title: r.title.clone(),
+                probability: r.probability,
+                cost_impact: r.cost_impact,
+                schedule_impact_days: r.schedule_impact_days,
+                owner: r.owner.clone(),
+                mitigation: r.mitigation.clone(),
+                status: r.status.clone(),
+                affected_tasks: r.affected.iter().map(wbs).collect(),
+            })
+            .collect(),
     }
 }

@@ -237,8 +237,6 @@ fn check_task(c: &mut Checker, at: &str, t: &TaskRecord) {
         );
     }
     c.number(&field("budgeted_cost"), t.budgeted_cost, 0.0, 1e12);
-    c.number(&field("actual_cost"), t.actual_cost, 0.0, 1e12);
-    c.number(&field("percent_complete"), t.percent_complete, 0.0, 100.0);
     let start = c.date(&field("planned_start"), &t.planned_start);
     let finish = c.date(&field("planned_finish"), &t.planned_finish);
     if let (Some(s), Some(f)) = (start, finish) {
@@ -249,13 +247,15 @@ fn check_task(c: &mut Checker, at: &str, t: &TaskRecord) {
             );
         }
     }
-    for (name, value) in [
-        ("actual_start", &t.actual_start),
-        ("actual_finish", &t.actual_finish),
-    ] {
-        if let Some(d) = value {
-            c.date(&field(name), d);
-        }
+    // Progress: the same checks, in the same words, as the progress grid's.
+    let progress = app::progress::TaskProgress {
+        percent_complete: t.percent_complete,
+        actual_start: t.actual_start.clone(),
+        actual_finish: t.actual_finish.clone(),
+        actual_cost: t.actual_cost,
+    };
+    for problem in app::progress::check_task_progress(&progress, None) {
+        c.fail(field(problem.field), problem.message);
     }
 }
 

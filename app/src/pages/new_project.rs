@@ -1,0 +1,248 @@
+//! Creating a project, at `/admin/projects/new` (admins): its name, code, manager, currency, dates
+//! and budget, and its plan from a file chosen in the browser (the `pmr.project/v1` JSON an export
+//! gives, or a CSV task list) or typed in as CSV. Checked as it is typed; the server checks the plan
+//! as the import does and lists every problem with its place. A non-admin gets a 403 page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{create_project, get_admin_overview};
+use crate::components::{ErrorNotice, Skeleton};
+use crate::planning::{check_new_project, NewProject, PlanFormat};
+use crate::progress::parse_number;
+
+/// The CSV header a typed plan starts with.
+const CSV_HEADER: &str = "wbs,name,owner,optimistic_days,most_likely_days,pessimistic_days,planned_start,planned_finish,budgeted_cost,actual_cost,percent_complete,actual_start,actual_finish,predecessors";
+
+/// The page.
+#[component]
+pub fn NewProjectPage() -> impl IntoView {
+    // Admins only: the overview is refused (403) to anyone else, which makes this page a 403; it
+    // also lists the codes in use.
+    let overview = Resource::new(|| (), |_| get_admin_overview());
+    view! {
+        <Title text="New project"/>
+        <nav class="breadcrumb" aria-label="Breadcrumb">
+            <A href="/">"Portfolio"</A>
+            " › "
+            <span aria-current="page">"New project"</span>
+        </nav>
+        <div class="page-head">
+            <h1>"New project"</h1>
+        </div>
+        <Suspense fallback=|| view! { <Skeleton lines=8 label="Loading"/> }>
+            <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors/> }>
+                {move || Suspend::new(async move {
+                    overview.await.map(|o| {
+                        let codes: Vec<String> = o.projects.into_iter().map(|p| p.code).collect();
+                        view! { <NewProjectForm codes/> }
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+/// Reads the chosen file of a file input: its name and text.
+#[cfg(feature = "hydrate")]
+async fn read_chosen_file(
+    input: leptos::web_sys::HtmlInputElement,
+) -> Result<(String, String), String> {
+    let file = input
+        .files()
+        .and_then(|files| files.get(0))
+        .ok_or_else(|| "No file was chosen.".to_string())?;
+    if file.size() > crate::planning::MAX_PLAN_BYTES as f64 {
+        return Err(format!(
+            "{} is larger than {} KB: import it with the API (POST /api/projects/import).",
+            file.name(),
+            crate::planning::MAX_PLAN_BYTES / 1024
+        ));
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .map_err(|_| format!("{} could not be read.", file.name()))?;
+    Ok((file.name(), text.as_string().unwrap_or_default()))
+}
+
+/// The form.
+#[component]
+fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let manager = RwSignal::new(String::new());
+    let currency = RwSignal::new("EUR".to_string());
+    let start_date = RwSignal::new(String::new());
+    let target_finish = RwSignal::new(String::new());
+    let budget = RwSignal::new(String::new());
+    let from_file = RwSignal::new(true);
+    let file_name = RwSignal::new(None::<String>);
+    let file_text = RwSignal::new(String::new());
+    let file_error = RwSignal::new(None::<String>);
+    let typed = RwSignal::new(format!("{CSV_HEADER}\n"));
+
+    let form = Memo::new(move |_| {
+        let (format, plan) = if from_file.get() {
+            let lower = file_name.get().unwrap_or_default().to_ascii_lowercase();
+            let json =
+                lower.ends_with(".json") || file_text.with(|t| t.trim_start().starts_with('{'));
+            (
+                if json {
+                    PlanFormat::Json
+                } else {
+                    PlanFormat::Csv
+                },
+                file_text.get(),
+            )
+        } else {
+            (PlanFormat::Csv, typed.get())
+        };
+        NewProject {
+            code: code.get().trim().to_string(),
+            name: name.get(),
+            manager: manager.get(),
+            currency: currency.get().trim().to_ascii_uppercase(),
+            start_date: start_date.get(),
+            target_finish: target_finish.get(),
+            budget_at_completion: budget
+                .with(|b| (!b.trim().is_empty()).then(|| parse_number(b).unwrap_or(f64::NAN))),
+            format,
+            plan,
+        }
+    });
+    let touched = RwSignal::new(false);
+    let problems = Memo::new(move |_| {
+        let f = form.get();
+        let mut list = check_new_project(&f);
+        if codes.iter().any(|c| c.eq_ignore_ascii_case(&f.code)) {
+            list.push(format!("A project with code {} exists already.", f.code));
+        }
+        if let Some(e) = file_error.get() {
+            list.push(e);
+        }
+        list
+    });
+    let create = Action::new(move |project: &NewProject| {
+        let project = project.clone();
+        async move { create_project(project).await }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = create.value().get() {
+            navigate(&format!("/projects/{}", created.code), Default::default());
+        }
+    });
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::JsCast;
+            let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                match read_chosen_file(input).await {
+                    Ok((name, text)) => {
+                        file_error.set(None);
+                        file_name.set(Some(name));
+                        file_text.set(text);
+                    }
+                    Err(e) => {
+                        file_name.set(None);
+                        file_text.set(String::new());
+                        file_error.set(Some(e));
+                    }
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let text_field = move |label: &'static str,
+                           value: RwSignal<String>,
+                           kind: &'static str,
+                           hint: &'static str| {
+        view! {
+            <label class="field">
+                <span class="field__label">{label}</span>
+                <input type=kind required={kind != "number"} placeholder=hint
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))/>
+            </label>
+        }
+    };
+    view! {
+        <form class="form card" on:submit=move |ev| {
+            ev.prevent_default();
+            touched.set(true);
+            if problems.read_untracked().is_empty() {
+                create.dispatch(form.get_untracked());
+            }
+        }>
+            <h2>"The project"</h2>
+            <div class="form-row">
+                {text_field("Code", code, "text", "e.g. WH2")}
+                {text_field("Name", name, "text", "e.g. Warehouse extension")}
+            </div>
+            <div class="form-row">
+                {text_field("Manager", manager, "text", "Who runs it")}
+                {text_field("Currency", currency, "text", "EUR")}
+                {text_field("Budget (blank: the tasks' total)", budget, "number", "")}
+            </div>
+            <div class="form-row">
+                {text_field("Start", start_date, "date", "")}
+                {text_field("Target finish", target_finish, "date", "")}
+            </div>
+            <h2>"The plan"</h2>
+            <fieldset class="segmented">
+                <legend class="field__label">"Where the plan comes from"</legend>
+                <label class="check">
+                    <input type="radio" name="source" prop:checked=move || from_file.get() on:change=move |_| from_file.set(true)/>
+                    "A file (JSON export or CSV task list)"
+                </label>
+                <label class="check">
+                    <input type="radio" name="source" prop:checked=move || !from_file.get() on:change=move |_| from_file.set(false)/>
+                    "Type the task list (CSV)"
+                </label>
+            </fieldset>
+            {move || if from_file.get() {
+                view! {
+                    <label class="field">
+                        <span class="field__label">"Plan file"</span>
+                        <input type="file" accept=".json,.csv,application/json,text/csv" on:change=on_file/>
+                        <span class="muted">{move || file_name.get().map(|n| format!("{n}: {} KB read", file_text.with(|t| t.len().div_ceil(1024))))}</span>
+                    </label>
+                }.into_any()
+            } else {
+                view! {
+                    <label class="field">
+                        <span class="field__label">"Tasks, one per line, after the header row"</span>
+                        <textarea class="plan-text" rows="10" spellcheck="false"
+                            prop:value=move || typed.get()
+                            on:input=move |ev| typed.set(event_target_value(&ev))></textarea>
+                    </label>
+                }.into_any()
+            }}
+            {move || {
+                let list = problems.get();
+                (touched.get() && !list.is_empty()).then(|| view! {
+                    <div class="notice notice--error" role="alert">
+                        <ul>{list.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                    </div>
+                })
+            }}
+            {move || create.value().get().and_then(|r| r.err()).map(|e| view! {
+                <p class="notice notice--error" role="alert">{e.to_string()}</p>
+            })}
+            <div class="form-actions">
+                <button type="submit" class="button button--primary" disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Creating…" } else { "Create the project" }}
+                </button>
+            </div>
+        </form>
+    }
+}

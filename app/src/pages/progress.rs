@@ -1,0 +1,580 @@
+//! The progress page at `/projects/{code}/progress`: this month's progress typed (or pasted from a
+//! spreadsheet) into a grid of the plan's tasks, milestones and risks, checked as it is typed, and
+//! saved all at once as the project's progress on a status date (a new version; earlier ones are
+//! kept). Enter and the arrow keys move between rows; Undo takes back the last change of a cell or
+//! the last paste. A save that meets someone else's changes to the same cells says which, and can
+//! load their version and keep this page's changes on top of it.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{get_progress, save_progress};
+use crate::components::{ErrorNotice, Skeleton};
+use crate::error::AppError;
+use crate::format::readable_date;
+use crate::progress::grid::{
+    milestone_texts, read_milestone, read_risk, read_task, risk_texts, spread_paste, task_texts,
+    Input, Table,
+};
+use crate::progress::{parse_paste, CellProblem, Edit, ProgressSave, ProgressSheet};
+
+/// Most undo steps kept.
+const UNDO_DEPTH: usize = 200;
+
+/// Changes carried over a reload after a conflict: `(table, key, column) -> text`.
+type Carried = HashMap<(Table, String, usize), String>;
+
+/// One row of a table: its key, what it showed when loaded and its cells now.
+#[derive(Clone)]
+struct Row {
+    key: String,
+    /// Read-only columns shown before the editable ones.
+    shown: Vec<String>,
+    original: Vec<String>,
+    cells: Vec<RwSignal<String>>,
+}
+
+impl Row {
+    fn new(key: String, shown: Vec<String>, original: Vec<String>) -> Row {
+        let cells = original.iter().map(|t| RwSignal::new(t.clone())).collect();
+        Row {
+            key,
+            shown,
+            original,
+            cells,
+        }
+    }
+
+    fn texts(&self) -> Vec<String> {
+        self.cells.iter().map(|c| c.get()).collect()
+    }
+
+    fn changed(&self) -> bool {
+        self.cells
+            .iter()
+            .zip(&self.original)
+            .any(|(c, o)| c.with(|t| t.trim() != o.trim()))
+    }
+}
+
+/// One undo step: the cells it changed, with their texts before.
+type UndoStep = Vec<(RwSignal<String>, String)>;
+
+/// The progress page.
+#[component]
+pub fn ProgressPage() -> impl IntoView {
+    let params = use_params_map();
+    let code = move || params.read().get("code").unwrap_or_default();
+    let reload = RwSignal::new(0u32);
+    let carried = StoredValue::new(Carried::new());
+    let sheet = Resource::new(
+        move || (code(), reload.get()),
+        |(code, _)| get_progress(code),
+    );
+    // Kept here, so a save's outcome stays on screen when the grid reloads after it.
+    let outcome = RwSignal::new(None::<Result<String, AppError>>);
+    let conflict = RwSignal::new(false);
+    view! {
+        <Transition fallback=|| view! { <Skeleton lines=10 label="Loading the plan"/> }>
+            <ErrorBoundary fallback=move |errors| view! {
+                <Title text="Progress unavailable"/>
+                <ErrorNotice errors/>
+                <A href=format!("/projects/{}", code()) attr:class="button">"Back to the project"</A>
+            }>
+                {move || Suspend::new(async move {
+                    sheet.await.map(|sheet| view! { <Grid sheet reload carried outcome conflict/> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+fn problem_text(table: Table, key: &str, p: &CellProblem) -> String {
+    format!("{} {key} {}: {}", table.noun(), p.field, p.message)
+}
+
+/// The loaded grid.
+#[component]
+fn Grid(
+    sheet: ProgressSheet,
+    reload: RwSignal<u32>,
+    carried: StoredValue<Carried>,
+    outcome: RwSignal<Option<Result<String, AppError>>>,
+    conflict: RwSignal<bool>,
+) -> impl IntoView {
+    let code = sheet.code.clone();
+    let latest = sheet.records.first().map(|r| r.status_date.clone());
+    let proposed = match &latest {
+        Some(l) if *l > sheet.suggested_status_date => l.clone(),
+        _ => sheet.suggested_status_date.clone(),
+    };
+    let status_date = RwSignal::new(proposed);
+    let tasks: Vec<Row> = sheet
+        .tasks
+        .iter()
+        .map(|t| {
+            Row::new(
+                t.wbs.clone(),
+                vec![
+                    t.wbs.clone(),
+                    t.name.clone(),
+                    readable_date(&t.planned_finish),
+                ],
+                task_texts(&t.progress),
+            )
+        })
+        .collect();
+    let milestones: Vec<Row> = sheet
+        .milestones
+        .iter()
+        .map(|m| {
+            Row::new(
+                m.name.clone(),
+                vec![m.name.clone(), readable_date(&m.baseline_date)],
+                milestone_texts(&m.progress),
+            )
+        })
+        .collect();
+    let risks: Vec<Row> = sheet
+        .risks
+        .iter()
+        .map(|r| {
+            Row::new(
+                r.title.clone(),
+                vec![r.title.clone()],
+                risk_texts(&r.assessment),
+            )
+        })
+        .collect();
+    // Changes kept from before a reload go back into their cells.
+    carried.update_value(|kept| {
+        for (table, rows) in [
+            (Table::Tasks, &tasks),
+            (Table::Milestones, &milestones),
+            (Table::Risks, &risks),
+        ] {
+            for row in rows {
+                for (i, cell) in row.cells.iter().enumerate() {
+                    if let Some(text) = kept.remove(&(table, row.key.clone(), i)) {
+                        cell.set(text);
+                    }
+                }
+            }
+        }
+        kept.clear();
+    });
+    let undo = StoredValue::new(Vec::<UndoStep>::new());
+    let push_undo = move |step: UndoStep| {
+        if !step.is_empty() {
+            undo.update_value(|u| {
+                u.push(step);
+                if u.len() > UNDO_DEPTH {
+                    u.remove(0);
+                }
+            });
+        }
+    };
+    let can_undo = RwSignal::new(false);
+    let do_undo = move || {
+        if let Some(step) = undo.try_update_value(|u| u.pop()).flatten() {
+            for (cell, before) in step {
+                cell.set(before);
+            }
+        }
+        can_undo.set(undo.with_value(|u| !u.is_empty()));
+    };
+
+    let (t, m, r) = (tasks.clone(), milestones.clone(), risks.clone());
+    let problems = Memo::new(move |_| {
+        let day = status_date.get();
+        let mut all = Vec::new();
+        for row in &t {
+            if let Err(ps) = read_task(&row.texts(), &day) {
+                all.extend(ps.iter().map(|p| problem_text(Table::Tasks, &row.key, p)));
+            }
+        }
+        for row in &m {
+            if let Err(ps) = read_milestone(&row.texts()) {
+                all.extend(
+                    ps.iter()
+                        .map(|p| problem_text(Table::Milestones, &row.key, p)),
+                );
+            }
+        }
+        for row in &r {
+            if let Err(ps) = read_risk(&row.texts()) {
+                all.extend(ps.iter().map(|p| problem_text(Table::Risks, &row.key, p)));
+            }
+        }
+        all
+    });
+    let (t, m, r) = (tasks.clone(), milestones.clone(), risks.clone());
+    let changed = Memo::new(move |_| {
+        t.iter().filter(|r| r.changed()).count()
+            + m.iter().filter(|r| r.changed()).count()
+            + r.iter().filter(|r| r.changed()).count()
+    });
+
+    let (t, m, r) = (tasks.clone(), milestones.clone(), risks.clone());
+    let base = sheet.clone();
+    let save = Action::new(move |save: &ProgressSave| {
+        let save = save.clone();
+        async move { save_progress(save).await }
+    });
+    let submit = move || {
+        let day = status_date.get_untracked();
+        let mut request = ProgressSave {
+            code: base.code.clone(),
+            status_date: day.clone(),
+            base_version: base.version,
+            tasks: Vec::new(),
+            milestones: Vec::new(),
+            risks: Vec::new(),
+        };
+        for (row, loaded) in t.iter().zip(&base.tasks) {
+            if row.changed() {
+                if let Ok(now) = read_task(&row.texts(), &day) {
+                    request.tasks.push(Edit {
+                        key: row.key.clone(),
+                        was: loaded.progress.clone(),
+                        now,
+                    });
+                }
+            }
+        }
+        for (row, loaded) in m.iter().zip(&base.milestones) {
+            if row.changed() {
+                if let Ok(now) = read_milestone(&row.texts()) {
+                    request.milestones.push(Edit {
+                        key: row.key.clone(),
+                        was: loaded.progress.clone(),
+                        now,
+                    });
+                }
+            }
+        }
+        for (row, loaded) in r.iter().zip(&base.risks) {
+            if row.changed() {
+                if let Ok(now) = read_risk(&row.texts()) {
+                    request.risks.push(Edit {
+                        key: row.key.clone(),
+                        was: loaded.assessment.clone(),
+                        now,
+                    });
+                }
+            }
+        }
+        outcome.set(None);
+        save.dispatch(request);
+    };
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            match result {
+                Ok(saved) => {
+                    conflict.set(false);
+                    outcome.set(Some(Ok(format!(
+                        "Saved as version {} of the plan, for {}{}.",
+                        saved.version,
+                        readable_date(&saved.status_date),
+                        if saved.merged_with_others {
+                            ", beside changes others saved meanwhile"
+                        } else {
+                            ""
+                        }
+                    ))));
+                    // The saved state is the new starting point.
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => {
+                    conflict.set(matches!(e, AppError::Conflict(_)));
+                    outcome.set(Some(Err(e)));
+                }
+            }
+        }
+    });
+    let (t, m, r) = (tasks.clone(), milestones.clone(), risks.clone());
+    let keep_and_reload = Callback::new(move |()| {
+        carried.update_value(|kept| {
+            for (table, rows) in [
+                (Table::Tasks, &t),
+                (Table::Milestones, &m),
+                (Table::Risks, &r),
+            ] {
+                for row in rows.iter().filter(|row| row.changed()) {
+                    for (i, cell) in row.cells.iter().enumerate() {
+                        if cell.with_untracked(|c| c.trim() != row.original[i].trim()) {
+                            kept.insert((table, row.key.clone(), i), cell.get_untracked());
+                        }
+                    }
+                }
+            }
+        });
+        outcome.set(None);
+        conflict.set(false);
+        reload.update(|n| *n += 1);
+    });
+
+    let title = format!("Progress · {}", sheet.code);
+    let records = sheet.records.clone();
+    let table_view = move |table: Table, rows: Vec<Row>, headings: Vec<&'static str>| {
+        view! {
+            <GridTable table rows headings push_undo can_undo status_date/>
+        }
+    };
+    view! {
+        <Title text=title/>
+        <nav class="breadcrumb" aria-label="Breadcrumb">
+            <A href="/">"Portfolio"</A>
+            " › "
+            <A href=format!("/projects/{code}")>{code.clone()}</A>
+            " › "
+            <span aria-current="page">"Progress"</span>
+        </nav>
+        <div class="page-head">
+            <h1>"Record progress: " {sheet.name.clone()}</h1>
+        </div>
+        <p class="muted">
+            "Type this month's figures or paste them from a spreadsheet (a block of cells, starting at the cell you paste into). "
+            "Enter and the arrow keys move between rows. Nothing is stored until you save; each save is kept as a new version."
+        </p>
+        <form class="progress-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <div class="form-row">
+                <label class="field">
+                    <span class="field__label">"Status date"</span>
+                    <input type="date" required
+                        prop:value=move || status_date.get()
+                        on:change=move |ev| status_date.set(event_target_value(&ev))/>
+                </label>
+                <div class="form-actions">
+                    <button type="button" class="button" disabled=move || !can_undo.get() on:click=move |_| do_undo()>"Undo"</button>
+                    <button type="submit" class="button button--primary"
+                        disabled=move || save.pending().get() || changed.get() == 0 || !problems.read().is_empty()>
+                        {move || if save.pending().get() { "Saving…".to_string() } else {
+                            match changed.get() { 0 => "Save".to_string(), 1 => "Save 1 changed row".to_string(), n => format!("Save {n} changed rows") }
+                        }}
+                    </button>
+                </div>
+            </div>
+            {move || {
+                let list = problems.get();
+                (!list.is_empty()).then(|| view! {
+                    <div class="notice notice--error" role="alert" data-testid="grid-problems">
+                        <strong>{format!("{} cell{} to fix before saving:", list.len(), if list.len() == 1 { "" } else { "s" })}</strong>
+                        <ul>{list.into_iter().take(20).map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                    </div>
+                })
+            }}
+            {move || outcome.get().map(|o| match o {
+                Ok(text) => view! { <p class="notice notice--ok" role="status">{text}</p> }.into_any(),
+                Err(e) => view! {
+                    <div class="notice notice--error" role="alert">
+                        <p>{e.to_string()}</p>
+                        {move || conflict.get().then(|| view! {
+                            <button type="button" class="button" on:click=move |_| keep_and_reload.run(())>
+                                "Load their version and keep my changes"
+                            </button>
+                        })}
+                    </div>
+                }.into_any(),
+            })}
+            <section class="card" aria-labelledby="tasks-heading">
+                <h2 id="tasks-heading">"Tasks"</h2>
+                {table_view(Table::Tasks, tasks, vec!["WBS", "Task", "Planned finish"])}
+            </section>
+            <section class="card" aria-labelledby="milestones-heading">
+                <h2 id="milestones-heading">"Milestones"</h2>
+                {table_view(Table::Milestones, milestones, vec!["Milestone", "Baseline"])}
+            </section>
+            <section class="card" aria-labelledby="risks-heading">
+                <h2 id="risks-heading">"Risks"</h2>
+                {table_view(Table::Risks, risks, vec!["Risk"])}
+            </section>
+        </form>
+        <section class="card" aria-labelledby="versions-heading">
+            <h2 id="versions-heading">"Recorded versions"</h2>
+            {if records.is_empty() {
+                view! { <p class="muted">"Nothing recorded yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain-list">
+                        {records.into_iter().map(|r| view! {
+                            <li>
+                                <strong>{format!("Version {}", r.version)}</strong>
+                                {format!(" · status date {} · by {} · {}", readable_date(&r.status_date), r.recorded_by, readable_date(r.recorded_at.get(..10).unwrap_or("")))}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// The id of a cell's input, for moving between rows.
+fn cell_id(table: Table, row: usize, column: usize) -> String {
+    format!("cell-{}-{row}-{column}", table.noun())
+}
+
+/// Moves the focus to a cell, if it exists.
+fn focus_cell(table: Table, row: usize, column: usize) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(el) = document()
+        .get_element_by_id(&cell_id(table, row, column))
+        .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
+/// The text on the clipboard of a paste event.
+fn pasted_text(ev: &leptos::ev::ClipboardEvent) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        ev.clipboard_data()
+            .and_then(|d| d.get_data("text/plain").ok())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
+    }
+}
+
+/// One of the grid's tables.
+#[component]
+fn GridTable(
+    table: Table,
+    rows: Vec<Row>,
+    headings: Vec<&'static str>,
+    push_undo: impl Fn(UndoStep) + Copy + Send + Sync + 'static,
+    can_undo: RwSignal<bool>,
+    status_date: RwSignal<String>,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">{format!("The plan has no {}s.", table.noun())}</p> }
+            .into_any();
+    }
+    let columns = table.columns();
+    let count = rows.len();
+    let all = StoredValue::new(rows.clone());
+    view! {
+        <div class="grid-scroll">
+            <table class="data-table data-table--compact progress-grid">
+                <thead>
+                    <tr>
+                        {headings.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
+                        {columns.iter().map(|c| view! { <th scope="col">{c.label}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().enumerate().map(|(i, row)| {
+                        let label = format!("{} {}", table.noun(), row.key);
+                        let shown = row.shown.clone();
+                        let changed_row = row.clone();
+                        let texts_row = row.clone();
+                        // The fields of this row that fail a check, for `aria-invalid`.
+                        let fields = Memo::new(move |_| {
+                            let day = status_date.get();
+                            let texts = texts_row.texts();
+                            let problems = match table {
+                                Table::Tasks => read_task(&texts, &day).err(),
+                                Table::Milestones => read_milestone(&texts).err(),
+                                Table::Risks => read_risk(&texts).err(),
+                            };
+                            problems.unwrap_or_default().into_iter().map(|p| p.field).collect::<Vec<_>>()
+                        });
+                        view! {
+                            <tr class:progress-grid__changed=move || changed_row.changed()>
+                                {shown.into_iter().enumerate().map(|(k, s)| if k == 0 {
+                                    view! { <th scope="row">{s}</th> }.into_any()
+                                } else {
+                                    view! { <td>{s}</td> }.into_any()
+                                }).collect_view()}
+                                {columns.iter().enumerate().map(|(j, column)| {
+                                    let cell = row.cells[j];
+                                    let before = StoredValue::new(String::new());
+                                    let aria = format!("{label} {}", column.label);
+                                    let id = cell_id(table, i, j);
+                                    let on_focus = move |_| before.set_value(cell.get_untracked());
+                                    let on_change = move |_| {
+                                        let old = before.get_value();
+                                        if cell.with_untracked(|c| *c != old) {
+                                            push_undo(vec![(cell, old)]);
+                                            can_undo.set(true);
+                                            before.set_value(cell.get_untracked());
+                                        }
+                                    };
+                                    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+                                        let target = match ev.key().as_str() {
+                                            "Enter" | "ArrowDown" => Some(i + 1),
+                                            "ArrowUp" => i.checked_sub(1),
+                                            _ => return,
+                                        };
+                                        ev.prevent_default();
+                                        if let Some(next) = target.filter(|n| *n < count) {
+                                            focus_cell(table, next, j);
+                                        }
+                                    };
+                                    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+                                        let Some(text) = pasted_text(&ev) else { return };
+                                        if !text.contains(['\t', '\n']) {
+                                            return;
+                                        }
+                                        ev.prevent_default();
+                                        let block = parse_paste(&text, count);
+                                        let placed = spread_paste(&block, i, j, count, columns.len());
+                                        let step: UndoStep = all.with_value(|rows| {
+                                            placed.into_iter().map(|(r, c, text)| {
+                                                let target = rows[r].cells[c];
+                                                let old = target.get_untracked();
+                                                target.set(text);
+                                                (target, old)
+                                            }).collect()
+                                        });
+                                        push_undo(step);
+                                        can_undo.set(true);
+                                    };
+                                    let field = column.field;
+                                    let invalid = move || if fields.read().contains(&field) { "true" } else { "false" };
+                                    match column.input {
+                                        Input::Status => view! {
+                                            <td>
+                                                <select id=id aria-label=aria
+                                                    prop:value=move || cell.get()
+                                                    on:focus=on_focus
+                                                    on:change=move |ev| { cell.set(event_target_value(&ev)); on_change(()); }>
+                                                    <option value="open">"open"</option>
+                                                    <option value="mitigating">"mitigating"</option>
+                                                    <option value="closed">"closed"</option>
+                                                </select>
+                                            </td>
+                                        }.into_any(),
+                                        input => view! {
+                                            <td>
+                                                <input id=id aria-label=aria aria-invalid=invalid
+                                                    class=if input == Input::Number { "cell cell--number" } else { "cell" }
+                                                    inputmode=if input == Input::Number { "decimal" } else { "text" }
+                                                    placeholder=if input == Input::Date { "YYYY-MM-DD" } else { "" }
+                                                    prop:value=move || cell.get()
+                                                    on:focus=on_focus
+                                                    on:input=move |ev| cell.set(event_target_value(&ev))
+                                                    on:change=move |_| on_change(())
+                                                    on:keydown=on_key
+                                                    on:paste=on_paste/>
+                                            </td>
+                                        }.into_any(),
+                                    }
+                                }).collect_view()}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

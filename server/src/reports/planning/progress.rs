@@ -1,0 +1,383 @@
+//! The progress grid: the sheet it loads (the plan as last recorded), and a save: each changed row
+//! checked, merged field by field with what others saved since the grid was loaded, the whole plan
+//! validated as an import is, and stored as a new version for the status date.
+
+use app::access::Access;
+use app::error::AppError;
+use app::progress::{
+    check_milestone_progress, check_risk_assessment, check_status_date, check_task_progress,
+    CellProblem, Edit, MergeConflict, Mergeable, MilestoneProgress, ProgressMilestone,
+    ProgressRisk, ProgressSave, ProgressSaved, ProgressSheet, ProgressTask, RecordedProgress,
+    RiskAssessment, TaskProgress, MAX_EDITS, MAX_LISTED_RECORDS,
+};
+use chrono::{Datelike, NaiveDate};
+
+use super::{problems_message, StorePortfolio};
+use crate::monitor::timed_query;
+use crate::storage::StoreError;
+use crate::transfer::{validate, MilestoneRecord, ProjectDocument, RiskRecord, TaskRecord};
+
+/// How often a save is merged again when another save lands between its read and its write.
+const SAVE_ATTEMPTS: usize = 3;
+/// Longest a save waits for the ones before it on this instance.
+const SAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+fn task_progress(t: &TaskRecord) -> TaskProgress {
+    TaskProgress {
+        percent_complete: t.percent_complete,
+        actual_start: t.actual_start.clone(),
+        actual_finish: t.actual_finish.clone(),
+        actual_cost: t.actual_cost,
+    }
+}
+
+fn set_task_progress(t: &mut TaskRecord, p: TaskProgress) {
+    t.percent_complete = p.percent_complete;
+    t.actual_start = p.actual_start;
+    t.actual_finish = p.actual_finish;
+    t.actual_cost = p.actual_cost;
+}
+
+fn milestone_progress(m: &MilestoneRecord) -> MilestoneProgress {
+    MilestoneProgress {
+        forecast_date: m.forecast_date.clone(),
+        actual_date: m.actual_date.clone(),
+    }
+}
+
+fn set_milestone_progress(m: &mut MilestoneRecord, p: MilestoneProgress) {
+    m.forecast_date = p.forecast_date;
+    m.actual_date = p.actual_date;
+}
+
+fn risk_assessment(r: &RiskRecord) -> RiskAssessment {
+    RiskAssessment {
+        probability: r.probability,
+        cost_impact: r.cost_impact,
+        schedule_impact_days: r.schedule_impact_days,
+        owner: r.owner.clone(),
+        mitigation: r.mitigation.clone(),
+        status: r.status.clone(),
+    }
+}
+
+fn set_risk_assessment(r: &mut RiskRecord, a: RiskAssessment) {
+    r.probability = a.probability;
+    r.cost_impact = a.cost_impact;
+    r.schedule_impact_days = a.schedule_impact_days;
+    r.owner = a.owner;
+    r.mitigation = a.mitigation;
+    r.status = a.status;
+}
+
+/// The last day of the month before `today`'s: the status date a monthly cycle usually records.
+pub(crate) fn previous_month_end(today: NaiveDate) -> NaiveDate {
+    today
+        .with_day(1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(today)
+}
+
+/// Merges a list of row edits into the rows of a document, by key. A key no row has is a conflict
+/// (the row was removed since).
+fn merge_rows<R, T: Mergeable + Clone>(
+    kind: &str,
+    edits: &[Edit<T>],
+    rows: &mut [R],
+    key: impl Fn(&R) -> &str,
+    get: impl Fn(&R) -> T,
+    set: impl Fn(&mut R, T),
+    conflicts: &mut Vec<MergeConflict>,
+) {
+    for edit in edits {
+        let place = format!("{kind} {}", edit.key);
+        match rows.iter_mut().find(|r| key(r) == edit.key) {
+            Some(row) => {
+                let mut stored = get(row);
+                T::merge_into(edit, &place, &mut stored, conflicts);
+                set(row, stored);
+            }
+            None => conflicts.push(MergeConflict {
+                place,
+                yours: "changed".into(),
+                theirs: "removed from the plan".into(),
+            }),
+        }
+    }
+}
+
+/// Every cell problem of the save's rows, each with its place.
+fn cell_problems(save: &ProgressSave) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut add = |kind: &str, key: &str, found: Vec<CellProblem>| {
+        for p in found {
+            problems.push(format!("{kind} {key} {}: {}", p.field, p.message));
+        }
+    };
+    for e in &save.tasks {
+        add(
+            "task",
+            &e.key,
+            check_task_progress(&e.now, Some(&save.status_date)),
+        );
+    }
+    for e in &save.milestones {
+        add("milestone", &e.key, check_milestone_progress(&e.now));
+    }
+    for e in &save.risks {
+        add("risk", &e.key, check_risk_assessment(&e.now));
+    }
+    problems
+}
+
+/// An import problem's place said as the grid says it (`tasks[3].percent_complete` becomes
+/// `task 1.4 percent_complete`).
+fn grid_place(document: &ProjectDocument, location: &str) -> String {
+    let Some((head, field)) = location.split_once("].") else {
+        return location.to_string();
+    };
+    let Some((kind, index)) = head.split_once('[') else {
+        return location.to_string();
+    };
+    let index: usize = index.parse().unwrap_or(usize::MAX);
+    let key = match kind {
+        "tasks" => document.tasks.get(index).map(|t| ("task", t.wbs.clone())),
+        "milestones" => document
+            .milestones
+            .get(index)
+            .map(|m| ("milestone", m.name.clone())),
+        "risks" => document.risks.get(index).map(|r| ("risk", r.title.clone())),
+        _ => None,
+    };
+    match key {
+        Some((kind, key)) => format!("{kind} {key} {field}"),
+        None => location.to_string(),
+    }
+}
+
+impl StorePortfolio {
+    /// The grid's sheet of project `id`.
+    pub(super) async fn sheet(&self, id: i64, code: &str) -> Result<ProgressSheet, AppError> {
+        let version = timed_query(&self.monitor, "data_version", self.store.data_version(id))
+            .await?
+            .ok_or_else(|| super::no_project(code))?;
+        let records = self.store.progress_records(id, MAX_LISTED_RECORDS);
+        let records = timed_query(&self.monitor, "progress_records", records).await?;
+        let document = timed_query(
+            &self.monitor,
+            "export_project",
+            self.store.export_project(code),
+        )
+        .await?
+        .ok_or_else(|| super::no_project(code))?;
+        let today = chrono::Utc::now().date_naive();
+        Ok(ProgressSheet {
+            code: code.to_string(),
+            name: document.project.name.clone(),
+            currency: document.project.currency.clone(),
+            version,
+            suggested_status_date: previous_month_end(today).to_string(),
+            project_start: document.project.start_date.clone(),
+            records: records
+                .into_iter()
+                .map(|r| RecordedProgress {
+                    version: r.version,
+                    status_date: r.status_date.to_string(),
+                    recorded_by: r.recorded_by,
+                    recorded_at: r.recorded_at,
+                })
+                .collect(),
+            tasks: document
+                .tasks
+                .iter()
+                .map(|t| ProgressTask {
+                    wbs: t.wbs.clone(),
+                    name: t.name.clone(),
+                    planned_start: t.planned_start.clone(),
+                    planned_finish: t.planned_finish.clone(),
+                    budgeted_cost: t.budgeted_cost,
+                    progress: task_progress(t),
+                })
+                .collect(),
+            milestones: document
+                .milestones
+                .iter()
+                .map(|m| ProgressMilestone {
+                    name: m.name.clone(),
+                    baseline_date: m.baseline_date.clone(),
+                    progress: milestone_progress(m),
+                })
+                .collect(),
+            risks: document
+                .risks
+                .iter()
+                .map(|r| ProgressRisk {
+                    title: r.title.clone(),
+                    assessment: risk_assessment(r),
+                })
+                .collect(),
+        })
+    }
+
+    /// Checks, merges and stores a save of project `id`.
+    pub(super) async fn save(
+        &self,
+        who: &Access,
+        id: i64,
+        save: ProgressSave,
+    ) -> Result<ProgressSaved, AppError> {
+        for (kind, count) in [
+            ("tasks", save.tasks.len()),
+            ("milestones", save.milestones.len()),
+            ("risks", save.risks.len()),
+        ] {
+            if count > MAX_EDITS {
+                return Err(AppError::BadRequest(format!(
+                    "A save may change at most {MAX_EDITS} {kind}, not {count}."
+                )));
+            }
+        }
+        if save.tasks.is_empty() && save.milestones.is_empty() && save.risks.is_empty() {
+            return Err(AppError::BadRequest(
+                "Nothing was changed: there is nothing to save.".into(),
+            ));
+        }
+        let problems = cell_problems(&save);
+        if !problems.is_empty() {
+            return Err(AppError::BadRequest(problems_message(
+                "Nothing was saved:",
+                &problems,
+            )));
+        }
+        let status_date = NaiveDate::parse_from_str(&save.status_date, "%Y-%m-%d").ok();
+        let plan = timed_query(&self.monitor, "project_plan", self.store.project_plan(id))
+            .await?
+            .ok_or_else(|| super::no_project(&save.code))?;
+        check_status_date(&save.status_date, &plan.start.to_string())
+            .map_err(AppError::BadRequest)?;
+        let Some(status_date) = status_date else {
+            return Err(AppError::BadRequest(
+                "The status date is not a date.".into(),
+            ));
+        };
+        let latest = timed_query(
+            &self.monitor,
+            "progress_records",
+            self.store.progress_records(id, 1),
+        )
+        .await?;
+        if let Some(latest) = latest.first().filter(|r| r.status_date > status_date) {
+            return Err(AppError::BadRequest(format!(
+                "Progress is recorded forward: the latest status date recorded is {}; record on or after it.",
+                latest.status_date
+            )));
+        }
+        let Ok(_one_at_a_time) = tokio::time::timeout(SAVE_WAIT, self.progress_saves.lock()).await
+        else {
+            return Err(AppError::Unavailable(
+                "Too many progress saves are waiting on this server; save again in a moment."
+                    .into(),
+            ));
+        };
+        for _ in 0..SAVE_ATTEMPTS {
+            let version = timed_query(&self.monitor, "data_version", self.store.data_version(id))
+                .await?
+                .ok_or_else(|| super::no_project(&save.code))?;
+            let mut document = timed_query(
+                &self.monitor,
+                "export_project",
+                self.store.export_project(&save.code),
+            )
+            .await?
+            .ok_or_else(|| super::no_project(&save.code))?;
+            let mut conflicts = Vec::new();
+            merge_rows(
+                "task",
+                &save.tasks,
+                &mut document.tasks,
+                |t| &t.wbs,
+                task_progress,
+                set_task_progress,
+                &mut conflicts,
+            );
+            merge_rows(
+                "milestone",
+                &save.milestones,
+                &mut document.milestones,
+                |m| &m.name,
+                milestone_progress,
+                set_milestone_progress,
+                &mut conflicts,
+            );
+            merge_rows(
+                "risk",
+                &save.risks,
+                &mut document.risks,
+                |r| &r.title,
+                risk_assessment,
+                set_risk_assessment,
+                &mut conflicts,
+            );
+            if !conflicts.is_empty() {
+                let listed: Vec<String> = conflicts
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}: yours {}, saved meanwhile {}",
+                            c.place, c.yours, c.theirs
+                        )
+                    })
+                    .collect();
+                return Err(AppError::Conflict(problems_message(
+                    "Someone saved the same cells since you loaded the grid, and nothing was saved:",
+                    &listed,
+                )));
+            }
+            let checked = document.clone();
+            let valid = validate(document).map_err(|problems| {
+                let listed: Vec<String> = problems
+                    .iter()
+                    .map(|p| format!("{}: {}", grid_place(&checked, &p.location), p.message))
+                    .collect();
+                AppError::BadRequest(problems_message("Nothing was saved:", &listed))
+            })?;
+            let record = self.store.record_progress(
+                id,
+                status_date,
+                &valid,
+                &who.principal().display_name,
+                version,
+            );
+            match timed_query(&self.monitor, "record_progress", record).await {
+                Ok(new_version) => {
+                    tracing::info!(project = id, version = new_version, status_date = %status_date, by = %who.name(), "recorded progress");
+                    return Ok(ProgressSaved {
+                        version: new_version,
+                        status_date: status_date.to_string(),
+                        merged_with_others: version != save.base_version,
+                    });
+                }
+                // Another save landed between the read and the write: merge again over it.
+                Err(StoreError::Stale { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict(
+            "The project's progress is being saved by several people at once; save again in a moment."
+                .into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_suggested_status_date_is_the_end_of_last_month() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        assert_eq!(previous_month_end(d(2026, 12, 5)), d(2026, 11, 30));
+        assert_eq!(previous_month_end(d(2027, 1, 1)), d(2026, 12, 31));
+        assert_eq!(previous_month_end(d(2026, 3, 31)), d(2026, 2, 28));
+    }
+}

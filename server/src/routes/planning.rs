@@ -1,0 +1,124 @@
+//! The monthly cycle over HTTP, for scripts (API tokens) as for the pages' server functions, through
+//! the same `PlanningService`:
+//!
+//! - `GET  /api/projects/{code}/progress`: the progress grid's rows as last recorded, the version they
+//!   are from and the versions recorded so far (editors of the project).
+//! - `POST /api/projects/{code}/progress`: record progress for a status date (`ProgressSave`: each
+//!   changed row with what it said when loaded and what it says now); 200 with the new version, 400
+//!   listing every problem (nothing saved), 409 listing the cells someone else changed differently.
+//! - `POST /api/projects/{code}/reports`: start a month's report (`{"period": "YYYY-MM",
+//!   "template_id": N}`): 201 with the draft's id; 409 when the month has a report.
+//! - `POST /api/projects`: create a project with its plan (`NewProject`; admins): 201.
+//! - `GET  /api/templates`: the report templates.
+
+use app::planning::{CreatedProject, NewProject, ReportStart, StartedReport, TemplateChoice};
+use app::progress::{ProgressSave, ProgressSaved, ProgressSheet};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::caller::Caller;
+use super::error::ApiError;
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/projects", post(create_project))
+        .route(
+            "/api/projects/{code}/progress",
+            get(progress_sheet).post(save_progress),
+        )
+        .route("/api/projects/{code}/reports", post(start_report))
+        .route("/api/templates", get(templates))
+}
+
+/// A JSON body, or a 400 that says what was expected.
+fn body<T>(body: Result<Json<T>, JsonRejection>, expected: &str) -> Result<T, ApiError> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError::BadRequest(format!("send {expected} as JSON: {}", e.body_text())))
+}
+
+fn code_ok(code: &str) -> Result<(), ApiError> {
+    app::project::check_project_code(code).map_err(ApiError::BadRequest)
+}
+
+async fn progress_sheet(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+) -> Result<Json<ProgressSheet>, ApiError> {
+    code_ok(&code)?;
+    Ok(Json(
+        state.services.planning.progress_sheet(&who, &code).await?,
+    ))
+}
+
+async fn save_progress(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+    save: Result<Json<ProgressSave>, JsonRejection>,
+) -> Result<Json<ProgressSaved>, ApiError> {
+    code_ok(&code)?;
+    let mut save = body(save, "a progress save")?;
+    save.code = code;
+    Ok(Json(
+        state.services.planning.save_progress(&who, save).await?,
+    ))
+}
+
+/// The body of a report start (the project is the path's).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    period: String,
+    template_id: i64,
+}
+
+async fn start_report(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+    start: Result<Json<StartBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<StartedReport>), ApiError> {
+    code_ok(&code)?;
+    let start = body(start, "{\"period\": \"YYYY-MM\", \"template_id\": N}")?;
+    let started = state
+        .services
+        .planning
+        .start_report(
+            &who,
+            ReportStart {
+                code,
+                period: start.period,
+                template_id: start.template_id,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(started)))
+}
+
+async fn create_project(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    project: Result<Json<NewProject>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedProject>), ApiError> {
+    let project = body(project, "a new project")?;
+    let created = state
+        .services
+        .planning
+        .create_project(&who, project)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn templates(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<TemplateChoice>>, ApiError> {
+    Ok(Json(state.services.planning.templates(&who).await?))
+}

@@ -1,0 +1,97 @@
+//! Starting a month's report: the templates one can pick, a new draft with one empty section per
+//! template entry (generation fills them), and discarding a draft whose generation failed.
+
+use app::model::{ReportStatus, TemplateSection};
+use sqlx::Row;
+
+use super::reports::{insert_report, insert_section, NewReport, NewSection};
+use super::{Store, StoreError};
+
+/// A template with its sections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub id: i64,
+    pub name: String,
+    pub sections: Vec<TemplateSection>,
+}
+
+/// Most templates listed.
+pub const MAX_TEMPLATES: i64 = 200;
+
+impl Store {
+    /// The templates, by name (at most [`MAX_TEMPLATES`]).
+    pub async fn templates(&self) -> Result<Vec<Template>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, sections FROM report_templates ORDER BY name, id LIMIT $1",
+        )
+        .bind(MAX_TEMPLATES)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let json: String = row.try_get("sections")?;
+                Ok(Template {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    sections: serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                        table: "report_templates",
+                        detail: e.to_string(),
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    /// Creates a draft report for `period` from `template`, with its sections empty; a report for
+    /// that month already is a [`StoreError::Conflict`].
+    pub async fn create_draft(
+        &self,
+        project_id: i64,
+        period: &str,
+        template: &Template,
+        title: &str,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin().await?;
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM reports WHERE project_id = $1 AND period = $2")
+                .bind(project_id)
+                .bind(period)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "the project has a report for {period} already"
+            )));
+        }
+        let report = NewReport {
+            project_id,
+            period: period.to_string(),
+            template_id: template.id,
+            status: ReportStatus::Draft,
+            title: title.to_string(),
+        };
+        let report_id = insert_report(&mut tx, &report).await?;
+        for (position, section) in template.sections.iter().enumerate() {
+            let section = NewSection {
+                report_id,
+                position: position as i64,
+                template: section.clone(),
+                content: "{}".into(),
+                narrative: String::new(),
+            };
+            insert_section(&mut tx, &section).await?;
+        }
+        tx.commit().await?;
+        Ok(report_id)
+    }
+
+    /// Deletes a draft that was never generated (its generation failed); a final report is never
+    /// deleted.
+    pub async fn discard_draft(&self, report_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM reports WHERE id = $1 AND status = 'draft'")
+            .bind(report_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,457 @@
+//! The monthly cycle over the API (issue 23): a project created from a file, progress recorded for
+//! status dates (checked as the import checks, merged with concurrent saves, kept per status date and
+//! never overwritten), a month's report started from the progress in force at its end.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{request, Role, TestApp, Who};
+use serde_json::{json, Value};
+
+async fn app() -> (TestApp, Who, Who) {
+    let app = common::seeded().await;
+    app.account("boss", Role::Admin, &[], None).await;
+    app.account("pm", Role::Editor, &["HBR"], None).await;
+    let boss = app.session("boss").await;
+    let pm = app.session("pm").await;
+    (app, boss, pm)
+}
+
+async fn post(app: &TestApp, who: &Who, uri: &str, body: &Value) -> common::Reply {
+    app.send(request(
+        Method::POST,
+        uri,
+        who,
+        Some(("application/json", body.to_string().into_bytes())),
+    ))
+    .await
+}
+
+/// A plan file: HBR's export under another code.
+async fn plan_file(app: &TestApp) -> String {
+    let mut doc = app
+        .store()
+        .export_project("HBR")
+        .await
+        .expect("export")
+        .expect("HBR");
+    doc.project.code = "NEWP".into();
+    serde_json::to_string(&doc).expect("json")
+}
+
+fn new_project(plan: &str) -> Value {
+    json!({"code": "NEWP", "name": "New plant", "manager": "Pat Lee", "currency": "EUR",
+        "start_date": "2025-10-01", "target_finish": "2027-12-31", "budget_at_completion": null,
+        "format": "json", "plan": plan})
+}
+
+/// A save of one task's progress: `was` as loaded, `now` with `change` applied.
+fn task_edit(task: &Value, change: impl Fn(&mut Value)) -> Value {
+    let was = task["progress"].clone();
+    let mut now = was.clone();
+    change(&mut now);
+    json!({"key": task["wbs"], "was": was, "now": now})
+}
+
+fn save(code: &str, status_date: &str, base: i64, tasks: Vec<Value>) -> Value {
+    json!({"code": code, "status_date": status_date, "base_version": base, "tasks": tasks})
+}
+
+#[tokio::test]
+async fn a_project_is_created_from_a_file_and_its_progress_kept_per_status_date() {
+    let (app, boss, _) = app().await;
+    let plan = plan_file(&app).await;
+    let created = post(&app, &boss, "/api/projects", &new_project(&plan)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()["tasks"].as_u64().map(|n| n > 50), Some(true));
+    // The same code again: 409, and nothing changes.
+    let again = post(&app, &boss, "/api/projects", &new_project(&plan)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+
+    let sheet = app.get("/api/projects/NEWP/progress", &boss).await.json();
+    let v1 = sheet["version"].as_i64().expect("version");
+    assert_eq!(sheet["records"].as_array().map(Vec::len), Some(1));
+    // A task not started yet: started in October, 40 % by the end of October.
+    let task = sheet["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["progress"]["percent_complete"] == json!(0.0))
+        .expect("a task not started")
+        .clone();
+    let october = save(
+        "NEWP",
+        "2026-10-31",
+        v1,
+        vec![task_edit(&task, |p| {
+            p["percent_complete"] = json!(40.0);
+            p["actual_start"] = json!("2026-10-05");
+        })],
+    );
+    let saved = post(&app, &boss, "/api/projects/NEWP/progress", &october).await;
+    // The plan was imported today, so October is before the latest status date.
+    assert_eq!(saved.status, StatusCode::BAD_REQUEST, "{}", saved.body);
+    assert!(saved.body.contains("recorded forward"), "{}", saved.body);
+
+    let today = chrono::Utc::now().date_naive();
+    let day = today.to_string();
+    let first = save(
+        "NEWP",
+        &day,
+        v1,
+        vec![task_edit(&task, |p| {
+            p["percent_complete"] = json!(40.0);
+            p["actual_start"] = json!(day.clone());
+        })],
+    );
+    let saved = post(&app, &boss, "/api/projects/NEWP/progress", &first).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let v2 = saved.json()["version"].as_i64().expect("version");
+    assert_eq!(v2, v1 + 1);
+
+    // The live plan says 40 %; the record before it still says 0 % (never overwritten).
+    let id = app.project_ids(&["NEWP"]).await[0];
+    let records = app.store().progress_records(id, 10).await.expect("records");
+    assert_eq!(
+        records.iter().map(|r| r.version).collect::<Vec<_>>(),
+        vec![v2, v1]
+    );
+    let wbs = task["wbs"].as_str().expect("wbs");
+    let percent = |doc: &server::transfer::ProjectDocument| {
+        doc.tasks
+            .iter()
+            .find(|t| t.wbs == wbs)
+            .map(|t| t.percent_complete)
+    };
+    let live = app
+        .store()
+        .export_project("NEWP")
+        .await
+        .expect("export")
+        .expect("NEWP");
+    assert_eq!(percent(&live), Some(40.0));
+    let before = app
+        .store()
+        .progress_as_of(id, today.pred_opt().expect("yesterday"))
+        .await
+        .expect("as of");
+    assert!(before.is_none(), "nothing was recorded before today");
+    let (record, doc) = app
+        .store()
+        .progress_as_of(id, today)
+        .await
+        .expect("as of")
+        .expect("today's record");
+    assert_eq!((record.version, percent(&doc)), (v2, Some(40.0)));
+}
+
+#[tokio::test]
+async fn bad_cells_are_refused_with_their_place_and_nothing_is_saved() {
+    let (app, _, pm) = app().await;
+    let sheet = app.get("/api/projects/HBR/progress", &pm).await.json();
+    let version = sheet["version"].as_i64().expect("version");
+    let tasks = sheet["tasks"].as_array().expect("tasks");
+    let day = chrono::Utc::now().date_naive().to_string();
+    let bad = save(
+        "HBR",
+        &day,
+        version,
+        vec![
+            task_edit(&tasks[0], |p| p["percent_complete"] = json!(120.0)),
+            task_edit(&tasks[1], |p| p["actual_finish"] = json!("2026-02-30")),
+        ],
+    );
+    let reply = post(&app, &pm, "/api/projects/HBR/progress", &bad).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    let message = reply.json()["error"].as_str().expect("error").to_string();
+    let first = tasks[0]["wbs"].as_str().expect("wbs");
+    assert!(
+        message.contains(&format!(
+            "task {first} percent_complete: must be between 0 and 100, not 120"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("must be a date as YYYY-MM-DD, not '2026-02-30'"),
+        "{message}"
+    );
+    let after = app.get("/api/projects/HBR/progress", &pm).await.json();
+    assert_eq!(after["version"], json!(version), "nothing was saved");
+    // A status date that is not one, and a save of nothing.
+    let reply = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/progress",
+        &save(
+            "HBR",
+            "soon",
+            version,
+            vec![task_edit(&tasks[0], |p| p["actual_cost"] = json!(1.0))],
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    let reply = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/progress",
+        &save("HBR", &day, version, vec![]),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn two_saves_of_one_grid_merge_and_a_real_conflict_is_named() {
+    let (app, _, pm) = app().await;
+    app.account("vera2", Role::Editor, &["HBR"], None).await;
+    let vera = app.session("vera2").await;
+    let sheet = app.get("/api/projects/HBR/progress", &pm).await.json();
+    let version = sheet["version"].as_i64().expect("version");
+    let tasks = sheet["tasks"].as_array().expect("tasks").clone();
+    let day = chrono::Utc::now().date_naive().to_string();
+    let cost = |t: &Value| t["progress"]["actual_cost"].as_f64().expect("cost");
+    // Both loaded the same version; each changes another task: both are kept.
+    let mine = save(
+        "HBR",
+        &day,
+        version,
+        vec![task_edit(&tasks[0], |p| {
+            p["actual_cost"] = json!(cost(&tasks[0]) + 100.0)
+        })],
+    );
+    let theirs = save(
+        "HBR",
+        &day,
+        version,
+        vec![task_edit(&tasks[1], |p| {
+            p["actual_cost"] = json!(cost(&tasks[1]) + 200.0)
+        })],
+    );
+    let a = post(&app, &pm, "/api/projects/HBR/progress", &mine).await;
+    let b = post(&app, &vera, "/api/projects/HBR/progress", &theirs).await;
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        a.body,
+        b.body
+    );
+    assert_eq!(b.json()["merged_with_others"], json!(true));
+    let now = app.get("/api/projects/HBR/progress", &pm).await.json();
+    assert_eq!(cost(&now["tasks"][0]), cost(&tasks[0]) + 100.0);
+    assert_eq!(cost(&now["tasks"][1]), cost(&tasks[1]) + 200.0);
+    // Both change the same cell from the same value to different values: the second is told.
+    let clash = save(
+        "HBR",
+        &day,
+        version,
+        vec![task_edit(&tasks[0], |p| {
+            p["actual_cost"] = json!(cost(&tasks[0]) + 999.0)
+        })],
+    );
+    let reply = post(&app, &vera, "/api/projects/HBR/progress", &clash).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    let wbs = tasks[0]["wbs"].as_str().expect("wbs");
+    assert!(
+        reply.body.contains(&format!(
+            "task {wbs} actual_cost: yours {}, saved meanwhile {}",
+            cost(&tasks[0]) + 999.0,
+            cost(&tasks[0]) + 100.0
+        )),
+        "{}",
+        reply.body
+    );
+    let after = app.get("/api/projects/HBR/progress", &pm).await.json();
+    assert_eq!(
+        cost(&after["tasks"][0]),
+        cost(&tasks[0]) + 100.0,
+        "nothing was saved"
+    );
+}
+
+#[tokio::test]
+async fn many_concurrent_saves_of_different_rows_all_land() {
+    let (app, _, pm) = app().await;
+    let sheet = app.get("/api/projects/HBR/progress", &pm).await.json();
+    let version = sheet["version"].as_i64().expect("version");
+    let tasks = sheet["tasks"].as_array().expect("tasks").clone();
+    let day = chrono::Utc::now().date_naive().to_string();
+    let n = tasks.len().min(60);
+    let saves = (0..n).map(|i| {
+        let body = save(
+            "HBR",
+            &day,
+            version,
+            vec![task_edit(&tasks[i], |p| {
+                p["actual_cost"] = json!(1000.0 + i as f64)
+            })],
+        );
+        let (app, pm) = (&app, &pm);
+        async move { post(app, pm, "/api/projects/HBR/progress", &body).await }
+    });
+    let replies = futures_util::future::join_all(saves).await;
+    let mut versions: Vec<i64> = replies
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.json()["version"].as_i64().expect("version")
+        })
+        .collect();
+    versions.sort_unstable();
+    let expected: Vec<i64> = (version + 1..=version + n as i64).collect();
+    assert_eq!(
+        versions, expected,
+        "one version per save, none lost or doubled"
+    );
+    // The reference: the loaded plan with every save's change applied.
+    let now = app.get("/api/projects/HBR/progress", &pm).await.json();
+    for (i, task) in now["tasks"].as_array().expect("tasks").iter().enumerate() {
+        let want = if i < n {
+            1000.0 + i as f64
+        } else {
+            tasks[i]["progress"]["actual_cost"].as_f64().expect("cost")
+        };
+        assert_eq!(
+            task["progress"]["actual_cost"].as_f64(),
+            Some(want),
+            "task {i}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_months_report_is_started_from_the_progress_in_force_at_its_end() {
+    let (app, _, pm) = app().await;
+    let templates = app.get("/api/templates", &pm).await.json();
+    let template = templates[0]["id"].as_i64().expect("template");
+    let this_month = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+    let start = |period: &str| json!({"period": period, "template_id": template});
+    let started = post(&app, &pm, "/api/projects/HBR/reports", &start(&this_month)).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let report = started.json()["report_id"].as_i64().expect("id");
+    let document = app.get(&format!("/api/reports/{report}"), &pm).await;
+    assert_eq!(document.status, StatusCode::OK);
+    let document = document.json();
+    assert_eq!(document["outline"]["status"], json!("draft"));
+    assert!(
+        document["sections"]
+            .as_array()
+            .is_some_and(|s| s.len() == 8),
+        "every section generated"
+    );
+    // The month has a report now; a month not begun and nonsense are refused.
+    let again = post(&app, &pm, "/api/projects/HBR/reports", &start(&this_month)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    let future = post(&app, &pm, "/api/projects/HBR/reports", &start("2099-01")).await;
+    assert_eq!(future.status, StatusCode::BAD_REQUEST, "{}", future.body);
+    let unknown = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/reports",
+        &json!({"period": this_month, "template_id": 999_999}),
+    )
+    .await;
+    assert!(
+        unknown.status == StatusCode::BAD_REQUEST || unknown.status == StatusCode::CONFLICT,
+        "{}",
+        unknown.body
+    );
+
+    // The demo's reports read the progress recorded at their month's end: regenerating an old draft
+    // after recording today's progress does not change what it reports.
+    let id = app.project_ids(&["HBR"]).await[0];
+    let portfolio = app.store().portfolio().await.expect("portfolio");
+    let hbr = portfolio
+        .projects
+        .iter()
+        .find(|p| p.code == "HBR")
+        .expect("HBR");
+    let older = hbr
+        .reports
+        .iter()
+        .find(|r| r.period != this_month)
+        .expect("an older report");
+    let before = app
+        .store()
+        .project_data(id, &older.period)
+        .await
+        .expect("data")
+        .expect("HBR");
+    let sheet = app.get("/api/projects/HBR/progress", &pm).await.json();
+    let task = sheet["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["progress"]["percent_complete"].as_f64() < Some(100.0))
+        .expect("unfinished")
+        .clone();
+    let day = chrono::Utc::now().date_naive().to_string();
+    let saved = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/progress",
+        &save(
+            "HBR",
+            &day,
+            sheet["version"].as_i64().expect("v"),
+            vec![task_edit(&task, |p| {
+                p["percent_complete"] = json!(100.0);
+                p["actual_start"] = json!(p["actual_start"].as_str().unwrap_or(&day));
+                p["actual_finish"] = json!(day.clone());
+            })],
+        ),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let after = app
+        .store()
+        .project_data(id, &older.period)
+        .await
+        .expect("data")
+        .expect("HBR");
+    let pct = |d: &server::domain::project::ProjectData| {
+        d.tasks
+            .iter()
+            .map(|t| t.percent_complete)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        pct(&before),
+        pct(&after),
+        "the older month's progress is untouched"
+    );
+    let current = app
+        .store()
+        .project_data(id, &this_month)
+        .await
+        .expect("data")
+        .expect("HBR");
+    let wbs = task["wbs"].as_str().expect("wbs");
+    assert_eq!(
+        current
+            .tasks
+            .iter()
+            .find(|t| t.wbs == wbs)
+            .map(|t| t.percent_complete),
+        Some(100.0)
+    );
+}
+
+#[tokio::test]
+async fn only_editors_of_the_project_record_and_start_and_only_admins_create() {
+    let (app, _, pm) = app().await;
+    app.account("reader", Role::Viewer, &["HBR"], None).await;
+    let reader = app.session("reader").await;
+    let refused = app.get("/api/projects/HBR/progress", &reader).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let other = app.get("/api/projects/CDW/progress", &pm).await;
+    assert_eq!(
+        other.status,
+        StatusCode::NOT_FOUND,
+        "a project out of reach reads as missing"
+    );
+    let plan = plan_file(&app).await;
+    let create = post(&app, &pm, "/api/projects", &new_project(&plan)).await;
+    assert_eq!(create.status, StatusCode::FORBIDDEN);
+}
