@@ -1,0 +1,168 @@
+// The monthly cycle in the browser, as the three roles live it: an admin creates a project from a
+// CSV file chosen in the browser and makes the editor and the viewer its members; the editor records
+// the month's progress in the grid (typing, a refused cell, undo, a block pasted from a spreadsheet),
+// starts the month's report, writes its summary and publishes it; the viewer reads the published
+// report and finds no editing controls anywhere. It runs on the scale-out pair (its own database, so
+// the other specs' demo portfolio stays as seeded): the admin on instance A, the editor and the
+// viewer on instance B, so every page on B must see what A just wrote.
+import { request as playwrightRequest, type APIRequestContext, type Page } from '@playwright/test';
+import { test, expect, hydrated, signIn, type User } from './fixtures';
+import { INSTANCE_A, INSTANCE_B, instanceURL } from './instances';
+
+/** A task list as a scheduling tool's CSV export would give it. */
+const PLAN = [
+  'wbs,name,owner,optimistic_days,most_likely_days,pessimistic_days,planned_start,planned_finish,budgeted_cost,actual_cost,percent_complete,actual_start,actual_finish,predecessors',
+  '1.1,Site survey,Kim,4,5,8,2026-09-01,2026-09-07,12000,0,0,,,',
+  '1.2,Foundations,Lee,15,20,30,2026-09-08,2026-10-05,80000,0,0,,,1.1',
+  '2.1,Steel frame,Ana,20,25,40,2026-10-06,2026-11-09,150000,0,0,,,1.2',
+].join('\n');
+
+async function api(baseURL: string, user: User): Promise<APIRequestContext> {
+  const context = await playwrightRequest.newContext({ baseURL });
+  await signIn(context, user, baseURL);
+  return context;
+}
+
+/** Adds the project to an account's projects, as the admin page does. */
+async function addMember(admin: APIRequestContext, baseURL: string, username: string, code: string) {
+  const headers = { Origin: baseURL };
+  const overview = await (await admin.post('/api/admin_overview', { headers })).json();
+  const account = overview.accounts.find((a: { username: string }) => a.username === username);
+  const project = overview.projects.find((p: { code: string }) => p.code === code);
+  const change = {
+    id: account.id,
+    display_name: account.display_name,
+    role: account.role,
+    active: true,
+    projects: [...account.projects, project.id],
+  };
+  const reply = await admin.post('/api/update_account', { headers, data: { change } });
+  expect(reply.status(), await reply.text()).toBe(200);
+}
+
+/** Pastes text into an element as a spreadsheet's copy would (a `paste` event with the text). */
+async function paste(page: Page, selector: string, text: string) {
+  await page.locator(selector).evaluate((el, data) => {
+    const transfer = new DataTransfer();
+    transfer.setData('text/plain', data);
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+  }, text);
+}
+
+test.describe('the monthly cycle', () => {
+  test.use({ user: 'admin', baseURL: instanceURL(INSTANCE_A) });
+
+  test('create a project from a file, record progress, start, write and publish the report, read it as a viewer', async ({ page, browser, baseURL, consoleErrors }) => {
+    test.setTimeout(90_000);
+    const onA = baseURL ?? '';
+    const base = instanceURL(INSTANCE_B);
+    const code = `CY${Date.now() % 1_000_000}`;
+
+    // The admin creates the project from a CSV file chosen in the browser.
+    await page.goto('/');
+    await hydrated(page);
+    await page.getByRole('link', { name: 'New project' }).click();
+    await expect(page.getByRole('heading', { name: 'New project' })).toBeVisible();
+    await hydrated(page);
+    await page.getByLabel('Code').fill(code);
+    await page.getByLabel('Name').fill('Depot extension');
+    await page.getByLabel('Manager').fill('Pat Lee');
+    await page.getByLabel('Start').fill('2026-09-01');
+    await page.getByLabel('Target finish').fill('2027-03-31');
+    await page.getByLabel('Plan file').setInputFiles({ name: 'depot.csv', mimeType: 'text/csv', buffer: Buffer.from(PLAN) });
+    await expect(page.getByText('depot.csv:')).toBeVisible();
+    await page.getByRole('button', { name: 'Create the project' }).click();
+    await expect(page).toHaveURL(new RegExp(`/projects/${code}$`));
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Depot extension');
+    await expect(page.getByText('3 tasks;')).toBeVisible();
+
+    const admin = await api(onA, 'admin');
+    await addMember(admin, onA, 'eddie', code);
+    await addMember(admin, onA, 'vera', code);
+    await admin.dispose();
+
+    // The editor records the month's progress in the grid.
+    const editorContext = await browser.newContext({ baseURL: base });
+    await signIn(editorContext.request, 'eddie', base);
+    const editor = await editorContext.newPage();
+    const editorErrors: string[] = [];
+    editor.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') editorErrors.push(`${msg.type()}: ${msg.text()}`);
+    });
+    editor.on('pageerror', (err) => editorErrors.push(`pageerror: ${err.message}`));
+    await editor.goto(`/projects/${code}`);
+    await hydrated(editor);
+    await editor.getByRole('link', { name: 'Record progress' }).click();
+    await expect(editor.getByRole('heading', { name: /Record progress/ })).toBeVisible();
+    await hydrated(editor);
+    const save = editor.getByRole('button', { name: /^Save/ });
+    await expect(save).toBeDisabled();
+
+    // A refused cell says why, in the import's words, and keeps the save back; Undo takes it back.
+    const survey = editor.getByLabel('task 1.1 % complete');
+    await survey.fill('120');
+    await survey.press('Tab');
+    await expect(editor.getByTestId('grid-problems')).toContainText('task 1.1 percent_complete: must be between 0 and 100, not 120');
+    await expect(survey).toHaveAttribute('aria-invalid', 'true');
+    await expect(save).toBeDisabled();
+    await editor.getByRole('button', { name: 'Undo' }).click();
+    await expect(survey).toHaveValue('0');
+    await expect(editor.getByTestId('grid-problems')).toHaveCount(0);
+
+    // Typed, then a block pasted from a spreadsheet: two rows of % complete, start, finish, cost.
+    await survey.fill('100');
+    await editor.getByLabel('task 1.1 Actual start').fill('2026-09-01');
+    await editor.getByLabel('task 1.1 Actual finish').fill('2026-09-08');
+    await editor.getByLabel('task 1.1 Actual cost').fill('11500');
+    await paste(editor, '#cell-task-1-0', '60\t2026-09-09\t\t52000\r\n10\t2026-11-02\t\t9000\r\n');
+    await expect(editor.getByLabel('task 1.2 % complete')).toHaveValue('60');
+    await expect(editor.getByLabel('task 2.1 Actual cost')).toHaveValue('9000');
+    await expect(save).toHaveText('Save 3 changed rows');
+    await save.click();
+    await expect(editor.getByRole('status').filter({ hasText: /Saved as version 2 of the plan/ })).toBeVisible();
+    await expect(editor.getByText('Version 2', { exact: false }).first()).toBeVisible();
+
+    // The editor starts the month's report from the project page.
+    await editor.getByRole('link', { name: code }).click();
+    await expect(editor.getByRole('heading', { name: 'This month' })).toBeVisible();
+    await hydrated(editor);
+    await editor.getByRole('button', { name: "Start the month's report" }).click();
+    await expect(editor).toHaveURL(/\/reports\/\d+$/);
+    await expect(editor.getByRole('heading', { level: 1 })).toHaveText('Depot extension: monthly report');
+    await expect(editor.locator('.chip--draft')).toBeVisible();
+
+    // Writes the summary together-live, then publishes.
+    await expect(editor.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
+    await editor.getByTestId('edit-toggle').click();
+    const summary = editor.getByTestId('edit-executive-summary');
+    await summary.click();
+    await editor.keyboard.type('Foundations are 60 % done; the frame started on 2 November.');
+    await expect(editor.getByTestId('collab-state')).not.toContainText('saving');
+    await editor.getByRole('button', { name: 'Publish…' }).click();
+    const confirm = editor.getByRole('group', { name: 'Confirm publishing' });
+    await confirm.getByRole('button', { name: /^Publish/ }).click();
+    await expect(editor.getByText(/Published by Eddie Editor/)).toBeVisible();
+    const reportUrl = new URL(editor.url()).pathname;
+    await editorContext.close();
+    expect(editorErrors).toEqual([]);
+
+    // The viewer reads it, with the summary written above, and finds nothing to edit.
+    const viewerContext = await browser.newContext({ baseURL: base });
+    await signIn(viewerContext.request, 'vera', base);
+    const viewer = await viewerContext.newPage();
+    await viewer.goto(reportUrl);
+    await hydrated(viewer);
+    await expect(viewer.getByText(/Published by Eddie Editor/)).toBeVisible();
+    await expect(viewer.locator('#executive-summary')).toContainText('the frame started on 2 November');
+    await expect(viewer.getByRole('button', { name: /Publish/ })).toHaveCount(0);
+    await expect(viewer.getByTestId('edit-toggle')).toHaveCount(0);
+    await viewer.goto(`/projects/${code}`);
+    await hydrated(viewer);
+    await expect(viewer.getByRole('link', { name: 'Record progress' })).toHaveCount(0);
+    await expect(viewer.getByRole('button', { name: "Start the month's report" })).toHaveCount(0);
+    const grid = await viewer.goto(`/projects/${code}/progress`);
+    expect(grid?.status()).toBe(403);
+    await viewerContext.close();
+    expect(consoleErrors).toEqual([]);
+  });
+});
