@@ -68,6 +68,22 @@ pub async fn publish_report(report_id: i64) -> Result<ReportOutline, AppError> {
     result.inspect_err(report_status)
 }
 
+/// What changed since the previous month's report (`None` for a project's first report).
+#[server(endpoint = "get_report_changes", output = JsonReply)]
+pub async fn get_report_changes(
+    report_id: i64,
+) -> Result<Option<crate::changes::MonthChanges>, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Viewer)?;
+        check_id("Report", report_id)?;
+        services()?.portfolio.report_changes(&who, report_id).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
 /// The header and section titles of one report.
 #[server(endpoint = "get_report_outline", output = JsonReply)]
 pub async fn get_report_outline(report_id: i64) -> Result<ReportOutline, AppError> {

@@ -12,6 +12,7 @@ pub mod account;
 pub mod analysis;
 pub mod api;
 pub mod calendar;
+pub mod changes;
 pub mod codec;
 pub mod collab;
 pub mod components;

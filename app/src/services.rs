@@ -18,6 +18,7 @@ use crate::access::Access;
 use crate::account::{
     AccountChange, AdminOverview, IssuedSecret, NewAccount, NewApiToken, Principal,
 };
+use crate::changes::MonthChanges;
 use crate::editing::{Revision, RevisionDetail};
 use crate::error::AppError;
 use crate::model::{GenerationTimings, Portfolio, ReportOutline, Role};
@@ -42,6 +43,13 @@ pub trait PortfolioService: Send + Sync + 'static {
         who: &Access,
         report_id: i64,
     ) -> Result<Option<ReportOutline>, AppError>;
+    /// What changed since the previous month's report of the same project; `None` for a project's
+    /// first report. A report out of reach is the same 404 as a missing one.
+    async fn report_changes(
+        &self,
+        who: &Access,
+        report_id: i64,
+    ) -> Result<Option<MonthChanges>, AppError>;
     /// Publishes a draft report (editors of the project, admins): it becomes a frozen snapshot with
     /// who published it and when; answers its outline as it is now.
     async fn publish_report(&self, who: &Access, report_id: i64)

@@ -160,7 +160,10 @@ impl AppState {
             monitor.clone(),
             generation,
             insights.clone(),
-            Arc::new(documents.clone()),
+            Arc::new(crate::collab::editing::LiveReports {
+                documents: documents.clone(),
+                optimizer: collab.clone(),
+            }),
             config.generation.costly_runs_per_minute,
         ));
         let services = Services {

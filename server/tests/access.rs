@@ -521,6 +521,20 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             move |who| server_fn("get_report_outline", who, &format!("report_id={draft}")),
         ),
         row(
+            "POST /api/get_report_changes",
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
+            move |who| server_fn("get_report_changes", who, &format!("report_id={draft}")),
+        ),
+        row(
+            "GET /api/reports/{id}/changes",
+            [
+                401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
+            ],
+            get(format!("/api/reports/{draft}/changes")),
+        ),
+        row(
             "POST /api/regenerate_report",
             [
                 401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,

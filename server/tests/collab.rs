@@ -1222,3 +1222,37 @@ async fn one_user_cannot_fill_a_session() {
     }
     let _ben = s.join(report, "ben").await;
 }
+
+#[tokio::test]
+async fn a_publication_tells_every_open_connection_on_every_instance() {
+    let redis = test_support::RedisServer::start();
+    let a = served_with(&[], Some(&redis.url())).await;
+    let b = serve_state(b_instance(&a, &redis).await).await;
+    let report = a.app.report_id("HBR", false).await;
+    let (mut reader, _) = a.join(report, "ben").await;
+    let (mut editor, _) = a.on(b).join(report, "ana").await;
+    let ana = a.app.session("ana").await;
+    let reply = a
+        .app
+        .send(common::request(
+            axum::http::Method::POST,
+            &format!("/api/reports/{report}/publish"),
+            &ana,
+            None,
+        ))
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
+    let by = reply.json()["published_by"].clone();
+    assert!(by.as_str().is_some_and(|b| !b.is_empty()));
+    for client in [&mut reader, &mut editor] {
+        let told = client.until("published").await;
+        assert_eq!(told["by"], by, "{told}");
+    }
+    // And the editor's next edit is refused: the report is final.
+    let update = common::append_to(&Doc::new(), SUMMARY, " late");
+    editor
+        .send(&json!({"type": "update", "update": B64.encode(update), "ref": 1}))
+        .await;
+    let refused = editor.until("error").await;
+    assert_eq!(refused["code"], "read_only", "{refused}");
+}

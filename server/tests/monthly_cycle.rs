@@ -455,3 +455,101 @@ async fn only_editors_of_the_project_record_and_start_and_only_admins_create() {
     let create = post(&app, &pm, "/api/projects", &new_project(&plan)).await;
     assert_eq!(create.status, StatusCode::FORBIDDEN);
 }
+
+/// A section's stored content in a report document, by key.
+fn section<'a>(document: &'a Value, key: &str) -> &'a Value {
+    document["sections"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["key"] == json!(key)))
+        .map(|s| &s["content"])
+        .unwrap_or_else(|| panic!("no section {key}"))
+}
+
+#[tokio::test]
+async fn the_changes_since_last_month_are_the_two_reports_side_by_side() {
+    let (app, _, pm) = app().await;
+    let portfolio = app.store().portfolio().await.expect("portfolio");
+    let reports = &portfolio
+        .projects
+        .iter()
+        .find(|p| p.code == "ERP")
+        .expect("ERP")
+        .reports;
+    app.account("erp_pm", Role::Editor, &["ERP"], None).await;
+    let pm_erp = app.session("erp_pm").await;
+    // Newest first: each report against the one before it, read independently from their JSON.
+    let mut slips = 0;
+    for pair in reports.windows(2) {
+        let (now_id, before_id) = (pair[0].id, pair[1].id);
+        let changes = app
+            .get(&format!("/api/reports/{now_id}/changes"), &pm_erp)
+            .await
+            .json();
+        assert_eq!(changes["previous_report_id"], json!(before_id));
+        let now = app
+            .get(&format!("/api/reports/{now_id}"), &pm_erp)
+            .await
+            .json();
+        let before = app
+            .get(&format!("/api/reports/{before_id}"), &pm_erp)
+            .await
+            .json();
+        let cpi = |doc: &Value| {
+            section(doc, "key-metrics")["ev"]["cpi"]
+                .as_f64()
+                .map_or("n/a".to_string(), |v| format!("{v:.2}"))
+        };
+        let figure = changes["figures"]
+            .as_array()
+            .expect("figures")
+            .iter()
+            .find(|f| f["label"] == json!("CPI"))
+            .expect("CPI")
+            .clone();
+        assert_eq!(
+            (figure["before"].as_str(), figure["now"].as_str()),
+            (Some(cpi(&before).as_str()), Some(cpi(&now).as_str()))
+        );
+        // Slipped: not reached now, and forecast later than last month's.
+        let rows = |doc: &Value| {
+            section(doc, "milestones")["rows"]
+                .as_array()
+                .expect("rows")
+                .clone()
+        };
+        let mut slipped: Vec<String> = rows(&now)
+            .iter()
+            .filter(|m| m["actual"].is_null())
+            .filter(|m| {
+                rows(&before).iter().any(|b| {
+                    b["name"] == m["name"]
+                        && b["actual"].is_null()
+                        && b["forecast"].as_str() < m["forecast"].as_str()
+                })
+            })
+            .map(|m| m["name"].as_str().expect("name").to_string())
+            .collect();
+        let mut said: Vec<String> = changes["slipped"]
+            .as_array()
+            .expect("slipped")
+            .iter()
+            .map(|m| m["name"].as_str().expect("name").to_string())
+            .collect();
+        slipped.sort();
+        said.sort();
+        assert_eq!(said, slipped, "report {now_id}");
+        slips += said.len();
+    }
+    assert!(
+        slips > 0,
+        "the troubled demo project slips some milestone in six months"
+    );
+    // The first report has nothing before it; a report out of reach is a 404.
+    let first = reports.last().expect("first").id;
+    let none = app
+        .get(&format!("/api/reports/{first}/changes"), &pm_erp)
+        .await;
+    assert_eq!((none.status, none.body.as_str()), (StatusCode::OK, "null"));
+    let hidden = app.get(&format!("/api/reports/{first}/changes"), &pm).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+}

@@ -256,12 +256,33 @@ async fn drafts_regenerate_from_current_data_and_final_reports_stay_frozen() {
         t.percent_complete = 100.0;
     }
     let done = server::transfer::csv::write_tasks(&tasks);
+    // Recorded as the progress at the end of the draft's month: the draft reads it.
+    let month_end =
+        server::reports::regenerate::period_end(&hbr.reports[0].period).expect("period");
     let (status, _, body) = call(
         &app,
-        send("PUT", "/api/projects/HBR/tasks.csv", "text/csv", done),
+        send(
+            "PUT",
+            &format!("/api/projects/HBR/tasks.csv?status_date={month_end}"),
+            "text/csv",
+            done.clone(),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // Not before the latest status date recorded: that month's progress stays as it was.
+    let (status, _, body) = call(
+        &app,
+        send(
+            "PUT",
+            "/api/projects/HBR/tasks.csv?status_date=2026-01-31",
+            "text/csv",
+            done,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("recorded forward"), "{body}");
     let before: Value = json(
         &app.state
             .store

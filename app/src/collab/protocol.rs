@@ -182,6 +182,11 @@ pub enum ServerMessage {
     Access {
         can_edit: bool,
     },
+    /// The report was published: a frozen snapshot from now on, so nobody may edit it. `by` is who
+    /// published it.
+    Published {
+        by: String,
+    },
 }
 
 /// The `type` of a batch frame: `{"type":"batch","messages":[...],"count":N,"timestamp":"…"}`.

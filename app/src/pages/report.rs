@@ -199,6 +199,7 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate, publish: Publish) 
                 </button>
             </nav>
             <div class="report-body">
+                <crate::report::SinceLastMonth report_id=outline.id/>
                 <PriorityFilter filter sections=outline.sections.clone()/>
                 <LazyPMRSectionList report_id=outline.id sections=outline.sections.clone()
                     on_section_load=on_load on_section_error=on_error load_all only=filter/>

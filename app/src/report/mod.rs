@@ -13,6 +13,7 @@
 //! What each section shows is in [`content`] and [`analysis_views`].
 
 mod analysis_views;
+mod changes_view;
 mod content;
 mod observer;
 
@@ -23,6 +24,7 @@ use crate::components::PriorityBadge;
 use crate::error::AppError;
 use crate::model::{section_description, Priority, SectionOutline};
 use crate::sections::ReportSection;
+pub use changes_view::SinceLastMonth;
 pub use content::section_view;
 use observer::Observer;
 

@@ -92,6 +92,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/current_user", ServerFn, Public, Any),
     entry("POST", "/api/list_portfolio", ServerFn, Needs(Viewer), Any),
     entry("POST", "/api/get_report_outline", ServerFn, Needs(Viewer), Project),
+    entry("POST", "/api/get_report_changes", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/regenerate_report", ServerFn, Needs(Editor), Project),
     entry("POST", "/api/get_report_section", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/rerun_monte_carlo", ServerFn, Needs(Viewer), Project),
@@ -130,6 +131,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/projects/{code}/reports", Rest, Needs(Editor), Project),
     entry("GET", "/api/templates", Rest, Needs(Viewer), Any),
     entry("GET", "/api/reports/{id}", Rest, Needs(Viewer), Project),
+    entry("GET", "/api/reports/{id}/changes", Rest, Needs(Viewer), Project),
     entry("POST", "/api/reports/{id}/regenerate", Rest, Needs(Editor), Project),
     entry("POST", "/api/reports/{id}/publish", Rest, Needs(Editor), Project),
     // A report's live collaboration session (WebSocket; the layer checks the upgrade's Origin).

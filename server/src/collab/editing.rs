@@ -13,6 +13,30 @@ use super::optimizer::WebSocketOptimizer;
 use crate::storage::Store;
 use app::collab::protocol::ServerMessage;
 
+/// What reports ask of the live side after a regeneration or a publication: the documents keep
+/// people's edits, and the report's open connections (here and, through the relay, on the other
+/// instances) hear that it was published.
+pub struct LiveReports {
+    pub documents: Documents,
+    pub optimizer: WebSocketOptimizer,
+}
+
+#[async_trait]
+impl crate::reports::KeepEdits for LiveReports {
+    async fn after_regeneration(&self, report_id: i64) {
+        self.documents.after_regeneration(report_id).await;
+    }
+
+    async fn after_publication(&self, report_id: i64, by: &str) {
+        self.documents.after_publication(report_id, by).await;
+        self.optimizer.queue_message(
+            &super::report_session(report_id),
+            &ServerMessage::Published { by: by.to_string() },
+            true,
+        );
+    }
+}
+
 /// Revisions through the store and the live documents.
 pub struct StoreEditing {
     pub store: Store,

@@ -5,6 +5,7 @@
 //! in `crate::error`.
 
 pub mod args;
+mod changes;
 pub mod evm_input;
 pub mod generate;
 mod narrative;
@@ -40,9 +41,10 @@ use regenerate::{regenerate, simulate_report};
 pub trait KeepEdits: Send + Sync {
     /// Puts the edits of `report_id` back after its sections were regenerated.
     async fn after_regeneration(&self, report_id: i64);
-    /// Writes the last edits of `report_id` into it once it is published (no edit can follow) and
-    /// stops taking edits to it here.
-    async fn after_publication(&self, report_id: i64);
+    /// Writes the last edits of `report_id` into it once it is published (no edit can follow),
+    /// stops taking edits to it here and tells whoever has it open, on every instance, that `by`
+    /// published it.
+    async fn after_publication(&self, report_id: i64, by: &str);
 }
 
 /// Portfolio and report outlines, read from the store, and regeneration of draft reports; each
@@ -167,6 +169,14 @@ impl PortfolioService for StorePortfolio {
         self.reachable_outline(who, report_id).await
     }
 
+    async fn report_changes(
+        &self,
+        who: &Access,
+        report_id: i64,
+    ) -> Result<Option<app::changes::MonthChanges>, AppError> {
+        self.changes(who, report_id).await
+    }
+
     async fn publish_report(
         &self,
         who: &Access,
@@ -191,7 +201,7 @@ impl PortfolioService for StorePortfolio {
             }
             Publication::Missing => return Err(Access::report_not_found(report_id)),
         }
-        self.edits.after_publication(report_id).await;
+        self.edits.after_publication(report_id, &by).await;
         self.cache.invalidate_report(report_id).await;
         self.cache
             .invalidate(Scope::Key {

@@ -7,13 +7,16 @@
 //! - `PUT  /api/projects/{code}/tasks.csv`: replace the task list from CSV (milestones and risks kept;
 //!   risks must still name existing tasks).
 //!
-//! Imports are all-or-nothing: a 422 lists every problem with its place and changes nothing.
+//! Imports are all-or-nothing: a 422 lists every problem with its place and changes nothing. An
+//! import is recorded as the project's progress as of `?status_date=YYYY-MM-DD` (default today), which
+//! may not be before the latest status date recorded: a month's report reads the progress in force at
+//! its end.
 //!
 //! Access: reading needs membership of the project (viewer and up); replacing a project's data needs
 //! an editor who is a member; importing a project that does not exist yet needs an admin.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -124,9 +127,47 @@ fn body_text(headers: &HeaderMap, body: &Bytes, expected: &str) -> Result<String
         .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))
 }
 
+/// The status date an import is recorded for.
+#[derive(Debug, serde::Deserialize)]
+struct ImportAt {
+    status_date: Option<String>,
+}
+
+/// The import's status date: the query's, or today; not before the project's latest recorded one.
+async fn status_date(
+    state: &AppState,
+    at: &ImportAt,
+    project: Option<i64>,
+) -> Result<chrono::NaiveDate, ApiError> {
+    let day = match &at.status_date {
+        None => chrono::Utc::now().date_naive(),
+        Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            ApiError::BadRequest(format!(
+                "status_date must be a date as YYYY-MM-DD, not '{text}'"
+            ))
+        })?,
+    };
+    if let Some(id) = project {
+        let latest = timed_query(
+            &state.monitor,
+            "progress_records",
+            state.store.progress_records(id, 1),
+        )
+        .await?;
+        if let Some(latest) = latest.first().filter(|r| r.status_date > day) {
+            return Err(ApiError::BadRequest(format!(
+                "progress is recorded forward: the latest status date recorded is {}; import as of that date or later",
+                latest.status_date
+            )));
+        }
+    }
+    Ok(day)
+}
+
 async fn import_json(
     State(state): State<AppState>,
     Caller(who): Caller,
+    Query(at): Query<ImportAt>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportOutcome>), ApiError> {
@@ -146,10 +187,11 @@ async fn import_json(
         )));
     }
     let valid = validate(doc).map_err(ApiError::Invalid)?;
+    let day = status_date(&state, &at, existing).await?;
     let outcome = timed_query(
         &state.monitor,
         "import_project",
-        state.store.import_project(&valid),
+        state.store.import_project_by(&valid, who.name(), day),
     )
     .await?;
     imported(&state, &outcome.code).await;
@@ -166,6 +208,7 @@ async fn import_csv(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(code): Path<String>,
+    Query(at): Query<ImportAt>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportOutcome>, ApiError> {
@@ -173,10 +216,12 @@ async fn import_csv(
     let mut doc = document(&state, &who, &code).await?;
     doc.tasks = csv::read_tasks(&text).map_err(ApiError::Invalid)?;
     let valid = validate(doc).map_err(ApiError::Invalid)?;
+    let project = timed_query(&state.monitor, "project_id", state.store.project_id(&code)).await?;
+    let day = status_date(&state, &at, project).await?;
     let outcome = timed_query(
         &state.monitor,
         "import_project",
-        state.store.import_project(&valid),
+        state.store.import_project_by(&valid, who.name(), day),
     )
     .await?;
     imported(&state, &outcome.code).await;

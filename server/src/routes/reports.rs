@@ -3,6 +3,9 @@
 //! - `GET /api/reports/{id}`: the whole report (outline and every section's content) as JSON, read
 //!   through the cache: a cached report is sent as the bytes the cache holds. Members of the report's
 //!   project (viewers and up), admins.
+//! - `GET /api/reports/{id}/changes`: what changed since the previous month's report (figures,
+//!   status, milestones that moved or were reached, new and closed risks); `null` for a project's
+//!   first report. Members (viewers and up), admins.
 //! - `POST /api/reports/{id}/regenerate`: rebuild every section of a draft report from the project's
 //!   current data (earned value, Monte Carlo, insights); editors who are members of the report's
 //!   project, and admins. 409 for a finalized report, which is a frozen snapshot. Answers with the
@@ -29,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/reports/{id}", get(report_document))
         .route("/api/reports/{id}/regenerate", post(regenerate_report))
         .route("/api/reports/{id}/publish", post(publish_report))
+        .route("/api/reports/{id}/changes", get(report_changes))
 }
 
 /// A report's project, through the cache (a missing report is not cached).
@@ -82,6 +86,20 @@ async fn report_document(
         )
         .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+async fn report_changes(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Option<app::changes::MonthChanges>>, ApiError> {
+    let id: i64 =
+        id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
+            ApiError::BadRequest("the report id must be a positive number".into())
+        })?;
+    Ok(Json(
+        state.services.portfolio.report_changes(&who, id).await?,
+    ))
 }
 
 async fn publish_report(

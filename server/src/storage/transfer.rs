@@ -53,15 +53,17 @@ impl Store {
     /// forecast history survives; milestones absent from the import are removed. Reports are kept
     /// (their content is a frozen snapshot); the project's data version is bumped.
     pub async fn import_project(&self, valid: &ValidProject) -> Result<ImportOutcome, StoreError> {
-        self.import_project_by(valid, "import").await
+        let today = chrono::Utc::now().date_naive();
+        self.import_project_by(valid, "import", today).await
     }
 
     /// Creates or replaces a project from a validated document, and records it as the project's
-    /// progress as of today (by `recorded_by`), in one transaction.
+    /// progress as of `status_date` (by `recorded_by`), in one transaction.
     pub async fn import_project_by(
         &self,
         valid: &ValidProject,
         recorded_by: &str,
+        status_date: chrono::NaiveDate,
     ) -> Result<ImportOutcome, StoreError> {
         let doc = &valid.document;
         let mut tx = self.begin().await?;
@@ -86,7 +88,7 @@ impl Store {
             &mut tx,
             project_id,
             version,
-            &now.date_naive().to_string(),
+            &status_date.to_string(),
             &valid.document,
             recorded_by,
             &now.to_rfc3339(),

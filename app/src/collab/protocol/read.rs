@@ -233,6 +233,9 @@ impl TryFrom<Wire> for ServerMessage {
             "access" => ServerMessage::Access {
                 can_edit: need(w.can_edit, "can_edit")?,
             },
+            "published" => ServerMessage::Published {
+                by: need(w.by, "by")?,
+            },
             other => return Err(format!("unknown message type '{other}'")),
         })
     }

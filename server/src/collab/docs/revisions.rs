@@ -22,7 +22,7 @@ impl crate::reports::KeepEdits for Documents {
 
     /// The store refuses edits to the report from now on; what was stored before is written into
     /// it (the write-back catches up from the store first), and this copy stops taking edits.
-    async fn after_publication(&self, report_id: i64) {
+    async fn after_publication(&self, report_id: i64, _by: &str) {
         if self.write_back_if_edited(report_id, "at publication").await {
             if let Ok(live) = self.live(report_id).await {
                 live.lock().await.read_only = true;

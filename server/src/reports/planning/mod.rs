@@ -225,7 +225,8 @@ impl PlanningService for StorePortfolio {
                 &problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
             ))
         })?;
-        let import = self.store.import_project_by(&valid, who.name());
+        let today = chrono::Utc::now().date_naive();
+        let import = self.store.import_project_by(&valid, who.name(), today);
         let outcome = match timed_query(&self.monitor, "import_project", import).await {
             Ok(outcome) => outcome,
             // Created by someone else between the check and the write.

@@ -360,6 +360,14 @@ impl Session {
             }
             // The role changed while connected: the editor follows what the server allows.
             ServerMessage::Access { can_edit } => shared.may_edit.set(can_edit),
+            // Published while open: nobody edits it any more; edits not yet stored are refused.
+            ServerMessage::Published { by } => {
+                shared.may_edit.set(false);
+                shared.notice.set(Some((
+                    true,
+                    format!("{by} published this report: it is read-only now. Reload the page to read it as published."),
+                )));
+            }
         }
     }
 

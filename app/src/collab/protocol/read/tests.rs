@@ -199,6 +199,9 @@ fn every_server_message() -> Vec<ServerMessage> {
         },
         ServerMessage::Resync {},
         ServerMessage::Access { can_edit: false },
+        ServerMessage::Published {
+            by: "Eddie Editor".into(),
+        },
     ]
 }
 
