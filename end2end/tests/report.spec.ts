@@ -53,3 +53,15 @@ test('a generated report summarises the month and calls out a green status over 
   await expect(summary.getByRole('note')).toContainText('Status mismatch: Declared on track while the figures say off track');
   expect(consoleErrors).toEqual([]);
 });
+
+test('a report says what changed since the month before it', async ({ page, consoleErrors }) => {
+  const portfolio = new PortfolioPage(page);
+  await portfolio.open();
+  await portfolio.project('North Plant ERP Rollout').getByRole('link', { name: /Latest report/ }).click();
+  const changes = page.getByTestId('changes');
+  await expect(changes.getByRole('heading')).toHaveText(/^Since \w+ \d{4}$/);
+  await expect(changes.getByRole('row', { name: /^CPI/ })).toBeVisible();
+  await changes.getByRole('heading').getByRole('link').click();
+  await expect(page.getByRole('link', { name: 'Next month →' })).toBeVisible();
+  expect(consoleErrors).toEqual([]);
+});

@@ -16,7 +16,6 @@ use crate::model::{period_label, Portfolio, ProjectSummary};
 pub fn HomePage() -> impl IntoView {
     let portfolio = Resource::new(|| (), |_| list_portfolio());
     let filter = RwSignal::new(String::new());
-    let user = crate::session::use_current_user();
     view! {
         <Title text="Portfolio"/>
         <div class="page-head">
@@ -29,13 +28,6 @@ pub fn HomePage() -> impl IntoView {
                 prop:value=filter
                 on:input=move |ev| filter.set(event_target_value(&ev))
             />
-            <Suspense>
-                {move || {
-                    user.has_role(crate::model::Role::Admin).then(|| view! {
-                        <A href="/admin/projects/new" attr:class="button button--primary">"New project"</A>
-                    })
-                }}
-            </Suspense>
         </div>
         <Suspense fallback=|| view! { <Skeleton lines=6 label="Loading the portfolio"/> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors/> }>
@@ -62,10 +54,17 @@ fn ProjectGrid(portfolio: Portfolio, filter: RwSignal<String>) -> impl IntoView 
         })
     };
     let shown = move || visible().len();
+    // Under the page's Suspense with the portfolio, so the page hydrates in one piece.
+    let user = crate::session::use_current_user();
     view! {
-        <p class="muted" aria-live="polite">
-            {portfolio.name} " · " {move || format!("{} of {total} projects", shown())}
-        </p>
+        <div class="portfolio-bar">
+            <p class="muted" aria-live="polite">
+                {portfolio.name} " · " {move || format!("{} of {total} projects", shown())}
+            </p>
+            {move || user.has_role(crate::model::Role::Admin).then(|| view! {
+                <A href="/admin/projects/new" attr:class="button button--primary">"New project"</A>
+            })}
+        </div>
         <ul class="project-grid" aria-label="Projects">
             <For each=visible key=|p| p.id let:project>
                 <ProjectCard project/>

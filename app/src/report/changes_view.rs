@@ -77,6 +77,7 @@ fn ChangesCard(changes: MonthChanges) -> impl IntoView {
             </h2>
             {quiet.then(|| view! { <p class="muted">{quiet_line}</p> })}
             {(!figures.is_empty()).then(|| view! {
+                <div class="grid-scroll">
                 <table class="data-table data-table--compact changes__figures">
                     <thead>
                         <tr>
@@ -107,6 +108,7 @@ fn ChangesCard(changes: MonthChanges) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                </div>
             })}
             {(!lines.is_empty()).then(|| view! {
                 <ul class="plain-list changes__lines">
