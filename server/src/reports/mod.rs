@@ -97,6 +97,22 @@ impl StorePortfolio {
         }
     }
 
+    /// Generates every section of a draft report and stores them.
+    async fn generate_into(
+        &self,
+        report_id: i64,
+    ) -> Result<generate::Timings, regenerate::RegenerateError> {
+        regenerate(
+            &self.store,
+            &self.monitor,
+            report_id,
+            self.generation,
+            self.insights.as_ref(),
+            Some(self.shared()),
+        )
+        .await
+    }
+
     /// Takes a run from the caller's budget of costly operations, or refuses with when to retry.
     fn spend(&self, who: &Principal) -> Result<(), AppError> {
         self.quota
@@ -228,16 +244,7 @@ impl PortfolioService for StorePortfolio {
             ));
         }
         self.spend(who.principal())?;
-        let done = regenerate(
-            &self.store,
-            &self.monitor,
-            report_id,
-            self.generation,
-            self.insights.as_ref(),
-            Some(self.shared()),
-        )
-        .await;
-        match done {
+        match self.generate_into(report_id).await {
             Ok(timings) => {
                 // A report people have edited keeps their narratives, status and justification.
                 self.edits.after_regeneration(report_id).await;

@@ -16,7 +16,6 @@ use app::progress::{ProgressSave, ProgressSaved, ProgressSheet};
 use app::services::PlanningService;
 use async_trait::async_trait;
 
-use super::regenerate::regenerate;
 use super::{project_changed, StorePortfolio};
 use crate::monitor::{timed_query, Metric};
 use crate::storage::StoreError;
@@ -162,16 +161,7 @@ impl PlanningService for StorePortfolio {
             }
             Err(e) => return Err(e.into()),
         };
-        let generated = regenerate(
-            &self.store,
-            &self.monitor,
-            report_id,
-            self.generation,
-            self.insights.as_ref(),
-            Some(self.shared()),
-        )
-        .await;
-        let timings = match generated {
+        let timings = match self.generate_into(report_id).await {
             Ok(timings) => timings,
             Err(e) => {
                 // Nothing half-made stays behind: the empty draft goes with the failure.
