@@ -249,16 +249,11 @@ impl StorePortfolio {
                 &problems,
             )));
         }
-        let status_date = NaiveDate::parse_from_str(&save.status_date, "%Y-%m-%d").ok();
-        let plan = timed_query(&self.monitor, "project_plan", self.store.project_plan(id))
-            .await?
-            .ok_or_else(|| super::no_project(&save.code))?;
-        check_status_date(&save.status_date, &plan.start.to_string())
-            .map_err(AppError::BadRequest)?;
-        let Some(status_date) = status_date else {
-            return Err(AppError::BadRequest(
-                "The status date is not a date.".into(),
-            ));
+        let Ok(status_date) = NaiveDate::parse_from_str(&save.status_date, "%Y-%m-%d") else {
+            return Err(AppError::BadRequest(format!(
+                "The status date must be a date as YYYY-MM-DD, not '{}'.",
+                save.status_date
+            )));
         };
         let latest = timed_query(
             &self.monitor,
@@ -290,6 +285,8 @@ impl StorePortfolio {
             )
             .await?
             .ok_or_else(|| super::no_project(&save.code))?;
+            check_status_date(&save.status_date, &document.project.start_date)
+                .map_err(AppError::BadRequest)?;
             let mut conflicts = Vec::new();
             merge_rows(
                 "task",
