@@ -38,6 +38,17 @@ impl Date {
         valid.then_some(Date { year, month, day })
     }
 
+    /// Today (UTC): the browser's clock in the browser, the server's when rendering on the server.
+    pub fn today() -> Option<Self> {
+        #[cfg(feature = "hydrate")]
+        let seconds = (js_sys::Date::now() / 1000.0) as i64;
+        #[cfg(not(feature = "hydrate"))]
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Date::from_unix_seconds(seconds)
+    }
+
     /// An ISO date, exactly `YYYY-MM-DD`.
     pub fn parse_iso(text: &str) -> Option<Self> {
         let bytes = text.as_bytes();

@@ -223,30 +223,7 @@ fn MonthlyCycle(code: String, start: String) -> impl IntoView {
 
 /// Today as `YYYY-MM-DD` (the browser's clock; the server's on the server).
 fn today() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        crate::calendar::Date::from_unix_seconds(now).map_or_else(String::new, |d| d.iso())
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        crate::calendar::Date::from_unix_seconds((js_now_ms() / 1000.0) as i64)
-            .map_or_else(String::new, |d| d.iso())
-    }
-}
-
-#[cfg(not(feature = "ssr"))]
-fn js_now_ms() -> f64 {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0.0
-    }
+    crate::calendar::Date::today().map_or_else(String::new, crate::calendar::Date::iso)
 }
 
 /// This month as `YYYY-MM`.
