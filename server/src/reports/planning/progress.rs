@@ -89,9 +89,15 @@ fn merge_rows<R, T: Mergeable + Clone>(
     set: impl Fn(&mut R, T),
     conflicts: &mut Vec<MergeConflict>,
 ) {
+    // Rows by key, so a save of thousands of rows over a plan of thousands stays linear. Task WBS
+    // codes are unique (the import checks); a name or title several rows share means the first.
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        at.entry(key(row).to_string()).or_insert(i);
+    }
     for edit in edits {
         let place = format!("{kind} {}", edit.key);
-        match rows.iter_mut().find(|r| key(r) == edit.key) {
+        match at.get(&edit.key).map(|&i| &mut rows[i]) {
             Some(row) => {
                 let mut stored = get(row);
                 T::merge_into(edit, &place, &mut stored, conflicts);
