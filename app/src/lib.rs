@@ -32,6 +32,7 @@ pub mod sections;
 #[cfg(feature = "ssr")]
 pub mod services;
 pub mod session;
+pub mod templates;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -43,7 +44,7 @@ use leptos_router::{
 use crate::components::{HydrationMarker, SiteHeader};
 use crate::pages::{
     AdminPage, HomePage, LoginPage, NewProjectPage, NotFoundPage, PerformancePage, ProgressPage,
-    ProjectPage, ReportPage,
+    ProjectPage, ReportPage, TemplatesPage,
 };
 
 /// Base name of the compiled JS, WASM and CSS files; matches `name` in the workspace's
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/performance") view={Lazy::<PerformanceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/projects/new") view={Lazy::<NewProjectRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/templates") view={Lazy::<TemplatesRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -127,3 +129,4 @@ lazy_page!(AdminRoute, AdminPage);
 lazy_page!(PerformanceRoute, PerformancePage);
 lazy_page!(ProgressRoute, ProgressPage);
 lazy_page!(NewProjectRoute, NewProjectPage);
+lazy_page!(TemplatesRoute, TemplatesPage);

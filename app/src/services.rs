@@ -27,6 +27,7 @@ use crate::planning::{CreatedProject, NewProject, ReportStart, StartedReport, Te
 use crate::progress::{ProgressSave, ProgressSaved, ProgressSheet};
 use crate::project::ProjectOverview;
 use crate::sections::{MonteCarloRerun, ReportSection};
+use crate::templates::{TemplateInfo, TemplateSave};
 
 /// Read access to the portfolio and report outlines, filtered by what the caller may see.
 #[async_trait]
@@ -96,6 +97,15 @@ pub trait PlanningService: Send + Sync + 'static {
     ) -> Result<ProgressSaved, AppError>;
     /// The report templates (anyone signed in).
     async fn templates(&self, who: &Access) -> Result<Vec<TemplateChoice>, AppError>;
+    /// The templates with their sections and how many reports each made (admins).
+    async fn template_list(&self, who: &Access) -> Result<Vec<TemplateInfo>, AppError>;
+    /// Creates or changes a template (admins): checked, stored, and dropped from every instance's
+    /// cache. Reports made from it keep their sections.
+    async fn save_template(
+        &self,
+        who: &Access,
+        save: TemplateSave,
+    ) -> Result<TemplateInfo, AppError>;
     /// Starts a month's report: a draft generated from the progress in force at the month's end
     /// (editors of the project).
     async fn start_report(

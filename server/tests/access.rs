@@ -262,6 +262,26 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         months[i % months.len()].clone()
     };
     let next_month_too = next_month.clone();
+    // A template the change rows change (always to the same thing), and a body for them.
+    let matrix_template = store
+        .create_template(
+            "Matrix template",
+            &[app::model::TemplateSection {
+                key: "risks".into(),
+                section_type: "risks".into(),
+                title: "Risks".into(),
+                priority: app::model::Priority::Low,
+            }],
+        )
+        .await
+        .expect("template")
+        .expect("room for a template");
+    let template_body = |name: &str| {
+        json!({"name": name, "sections": [
+            {"key": "executive-summary", "type": "executive_summary", "title": "Summary", "priority": "high"},
+            {"key": "risks", "type": "risks", "title": "Risks", "priority": "medium"},
+        ]})
+    };
     // A progress save that changes one task's actual cost (the same change each time).
     let progress_save = {
         let doc = store
@@ -464,6 +484,80 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                 401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401, 200,
             ],
             get("/api/templates".into()),
+        ),
+        row(
+            "POST /api/get_templates",
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
+            |who| server_fn("get_templates", who, ""),
+        ),
+        row(
+            "POST /api/save_template",
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
+            move |who| {
+                server_fn_json(
+                    "save_template",
+                    who,
+                    &json!({"save": {"id": matrix_template, "draft": template_body("Matrix template")}}),
+                )
+            },
+        ),
+        row(
+            "POST /api/templates",
+            [
+                401, 403, 403, 403, 403, 201, 403, 403, 403, 403, 201, 403, 401, 401, 403,
+            ],
+            {
+                let made = std::sync::atomic::AtomicUsize::new(0);
+                move |who| {
+                    let n = made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    request(
+                        Method::POST,
+                        "/api/templates",
+                        who,
+                        Some((
+                            "application/json",
+                            template_body(&format!("Matrix new {n}"))
+                                .to_string()
+                                .into_bytes(),
+                        )),
+                    )
+                }
+            },
+        ),
+        row(
+            "GET /api/templates/{id}",
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
+            get(format!("/api/templates/{matrix_template}")),
+        ),
+        row(
+            "PUT /api/templates/{id}",
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
+            move |who| {
+                request(
+                    Method::PUT,
+                    &format!("/api/templates/{matrix_template}"),
+                    who,
+                    Some((
+                        "application/json",
+                        template_body("Matrix template").to_string().into_bytes(),
+                    )),
+                )
+            },
+        ),
+        row(
+            "GET /admin/templates",
+            [
+                303, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 303, 401, 403,
+            ],
+            get("/admin/templates".into()),
         ),
         row(
             "GET /admin",

@@ -553,3 +553,171 @@ async fn the_changes_since_last_month_are_the_two_reports_side_by_side() {
     let hidden = app.get(&format!("/api/reports/{first}/changes"), &pm).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 }
+
+fn put(uri: &str, who: &Who, body: &Value) -> axum::http::Request<axum::body::Body> {
+    request(
+        Method::PUT,
+        uri,
+        who,
+        Some(("application/json", body.to_string().into_bytes())),
+    )
+}
+
+/// Titles of a report's sections, in order.
+async fn section_titles(app: &TestApp, who: &Who, report: i64) -> Vec<String> {
+    let document = app.get(&format!("/api/reports/{report}"), who).await.json();
+    document["outline"]["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|s| s["title"].as_str().expect("title").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn admins_make_and_change_templates_and_a_report_keeps_the_one_it_was_made_with() {
+    let (app, boss, pm) = app().await;
+    let lean = json!({"name": "Lean monthly", "sections": [
+        {"key": "executive-summary", "type": "executive_summary", "title": "The month", "priority": "high"},
+        {"key": "key-metrics", "type": "key_metrics", "title": "Figures", "priority": "high"},
+        {"key": "risks", "type": "risks", "title": "Risks", "priority": "low"},
+    ]});
+    // Editors may not; a bad template is refused with every problem; a good one is made.
+    let refused = post(&app, &pm, "/api/templates", &lean).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let bad = json!({"name": " ", "sections": [
+        {"key": "Risks!", "type": "gantt", "title": "", "priority": "low"},
+    ]});
+    let bad = post(&app, &boss, "/api/templates", &bad).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    for words in [
+        "needs a name",
+        "'gantt' is not a section type",
+        "Section 1 needs a title",
+        "the key must be",
+    ] {
+        assert!(bad.body.contains(words), "{words}: {}", bad.body);
+    }
+    // The list as anyone sees it is read (and cached) before the template exists.
+    let before = app.get("/api/templates", &pm).await.json();
+    let made = post(&app, &boss, "/api/templates", &lean).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let made = made.json();
+    let id = made["id"].as_i64().expect("id");
+    assert_eq!(made["reports"], json!(0));
+    let again = post(&app, &boss, "/api/templates", &lean).await;
+    assert_eq!(
+        again.status,
+        StatusCode::BAD_REQUEST,
+        "a name in use: {}",
+        again.body
+    );
+    assert!(again.body.contains("exists already"), "{}", again.body);
+    let after = app.get("/api/templates", &pm).await.json();
+    assert_eq!(
+        after.as_array().map(Vec::len),
+        before.as_array().map(|l| l.len() + 1),
+        "the cached list is dropped when a template is made"
+    );
+
+    // A report started from it has its sections, in its order.
+    let this_month = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+    let started = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/reports",
+        &json!({"period": this_month, "template_id": id}),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let report = started.json()["report_id"].as_i64().expect("report");
+    assert_eq!(
+        section_titles(&app, &pm, report).await,
+        ["The month", "Figures", "Risks"]
+    );
+
+    // Changing the template: the list shows the change at once; the report keeps its sections,
+    // regenerated or not; a report started after has the new ones.
+    let changed = json!({"name": "Lean monthly (v2)", "sections": [
+        {"key": "risks", "type": "risks", "title": "Risks first", "priority": "high"},
+        {"key": "monte-carlo", "type": "monte_carlo", "title": "Odds", "priority": "medium"},
+    ]});
+    let put_reply = app
+        .send(put(&format!("/api/templates/{id}"), &boss, &changed))
+        .await;
+    assert_eq!(put_reply.status, StatusCode::OK, "{}", put_reply.body);
+    assert_eq!(put_reply.json()["reports"], json!(1));
+    let listed = app.get("/api/templates", &pm).await.json();
+    let entry = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["id"] == json!(id))
+        .expect("listed")
+        .clone();
+    assert_eq!(entry["name"], json!("Lean monthly (v2)"));
+    assert_eq!(entry["sections"], json!(["Risks first", "Odds"]));
+    let versions = |document: &Value| -> Vec<i64> {
+        document["sections"]
+            .as_array()
+            .expect("sections")
+            .iter()
+            .map(|s| s["version"].as_i64().expect("version"))
+            .collect()
+    };
+    let before = versions(&app.get(&format!("/api/reports/{report}"), &pm).await.json());
+    let regenerated = post(
+        &app,
+        &pm,
+        &format!("/api/reports/{report}/regenerate"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(regenerated.status, StatusCode::OK, "{}", regenerated.body);
+    assert_eq!(
+        section_titles(&app, &pm, report).await,
+        ["The month", "Figures", "Risks"],
+        "the report keeps the sections it was made with"
+    );
+    let document = app.get(&format!("/api/reports/{report}"), &pm).await.json();
+    assert_eq!(
+        versions(&document),
+        before.iter().map(|v| v + 1).collect::<Vec<_>>(),
+        "every section of the report is generated again, by its own layout"
+    );
+    let other = post(
+        &app,
+        &boss,
+        "/api/projects/CDW/reports",
+        &json!({"period": this_month, "template_id": id}),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
+    let other = other.json()["report_id"].as_i64().expect("report");
+    assert_eq!(
+        section_titles(&app, &boss, other).await,
+        ["Risks first", "Odds"]
+    );
+
+    // Changing one that does not exist, or to a name in use, is refused; nothing changes.
+    let missing = app
+        .send(put("/api/templates/999999", &boss, &changed))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+    let standard = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["id"] != json!(id))
+        .expect("the standard template")["name"]
+        .clone();
+    let clash = json!({"name": standard, "sections": changed["sections"]});
+    let clash = app
+        .send(put(&format!("/api/templates/{id}"), &boss, &clash))
+        .await;
+    assert_eq!(clash.status, StatusCode::BAD_REQUEST, "{}", clash.body);
+    let one = app.get(&format!("/api/templates/{id}"), &boss).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    assert_eq!(one.json()["name"], json!("Lean monthly (v2)"));
+    assert_eq!(one.json()["reports"], json!(2));
+}

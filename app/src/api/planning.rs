@@ -1,6 +1,6 @@
-//! Server functions of the monthly cycle: the progress grid, starting a month's report, creating a
-//! project. Each checks the caller's role here and leaves project membership to the service, which
-//! asks the caller's `Access`.
+//! Server functions of the monthly cycle: the progress grid, report templates, starting a month's
+//! report, creating a project. Each checks the caller's role here and leaves project membership to
+//! the service, which asks the caller's `Access`.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -9,6 +9,7 @@ use crate::codec::JsonReply;
 use crate::error::AppError;
 use crate::planning::{CreatedProject, NewProject, ReportStart, StartedReport, TemplateChoice};
 use crate::progress::{ProgressSave, ProgressSaved, ProgressSheet};
+use crate::templates::{TemplateInfo, TemplateSave};
 
 #[cfg(feature = "ssr")]
 use super::report_status;
@@ -49,6 +50,32 @@ pub async fn list_templates() -> Result<Vec<TemplateChoice>, AppError> {
     let result = async {
         let who = require(Role::Viewer)?;
         services()?.planning.templates(&who).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// The templates with their sections and how many reports each made (admins).
+#[server(endpoint = "get_templates", output = JsonReply)]
+pub async fn get_templates() -> Result<Vec<TemplateInfo>, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        services()?.planning.template_list(&who).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
+/// Creates a template (`save.id` none) or changes one (admins).
+#[server(endpoint = "save_template", input = Json, output = JsonReply)]
+pub async fn save_template(save: TemplateSave) -> Result<TemplateInfo, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Admin)?;
+        services()?.planning.save_template(&who, save).await
     }
     .await;
     result.inspect_err(report_status)

@@ -1,10 +1,11 @@
-//! The admin page at `/admin`: accounts (create, change role and projects, reset the password,
+//! The admin page at `/admin`: links to the report templates and to creating a project; accounts (create, change role and projects, reset the password,
 //! deactivate) and API tokens (create with a role and projects, revoke). Generated passwords and new
 //! tokens are shown once, in a banner, and never again. Everything here is refused by the server to
 //! anyone but an admin; a non-admin who opens the page gets a 403 page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use crate::account::{
     limits, Account, AccountChange, AdminOverview, ApiTokenInfo, IssuedSecret, NewAccount,
@@ -37,6 +38,10 @@ pub fn AdminPage() -> impl IntoView {
         <Title text="Administration"/>
         <div class="page-head">
             <h1>"Administration"</h1>
+            <div class="form-actions">
+                <A href="/admin/templates" attr:class="button">"Report templates"</A>
+                <A href="/admin/projects/new" attr:class="button">"New project"</A>
+            </div>
         </div>
         <SecretBanner shown/>
         <Transition fallback=|| view! { <Skeleton lines=8 label="Loading accounts"/> }>

@@ -1,5 +1,5 @@
 //! One module per route: the portfolio home, the project page with its progress grid, the report
-//! page, sign-in, administration (with creating a project) and the not-found page.
+//! page, sign-in, administration (with creating a project and the report templates) and the not-found page.
 
 mod admin;
 mod home;
@@ -10,6 +10,7 @@ mod performance;
 mod progress;
 mod project;
 mod report;
+mod templates;
 
 pub use admin::AdminPage;
 pub use home::HomePage;
@@ -20,3 +21,4 @@ pub use performance::PerformancePage;
 pub use progress::ProgressPage;
 pub use project::ProjectPage;
 pub use report::ReportPage;
+pub use templates::TemplatesPage;

@@ -172,6 +172,16 @@ impl CacheKey {
         }
     }
 
+    /// Every report template (the list a report is started from and admins change).
+    pub fn templates() -> CacheKey {
+        CacheKey {
+            kind: CacheType::Template,
+            project: None,
+            report: None,
+            name: "all".into(),
+        }
+    }
+
     /// The key's text, as stored in both tiers.
     pub fn render(&self) -> String {
         let part = |prefix: char, v: Option<i64>| match v {

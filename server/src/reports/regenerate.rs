@@ -9,7 +9,6 @@ use app::sections::MonteCarloSection;
 use super::generate::{
     generate_cached, monte_carlo_cached, GenerationError, GenerationParams, Shared, Timings,
 };
-use crate::cache::CacheKey;
 use crate::domain::project::ProjectData;
 use crate::insights::InsightEngine;
 use crate::monitor::timed_query;
@@ -88,25 +87,8 @@ pub async fn regenerate(
     shared: Option<Shared<'_>>,
 ) -> Result<Timings, RegenerateError> {
     let (meta, status_date, data) = report_inputs(store, monitor, report_id, false).await?;
-    let template = match shared.map(|s| s.cache) {
-        Some(cache) => cache
-            .get_or_load(&CacheKey::template(meta.template_id), None, || async {
-                let read = store.template_sections(meta.template_id);
-                timed_query(monitor, "template_sections", read)
-                    .await
-                    .map(Option::unwrap_or_default)
-                    .map_err(Arc::new)
-            })
-            .await
-            .map_err(RegenerateError::SharedStore)?,
-        None => timed_query(
-            monitor,
-            "template_sections",
-            store.template_sections(meta.template_id),
-        )
-        .await?
-        .unwrap_or_default(),
-    };
+    // The sections the report was started with: a template changed since does not reach it.
+    let template = timed_query(monitor, "report_layout", store.report_layout(report_id)).await?;
     let generated = generate_cached(
         &data,
         &meta.period,

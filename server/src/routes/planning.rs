@@ -9,10 +9,15 @@
 //! - `POST /api/projects/{code}/reports`: start a month's report (`{"period": "YYYY-MM",
 //!   "template_id": N}`): 201 with the draft's id; 409 when the month has a report.
 //! - `POST /api/projects`: create a project with its plan (`NewProject`; admins): 201.
-//! - `GET  /api/templates`: the report templates.
+//! - `GET  /api/templates`: the report templates one can start a report with (anyone signed in).
+//! - `POST /api/templates`: create a template (`TemplateDraft`: name and sections; admins): 201 with
+//!   it; 400 listing every problem; 409 for a name in use.
+//! - `GET  /api/templates/{id}`, `PUT /api/templates/{id}`: one template with its sections and the
+//!   count of reports made from it; change it (admins). Reports keep the sections they were made with.
 
 use app::planning::{CreatedProject, NewProject, ReportStart, StartedReport, TemplateChoice};
 use app::progress::{ProgressSave, ProgressSaved, ProgressSheet};
+use app::templates::{TemplateDraft, TemplateInfo, TemplateSave};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -33,7 +38,8 @@ pub fn router() -> Router<AppState> {
             get(progress_sheet).post(save_progress),
         )
         .route("/api/projects/{code}/reports", post(start_report))
-        .route("/api/templates", get(templates))
+        .route("/api/templates", get(templates).post(create_template))
+        .route("/api/templates/{id}", get(template).put(change_template))
 }
 
 /// A JSON body, or a 400 that says what was expected.
@@ -121,4 +127,62 @@ async fn templates(
     Caller(who): Caller,
 ) -> Result<Json<Vec<TemplateChoice>>, ApiError> {
     Ok(Json(state.services.planning.templates(&who).await?))
+}
+
+/// A template id from the path: a positive number.
+fn template_id(id: &str) -> Result<i64, ApiError> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("'{id}' is not a template id")))
+}
+
+async fn template(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TemplateInfo>, ApiError> {
+    let id = template_id(&id)?;
+    let list = state.services.planning.template_list(&who).await?;
+    list.into_iter()
+        .find(|t| t.id == id)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("There is no template with id {id}.")))
+}
+
+async fn create_template(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    draft: Result<Json<TemplateDraft>, JsonRejection>,
+) -> Result<(StatusCode, Json<TemplateInfo>), ApiError> {
+    let draft = body(draft, "a template ({\"name\": ..., \"sections\": [...]})")?;
+    let saved = state
+        .services
+        .planning
+        .save_template(&who, TemplateSave { id: None, draft })
+        .await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+async fn change_template(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    draft: Result<Json<TemplateDraft>, JsonRejection>,
+) -> Result<Json<TemplateInfo>, ApiError> {
+    let id = template_id(&id)?;
+    let draft = body(draft, "a template ({\"name\": ..., \"sections\": [...]})")?;
+    Ok(Json(
+        state
+            .services
+            .planning
+            .save_template(
+                &who,
+                TemplateSave {
+                    id: Some(id),
+                    draft,
+                },
+            )
+            .await?,
+    ))
 }

@@ -1,47 +1,14 @@
-//! Starting a month's report: the templates one can pick, a new draft with one empty section per
-//! template entry (generation fills them), and discarding a draft whose generation failed.
+//! Starting a month's report: a new draft with one empty section per template entry (generation
+//! fills them; the report keeps these sections whatever becomes of the template), and discarding a
+//! draft whose generation failed.
 
-use app::model::{ReportStatus, TemplateSection};
-use sqlx::Row;
+use app::model::ReportStatus;
 
 use super::reports::{insert_report, insert_section, NewReport, NewSection};
+use super::templates::Template;
 use super::{Store, StoreError};
 
-/// A template with its sections.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Template {
-    pub id: i64,
-    pub name: String,
-    pub sections: Vec<TemplateSection>,
-}
-
-/// Most templates listed.
-pub const MAX_TEMPLATES: i64 = 200;
-
 impl Store {
-    /// The templates, by name (at most [`MAX_TEMPLATES`]).
-    pub async fn templates(&self) -> Result<Vec<Template>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, sections FROM report_templates ORDER BY name, id LIMIT $1",
-        )
-        .bind(MAX_TEMPLATES)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let json: String = row.try_get("sections")?;
-                Ok(Template {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    sections: serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                        table: "report_templates",
-                        detail: e.to_string(),
-                    })?,
-                })
-            })
-            .collect()
-    }
-
     /// Creates a draft report for `period` from `template`, with its sections empty; a report for
     /// that month already is a [`StoreError::Conflict`].
     pub async fn create_draft(

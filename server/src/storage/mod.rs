@@ -20,6 +20,7 @@ pub mod project_data;
 pub mod projects;
 pub mod reports;
 pub mod sessions;
+pub mod templates;
 pub mod tokens;
 pub mod transfer;
 pub mod users;

@@ -233,8 +233,28 @@ impl Store {
         .transpose()
     }
 
-    /// A report's header, its neighbours in time and its sections in order; `None` when no report
-    /// has this id.
+    /// The sections a report was made with (key, type, title, priority), in order: the template as it
+    /// was when the report was started, whatever has become of the template since.
+    pub async fn report_layout(&self, report_id: i64) -> Result<Vec<TemplateSection>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT section_key, section_type, title, priority FROM report_sections
+             WHERE report_id = $1 ORDER BY position, id",
+        )
+        .bind(report_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TemplateSection {
+                    key: row.try_get("section_key")?,
+                    section_type: row.try_get("section_type")?,
+                    title: row.try_get("title")?,
+                    priority: parse(row, "priority", "report_sections")?,
+                })
+            })
+            .collect()
+    }
+
     /// Makes a draft report final, naming who published it. The report's row is the lock the
     /// document log takes too (`append_doc_update`), so every edit commits before the publication
     /// or is refused after it, on every instance.

@@ -1,9 +1,10 @@
 //! The monthly cycle's writes (`PlanningService`, implemented by [`StorePortfolio`]): the progress
-//! grid (`progress.rs`: the sheet, and a save merged with what others saved), starting a month's
-//! report and creating a project (here). Every write is checked with the import's rules and drops what
+//! grid (`progress.rs`: the sheet, and a save merged with what others saved), report templates
+//! (`templates.rs`), starting a month's report and creating a project (here). Every write is checked with the import's rules and drops what
 //! it made stale from the cache, here and on every instance.
 
 mod progress;
+mod templates;
 
 use app::access::Access;
 use app::error::AppError;
@@ -14,6 +15,7 @@ use app::planning::{
 };
 use app::progress::{ProgressSave, ProgressSaved, ProgressSheet};
 use app::services::PlanningService;
+use app::templates::{TemplateInfo, TemplateSave};
 use async_trait::async_trait;
 
 use super::{project_changed, StorePortfolio};
@@ -111,7 +113,7 @@ impl PlanningService for StorePortfolio {
 
     async fn templates(&self, who: &Access) -> Result<Vec<TemplateChoice>, AppError> {
         who.require(Role::Viewer)?;
-        let templates = timed_query(&self.monitor, "templates", self.store.templates()).await?;
+        let templates = self.cached_templates().await?;
         Ok(templates
             .into_iter()
             .map(|t| TemplateChoice {
@@ -120,6 +122,18 @@ impl PlanningService for StorePortfolio {
                 sections: t.sections.into_iter().map(|s| s.title).collect(),
             })
             .collect())
+    }
+
+    async fn template_list(&self, who: &Access) -> Result<Vec<TemplateInfo>, AppError> {
+        StorePortfolio::template_list(self, who).await
+    }
+
+    async fn save_template(
+        &self,
+        who: &Access,
+        save: TemplateSave,
+    ) -> Result<TemplateInfo, AppError> {
+        self.store_template(who, save).await
     }
 
     async fn start_report(
@@ -136,7 +150,7 @@ impl PlanningService for StorePortfolio {
         let today = chrono::Utc::now().date_naive().to_string();
         check_period(&start.period, &plan.start.to_string(), &today)
             .map_err(AppError::BadRequest)?;
-        let templates = timed_query(&self.monitor, "templates", self.store.templates()).await?;
+        let templates = self.cached_templates().await?;
         let template = templates
             .into_iter()
             .find(|t| t.id == start.template_id)
