@@ -58,6 +58,9 @@ pub struct Account {
     pub projects: Vec<i64>,
     /// RFC 3339.
     pub created_at: String,
+    /// An editor an admin allowed to create projects (admins always may).
+    #[serde(default)]
+    pub may_create_projects: bool,
 }
 
 /// An API token as the admin page shows it (never the secret itself).
@@ -107,6 +110,9 @@ pub struct AccountChange {
     pub role: Role,
     pub active: bool,
     pub projects: Vec<i64>,
+    /// Allow an editor to create projects (each one made makes them a member of it).
+    #[serde(default)]
+    pub may_create_projects: bool,
 }
 
 /// A new API token's settings.

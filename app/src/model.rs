@@ -195,6 +195,9 @@ impl Trend {
 pub struct Portfolio {
     pub name: String,
     pub projects: Vec<ProjectSummary>,
+    /// Whether the caller may create a project (an admin, or an editor an admin allowed to).
+    #[serde(default)]
+    pub may_create_projects: bool,
 }
 
 /// A whole report as the REST API serves it: the outline and each section's stored content.

@@ -113,7 +113,11 @@ pub trait PlanningService: Send + Sync + 'static {
         who: &Access,
         start: ReportStart,
     ) -> Result<StartedReport, AppError>;
-    /// Creates a project with its plan (admins).
+    /// The project codes in use, for the new-project form's check as typed (admins; an editor allowed
+    /// to create projects gets none; anyone else is refused).
+    async fn project_codes(&self, who: &Access) -> Result<Vec<String>, AppError>;
+    /// Creates a project with its plan (admins, and editors an admin allowed to, who become its
+    /// members).
     async fn create_project(
         &self,
         who: &Access,

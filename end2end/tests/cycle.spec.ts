@@ -4,7 +4,8 @@
 // starts the month's report, writes its summary and publishes it; the viewer reads the published
 // report and finds no editing controls anywhere. It runs on the scale-out pair (its own database, so
 // the other specs' demo portfolio stays as seeded): the admin on instance A, the editor and the
-// viewer on instance B, so every page on B must see what A just wrote.
+// viewer on instance B, so every page on B must see what A just wrote. Then the admin allows the editor
+// to create projects, and the editor creates one on B and finds it theirs to work on.
 import { request as playwrightRequest, type APIRequestContext, type Page } from '@playwright/test';
 import { test, expect, hydrated, signIn, type User } from './fixtures';
 import { INSTANCE_A, INSTANCE_B, instanceURL } from './instances';
@@ -163,6 +164,44 @@ test.describe('the monthly cycle', () => {
     const grid = await viewer.goto(`/projects/${code}/progress`);
     expect(grid?.status()).toBe(403);
     await viewerContext.close();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('an admin allows the editor to create projects; the editor creates one and works on it', async ({ page, browser, consoleErrors }) => {
+    test.setTimeout(60_000);
+    // The admin, on instance A, ticks the editor's right on the admin page.
+    await page.goto('/admin');
+    await hydrated(page);
+    const eddie = page.locator('li.account[data-username="eddie"]');
+    await eddie.locator('summary').click();
+    await eddie.getByLabel(/^May create projects/).check();
+    await eddie.getByRole('button', { name: 'Save changes' }).click();
+    // Saved: the list is read again and the account's line says so.
+    await expect(page.locator('li.account[data-username="eddie"] summary')).toContainText('creates projects');
+
+    // The editor, on instance B, finds the button, types a plan and lands on the project, a member.
+    const base = instanceURL(INSTANCE_B);
+    const context = await browser.newContext({ baseURL: base });
+    await signIn(context.request, 'eddie', base);
+    const editor = await context.newPage();
+    await editor.goto('/');
+    await hydrated(editor);
+    await editor.getByRole('link', { name: 'New project' }).click();
+    await expect(editor.getByRole('heading', { name: 'New project' })).toBeVisible();
+    await hydrated(editor);
+    const code = `ED${Date.now() % 1_000_000}`;
+    await editor.getByLabel('Code').fill(code);
+    await editor.getByLabel('Name').fill('Editor depot');
+    await editor.getByLabel('Manager').fill('Eddie Editor');
+    await editor.getByLabel('Start').fill('2026-09-01');
+    await editor.getByLabel('Target finish').fill('2027-03-31');
+    await editor.getByLabel('Type the task list (CSV)').check();
+    await editor.locator('textarea.plan-text').fill(PLAN);
+    await editor.getByRole('button', { name: 'Create the project' }).click();
+    await expect(editor).toHaveURL(new RegExp(`/projects/${code}$`));
+    await expect(editor.getByRole('heading', { level: 1 })).toHaveText('Editor depot');
+    await expect(editor.getByRole('link', { name: 'Record progress' })).toBeVisible();
+    await context.close();
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -43,7 +43,7 @@ fn lower(value: f64, floor: f64, unit: &str) -> String {
     if value >= floor {
         "met".into()
     } else if unit == "×" {
-        format!("**missed**: {value:.2}× of {floor:.0}×")
+        format!("**missed**: {value:.2}× of {floor}×")
     } else {
         format!("**missed** by {}", fmt_num(floor - value, unit))
     }
@@ -710,6 +710,7 @@ mod tests {
         assert_eq!(lower(95.0, 90.0, "%"), "met");
         assert_eq!(lower(80.0, 90.0, "%"), "**missed** by 10.0 %");
         assert_eq!(lower(5.0, 20.0, "×"), "**missed**: 5.00× of 20×");
+        assert_eq!(lower(0.43, 0.5, "×"), "**missed**: 0.43× of 0.5×");
     }
 
     #[test]

@@ -58,6 +58,19 @@ pub struct AppState {
     pub started: Instant,
 }
 
+/// A project's creator became its member: every remembered caller of the account is forgotten, here
+/// and on every instance, so the next request sees the project.
+#[async_trait::async_trait]
+impl crate::reports::RightsChanged for Revocations {
+    async fn memberships_changed(&self, user_id: i64) {
+        self.publish(crate::auth::revoke::Revocation::Account {
+            user_id,
+            why: crate::auth::revoke::Why::RightsChanged,
+        })
+        .await;
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
@@ -160,10 +173,13 @@ impl AppState {
             monitor.clone(),
             generation,
             insights.clone(),
-            Arc::new(crate::collab::editing::LiveReports {
-                documents: documents.clone(),
-                optimizer: collab.clone(),
-            }),
+            crate::reports::Hooks {
+                edits: Arc::new(crate::collab::editing::LiveReports {
+                    documents: documents.clone(),
+                    optimizer: collab.clone(),
+                }),
+                rights: Arc::new(revocations.clone()),
+            },
             config.generation.costly_runs_per_minute,
         ));
         let services = Services {

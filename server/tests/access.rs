@@ -97,6 +97,7 @@ async fn setup() -> (TestApp, Vec<As>) {
     ] {
         app.store()
             .update_account(&server::storage::users::AccountUpdate {
+                may_create_projects: false,
                 id,
                 display_name: "Changed".into(),
                 role,
@@ -399,6 +400,13 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                     &json!({"start": {"code": "HBR", "period": next_month(), "template_id": template_id}}),
                 )
             },
+        ),
+        row(
+            "POST /api/get_project_codes",
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 200, 403, 401, 401, 403,
+            ],
+            |who| server_fn("get_project_codes", who, ""),
         ),
         row(
             "POST /api/create_project",

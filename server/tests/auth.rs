@@ -380,6 +380,7 @@ async fn failed_sign_ins_do_not_reveal_which_accounts_exist() {
         .0;
     app.store()
         .update_account(&server::storage::users::AccountUpdate {
+            may_create_projects: false,
             id: gone.id,
             display_name: gone.display_name.clone(),
             role: gone.role,
@@ -612,6 +613,7 @@ async fn admins_manage_accounts_and_changes_end_sessions() {
     let last = app
         .store()
         .update_account(&server::storage::users::AccountUpdate {
+            may_create_projects: false,
             id: root_id,
             display_name: "Root".into(),
             role: Role::Viewer,

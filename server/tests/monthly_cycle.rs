@@ -721,3 +721,86 @@ async fn admins_make_and_change_templates_and_a_report_keeps_the_one_it_was_made
     assert_eq!(one.json()["name"], json!("Lean monthly (v2)"));
     assert_eq!(one.json()["reports"], json!(2));
 }
+
+/// The admin page's change to an account: `pm` allowed (or not) to create projects.
+async fn allow_creating(app: &TestApp, boss: &Who, allowed: bool) {
+    let overview = app
+        .send(common::server_fn("admin_overview", boss, ""))
+        .await
+        .json();
+    let pm = overview["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["username"] == json!("pm"))
+        .expect("pm")
+        .clone();
+    let change = json!({"change": {"id": pm["id"], "display_name": pm["display_name"],
+        "role": "editor", "active": true, "projects": pm["projects"],
+        "may_create_projects": allowed}});
+    let reply = app
+        .send(common::server_fn_json("update_account", boss, &change))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn an_editor_an_admin_allows_creates_projects_and_becomes_their_member() {
+    let (app, boss, pm) = app().await;
+    let plan = plan_file(&app).await;
+    let refused = post(&app, &pm, "/api/projects", &new_project(&plan)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body.contains("an editor an admin has allowed to"),
+        "{}",
+        refused.body
+    );
+    let codes = app
+        .send(common::server_fn("get_project_codes", &pm, ""))
+        .await;
+    assert_eq!(codes.status, StatusCode::FORBIDDEN, "{}", codes.body);
+    let portfolio = app
+        .send(common::server_fn("list_portfolio", &pm, ""))
+        .await
+        .json();
+    assert_eq!(portfolio["may_create_projects"], json!(false));
+
+    allow_creating(&app, &boss, true).await;
+    let portfolio = app
+        .send(common::server_fn("list_portfolio", &pm, ""))
+        .await
+        .json();
+    assert_eq!(portfolio["may_create_projects"], json!(true));
+    // The form's list of codes in use is the admin's alone: it would tell of projects out of reach.
+    let codes = app
+        .send(common::server_fn("get_project_codes", &pm, ""))
+        .await;
+    assert_eq!(codes.status, StatusCode::OK, "{}", codes.body);
+    assert_eq!(codes.json(), json!([]));
+    let admin_codes = app
+        .send(common::server_fn("get_project_codes", &boss, ""))
+        .await
+        .json();
+    assert!(
+        admin_codes
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("HBR"))),
+        "{admin_codes}"
+    );
+
+    let made = post(&app, &pm, "/api/projects", &new_project(&plan)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    // A member at once (the remembered caller of the earlier requests is forgotten): the project,
+    // its grid and a month's report are theirs to work on.
+    let page = app.get("/api/projects/NEWP", &pm).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let grid = app.get("/api/projects/NEWP/progress", &pm).await;
+    assert_eq!(grid.status, StatusCode::OK, "{}", grid.body);
+
+    // Taken back: refused at once, though the session is the same.
+    allow_creating(&app, &boss, false).await;
+    let mut other = new_project(&plan);
+    other["code"] = json!("NEWQ");
+    let again = post(&app, &pm, "/api/projects", &other).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", again.body);
+}

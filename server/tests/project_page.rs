@@ -25,6 +25,7 @@ async fn the_overview_is_the_projects_card_plan_and_active_members() {
         .expect("the account");
     app.store()
         .update_account(&server::storage::users::AccountUpdate {
+            may_create_projects: false,
             id: account.id,
             display_name: account.display_name.clone(),
             role: account.role,

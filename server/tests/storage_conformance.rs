@@ -1038,6 +1038,7 @@ async fn accounts_are_managed_with_their_projects(store: Store) {
     );
 
     let update = |role, active, projects: Vec<i64>| AccountUpdate {
+        may_create_projects: false,
         id,
         display_name: "Mia M.".into(),
         role,
@@ -1082,6 +1083,7 @@ async fn accounts_are_managed_with_their_projects(store: Store) {
     );
     assert!(!store
         .update_account(&AccountUpdate {
+            may_create_projects: false,
             id: 999_999,
             ..update(Role::Viewer, true, vec![])
         })
@@ -1090,6 +1092,7 @@ async fn accounts_are_managed_with_their_projects(store: Store) {
     assert!(matches!(
         store
             .update_account(&AccountUpdate {
+                may_create_projects: false,
                 id: boss,
                 display_name: "Boss".into(),
                 role: Role::Editor,
@@ -1232,6 +1235,7 @@ async fn api_tokens_reach_their_projects_until_revoked(store: Store) {
     assert_eq!(shown.expires_at, Some(1_800_000_500));
     assert!(store
         .update_account(&server::storage::users::AccountUpdate {
+            may_create_projects: false,
             id: maker,
             display_name: "Maker".into(),
             role: Role::Editor,

@@ -216,6 +216,7 @@ fn AccountItem(
     let role = RwSignal::new(account.role);
     let active = RwSignal::new(account.active);
     let chosen = RwSignal::new(account.projects.clone());
+    let may_create = RwSignal::new(account.may_create_projects);
     let new_password = RwSignal::new(String::new());
     let save = Action::new(|change: &AccountChange| update_account(change.clone()));
     let reset = Action::new(move |password: &String| reset_password(id, password.clone()));
@@ -242,6 +243,9 @@ fn AccountItem(
                     <code class="account__username">{username.clone()}</code>
                     <span class=format!("chip chip--role chip--{}", account.role.as_str())>{account.role.as_str()}</span>
                     {(!account.active).then(|| view! { <span class="chip chip--off">"Deactivated"</span> })}
+                    {(account.role == Role::Editor && account.may_create_projects).then(|| view! {
+                        <span class="chip">"creates projects"</span>
+                    })}
                     <span class="account__projects muted">{summary_codes}</span>
                 </summary>
                 <form class="form account__editor" on:submit=move |ev| {
@@ -252,6 +256,7 @@ fn AccountItem(
                         role: role.get(),
                         active: active.get(),
                         projects: chosen.get(),
+                        may_create_projects: may_create.get() && role.get() == Role::Editor,
                     });
                 }>
                     <div class="form-row">
@@ -263,6 +268,14 @@ fn AccountItem(
                         <RoleSelect role label="Role"/>
                     </div>
                     <ProjectPicker projects=projects.clone() chosen legend="Member of"/>
+                    // Only an editor's right to ask for: admins always may, viewers never.
+                    {move || (role.get() == Role::Editor).then(|| view! {
+                        <label class="check">
+                            <input type="checkbox" prop:checked=may_create
+                                on:change=move |ev| may_create.set(event_target_checked(&ev))/>
+                            <span>"May create projects (and becomes a member of each one made)"</span>
+                        </label>
+                    })}
                     <label class="check">
                         <input type="checkbox" prop:checked=active
                             on:change=move |ev| active.set(event_target_checked(&ev))/>

@@ -54,14 +54,13 @@ fn ProjectGrid(portfolio: Portfolio, filter: RwSignal<String>) -> impl IntoView 
         })
     };
     let shown = move || visible().len();
-    // Under the page's Suspense with the portfolio, so the page hydrates in one piece.
-    let user = crate::session::use_current_user();
     view! {
         <div class="portfolio-bar">
             <p class="muted" aria-live="polite">
                 {portfolio.name} " · " {move || format!("{} of {total} projects", shown())}
             </p>
-            {move || user.has_role(crate::model::Role::Admin).then(|| view! {
+            // Under the page's Suspense with the portfolio, so the page hydrates in one piece.
+            {portfolio.may_create_projects.then(|| view! {
                 <A href="/admin/projects/new" attr:class="button button--primary">"New project"</A>
             })}
         </div>

@@ -1,14 +1,15 @@
-//! Creating a project, at `/admin/projects/new` (admins): its name, code, manager, currency, dates
+//! Creating a project, at `/admin/projects/new` (admins, and editors an admin allowed to, who become
+//! members of what they create): its name, code, manager, currency, dates
 //! and budget, and its plan from a file chosen in the browser (the `pmr.project/v1` JSON an export
 //! gives, or a CSV task list) or typed in as CSV. Checked as it is typed; the server checks the plan
-//! as the import does and lists every problem with its place. A non-admin gets a 403 page.
+//! as the import does and lists every problem with its place. Anyone else gets a 403 page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::{create_project, get_admin_overview};
+use crate::api::{create_project, get_project_codes};
 use crate::components::{ErrorNotice, Skeleton};
 use crate::planning::{check_new_project, NewProject, PlanFormat};
 use crate::progress::parse_number;
@@ -19,9 +20,10 @@ const CSV_HEADER: &str = "wbs,name,owner,optimistic_days,most_likely_days,pessim
 /// The page.
 #[component]
 pub fn NewProjectPage() -> impl IntoView {
-    // Admins only: the overview is refused (403) to anyone else, which makes this page a 403; it
-    // also lists the codes in use.
-    let overview = Resource::new(|| (), |_| get_admin_overview());
+    // Admins and the editors an admin allowed to: the codes in use are refused (403) to anyone else,
+    // which makes this page a 403. An editor gets no codes (they would tell of projects out of reach);
+    // the server says so if the code is taken.
+    let codes = Resource::new(|| (), |_| get_project_codes());
     view! {
         <Title text="New project"/>
         <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -35,10 +37,7 @@ pub fn NewProjectPage() -> impl IntoView {
         <Suspense fallback=|| view! { <Skeleton lines=8 label="Loading"/> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors/> }>
                 {move || Suspend::new(async move {
-                    overview.await.map(|o| {
-                        let codes: Vec<String> = o.projects.into_iter().map(|p| p.code).collect();
-                        view! { <NewProjectForm codes/> }
-                    })
+                    codes.await.map(|codes| view! { <NewProjectForm codes/> })
                 })}
             </ErrorBoundary>
         </Suspense>

@@ -282,6 +282,7 @@ impl AccountService for StoreAccounts {
                 role: change.role,
                 active: change.active,
                 projects,
+                may_create_projects: change.may_create_projects,
             }),
         )
         .await

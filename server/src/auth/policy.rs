@@ -85,7 +85,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("GET", "/reports/{id}", Page, Needs(Viewer), Project),
     entry("GET", "/admin", Page, Needs(Admin), Any),
     entry("GET", "/admin/performance", Page, Needs(Admin), Any),
-    entry("GET", "/admin/projects/new", Page, Needs(Admin), Any),
+    entry("GET", "/admin/projects/new", Page, Needs(Editor), Any),
     entry("GET", "/admin/templates", Page, Needs(Admin), Any),
     // Server functions.
     entry("POST", "/api/login", ServerFn, Public, Any),
@@ -106,7 +106,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/get_templates", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/save_template", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/start_report", ServerFn, Needs(Editor), Project),
-    entry("POST", "/api/create_project", ServerFn, Needs(Admin), Any),
+    entry("POST", "/api/get_project_codes", ServerFn, Needs(Editor), Any),
+    entry("POST", "/api/create_project", ServerFn, Needs(Editor), Any),
     entry("POST", "/api/list_revisions", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/get_revision", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/restore_revision", ServerFn, Needs(Editor), Project),
@@ -122,13 +123,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/delete_monitoring_data", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/set_threshold", ServerFn, Needs(Admin), Any),
     // REST: project data exchange and reports. Importing a new project needs an admin (the handler
-    // checks); replacing one needs an editor who is a member.
+    // checks); replacing one needs an editor who is a member. Creating a project needs an admin or an
+    // editor an admin allowed to (the service checks the account's right in the store).
     entry("POST", "/api/projects/import", Rest, Needs(Editor), Project),
     entry("GET", "/api/projects/{code}", Rest, Needs(Viewer), Project),
     entry("GET", "/api/projects/{code}/export", Rest, Needs(Viewer), Project),
     entry("GET", "/api/projects/{code}/tasks.csv", Rest, Needs(Viewer), Project),
     entry("PUT", "/api/projects/{code}/tasks.csv", Rest, Needs(Editor), Project),
-    entry("POST", "/api/projects", Rest, Needs(Admin), Any),
+    entry("POST", "/api/projects", Rest, Needs(Editor), Any),
     entry("GET", "/api/projects/{code}/progress", Rest, Needs(Editor), Project),
     entry("POST", "/api/projects/{code}/progress", Rest, Needs(Editor), Project),
     entry("POST", "/api/projects/{code}/reports", Rest, Needs(Editor), Project),

@@ -47,6 +47,21 @@ pub trait KeepEdits: Send + Sync {
     async fn after_publication(&self, report_id: i64, by: &str);
 }
 
+/// What the layer that remembers callers is told when an account's rights change here: a project's
+/// creator becomes its member, and the remembered caller must see it at once (`auth::revoke`, wired in
+/// `state`).
+#[async_trait]
+pub trait RightsChanged: Send + Sync {
+    /// The account's memberships changed.
+    async fn memberships_changed(&self, user_id: i64);
+}
+
+/// What reports tell the layers above them (wired in `state`).
+pub struct Hooks {
+    pub edits: Arc<dyn KeepEdits>,
+    pub rights: Arc<dyn RightsChanged>,
+}
+
 /// Portfolio and report outlines, read from the store, and regeneration of draft reports; each
 /// limited to the projects the caller may reach.
 pub struct StorePortfolio {
@@ -57,6 +72,8 @@ pub struct StorePortfolio {
     insights: Arc<dyn InsightEngine>,
     /// What keeps people's edits through a regeneration (the shared documents).
     edits: Arc<dyn KeepEdits>,
+    /// Who to tell when a creator becomes a member of a new project.
+    rights: Arc<dyn RightsChanged>,
     /// Each caller's budget of reruns and regenerations.
     quota: quota::CostlyQuota,
     /// The server's simulations at once.
@@ -73,9 +90,10 @@ impl StorePortfolio {
         monitor: Monitor,
         generation: GenerationParams,
         insights: Arc<dyn InsightEngine>,
-        edits: Arc<dyn KeepEdits>,
+        hooks: Hooks,
         costly_per_minute: u32,
     ) -> StorePortfolio {
+        let Hooks { edits, rights } = hooks;
         StorePortfolio {
             store,
             cache,
@@ -83,6 +101,7 @@ impl StorePortfolio {
             generation,
             insights,
             edits,
+            rights,
             quota: quota::CostlyQuota::new(costly_per_minute),
             slots: Arc::new(slots::SimulationSlots::for_this_machine()),
             progress_saves: tokio::sync::Mutex::new(()),
@@ -170,6 +189,7 @@ impl PortfolioService for StorePortfolio {
             })
             .await?;
         portfolio.projects.retain(|p| who.reaches(p.id));
+        portfolio.may_create_projects = self.may_create_projects(who).await?;
         Ok(portfolio)
     }
 

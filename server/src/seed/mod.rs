@@ -21,12 +21,12 @@ use sqlx::AnyConnection;
 use crate::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};
 use crate::insights::rules::RulesEngine;
 use crate::reports::generate::{generate, GenerationParams};
-use crate::storage::progress::insert_record;
 use crate::storage::project_data::write_generated;
 use crate::storage::projects::{
     insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio,
     insert_project, insert_risk, insert_task, NewMilestone, NewProject, NewRisk, NewTask,
 };
+use crate::storage::records::insert_record;
 use crate::storage::reports::{
     insert_report, insert_section, insert_template, NewReport, NewSection,
 };

@@ -58,10 +58,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "progress per status date",
         sql: include_str!("schema_v8.sql"),
     },
+    Migration {
+        version: 9,
+        name: "editors allowed to create projects",
+        sql: include_str!("schema_v9.sql"),
+    },
 ];
 
 /// The schema version after every migration has run.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x504d_525f_4d49_4752; // "PMR_MIGR"

@@ -18,6 +18,7 @@ mod migrations;
 pub mod progress;
 pub mod project_data;
 pub mod projects;
+pub(crate) mod records;
 pub mod reports;
 pub mod sessions;
 pub mod templates;

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use sqlx::{AnyConnection, Row};
 
+use super::records::insert_record;
 use super::{Store, StoreError};
 use crate::transfer::{ProjectDocument, ValidProject};
 
@@ -154,33 +155,6 @@ impl Store {
         tx.commit().await?;
         Ok(version)
     }
-}
-
-/// Writes a record (inside the caller's transaction).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn insert_record(
-    conn: &mut AnyConnection,
-    project_id: i64,
-    version: i64,
-    status_date: &str,
-    document: &ProjectDocument,
-    recorded_by: &str,
-    recorded_at: &str,
-) -> Result<(), StoreError> {
-    let json = serde_json::to_string(document).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO progress_records (project_id, version, status_date, document, recorded_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(project_id)
-    .bind(version)
-    .bind(status_date)
-    .bind(json)
-    .bind(recorded_by)
-    .bind(recorded_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Each milestone's forecast for the status date's month, so the milestone history shows it.

@@ -294,6 +294,8 @@ impl Store {
         Ok(Portfolio {
             name: name.unwrap_or_else(|| "Portfolio".into()),
             projects,
+            // The caller's right, set by the service.
+            may_create_projects: false,
         })
     }
 

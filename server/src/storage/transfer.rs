@@ -84,7 +84,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let now = chrono::Utc::now();
-        super::progress::insert_record(
+        super::records::insert_record(
             &mut tx,
             project_id,
             version,

@@ -162,13 +162,15 @@ pub struct AccountUpdate {
     pub role: Role,
     pub active: bool,
     pub projects: Vec<i64>,
+    /// May create projects (and becomes a member of each one made); meaningful for editors.
+    pub may_create_projects: bool,
 }
 
 impl Store {
     /// Every account with its memberships, admins first, then by user name.
     pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, username, display_name, role, active, created_at FROM users
+            "SELECT id, username, display_name, role, active, created_at, may_create_projects FROM users
              ORDER BY CASE role WHEN 'admin' THEN 0 WHEN 'editor' THEN 1 ELSE 2 END, username",
         )
         .fetch_all(self.pool())
@@ -198,6 +200,7 @@ impl Store {
                 active: user.active,
                 projects,
                 created_at: row.try_get("created_at")?,
+                may_create_projects: row.try_get::<i64, _>("may_create_projects")? != 0,
             });
         }
         Ok(accounts)
@@ -240,10 +243,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let done =
-            sqlx::query("UPDATE users SET display_name = $1, role = $2, active = $3 WHERE id = $4")
+            sqlx::query("UPDATE users SET display_name = $1, role = $2, active = $3, may_create_projects = $4 WHERE id = $5")
                 .bind(&change.display_name)
                 .bind(change.role.as_str())
                 .bind(i64::from(change.active))
+                .bind(i64::from(change.may_create_projects))
                 .bind(change.id)
                 .execute(&mut *tx)
                 .await?;
@@ -266,6 +270,36 @@ impl Store {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Whether the account may create projects now: an active admin, or an active editor an admin
+    /// allowed to.
+    pub async fn may_create_projects(&self, user_id: i64) -> Result<bool, StoreError> {
+        let allowed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND active = 1
+               AND (role = 'admin' OR (role = 'editor' AND may_create_projects = 1))",
+        )
+        .bind(user_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(allowed > 0)
+    }
+
+    /// Makes the account a member of the project (nothing when it is one already).
+    pub async fn add_member(&self, project_id: i64, user_id: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let already: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM project_members WHERE project_id = $1 AND user_id = $2",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if already == 0 {
+            insert_member(&mut tx, project_id, user_id).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Sets an account's password hash and ends its sessions; `false` when there is no such account.

@@ -7,6 +7,7 @@ mod progress;
 mod templates;
 
 use app::access::Access;
+use app::account::PrincipalKind;
 use app::error::AppError;
 use app::model::{period_label, Role};
 use app::planning::{
@@ -81,6 +82,35 @@ impl StorePortfolio {
         Ok(id)
     }
 
+    /// Whether the caller may create a project now: an admin, or an editor whose account an admin
+    /// allowed to (read from the store, so taking the right back holds at once). Tokens may not.
+    pub(super) async fn may_create_projects(&self, who: &Access) -> Result<bool, AppError> {
+        if who.has_role(Role::Admin) {
+            return Ok(true);
+        }
+        match who.principal().kind {
+            PrincipalKind::User(id) if who.has_role(Role::Editor) => {
+                let read = self.store.may_create_projects(id);
+                Ok(timed_query(&self.monitor, "may_create_projects", read).await?)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// `Forbidden` unless the caller may create a project; the account to make a member of what it
+    /// creates (`None` for admins, who reach every project).
+    async fn require_creator(&self, who: &Access) -> Result<Option<i64>, AppError> {
+        if !self.may_create_projects(who).await? {
+            return Err(AppError::Forbidden(
+                "Creating a project needs an admin, or an editor an admin has allowed to.".into(),
+            ));
+        }
+        Ok(match who.principal().kind {
+            PrincipalKind::User(id) if !who.has_role(Role::Admin) => Some(id),
+            _ => None,
+        })
+    }
+
     /// Drops the project's cached copies everywhere; the write is done, so a failure is logged.
     pub(super) async fn changed(&self, project_id: i64) {
         if let Err(e) = project_changed(&self.store, &self.cache, project_id).await {
@@ -122,6 +152,18 @@ impl PlanningService for StorePortfolio {
                 sections: t.sections.into_iter().map(|s| s.title).collect(),
             })
             .collect())
+    }
+
+    async fn project_codes(&self, who: &Access) -> Result<Vec<String>, AppError> {
+        self.require_creator(who).await?;
+        if !who.has_role(Role::Admin) {
+            // An editor learns of codes in use only by trying one: listing them would tell of
+            // projects out of their reach.
+            return Ok(Vec::new());
+        }
+        let read = self.store.portfolio();
+        let portfolio = timed_query(&self.monitor, "portfolio", read).await?;
+        Ok(portfolio.projects.into_iter().map(|p| p.code).collect())
     }
 
     async fn template_list(&self, who: &Access) -> Result<Vec<TemplateInfo>, AppError> {
@@ -200,7 +242,7 @@ impl PlanningService for StorePortfolio {
         who: &Access,
         project: NewProject,
     ) -> Result<CreatedProject, AppError> {
-        who.require(Role::Admin)?;
+        let creator = self.require_creator(who).await?;
         let problems = check_new_project(&project);
         if !problems.is_empty() {
             return Err(AppError::BadRequest(problems.join(" ")));
@@ -242,6 +284,12 @@ impl PlanningService for StorePortfolio {
             }
             Err(e) => return Err(e.into()),
         };
+        if let Some(user_id) = creator {
+            // An editor who made a project works on it: a member from now on.
+            let join = self.store.add_member(outcome.project_id, user_id);
+            timed_query(&self.monitor, "add_member", join).await?;
+            self.rights.memberships_changed(user_id).await;
+        }
         self.changed(outcome.project_id).await;
         tracing::info!(code = %outcome.code, tasks = outcome.tasks, by = %who.name(), "created project");
         Ok(CreatedProject {
