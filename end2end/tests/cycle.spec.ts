@@ -36,6 +36,7 @@ async function addMember(admin: APIRequestContext, baseURL: string, username: st
     role: account.role,
     active: true,
     projects: [...account.projects, project.id],
+    may_create_projects: account.may_create_projects,
   };
   const reply = await admin.post('/api/update_account', { headers, data: { change } });
   expect(reply.status(), await reply.text()).toBe(200);
@@ -51,6 +52,9 @@ async function paste(page: Page, selector: string, text: string) {
 }
 
 test.describe('the monthly cycle', () => {
+  // One after the other: both change the editor's account (its projects, its right to create them),
+  // and the admin page saves an account whole.
+  test.describe.configure({ mode: 'serial' });
   test.use({ user: 'admin', baseURL: instanceURL(INSTANCE_A) });
 
   test('create a project from a file, record progress, start, write and publish the report, read it as a viewer', async ({ page, browser, baseURL, consoleErrors }) => {

@@ -1,7 +1,8 @@
-//! Reusable components: the site header, status badges, loading and error states. One public
+//! Reusable components: the site header, status badges, loading and error states, a form's problems. One public
 //! component per file.
 
 mod error_notice;
+mod form_problems;
 mod hydration_marker;
 mod plot;
 mod priority_badge;
@@ -10,6 +11,7 @@ mod site_header;
 mod skeleton;
 
 pub use error_notice::ErrorNotice;
+pub use form_problems::FormProblems;
 pub use hydration_marker::HydrationMarker;
 pub use plot::{ticks, Bar, Histogram, Marker, Plot, Series, Swing, Tornado};
 pub use priority_badge::PriorityBadge;

@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{create_project, get_project_codes};
-use crate::components::{ErrorNotice, Skeleton};
+use crate::components::{ErrorNotice, FormProblems, Skeleton};
 use crate::planning::{check_new_project, NewProject, PlanFormat};
 use crate::progress::parse_number;
 
@@ -226,17 +226,8 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
                     </label>
                 }.into_any()
             }}
-            {move || {
-                let list = problems.get();
-                (touched.get() && !list.is_empty()).then(|| view! {
-                    <div class="notice notice--error" role="alert">
-                        <ul>{list.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
-                    </div>
-                })
-            }}
-            {move || create.value().get().and_then(|r| r.err()).map(|e| view! {
-                <p class="notice notice--error" role="alert">{e.to_string()}</p>
-            })}
+            <FormProblems problems touched
+                refused=Signal::derive(move || create.value().get().and_then(|r| r.err()).map(|e| e.to_string()))/>
             <div class="form-actions">
                 <button type="submit" class="button button--primary" disabled=move || create.pending().get()>
                     {move || if create.pending().get() { "Creating…" } else { "Create the project" }}

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::{get_templates, save_template};
-use crate::components::{ErrorNotice, Skeleton};
+use crate::components::{ErrorNotice, FormProblems, Skeleton};
 use crate::model::{Priority, TemplateSection};
 use crate::sections::SECTION_TYPES;
 use crate::templates::{
@@ -270,17 +270,8 @@ fn TemplateForm(
                     </label>
                 })
             }}
-            {move || {
-                let list = problems.get();
-                (touched.get() && !list.is_empty()).then(|| view! {
-                    <div class="notice notice--error" role="alert">
-                        <ul>{list.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
-                    </div>
-                })
-            }}
-            {move || save.value().get().and_then(|r| r.err()).map(|e| view! {
-                <p class="notice notice--error" role="alert">{e.to_string()}</p>
-            })}
+            <FormProblems problems touched
+                refused=Signal::derive(move || save.value().get().and_then(|r| r.err()).map(|e| e.to_string()))/>
             <div class="form-actions">
                 <button type="submit" class="button button--primary" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save the template" }}
