@@ -161,9 +161,10 @@ impl PlanningService for StorePortfolio {
             // projects out of their reach.
             return Ok(Vec::new());
         }
-        let read = self.store.portfolio();
-        let portfolio = timed_query(&self.monitor, "portfolio", read).await?;
-        Ok(portfolio.projects.into_iter().map(|p| p.code).collect())
+        // The codes alone (one light query), not the portfolio with its figures.
+        let read = self.store.project_refs();
+        let refs = timed_query(&self.monitor, "project_refs", read).await?;
+        Ok(refs.into_iter().map(|p| p.code).collect())
     }
 
     async fn template_list(&self, who: &Access) -> Result<Vec<TemplateInfo>, AppError> {
