@@ -53,9 +53,182 @@ pub struct NewProject {
     pub target_finish: String,
     /// The budget at completion; `None`: the sum of the tasks' budgets.
     pub budget_at_completion: Option<f64>,
+    /// Working days, holidays and the reporting day.
+    #[serde(default)]
+    pub calendar: ProjectCalendar,
     pub format: PlanFormat,
     /// The file's text (or what was typed).
     pub plan: String,
+}
+
+/// The days of the week, in the order and spelling a calendar uses.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// Most holidays one calendar may list.
+pub const MAX_HOLIDAYS: usize = 1_000;
+/// The reporting day that means each month's last day.
+pub const LAST_DAY: u8 = 31;
+
+/// A project's calendar: which days of the week are worked, the holidays, and the day of the month
+/// a month's report is true of. Durations, planned value and the simulation's finish dates count
+/// working days of this calendar; a report's status date is its month's reporting day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectCalendar {
+    /// Three-letter lowercase names (`mon` … `sun`); at least one.
+    pub working_days: Vec<String>,
+    /// `YYYY-MM-DD`, at most [`MAX_HOLIDAYS`].
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// 1–31: the status date of a month's report is this day of the month, or the month's last day
+    /// when the month is shorter (31, the default, is always the last day).
+    #[serde(default = "last_day")]
+    pub reporting_day: u8,
+}
+
+fn last_day() -> u8 {
+    LAST_DAY
+}
+
+impl Default for ProjectCalendar {
+    /// Monday to Friday, no holidays, reports as of each month's last day.
+    fn default() -> Self {
+        ProjectCalendar {
+            working_days: WEEKDAYS[..5].iter().map(|d| d.to_string()).collect(),
+            holidays: Vec::new(),
+            reporting_day: LAST_DAY,
+        }
+    }
+}
+
+impl ProjectCalendar {
+    /// Which days of the week are worked, Monday first.
+    pub fn week(&self) -> [bool; 7] {
+        WEEKDAYS.map(|d| self.working_days.iter().any(|w| w == d))
+    }
+
+    /// The same calendar written the one way: weekdays in order, holidays sorted without repeats.
+    pub fn tidy(mut self) -> Self {
+        let week = self.week();
+        self.working_days = WEEKDAYS
+            .iter()
+            .zip(week)
+            .filter(|(_, on)| *on)
+            .map(|(d, _)| d.to_string())
+            .collect();
+        self.holidays = self.holidays.iter().map(|h| h.trim().to_string()).collect();
+        self.holidays.sort();
+        self.holidays.dedup();
+        self
+    }
+
+    /// Each problem as (field, sentence).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Some(bad) = self
+            .working_days
+            .iter()
+            .find(|d| !WEEKDAYS.contains(&d.as_str()))
+        {
+            problems.push((
+                "working_days",
+                format!(
+                    "'{bad}' is not a day of the week: write mon, tue, wed, thu, fri, sat or sun"
+                ),
+            ));
+        } else if self.working_days.is_empty() {
+            problems.push((
+                "working_days",
+                "at least one day of the week must be worked".into(),
+            ));
+        }
+        if self.holidays.len() > MAX_HOLIDAYS {
+            problems.push((
+                "holidays",
+                format!(
+                    "at most {MAX_HOLIDAYS} holidays, not {}",
+                    self.holidays.len()
+                ),
+            ));
+        } else if let Some(bad) = self
+            .holidays
+            .iter()
+            .find(|h| Date::parse_iso(h.trim()).is_none_or(|d| !(1900..=2200).contains(&d.year())))
+        {
+            problems.push((
+                "holidays",
+                format!("'{bad}' is not a date as YYYY-MM-DD between 1900 and 2200"),
+            ));
+        }
+        if !(1..=LAST_DAY).contains(&self.reporting_day) {
+            problems.push((
+                "reporting_day",
+                format!(
+                    "must be a day of the month, 1 to 31, not {}",
+                    self.reporting_day
+                ),
+            ));
+        }
+        problems
+    }
+
+    /// The status date of the month `period` (`YYYY-MM`): its reporting day, or its last day.
+    pub fn status_date(&self, period: &str) -> Option<Date> {
+        let first = Date::parse_period(period)?;
+        let last = crate::calendar::days_in_month(first.year(), first.month());
+        Date::new(
+            first.year(),
+            first.month(),
+            u32::from(self.reporting_day).min(last),
+        )
+    }
+
+    /// The latest status date on or before `today`: this month's reporting day once it has come,
+    /// else last month's.
+    pub fn latest_status_date(&self, today: Date) -> Option<Date> {
+        let this = self.status_date(&today.iso()[..7])?;
+        if this <= today {
+            return Some(this);
+        }
+        let previous = today.previous_month();
+        self.status_date(&previous.iso()[..7])
+    }
+
+    /// A short description: "Mon–Fri · 3 holidays · status on each month's last day".
+    pub fn describe(&self) -> String {
+        let week = self.week();
+        let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let days = match week {
+            [true, true, true, true, true, false, false] => "Mon–Fri".to_string(),
+            [true, true, true, true, true, true, false] => "Mon–Sat".to_string(),
+            [true, true, true, true, true, true, true] => "every day".to_string(),
+            _ => names
+                .iter()
+                .zip(week)
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let holidays = match self.holidays.len() {
+            0 => "no holidays".to_string(),
+            1 => "1 holiday".to_string(),
+            n => format!("{n} holidays"),
+        };
+        let day = if self.reporting_day >= 28 && self.reporting_day == LAST_DAY {
+            "status on each month's last day".to_string()
+        } else {
+            format!(
+                "status on day {} of each month{}",
+                self.reporting_day,
+                if self.reporting_day > 28 {
+                    " (or its last day)"
+                } else {
+                    ""
+                }
+            )
+        };
+        format!("{days} · {holidays} · {day}")
+    }
 }
 
 /// Largest plan text accepted from the form (a server function's body is at most 1 MB; the import
@@ -131,6 +304,14 @@ pub fn check_new_project(p: &NewProject) -> Vec<String> {
             problems.push("The budget must be between 0 and 1000000000000.".into());
         }
     }
+    for (field, problem) in p.calendar.problems() {
+        let label = match field {
+            "working_days" => "Working days",
+            "holidays" => "Holidays",
+            _ => "The reporting day",
+        };
+        problems.push(format!("{label}: {problem}."));
+    }
     if p.plan.trim().is_empty() {
         problems.push("Choose the plan's file, or type its tasks in.".into());
     } else if p.plan.len() > MAX_PLAN_BYTES {
@@ -155,6 +336,7 @@ mod tests {
             start_date: "2026-09-01".into(),
             target_finish: "2027-06-30".into(),
             budget_at_completion: None,
+            calendar: ProjectCalendar::default(),
             format: PlanFormat::Csv,
             plan: "wbs,name\n".into(),
         }
@@ -179,6 +361,103 @@ mod tests {
         let problems = check_new_project(&bad);
         assert_eq!(problems.len(), 6, "{problems:?}");
         assert!(problems.contains(&"The target finish is before the start date.".to_string()));
+    }
+
+    #[test]
+    fn a_calendar_is_checked_and_written_one_way() {
+        let calendar = ProjectCalendar {
+            working_days: vec!["sat".into(), "mon".into(), "tue".into()],
+            holidays: vec![
+                " 2026-12-25".into(),
+                "2026-01-01".into(),
+                "2026-12-25".into(),
+            ],
+            reporting_day: 15,
+        }
+        .tidy();
+        assert_eq!(calendar.working_days, ["mon", "tue", "sat"]);
+        assert_eq!(calendar.holidays, ["2026-01-01", "2026-12-25"]);
+        assert!(calendar.problems().is_empty());
+        assert_eq!(
+            calendar.describe(),
+            "Mon, Tue, Sat · 2 holidays · status on day 15 of each month"
+        );
+        assert_eq!(
+            ProjectCalendar::default().describe(),
+            "Mon–Fri · no holidays · status on each month's last day"
+        );
+        let bad = ProjectCalendar {
+            working_days: vec!["funday".into()],
+            holidays: vec!["2026-02-30".into()],
+            reporting_day: 0,
+        };
+        let fields: Vec<_> = bad.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["working_days", "holidays", "reporting_day"]);
+        let idle = ProjectCalendar {
+            working_days: Vec::new(),
+            ..ProjectCalendar::default()
+        };
+        assert_eq!(
+            idle.problems()[0].1,
+            "at least one day of the week must be worked"
+        );
+        let bad_form = NewProject {
+            calendar: bad,
+            ..form()
+        };
+        assert_eq!(check_new_project(&bad_form).len(), 3);
+    }
+
+    #[test]
+    fn a_status_date_is_the_reporting_day_or_the_month_end() {
+        let iso = |d: Option<Date>| d.map(Date::iso);
+        let standard = ProjectCalendar::default();
+        assert_eq!(
+            iso(standard.status_date("2026-02")).as_deref(),
+            Some("2026-02-28")
+        );
+        assert_eq!(
+            iso(standard.status_date("2028-02")).as_deref(),
+            Some("2028-02-29")
+        );
+        let on_30th = ProjectCalendar {
+            reporting_day: 30,
+            ..ProjectCalendar::default()
+        };
+        assert_eq!(
+            iso(on_30th.status_date("2026-02")).as_deref(),
+            Some("2026-02-28")
+        );
+        assert_eq!(
+            iso(on_30th.status_date("2026-12")).as_deref(),
+            Some("2026-12-30")
+        );
+        assert_eq!(standard.status_date("2026-13"), None);
+        let day = |s: &str| Date::parse_iso(s).expect("date");
+        let on_25th = ProjectCalendar {
+            reporting_day: 25,
+            ..ProjectCalendar::default()
+        };
+        assert_eq!(
+            iso(on_25th.latest_status_date(day("2026-12-25"))).as_deref(),
+            Some("2026-12-25")
+        );
+        assert_eq!(
+            iso(on_25th.latest_status_date(day("2026-12-24"))).as_deref(),
+            Some("2026-11-25")
+        );
+        assert_eq!(
+            iso(on_25th.latest_status_date(day("2026-01-03"))).as_deref(),
+            Some("2025-12-25")
+        );
+        assert_eq!(
+            iso(standard.latest_status_date(day("2026-12-05"))).as_deref(),
+            Some("2026-11-30")
+        );
+        assert_eq!(
+            iso(standard.latest_status_date(day("2026-12-31"))).as_deref(),
+            Some("2026-12-31")
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub mod grid;
 
 /// Largest number accepted for a cost (as the import).
 pub const MAX_COST: f64 = 1e12;
+/// Longest duration accepted, in working days (as the import's estimates).
+pub const MAX_DAYS: f64 = 10_000.0;
 /// Most rows of each kind one save may carry (as many as a plan may have tasks).
 pub const MAX_EDITS: usize = 5_000;
 /// Longest owner or response text (as the import).
@@ -29,6 +31,10 @@ pub struct TaskProgress {
     pub actual_start: Option<String>,
     pub actual_finish: Option<String>,
     pub actual_cost: f64,
+    /// Working days the task still needs, as its owner estimates them; `None`: the plan's
+    /// estimate for the share left to do. The Monte Carlo simulation centres the task on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_days: Option<f64>,
 }
 
 /// A task row of the grid: what identifies it (read-only) and its progress.
@@ -190,6 +196,15 @@ pub fn check_task_progress(p: &TaskProgress, status_date: Option<&str>) -> Vec<C
         }),
         _ => {}
     }
+    if let Some(days) = p.remaining_days {
+        problems.extend(range("remaining_days", days, 0.0, MAX_DAYS));
+        if days > 0.0 && (p.percent_complete >= 100.0 || finish.is_some()) {
+            problems.push(CellProblem {
+                field: "remaining_days",
+                message: "must be empty or 0 for a finished task".into(),
+            });
+        }
+    }
     if let Some(Ok(f)) = &finish {
         if p.percent_complete < 100.0 {
             problems.push(CellProblem {
@@ -326,6 +341,12 @@ impl FieldValue for f64 {
     }
 }
 
+impl FieldValue for Option<f64> {
+    fn shown(&self) -> String {
+        self.map_or_else(|| "(empty)".into(), |v| format!("{v}"))
+    }
+}
+
 impl FieldValue for String {
     fn shown(&self) -> String {
         self.clone()
@@ -401,7 +422,8 @@ mergeable!(
     percent_complete,
     actual_start,
     actual_finish,
-    actual_cost
+    actual_cost,
+    remaining_days
 );
 mergeable!(MilestoneProgress, forecast_date, actual_date);
 mergeable!(

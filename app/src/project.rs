@@ -19,6 +19,9 @@ pub struct ProjectOverview {
     pub members: Vec<ProjectMember>,
     /// Whether the caller may record progress and start reports here (an editor of the project).
     pub may_edit: bool,
+    /// Working days, holidays and the reporting day.
+    #[serde(default)]
+    pub calendar: crate::planning::ProjectCalendar,
 }
 
 /// A work task of the plan, with its progress as last recorded.

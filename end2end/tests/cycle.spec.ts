@@ -74,12 +74,17 @@ test.describe('the monthly cycle', () => {
     await page.getByLabel('Manager').fill('Pat Lee');
     await page.getByLabel('Start').fill('2026-09-01');
     await page.getByLabel('Target finish').fill('2027-03-31');
+    // Its calendar: Saturdays worked, Christmas off, reports as of the 20th.
+    await page.getByLabel('Sat', { exact: true }).check();
+    await page.getByLabel(/^Holidays/).fill('2026-12-25');
+    await page.getByLabel(/^Reporting day/).selectOption('20');
     await page.getByLabel('Plan file').setInputFiles({ name: 'depot.csv', mimeType: 'text/csv', buffer: Buffer.from(PLAN) });
     await expect(page.getByText('depot.csv:')).toBeVisible();
     await page.getByRole('button', { name: 'Create the project' }).click();
     await expect(page).toHaveURL(new RegExp(`/projects/${code}$`));
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Depot extension');
     await expect(page.getByText('3 tasks;')).toBeVisible();
+    await expect(page.getByText('Mon–Sat · 1 holiday · status on day 20 of each month')).toBeVisible();
 
     const admin = await api(onA, 'admin');
     await addMember(admin, onA, 'eddie', code);
@@ -122,6 +127,13 @@ test.describe('the monthly cycle', () => {
     await paste(editor, '#cell-task-1-0', '60\t2026-09-09\t\t52000\r\n10\t2026-11-02\t\t9000\r\n');
     await expect(editor.getByLabel('task 1.2 % complete')).toHaveValue('60');
     await expect(editor.getByLabel('task 2.1 Actual cost')).toHaveValue('9000');
+    // The owner's estimate of the days left on a started task; a finished task takes none.
+    await editor.getByLabel('task 1.2 Remaining (days)').fill('30');
+    await editor.getByLabel('task 1.1 Remaining (days)').fill('4');
+    await editor.getByLabel('task 1.1 Remaining (days)').press('Tab');
+    await expect(editor.getByTestId('grid-problems')).toContainText('task 1.1 remaining_days: must be empty or 0 for a finished task');
+    await editor.getByLabel('task 1.1 Remaining (days)').fill('');
+    await expect(editor.getByTestId('grid-problems')).toHaveCount(0);
     await expect(save).toHaveText('Save 3 changed rows');
     await save.click();
     await expect(editor.getByRole('status').filter({ hasText: /Saved as version 2 of the plan/ })).toBeVisible();
@@ -131,6 +143,7 @@ test.describe('the monthly cycle', () => {
     await editor.getByRole('link', { name: code }).click();
     await expect(editor.getByRole('heading', { name: 'This month' })).toBeVisible();
     await hydrated(editor);
+    await expect(editor.getByText(/^Status date: 20 [A-Z][a-z]{2} \d{4}, the month's reporting day\.$/)).toBeVisible();
     await editor.getByRole('button', { name: "Start the month's report" }).click();
     await expect(editor).toHaveURL(/\/reports\/\d+$/);
     await expect(editor.getByRole('heading', { level: 1 })).toHaveText('Depot extension: monthly report');

@@ -32,6 +32,7 @@ fn network(tasks: usize) -> SimInput {
                 pessimistic: m * 1.8,
                 predecessors,
                 percent_complete: 0.0,
+                remaining_days: None,
                 budgeted_cost: m * 5_000.0,
                 actual_cost: 0.0,
             }

@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use app::model::{Priority, Rag, TemplateSection};
 use chrono::{Duration, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion};
-use server::domain::calendar::add_working_days;
+use server::domain::calendar::STANDARD;
 use server::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};
 use server::insights::rules::RulesEngine;
 use server::reports::generate::{generate, GenerationParams};
@@ -48,11 +48,11 @@ fn project(status: NaiveDate) -> ProjectData {
         };
         let begin = predecessors
             .iter()
-            .map(|&p| add_working_days(tasks[p].planned_finish, 1))
+            .map(|&p| STANDARD.add_working_days(tasks[p].planned_finish, 1))
             .max()
             .unwrap_or(start);
         let m = 2.0 + (i * 7 % 5) as f64;
-        let finish = add_working_days(begin, m as i64 - 1);
+        let finish = STANDARD.add_working_days(begin, m as i64 - 1);
         let pct = if finish <= status {
             100.0
         } else if begin <= status {
@@ -75,6 +75,7 @@ fn project(status: NaiveDate) -> ProjectData {
             percent_complete: pct,
             actual_start: (pct > 0.0).then_some(begin),
             actual_finish: (pct >= 100.0).then_some(finish),
+            remaining_days: None,
             predecessors,
         });
     }
@@ -118,6 +119,7 @@ fn project(status: NaiveDate) -> ProjectData {
         target_finish: end + Duration::days(30),
         declared: [Rag::Green; 5],
         justification: "Bench.".into(),
+        calendar: Default::default(),
         tasks,
         milestones,
         risks,

@@ -35,7 +35,22 @@ struct Task {
     high: f64,
     /// Share of the work left, 0–1.
     left: f64,
+    /// Working days left as estimated at the status date, if someone did.
+    remaining: Option<f64>,
     preds: Vec<usize>,
+}
+
+impl Task {
+    /// What a full-length draw is multiplied by: the share left, or, with an estimate of the days
+    /// left, the estimate over the PERT mean (so the draws average the estimate).
+    fn scale(&self) -> f64 {
+        match self.remaining {
+            Some(days) if self.left > 0.0 => {
+                days / ((self.low + 4.0 * self.likely + self.high) / 6.0)
+            }
+            _ => self.left,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -147,7 +162,7 @@ fn reference(plan: &Plan, seed: u64) -> Outcome {
         for &t in &order {
             let task = &plan.tasks[t];
             let start = task.preds.iter().map(|&p| finish[p]).fold(0.0, f64::max);
-            let work = rng.pert(task.low, task.likely, task.high) * task.left;
+            let work = rng.pert(task.low, task.likely, task.high) * task.scale();
             finish[t] = start + work + extra[t];
         }
         let end = finish.iter().copied().fold(0.0, f64::max);
@@ -300,6 +315,7 @@ fn plan_from_export(doc: &Value, status_date: NaiveDate) -> Plan {
             likely: t["most_likely_days"].as_f64().expect("m"),
             high: t["pessimistic_days"].as_f64().expect("b"),
             left: 1.0 - t["percent_complete"].as_f64().unwrap_or(0.0) / 100.0,
+            remaining: t["remaining_days"].as_f64(),
             preds: t["predecessors"]
                 .as_array()
                 .map(|p| p.iter().map(wbs).collect())
@@ -411,12 +427,16 @@ fn generated(rng: &mut Rng) -> (Plan, SimInput) {
         };
         preds.sort_unstable();
         preds.dedup();
+        // Half the started tasks carry their owner's estimate of the days left.
+        let remaining = (done > 0.0 && done < 100.0 && rng.next().is_multiple_of(2))
+            .then(|| (likely * (0.2 + 1.5 * rng.uniform())).round());
         tasks.push(Task {
             name: format!("T{i}"),
             low,
             likely,
             high,
             left: 1.0 - done / 100.0,
+            remaining,
             preds,
         });
     }
@@ -439,6 +459,7 @@ fn generated(rng: &mut Rng) -> (Plan, SimInput) {
                 pessimistic: t.high,
                 predecessors: t.preds.clone(),
                 percent_complete: (1.0 - t.left) * 100.0,
+                remaining_days: t.remaining,
                 budgeted_cost: 1_000.0,
                 actual_cost: 0.0,
             })

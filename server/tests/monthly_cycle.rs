@@ -804,3 +804,108 @@ async fn an_editor_an_admin_allows_creates_projects_and_becomes_their_member() {
     let again = post(&app, &pm, "/api/projects", &other).await;
     assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", again.body);
 }
+
+#[tokio::test]
+async fn a_projects_calendar_sets_its_status_dates_and_an_estimate_of_days_left_moves_the_forecast()
+{
+    let (app, boss, _) = app().await;
+    let plan = plan_file(&app).await;
+    let with_calendar = |calendar: Value| {
+        let mut project = new_project(&plan);
+        project["calendar"] = calendar;
+        project
+    };
+    // A week with no working day, and an impossible reporting day: 400, every problem named.
+    let idle = post(
+        &app,
+        &boss,
+        "/api/projects",
+        &with_calendar(json!({"working_days": [], "holidays": ["2026-13-01"], "reporting_day": 0})),
+    )
+    .await;
+    assert_eq!(idle.status, StatusCode::BAD_REQUEST, "{}", idle.body);
+    for words in [
+        "Working days: at least one day of the week must be worked.",
+        "Holidays: '2026-13-01' is not a date",
+        "The reporting day: must be a day of the month, 1 to 31, not 0.",
+    ] {
+        assert!(idle.body.contains(words), "{words}: {}", idle.body);
+    }
+    let none = app.get("/api/projects/NEWP", &boss).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "nothing was created");
+    // Six working days a week, Christmas off, reports as of the 20th.
+    let calendar = json!({"working_days": ["sat", "mon", "tue", "wed", "thu", "fri"],
+        "holidays": ["2026-12-25", "2026-12-24"], "reporting_day": 20});
+    let created = post(&app, &boss, "/api/projects", &with_calendar(calendar)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let tidy = json!({"working_days": ["mon", "tue", "wed", "thu", "fri", "sat"],
+        "holidays": ["2026-12-24", "2026-12-25"], "reporting_day": 20});
+    let overview = app.get("/api/projects/NEWP", &boss).await.json();
+    assert_eq!(overview["calendar"], tidy, "the page's data shows it, written one way");
+    let export = app.get("/api/projects/NEWP/export", &boss).await.json();
+    assert_eq!(export["project"]["calendar"], tidy, "and the export carries it");
+
+    // The sheet proposes the latest 20th (the page records on the latest date recorded when that
+    // is later: here, today's, when the project was created). This month's report is as of its
+    // 20th and reads an estimate of 2,000 working days left on one started task.
+    let sheet = app.get("/api/projects/NEWP/progress", &boss).await.json();
+    let today = chrono::Utc::now().date_naive();
+    let suggested = sheet["suggested_status_date"].as_str().expect("date");
+    let expected = if chrono::Datelike::day(&today) >= 20 {
+        today.format("%Y-%m-20").to_string()
+    } else {
+        (chrono::Datelike::with_day(&today, 1).expect("first") - chrono::Duration::days(1))
+            .format("%Y-%m-20")
+            .to_string()
+    };
+    assert_eq!(suggested, expected);
+    let task = sheet["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| {
+            let pct = t["progress"]["percent_complete"].as_f64().unwrap_or(0.0);
+            pct > 0.0 && pct < 100.0
+        })
+        .expect("a started task")
+        .clone();
+    let edit = task_edit(&task, |p| p["remaining_days"] = json!(2000.0));
+    let saved = post(
+        &app,
+        &boss,
+        "/api/projects/NEWP/progress",
+        &save("NEWP", &today.to_string(), sheet["version"].as_i64().expect("v"), vec![edit]),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let again = app.get("/api/projects/NEWP/progress", &boss).await.json();
+    let kept = again["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["wbs"] == task["wbs"])
+        .expect("the task");
+    assert_eq!(kept["progress"]["remaining_days"], json!(2000.0));
+
+    let templates = app.get("/api/templates", &boss).await.json();
+    let template = templates[0]["id"].as_i64().expect("template");
+    let period = today.format("%Y-%m").to_string();
+    let started = post(
+        &app,
+        &boss,
+        "/api/projects/NEWP/reports",
+        &json!({"period": period, "template_id": template}),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let report = started.json()["report_id"].as_i64().expect("id");
+    let document = app.get(&format!("/api/reports/{report}"), &boss).await.json();
+    let simulation = section(&document, "monte-carlo");
+    let twentieth = today.format("%Y-%m-20").to_string();
+    assert_eq!(simulation["status_date"], json!(twentieth), "the month's 20th");
+    // 2,000 working days of six a week is over six years; the median draw is well past five.
+    let p50 = simulation["p50_finish"].as_str().expect("p50");
+    let status_year: i32 = twentieth[..4].parse().expect("year");
+    let p50_year: i32 = p50[..4].parse().expect("year");
+    assert!(p50_year >= status_year + 5, "p50 {p50} from {twentieth}");
+}

@@ -4,6 +4,7 @@
 
 use app::analysis::InsightSet;
 use app::model::{Priority, Rag, ReportStatus, TemplateSection};
+use app::planning::ProjectCalendar;
 use app::sections::{Appendix, Milestones, MonteCarloSection, Risks};
 use chrono::NaiveDate;
 use server::reports::generate::GenerationParams;
@@ -377,6 +378,13 @@ fn project(portfolio_id: i64, code: &str, name: &str) -> NewProject {
         target_finish: "2027-03-31".into(),
         declared: [Rag::Green, Rag::Amber, Rag::Red, Rag::Green, Rag::Amber],
         status_justification: "Steady.".into(),
+        calendar: ProjectCalendar {
+            working_days: ["mon", "tue", "wed", "thu", "sat"]
+                .map(String::from)
+                .to_vec(),
+            holidays: vec!["2026-04-03".into(), "2026-12-25".into()],
+            reporting_day: 20,
+        },
     }
 }
 
@@ -396,6 +404,7 @@ fn task(project_id: i64, wbs: &str) -> NewTask {
         percent_complete: 30.0,
         actual_start: Some("2026-01-06".into()),
         actual_finish: None,
+        remaining_days: Some(3.5),
     }
 }
 
@@ -548,6 +557,26 @@ async fn a_project_reads_back_exactly(store: Store) {
             .expect("template"),
         Some(template())
     );
+    // The calendar and the remaining durations come back as written.
+    let plan = store
+        .project_plan(project_id)
+        .await
+        .expect("plan")
+        .expect("exists");
+    assert_eq!(plan.calendar, project(0, "X", "X").calendar);
+    assert_eq!(
+        plan.tasks
+            .iter()
+            .map(|t| t.remaining_days)
+            .collect::<Vec<_>>(),
+        [Some(3.5), Some(3.5)]
+    );
+    assert_eq!(
+        plan.status_date("2026-02")
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("2026-02-20")
+    );
 }
 
 async fn reports_list_newest_first_with_neighbours(store: Store) {
@@ -637,6 +666,14 @@ async fn schema_checks_refuse_impossible_values(store: Store) {
     let err = insert_task(&mut tx, &negative)
         .await
         .expect_err("negative cost");
+    assert!(matches!(err, StoreError::Invalid(_)), "got {err:?}");
+    drop(tx);
+    let mut negative_days = task(project_id, "9.7");
+    negative_days.remaining_days = Some(-2.0);
+    let mut tx = store.begin().await.expect("begin");
+    let err = insert_task(&mut tx, &negative_days)
+        .await
+        .expect_err("negative remaining days");
     assert!(matches!(err, StoreError::Invalid(_)), "got {err:?}");
 }
 

@@ -1,6 +1,6 @@
 //! Creating a project, at `/admin/projects/new` (admins, and editors an admin allowed to, who become
-//! members of what they create): its name, code, manager, currency, dates
-//! and budget, and its plan from a file chosen in the browser (the `pmr.project/v1` JSON an export
+//! members of what they create): its name, code, manager, currency, dates,
+//! budget and calendar (working days, holidays, reporting day), and its plan from a file chosen in the browser (the `pmr.project/v1` JSON an export
 //! gives, or a CSV task list) or typed in as CSV. Checked as it is typed; the server checks the plan
 //! as the import does and lists every problem with its place. Anyone else gets a 403 page.
 
@@ -11,11 +11,21 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{create_project, get_project_codes};
 use crate::components::{ErrorNotice, FormProblems, Skeleton};
-use crate::planning::{check_new_project, NewProject, PlanFormat};
+use crate::planning::{
+    check_new_project, NewProject, PlanFormat, ProjectCalendar, LAST_DAY, WEEKDAYS,
+};
 use crate::progress::parse_number;
 
 /// The CSV header a typed plan starts with.
 const CSV_HEADER: &str = "wbs,name,owner,optimistic_days,most_likely_days,pessimistic_days,planned_start,planned_finish,budgeted_cost,actual_cost,percent_complete,actual_start,actual_finish,predecessors";
+
+/// Dates typed one per line or separated by commas (or spaces).
+fn split_dates(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|d| !d.is_empty())
+        .map(String::from)
+        .collect()
+}
 
 /// The page.
 #[component]
@@ -81,6 +91,9 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
     let file_text = RwSignal::new(String::new());
     let file_error = RwSignal::new(None::<String>);
     let typed = RwSignal::new(format!("{CSV_HEADER}\n"));
+    let week = RwSignal::new(ProjectCalendar::default().week());
+    let holidays = RwSignal::new(String::new());
+    let reporting_day = RwSignal::new(LAST_DAY);
 
     let form = Memo::new(move |_| {
         let (format, plan) = if from_file.get() {
@@ -107,6 +120,17 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
             target_finish: target_finish.get(),
             budget_at_completion: budget
                 .with(|b| (!b.trim().is_empty()).then(|| parse_number(b).unwrap_or(f64::NAN))),
+            calendar: ProjectCalendar {
+                working_days: WEEKDAYS
+                    .iter()
+                    .zip(week.get())
+                    .filter(|(_, on)| *on)
+                    .map(|(d, _)| d.to_string())
+                    .collect(),
+                holidays: holidays.with(|h| split_dates(h)),
+                reporting_day: reporting_day.get(),
+            }
+            .tidy(),
             format,
             plan,
         }
@@ -196,6 +220,48 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
                 {text_field("Start", start_date, "date", "")}
                 {text_field("Target finish", target_finish, "date", "")}
             </div>
+            <h2>"Calendar"</h2>
+            <fieldset class="segmented weekdays">
+                <legend class="field__label">"Working days"</legend>
+                {WEEKDAYS.iter().enumerate().map(|(i, day)| {
+                    let label = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i];
+                    view! {
+                        <label class="check">
+                            <input type="checkbox" name=format!("day-{day}")
+                                prop:checked=move || week.with(|w| w[i])
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    week.update(|w| w[i] = on);
+                                }/>
+                            {label}
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <div class="form-row">
+                <label class="field">
+                    <span class="field__label">"Holidays (YYYY-MM-DD, one per line or separated by commas)"</span>
+                    <textarea class="holidays" rows="3" spellcheck="false" placeholder="2026-12-25"
+                        prop:value=move || holidays.get()
+                        on:input=move |ev| holidays.set(event_target_value(&ev))></textarea>
+                </label>
+                <label class="field">
+                    <span class="field__label">"Reporting day (each month's status date)"</span>
+                    <select on:change=move |ev| {
+                        reporting_day.set(event_target_value(&ev).parse().unwrap_or(LAST_DAY));
+                    }>
+                        <option value=LAST_DAY.to_string() selected=move || reporting_day.get() == LAST_DAY>
+                            "The month's last day"
+                        </option>
+                        {(1..=28u8).map(|d| view! {
+                            <option value=d.to_string() selected=move || reporting_day.get() == d>
+                                {format!("Day {d}")}
+                            </option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <p class="muted">"Durations, planned value and the risk analysis's dates count working days of this calendar; a month's report is true of its reporting day."</p>
             <h2>"The plan"</h2>
             <fieldset class="segmented">
                 <legend class="field__label">"Where the plan comes from"</legend>

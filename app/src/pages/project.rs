@@ -11,7 +11,7 @@ use crate::api::{get_project, list_templates, start_report};
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
 use crate::format::{compact_money, readable_date};
 use crate::model::{period_label, ReportLink, ReportStatus};
-use crate::planning::{check_period, ReportStart};
+use crate::planning::{check_period, ProjectCalendar, ReportStart};
 use crate::project::{next_milestones, wbs_tree, ProjectMember, ProjectOverview};
 use crate::sections::MilestoneRow;
 
@@ -51,6 +51,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
         milestones,
         members,
         may_edit,
+        calendar,
     } = overview;
     let title = format!("{} · {}", summary.code, summary.name);
     let budget = compact_money(summary.budget, &summary.currency);
@@ -80,9 +81,10 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                 <div><dt>"Budget"</dt><dd>{budget}</dd></div>
                 <div><dt>"Start"</dt><dd>{readable_date(&summary.start_date)}</dd></div>
                 <div><dt>"Target finish"</dt><dd>{readable_date(&summary.target_finish)}</dd></div>
+                <div><dt>"Calendar"</dt><dd>{calendar.describe()}</dd></div>
             </dl>
         </header>
-        {may_edit.then(|| view! { <MonthlyCycle code=summary.code.clone() start=summary.start_date.clone()/> })}
+        {may_edit.then(|| view! { <MonthlyCycle code=summary.code.clone() start=summary.start_date.clone() calendar=calendar.clone()/> })}
         <div class="project-columns">
             <section class="card" aria-labelledby="reports-heading">
                 <h2 id="reports-heading">"Reports"</h2>
@@ -147,7 +149,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
 
 /// The month's work for an editor: record progress, start the month's report.
 #[component]
-fn MonthlyCycle(code: String, start: String) -> impl IntoView {
+fn MonthlyCycle(code: String, start: String, calendar: ProjectCalendar) -> impl IntoView {
     let templates = Resource::new(|| (), |_| list_templates());
     let period = RwSignal::new(this_month());
     let template = RwSignal::new(String::new());
@@ -211,7 +213,13 @@ fn MonthlyCycle(code: String, start: String) -> impl IntoView {
                         disabled=move || begin.pending().get() || problem.read().is_some()>
                         {move || if begin.pending().get() { "Generating…" } else { "Start the month's report" }}
                     </button>
-                    {move || problem.get().map(|p| view! { <p class="form-status form-status--error" role="alert">{p}</p> })}
+                    {move || match problem.get() {
+                        Some(p) => view! { <p class="form-status form-status--error" role="alert">{p}</p> }.into_any(),
+                        None => {
+                            let day = calendar.status_date(&period.get()).map(|d| d.readable());
+                            view! { <p class="muted cycle__status-date">{day.map(|d| format!("Status date: {d}, the month's reporting day."))}</p> }.into_any()
+                        }
+                    }}
                     {move || begin.value().get().and_then(|r| r.err()).map(|e| view! {
                         <p class="form-status form-status--error" role="alert">{e.to_string()}</p>
                     })}

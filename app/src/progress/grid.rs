@@ -42,11 +42,12 @@ const fn column(field: &'static str, label: &'static str, input: Input) -> Colum
     }
 }
 
-const TASKS: [Column; 4] = [
+const TASKS: [Column; 5] = [
     column("percent_complete", "% complete", Input::Number),
     column("actual_start", "Actual start", Input::Date),
     column("actual_finish", "Actual finish", Input::Date),
     column("actual_cost", "Actual cost", Input::Number),
+    column("remaining_days", "Remaining (days)", Input::Number),
 ];
 
 const MILESTONES: [Column; 2] = [
@@ -104,6 +105,7 @@ pub fn task_texts(p: &TaskProgress) -> Vec<String> {
         date_text(&p.actual_start),
         date_text(&p.actual_finish),
         number_text(p.actual_cost),
+        p.remaining_days.map(number_text).unwrap_or_default(),
     ]
 }
 
@@ -154,11 +156,26 @@ pub fn read_task(texts: &[String], status_date: &str) -> Result<TaskProgress, Ve
         [(0, "percent_complete"), (3, "actual_cost")],
         &mut problems,
     );
+    // A blank remaining duration is no estimate (not zero days).
+    let remaining = cell(texts, 4).trim();
+    let remaining_days = if remaining.is_empty() {
+        None
+    } else {
+        let parsed = parse_number(remaining);
+        if parsed.is_none() {
+            problems.push(CellProblem {
+                field: "remaining_days",
+                message: format!("must be a number, not '{remaining}'"),
+            });
+        }
+        parsed
+    };
     let progress = TaskProgress {
         percent_complete: percent,
         actual_start: parse_optional_date(cell(texts, 1)),
         actual_finish: parse_optional_date(cell(texts, 2)),
         actual_cost: cost,
+        remaining_days,
     };
     problems.extend(check_task_progress(&progress, Some(status_date)));
     if problems.is_empty() {
@@ -246,9 +263,25 @@ mod tests {
             actual_start: Some("2026-10-01".into()),
             actual_finish: None,
             actual_cost: 12_000.0,
+            remaining_days: Some(12.5),
         };
-        assert_eq!(task_texts(&p), texts(&["42.5", "2026-10-01", "", "12000"]));
-        assert_eq!(read_task(&task_texts(&p), "2026-10-31"), Ok(p));
+        assert_eq!(
+            task_texts(&p),
+            texts(&["42.5", "2026-10-01", "", "12000", "12.5"])
+        );
+        assert_eq!(read_task(&task_texts(&p), "2026-10-31"), Ok(p.clone()));
+        // A blank remaining duration is none, not zero.
+        let blank = texts(&["42.5", "2026-10-01", "", "12000", ""]);
+        assert_eq!(
+            read_task(&blank, "2026-10-31").map(|t| t.remaining_days),
+            Ok(None)
+        );
+        let bad = read_task(
+            &texts(&["100", "2026-10-01", "2026-10-20", "1", "4"]),
+            "2026-10-31",
+        )
+        .expect_err("remaining days on a finished task");
+        assert_eq!(bad[0].field, "remaining_days");
         let r = RiskAssessment {
             probability: 0.35,
             cost_impact: 50_000.0,

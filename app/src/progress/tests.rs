@@ -6,6 +6,7 @@ fn task(percent: f64, start: Option<&str>, finish: Option<&str>, cost: f64) -> T
         actual_start: start.map(str::to_string),
         actual_finish: finish.map(str::to_string),
         actual_cost: cost,
+        remaining_days: None,
     }
 }
 
@@ -157,6 +158,21 @@ fn reference(
         )?
         .parse()
         .ok()?,
+        remaining_days: back(pick(
+            was.remaining_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            now.remaining_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            stored
+                .remaining_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        )?)
+        .map(|d| d.parse())
+        .transpose()
+        .ok()?,
     })
 }
 
@@ -190,6 +206,10 @@ fn the_merge_agrees_with_the_written_out_rule_on_every_combination() {
         task(50.0, Some("2026-10-01"), None, 10.0),
         task(100.0, Some("2026-10-01"), Some("2026-10-09"), 10.0),
         task(50.0, Some("2026-09-01"), None, 20.0),
+        TaskProgress {
+            remaining_days: Some(8.0),
+            ..task(50.0, Some("2026-10-01"), None, 10.0)
+        },
     ];
     for was in &values {
         for now in &values {

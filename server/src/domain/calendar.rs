@@ -1,7 +1,9 @@
-//! Working-day arithmetic: Monday to Friday are working days. Durations in the plan and in the
-//! simulation are counted in working days; dates shown to readers are calendar dates.
+//! Working-day arithmetic under a project's calendar (by default Monday to Friday, no holidays).
+//! Durations in the plan and in the simulation are counted in working days; dates shown to readers
+//! are calendar dates.
 
-use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
+use app::planning::ProjectCalendar;
+use chrono::{Datelike, Duration, Months, NaiveDate};
 
 /// The last day of a `YYYY-MM` period.
 pub fn period_end(period: &str) -> Option<NaiveDate> {
@@ -10,41 +12,98 @@ pub fn period_end(period: &str) -> Option<NaiveDate> {
     next.pred_opt().filter(|d| d.month() == first.month())
 }
 
-/// The first working day on or after `date`.
-pub fn working_day_from(mut date: NaiveDate) -> NaiveDate {
-    while matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
-        date += Duration::days(1);
-    }
-    date
+/// A project's working time: the days of the week worked and the holidays. Built from the
+/// project's [`ProjectCalendar`] (checked on the way in: at least one day of the week is worked and
+/// the holidays are finitely many, so every search for a working day ends).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Calendar {
+    /// Monday first.
+    week: [bool; 7],
+    /// Sorted, without repeats.
+    holidays: Vec<NaiveDate>,
 }
 
-/// The working day `n` working days after `date` (a working day).
-pub fn add_working_days(mut date: NaiveDate, n: i64) -> NaiveDate {
-    for _ in 0..n {
-        date = working_day_from(date + Duration::days(1));
+/// Monday to Friday without holidays.
+pub const STANDARD: Calendar = Calendar {
+    week: [true, true, true, true, true, false, false],
+    holidays: Vec::new(),
+};
+
+impl Default for Calendar {
+    fn default() -> Self {
+        STANDARD
     }
-    date
 }
 
-/// Working days in `[from, to)`.
-pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
-    let mut days = 0;
-    let mut d = from;
-    while d < to {
-        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
-            days += 1;
+impl Calendar {
+    /// The calendar a project's settings describe; unreadable holidays are skipped and a week with
+    /// no working day is read as the standard week (both are refused when the settings are saved).
+    pub fn of(settings: &ProjectCalendar) -> Calendar {
+        let week = settings.week();
+        let mut holidays: Vec<NaiveDate> = settings
+            .holidays
+            .iter()
+            .filter_map(|h| NaiveDate::parse_from_str(h.trim(), "%Y-%m-%d").ok())
+            .collect();
+        holidays.sort();
+        holidays.dedup();
+        Calendar {
+            week: if week.contains(&true) {
+                week
+            } else {
+                STANDARD.week
+            },
+            holidays,
         }
-        d += Duration::days(1);
     }
-    days
+
+    /// Whether `date` is worked.
+    pub fn is_working(&self, date: NaiveDate) -> bool {
+        self.week[date.weekday().num_days_from_monday() as usize]
+            && self.holidays.binary_search(&date).is_err()
+    }
+
+    /// The first working day on or after `date`.
+    pub fn working_day_from(&self, mut date: NaiveDate) -> NaiveDate {
+        while !self.is_working(date) {
+            match date.succ_opt() {
+                Some(next) => date = next,
+                None => break,
+            }
+        }
+        date
+    }
+
+    /// The working day `n` working days after `date` (a working day).
+    pub fn add_working_days(&self, mut date: NaiveDate, n: i64) -> NaiveDate {
+        for _ in 0..n {
+            date = self.working_day_from(date + Duration::days(1));
+        }
+        date
+    }
+
+    /// Working days in `[from, to)`.
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        from.iter_days()
+            .take_while(|d| *d < to)
+            .filter(|d| self.is_working(*d))
+            .count() as i64
+    }
+
+    /// The date `days` working days (possibly fractional, rounded up) after `from`.
+    pub fn date_after_working_days(&self, from: NaiveDate, days: f64) -> NaiveDate {
+        if days <= 0.0 {
+            return from;
+        }
+        self.add_working_days(self.working_day_from(from), days.ceil() as i64)
+    }
 }
 
-/// The date `days` working days (possibly fractional, rounded up) after `from`.
-pub fn date_after_working_days(from: NaiveDate, days: f64) -> NaiveDate {
-    if days <= 0.0 {
-        return from;
-    }
-    add_working_days(working_day_from(from), days.ceil() as i64)
+/// The status date of the month `period` under a project's calendar (its reporting day, or the
+/// month's last day).
+pub fn status_date(settings: &ProjectCalendar, period: &str) -> Option<NaiveDate> {
+    let date = settings.status_date(period)?;
+    NaiveDate::from_ymd_opt(date.year(), date.month(), date.iso()[8..].parse().ok()?)
 }
 
 #[cfg(test)]
@@ -68,16 +127,76 @@ mod tests {
     #[test]
     fn working_days_skip_weekends() {
         let friday = date(2026, 11, 27);
-        assert_eq!(add_working_days(friday, 1), date(2026, 11, 30));
-        assert_eq!(working_days_between(friday, date(2026, 12, 4)), 5);
-        assert_eq!(working_day_from(date(2026, 11, 28)), date(2026, 11, 30));
+        assert_eq!(STANDARD.add_working_days(friday, 1), date(2026, 11, 30));
+        assert_eq!(STANDARD.working_days_between(friday, date(2026, 12, 4)), 5);
+        assert_eq!(
+            STANDARD.working_day_from(date(2026, 11, 28)),
+            date(2026, 11, 30)
+        );
     }
 
     #[test]
     fn fractional_days_round_up_to_a_working_day() {
         let monday = date(2026, 11, 30);
-        assert_eq!(date_after_working_days(monday, 0.0), monday);
-        assert_eq!(date_after_working_days(monday, 0.2), date(2026, 12, 1));
-        assert_eq!(date_after_working_days(monday, 5.0), date(2026, 12, 7));
+        assert_eq!(STANDARD.date_after_working_days(monday, 0.0), monday);
+        assert_eq!(
+            STANDARD.date_after_working_days(monday, 0.2),
+            date(2026, 12, 1)
+        );
+        assert_eq!(
+            STANDARD.date_after_working_days(monday, 5.0),
+            date(2026, 12, 7)
+        );
+    }
+
+    /// The plain reading of a calendar: walk the days one by one and ask each.
+    fn worked(settings: &ProjectCalendar, d: NaiveDate) -> bool {
+        let name = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            [d.weekday().num_days_from_monday() as usize];
+        settings.working_days.iter().any(|w| w == name)
+            && !settings.holidays.contains(&d.to_string())
+    }
+
+    #[test]
+    fn a_project_calendar_skips_its_own_days_off_and_holidays() {
+        // A six-day week with the Christmas holidays off.
+        let settings = ProjectCalendar {
+            working_days: ["mon", "tue", "wed", "thu", "fri", "sat"]
+                .map(String::from)
+                .to_vec(),
+            holidays: vec![
+                "2026-12-25".into(),
+                "2026-12-26".into(),
+                "2027-01-01".into(),
+            ],
+            reporting_day: 20,
+        };
+        let calendar = Calendar::of(&settings);
+        let thursday = date(2026, 12, 24);
+        // Fri 25 and Sat 26 are holidays, Sun 27 is not worked.
+        assert_eq!(calendar.add_working_days(thursday, 1), date(2026, 12, 28));
+        assert_eq!(
+            calendar.working_days_between(date(2026, 12, 21), date(2027, 1, 4)),
+            9
+        );
+        // Against the day-by-day reading over a year, from every start.
+        let from = date(2026, 12, 1);
+        for offset in 0..60 {
+            let start = from + Duration::days(offset);
+            let end = start + Duration::days(90);
+            let plain = start
+                .iter_days()
+                .take_while(|d| *d < end)
+                .filter(|d| worked(&settings, *d))
+                .count();
+            assert_eq!(calendar.working_days_between(start, end), plain as i64);
+        }
+        assert_eq!(status_date(&settings, "2027-02"), Some(date(2027, 2, 20)));
+        // A week with no working day is never read as one (it is refused when saved).
+        let idle = ProjectCalendar {
+            working_days: Vec::new(),
+            ..ProjectCalendar::default()
+        };
+        assert_eq!(Calendar::of(&idle), STANDARD);
     }
 }

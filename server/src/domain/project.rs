@@ -3,6 +3,7 @@
 //! built by the demo seed for the months it back-fills; read by the generator and the insights.
 
 use app::model::Rag;
+use app::planning::ProjectCalendar;
 use app::sections::EvmPoint;
 use chrono::NaiveDate;
 
@@ -21,11 +22,25 @@ pub struct ProjectData {
     /// Declared status: overall, scope, schedule, cost, resources.
     pub declared: [Rag; 5],
     pub justification: String,
+    /// Working days, holidays and the reporting day.
+    pub calendar: ProjectCalendar,
     pub tasks: Vec<TaskData>,
     pub milestones: Vec<MilestoneData>,
     pub risks: Vec<RiskData>,
     /// EVM figures of earlier reports, oldest first.
     pub history: Vec<EvmPoint>,
+}
+
+impl ProjectData {
+    /// The project's working time.
+    pub fn working_time(&self) -> crate::domain::calendar::Calendar {
+        crate::domain::calendar::Calendar::of(&self.calendar)
+    }
+
+    /// The status date of a month's report (`YYYY-MM`) under the project's calendar.
+    pub fn status_date(&self, period: &str) -> Option<NaiveDate> {
+        crate::domain::calendar::status_date(&self.calendar, period)
+    }
 }
 
 /// A task with its estimates, plan and progress.
@@ -44,6 +59,8 @@ pub struct TaskData {
     pub percent_complete: f64,
     pub actual_start: Option<NaiveDate>,
     pub actual_finish: Option<NaiveDate>,
+    /// Working days still needed, as the task's owner estimates them (started, unfinished tasks).
+    pub remaining_days: Option<f64>,
     /// Indexes into the project's task list.
     pub predecessors: Vec<usize>,
 }

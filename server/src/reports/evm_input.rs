@@ -1,9 +1,9 @@
 //! From a project's tasks to earned-value inputs at a status date: the time-phased planned value
-//! (each task's budget spread evenly over its planned working days), earned value from percent
+//! (each task's budget spread evenly over its planned working days, under the project's calendar), earned value from percent
 //! complete, actual cost, and a bottom-up estimate to complete.
 
 use app::analysis::{EacMethod, EsMetrics, EvInputs, EvMetrics};
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::NaiveDate;
 
 use crate::domain::evm::{earned_schedule, earned_value};
 use crate::domain::project::ProjectData;
@@ -56,13 +56,14 @@ pub fn planned_value_curve(data: &ProjectData) -> Vec<f64> {
         .max()
         .unwrap_or(data.start);
     let days = ((last - data.start).num_days() + 1).max(1) as usize;
+    let calendar = data.working_time();
     let mut daily = vec![0.0; days];
     for task in &data.tasks {
         let working: Vec<usize> = task
             .planned_start
             .iter_days()
             .take_while(|d| *d <= task.planned_finish)
-            .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+            .filter(|d| calendar.is_working(*d))
             .filter_map(|d| usize::try_from((d - data.start).num_days()).ok())
             .filter(|&i| i < days)
             .collect();
@@ -131,6 +132,7 @@ mod tests {
             percent_complete: pct,
             actual_start: None,
             actual_finish: None,
+            remaining_days: None,
             predecessors: vec![],
         }
     }
@@ -147,6 +149,7 @@ mod tests {
             target_finish: date(2026, 11, 13),
             declared: [Rag::Green; 5],
             justification: String::new(),
+            calendar: Default::default(),
             tasks,
             milestones: vec![],
             risks: vec![],
@@ -169,6 +172,32 @@ mod tests {
         assert!((curve[4] - 500.0).abs() < 1e-9, "Friday of week one");
         assert!((curve[6] - 500.0).abs() < 1e-9, "Sunday: unchanged");
         assert!((curve[11] - 1_000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn planned_value_follows_the_project_calendar() {
+        // The same task with Wednesday 4 Nov a holiday and Saturdays worked: eleven working days
+        // (2–3, 5–7, 9–14 Nov), so each takes 1/11 of the budget and the holiday adds nothing.
+        let mut p = project(vec![task(
+            date(2026, 11, 2),
+            date(2026, 11, 14),
+            1_100.0,
+            0.0,
+            0.0,
+        )]);
+        p.calendar = app::planning::ProjectCalendar {
+            working_days: ["mon", "tue", "wed", "thu", "fri", "sat"]
+                .map(String::from)
+                .to_vec(),
+            holidays: vec!["2026-11-04".into()],
+            reporting_day: 31,
+        };
+        let curve = planned_value_curve(&p);
+        assert!((curve[1] - 200.0).abs() < 1e-9, "Mon and Tue");
+        assert!((curve[2] - 200.0).abs() < 1e-9, "the holiday: unchanged");
+        assert!((curve[5] - 500.0).abs() < 1e-9, "Saturday 7 Nov is worked");
+        assert!((curve[6] - 500.0).abs() < 1e-9, "Sunday: unchanged");
+        assert!((curve[12] - 1_100.0).abs() < 1e-9);
     }
 
     #[test]

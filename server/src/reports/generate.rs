@@ -16,7 +16,6 @@ use crate::cache::{input_digest, CacheKey, CacheService};
 use super::evm_input::measure;
 use super::narrative::summary_narrative;
 use super::sections::{milestone_rows, section, Figures};
-use crate::domain::calendar::{date_after_working_days, working_days_between};
 use crate::domain::monte_carlo::{simulate, SimError, SimInput, SimParams, SimRisk, SimTask};
 use crate::domain::project::ProjectData;
 use crate::domain::rag::{status_checks, RagPolicy};
@@ -308,6 +307,7 @@ pub fn simulation_input(data: &ProjectData, status_date: NaiveDate) -> SimInput 
             pessimistic: t.pessimistic,
             predecessors: t.predecessors.clone(),
             percent_complete: t.percent_complete,
+            remaining_days: t.remaining_days,
             budgeted_cost: t.budgeted_cost,
             actual_cost: t.actual_cost,
         })
@@ -325,7 +325,9 @@ pub fn simulation_input(data: &ProjectData, status_date: NaiveDate) -> SimInput 
         })
         .collect();
     let next_day = status_date + Duration::days(1);
-    let target_days = working_days_between(next_day, data.target_finish + Duration::days(1)) as f64;
+    let target_days =
+        data.working_time()
+            .working_days_between(next_day, data.target_finish + Duration::days(1)) as f64;
     SimInput {
         tasks,
         risks,
@@ -339,7 +341,12 @@ fn monte_carlo_section(
     status_date: NaiveDate,
     result: MonteCarloResult,
 ) -> MonteCarloSection {
-    let date = |days: f64| date_after_working_days(status_date, days).to_string();
+    let calendar = data.working_time();
+    let date = |days: f64| {
+        calendar
+            .date_after_working_days(status_date, days)
+            .to_string()
+    };
     MonteCarloSection {
         status_date: status_date.to_string(),
         target_finish: data.target_finish.to_string(),

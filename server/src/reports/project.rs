@@ -48,6 +48,7 @@ impl StorePortfolio {
             milestones: milestone_rows(&plan),
             members,
             may_edit: who.may_edit(id),
+            calendar: plan.calendar.clone(),
         }))
     }
 }

@@ -52,7 +52,8 @@ pub async fn simulate_report(
     Ok(monte_carlo_cached(&data, &meta.period, status_date, params, shared).await?)
 }
 
-/// What generating a report reads: its row, its status date (the end of its period) and its
+/// What generating a report reads: its row, its status date (its month's reporting day under the
+/// project's calendar) and its
 /// project's data as of that period. A finalized report is refused unless `final_ok`.
 async fn report_inputs(
     store: &Store,
@@ -66,14 +67,16 @@ async fn report_inputs(
     if meta.status == ReportStatus::Final && !final_ok {
         return Err(RegenerateError::Final(report_id));
     }
-    let status_date = period_end(&meta.period).ok_or_else(|| RegenerateError::BadPeriod {
-        id: report_id,
-        period: meta.period.clone(),
-    })?;
     let read = store.project_data(meta.project_id, &meta.period);
     let data = timed_query(monitor, "project_data", read)
         .await?
         .ok_or(RegenerateError::NotFound(report_id))?;
+    let status_date = data
+        .status_date(&meta.period)
+        .ok_or_else(|| RegenerateError::BadPeriod {
+            id: report_id,
+            period: meta.period.clone(),
+        })?;
     Ok((meta, status_date, data))
 }
 

@@ -15,6 +15,7 @@ mod catalogue;
 mod plan;
 
 use app::model::{ReportStatus, TemplateSection};
+use app::planning::ProjectCalendar;
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use sqlx::AnyConnection;
 
@@ -191,6 +192,7 @@ async fn seed_project(
         target_finish: finish,
         declared: profile.declared,
         justification: profile.justification.into(),
+        calendar: ProjectCalendar::default(),
         tasks: Vec::new(),
         milestones: Vec::new(),
         risks,
@@ -245,6 +247,7 @@ fn new_project(
         target_finish: finish.to_string(),
         declared: profile.declared,
         status_justification: profile.justification.into(),
+        calendar: ProjectCalendar::default(),
     }
 }
 
@@ -271,6 +274,7 @@ async fn seed_tasks(
             percent_complete: t.percent_complete,
             actual_start: t.actual_start.map(|d| d.to_string()),
             actual_finish: t.actual_finish.map(|d| d.to_string()),
+            remaining_days: None,
         };
         ids.push(insert_task(conn, &task).await?);
     }
@@ -470,6 +474,7 @@ fn task_data(planned: &[PlannedTask]) -> Vec<TaskData> {
             percent_complete: t.percent_complete,
             actual_start: t.actual_start,
             actual_finish: t.actual_finish,
+            remaining_days: None,
             predecessors: t.predecessors.clone(),
         })
         .collect()

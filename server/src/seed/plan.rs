@@ -4,7 +4,20 @@
 
 use chrono::{Duration, NaiveDate};
 
-pub use crate::domain::calendar::{add_working_days, working_day_from, working_days_between};
+use crate::domain::calendar::STANDARD;
+
+// The demo's projects keep the standard calendar (Monday to Friday, no holidays).
+pub fn add_working_days(date: NaiveDate, n: i64) -> NaiveDate {
+    STANDARD.add_working_days(date, n)
+}
+
+pub fn working_day_from(date: NaiveDate) -> NaiveDate {
+    STANDARD.working_day_from(date)
+}
+
+pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    STANDARD.working_days_between(from, to)
+}
 
 use super::catalogue::{owners, Profile};
 

@@ -63,10 +63,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "editors allowed to create projects",
         sql: include_str!("schema_v9.sql"),
     },
+    Migration {
+        version: 10,
+        name: "project calendars and remaining durations",
+        sql: include_str!("schema_v10.sql"),
+    },
 ];
 
 /// The schema version after every migration has run.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x504d_525f_4d49_4752; // "PMR_MIGR"

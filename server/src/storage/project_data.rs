@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use app::model::Rag;
+use app::planning::{ProjectCalendar, LAST_DAY};
 use app::sections::{EvmPoint, KeyMetrics};
 use chrono::NaiveDate;
 use sqlx::any::AnyRow;
@@ -36,6 +37,32 @@ fn optional_date(
     .transpose()
 }
 
+/// A project row's calendar columns (`working_days`, `holidays`, `reporting_day`).
+pub(crate) fn calendar_of(row: &AnyRow) -> Result<ProjectCalendar, StoreError> {
+    let list = |column: &str| -> Result<Vec<String>, StoreError> {
+        let text: String = row.try_get(column)?;
+        Ok(text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect())
+    };
+    let day: i64 = row.try_get("reporting_day")?;
+    let calendar = ProjectCalendar {
+        working_days: list("working_days")?,
+        holidays: list("holidays")?,
+        reporting_day: u8::try_from(day).unwrap_or(LAST_DAY),
+    };
+    if let Some((field, problem)) = calendar.problems().into_iter().next() {
+        return Err(StoreError::Corrupt {
+            table: "projects",
+            detail: format!("{field}: {problem}"),
+        });
+    }
+    Ok(calendar)
+}
+
 impl Store {
     /// A project's data as of the end of `period` (the progress record in force then, else the
     /// live tables), with the EVM history of its reports before `period`; `None` if no such project.
@@ -47,7 +74,7 @@ impl Store {
         let Some(mut data) = self.project_plan(project_id).await? else {
             return Ok(None);
         };
-        if let Some(day) = crate::domain::calendar::period_end(period) {
+        if let Some(day) = data.status_date(period) {
             if let Some((_, document)) = self.progress_as_of(project_id, day).await? {
                 data = plan_from_document(data, document)?;
             }
@@ -61,7 +88,7 @@ impl Store {
         let Some(row) = sqlx::query(
             "SELECT id, code, name, manager, currency, budget_at_completion, start_date, target_finish,
                 declared_overall, declared_scope, declared_schedule, declared_cost, declared_resources,
-                status_justification
+                status_justification, working_days, holidays, reporting_day
              FROM projects WHERE id = $1",
         )
         .bind(project_id)
@@ -89,6 +116,7 @@ impl Store {
             target_finish: date(&row, "target_finish", "projects")?,
             declared,
             justification: row.try_get("status_justification")?,
+            calendar: calendar_of(&row)?,
             milestones: self.milestones_of(project_id).await?,
             risks: self.risks_of(project_id, &index).await?,
             history: Vec::new(),
@@ -103,7 +131,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, wbs, name, owner, optimistic_days, most_likely_days, pessimistic_days,
                 planned_start, planned_finish, budgeted_cost, actual_cost, percent_complete,
-                actual_start, actual_finish
+                actual_start, actual_finish, remaining_days
              FROM tasks WHERE project_id = $1 ORDER BY id",
         )
         .bind(project_id)
@@ -127,6 +155,7 @@ impl Store {
                 percent_complete: row.try_get("percent_complete")?,
                 actual_start: optional_date(row, "actual_start", "tasks")?,
                 actual_finish: optional_date(row, "actual_finish", "tasks")?,
+                remaining_days: row.try_get("remaining_days")?,
                 predecessors: Vec::new(),
             });
         }
@@ -350,6 +379,7 @@ pub fn plan_from_document(
             percent_complete: t.percent_complete,
             actual_start: optional(&t.actual_start)?,
             actual_finish: optional(&t.actual_finish)?,
+            remaining_days: t.remaining_days,
             predecessors: predecessors.clone(),
         });
     }
@@ -395,6 +425,8 @@ pub fn plan_from_document(
         target_finish: day(&p.target_finish)?,
         declared: valid.declared,
         justification: p.status_justification.clone(),
+        // Records made before projects had calendars carry none: the project's own is meant.
+        calendar: p.calendar.clone().unwrap_or(live.calendar),
         tasks,
         milestones,
         risks,

@@ -3,6 +3,7 @@
 //! transaction's) so that a whole import or seed lands at once; reads take the [`Store`].
 
 use app::model::{Portfolio, ProjectSummary, Rag, ReportLink, Trend};
+use app::planning::ProjectCalendar;
 use app::sections::SectionContent;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
@@ -24,6 +25,7 @@ pub struct NewProject {
     /// Declared status per dimension: overall, scope, schedule, cost, resources.
     pub declared: [Rag; 5],
     pub status_justification: String,
+    pub calendar: ProjectCalendar,
 }
 
 /// A task to insert. Durations are in working days; money in the project's currency.
@@ -43,6 +45,7 @@ pub struct NewTask {
     pub percent_complete: f64,
     pub actual_start: Option<String>,
     pub actual_finish: Option<String>,
+    pub remaining_days: Option<f64>,
 }
 
 /// A milestone to insert.
@@ -94,8 +97,10 @@ pub async fn insert_project(conn: &mut AnyConnection, p: &NewProject) -> Result<
     let id = sqlx::query_scalar(
         "INSERT INTO projects (portfolio_id, code, name, manager, currency, budget_at_completion,
             start_date, target_finish, declared_overall, declared_scope, declared_schedule,
-            declared_cost, declared_resources, status_justification, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+            declared_cost, declared_resources, status_justification, updated_at, working_days,
+            holidays, reporting_day)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         RETURNING id",
     )
     .bind(p.portfolio_id)
     .bind(&p.code)
@@ -112,6 +117,9 @@ pub async fn insert_project(conn: &mut AnyConnection, p: &NewProject) -> Result<
     .bind(resources)
     .bind(&p.status_justification)
     .bind(chrono::Utc::now().to_rfc3339())
+    .bind(p.calendar.working_days.join(","))
+    .bind(p.calendar.holidays.join(","))
+    .bind(i64::from(p.calendar.reporting_day))
     .fetch_one(conn)
     .await?;
     Ok(id)
@@ -122,8 +130,8 @@ pub async fn insert_task(conn: &mut AnyConnection, t: &NewTask) -> Result<i64, S
     let id = sqlx::query_scalar(
         "INSERT INTO tasks (project_id, wbs, name, owner, optimistic_days, most_likely_days,
             pessimistic_days, planned_start, planned_finish, budgeted_cost, actual_cost,
-            percent_complete, actual_start, actual_finish)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            percent_complete, actual_start, actual_finish, remaining_days)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(t.project_id)
     .bind(&t.wbs)
@@ -139,6 +147,7 @@ pub async fn insert_task(conn: &mut AnyConnection, t: &NewTask) -> Result<i64, S
     .bind(t.percent_complete)
     .bind(t.actual_start.as_deref())
     .bind(t.actual_finish.as_deref())
+    .bind(t.remaining_days)
     .fetch_one(conn)
     .await?;
     Ok(id)

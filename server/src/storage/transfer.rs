@@ -172,8 +172,21 @@ async fn update_header(
     .bind(&p.status_justification)
     .bind(chrono::Utc::now().to_rfc3339())
     .bind(id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    // A document without a calendar keeps the project's.
+    if let Some(calendar) = &p.calendar {
+        let calendar = calendar.clone().tidy();
+        sqlx::query(
+            "UPDATE projects SET working_days = $1, holidays = $2, reporting_day = $3 WHERE id = $4",
+        )
+        .bind(calendar.working_days.join(","))
+        .bind(calendar.holidays.join(","))
+        .bind(i64::from(calendar.reporting_day))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -198,6 +211,7 @@ async fn insert_header(conn: &mut AnyConnection, valid: &ValidProject) -> Result
         target_finish: p.target_finish.clone(),
         declared: valid.declared,
         status_justification: p.status_justification.clone(),
+        calendar: p.calendar.clone().unwrap_or_default().tidy(),
     };
     super::projects::insert_project(conn, &project).await
 }
@@ -265,6 +279,7 @@ fn new_task(project_id: i64, t: &TaskRecord) -> NewTask {
         percent_complete: t.percent_complete,
         actual_start: t.actual_start.clone(),
         actual_finish: t.actual_finish.clone(),
+        remaining_days: t.remaining_days,
     }
 }
 
@@ -309,6 +324,7 @@ pub fn document_of(data: &ProjectData) -> ProjectDocument {
                 resources,
             },
             status_justification: data.justification.clone(),
+            calendar: Some(data.calendar.clone()),
         },
         tasks: data
             .tasks
@@ -327,6 +343,7 @@ pub fn document_of(data: &ProjectData) -> ProjectDocument {
                 percent_complete: t.percent_complete,
                 actual_start: t.actual_start.map(|d| d.to_string()),
                 actual_finish: t.actual_finish.map(|d| d.to_string()),
+                remaining_days: t.remaining_days,
                 predecessors: t.predecessors.iter().map(wbs).collect(),
             })
             .collect(),

@@ -26,10 +26,17 @@ pub const COLUMNS: [&str; 14] = [
     "predecessors",
 ];
 
+/// Columns a file may leave out (written on export after [`COLUMNS`]); an empty cell is no value.
+pub const OPTIONAL_COLUMNS: [&str; 1] = ["remaining_days"];
+
 /// Writes tasks as CSV.
 pub fn write_tasks(tasks: &[TaskRecord]) -> String {
     let mut out = String::with_capacity(tasks.len() * 128);
     out.push_str(&COLUMNS.join(","));
+    for column in OPTIONAL_COLUMNS {
+        out.push(',');
+        out.push_str(column);
+    }
     out.push('\n');
     for t in tasks {
         let cells = [
@@ -47,6 +54,7 @@ pub fn write_tasks(tasks: &[TaskRecord]) -> String {
             text(t.actual_start.as_deref().unwrap_or("")),
             text(t.actual_finish.as_deref().unwrap_or("")),
             text(&t.predecessors.join(";")),
+            t.remaining_days.map(|d| d.to_string()).unwrap_or_default(),
         ];
         out.push_str(&cells.join(","));
         out.push('\n');
@@ -93,7 +101,7 @@ pub fn read_tasks(input: &str) -> Result<Vec<TaskRecord>, Vec<Problem>> {
             format!("missing column(s): {}", missing.join(", ")),
         )]);
     }
-    let column = |name: &str| header.iter().position(|h| h == name).unwrap_or(0);
+    let column = |name: &str| header.iter().position(|h| h == name);
     let mut tasks = Vec::new();
     let mut problems = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -112,7 +120,12 @@ pub fn read_tasks(input: &str) -> Result<Vec<TaskRecord>, Vec<Problem>> {
                 continue;
             }
         };
-        let cell = |name: &str| record.get(column(name)).unwrap_or("").to_string();
+        let cell = |name: &str| {
+            column(name)
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .to_string()
+        };
         let at = format!("row {row} (wbs {})", cell("wbs"));
         let mut number = |name: &str, default: Option<f64>| -> f64 {
             let raw = cell(name);
@@ -129,7 +142,10 @@ pub fn read_tasks(input: &str) -> Result<Vec<TaskRecord>, Vec<Problem>> {
             }
         };
         let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
+        let remaining = optional("remaining_days");
+        let remaining_days = remaining.map(|_| number("remaining_days", None));
         let task = TaskRecord {
+            remaining_days,
             optimistic_days: number("optimistic_days", None),
             most_likely_days: number("most_likely_days", None),
             pessimistic_days: number("pessimistic_days", None),
@@ -186,6 +202,7 @@ mod tests {
             percent_complete: 25.0,
             actual_start: Some("2026-01-05".into()),
             actual_finish: None,
+            remaining_days: None,
             predecessors: vec![],
         }
     }
@@ -194,9 +211,28 @@ mod tests {
     fn round_trips() {
         let mut b = task("1.2", "Pour, then \"cure\"");
         b.predecessors = vec!["1.1".into()];
+        b.remaining_days = Some(6.5);
         let tasks = vec![task("1.1", "Dig"), b];
         let csv = write_tasks(&tasks);
         assert_eq!(read_tasks(&csv).expect("valid"), tasks);
+    }
+
+    #[test]
+    fn the_remaining_duration_column_may_be_left_out() {
+        let csv = format!(
+            "{}\n1.1,Dig,Ana,2,3,4,2026-01-05,2026-01-08,100,0,10,2026-01-05,,\n",
+            COLUMNS.join(",")
+        );
+        assert_eq!(read_tasks(&csv).expect("valid")[0].remaining_days, None);
+        let with = format!(
+            "{},remaining_days\n1.1,Dig,Ana,2,3,4,2026-01-05,2026-01-08,100,0,10,2026-01-05,,,soon\n",
+            COLUMNS.join(",")
+        );
+        let problems = read_tasks(&with).expect_err("not a number");
+        assert_eq!(
+            problems[0].to_string(),
+            "row 2 (wbs 1.1), field remaining_days: must be a number, not 'soon'"
+        );
     }
 
     #[test]

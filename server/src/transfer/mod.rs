@@ -10,6 +10,7 @@
 pub mod csv;
 mod validate;
 
+use app::planning::ProjectCalendar;
 use serde::{Deserialize, Serialize};
 
 pub use validate::{validate, ValidProject};
@@ -61,6 +62,10 @@ pub struct ProjectHeader {
     pub declared: Declared,
     #[serde(default)]
     pub status_justification: String,
+    /// Working days, holidays and reporting day; absent: Monday to Friday, no holidays, the
+    /// month's last day (and, replacing a project, the calendar it has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<ProjectCalendar>,
 }
 
 /// A task; `predecessors` name other tasks by WBS code.
@@ -85,6 +90,9 @@ pub struct TaskRecord {
     pub actual_start: Option<String>,
     #[serde(default)]
     pub actual_finish: Option<String>,
+    /// Working days still needed, as estimated at the status date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_days: Option<f64>,
     #[serde(default)]
     pub predecessors: Vec<String>,
 }

@@ -18,6 +18,7 @@ fn doc() -> ProjectDocument {
         percent_complete: 0.0,
         actual_start: None,
         actual_finish: None,
+        remaining_days: None,
         predecessors: preds.iter().map(|p| p.to_string()).collect(),
     };
     ProjectDocument {
@@ -38,6 +39,7 @@ fn doc() -> ProjectDocument {
                 resources: "red".into(),
             },
             status_justification: String::new(),
+            calendar: None,
         },
         tasks: vec![task("1", &[]), task("2", &["1"]), task("3", &["1", "2"])],
         milestones: vec![MilestoneRecord {
@@ -167,4 +169,52 @@ fn sizes_are_bounded() {
     assert!(problems(long)
         .iter()
         .any(|p| p.starts_with("project.name: is longer than")));
+}
+
+#[test]
+fn a_calendar_and_remaining_durations_are_checked_where_they_are() {
+    let mut d = doc();
+    d.project.calendar = Some(app::planning::ProjectCalendar {
+        working_days: vec!["mon".into(), "someday".into()],
+        holidays: vec!["2026-12-25".into()],
+        reporting_day: 40,
+    });
+    d.tasks[0].percent_complete = 100.0;
+    d.tasks[0].actual_start = Some("2026-01-05".into());
+    d.tasks[0].actual_finish = Some("2026-01-07".into());
+    d.tasks[0].remaining_days = Some(3.0);
+    d.tasks[1].remaining_days = Some(-1.0);
+    let found = problems(d);
+    for expected in [
+        "project.calendar.working_days: 'someday' is not a day of the week",
+        "project.calendar.reporting_day: must be a day of the month, 1 to 31, not 40",
+        "tasks[0].remaining_days: must be empty or 0 for a finished task",
+        "tasks[1].remaining_days: must be between 0 and 10000, not -1",
+    ] {
+        assert!(
+            found.iter().any(|p| p.starts_with(expected)),
+            "{expected}: {found:#?}"
+        );
+    }
+    let mut fine = doc();
+    fine.project.calendar = Some(app::planning::ProjectCalendar::default());
+    fine.tasks[1].remaining_days = Some(4.5);
+    let valid = validate(fine).expect("valid");
+    assert_eq!(valid.document.tasks[1].remaining_days, Some(4.5));
+}
+
+#[test]
+fn a_document_without_a_calendar_or_remaining_durations_still_reads() {
+    let text = serde_json::to_string(&doc()).expect("json");
+    assert!(!text.contains("calendar") && !text.contains("remaining_days"));
+    let back = super::parse_json(&text).expect("reads");
+    assert_eq!(back.project.calendar, None);
+    let unknown = text.replace(
+        "\"status_justification\":\"\"",
+        "\"status_justification\":\"\",\"calendar\":{\"working_days\":[\"mon\"],\"weekends\":true}",
+    );
+    assert!(
+        super::parse_json(&unknown).is_err(),
+        "unknown calendar fields are refused"
+    );
 }

@@ -160,6 +160,11 @@ fn header(c: &mut Checker, document: &ProjectDocument) -> [Rag; 5] {
             );
         }
     }
+    if let Some(calendar) = &p.calendar {
+        for (field, problem) in calendar.problems() {
+            c.fail(format!("project.calendar.{field}"), problem);
+        }
+    }
     let d = &p.declared;
     [
         c.rag("project.declared.overall", &d.overall),
@@ -253,6 +258,7 @@ fn check_task(c: &mut Checker, at: &str, t: &TaskRecord) {
         actual_start: t.actual_start.clone(),
         actual_finish: t.actual_finish.clone(),
         actual_cost: t.actual_cost,
+        remaining_days: t.remaining_days,
     };
     for problem in app::progress::check_task_progress(&progress, None) {
         c.fail(field(problem.field), problem.message);

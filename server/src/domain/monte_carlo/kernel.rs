@@ -79,15 +79,26 @@ impl Network {
                 distribution,
             ));
             let left = 1.0 - task.percent_complete / 100.0;
-            remaining.push(left);
             let budget_left = task.budgeted_cost * left;
             let expected = expected_duration(task, distribution);
-            cost_per_day.push(if expected > 0.0 {
-                budget_left / (expected * left.max(f64::EPSILON))
+            // The factor the sampled full duration is scaled by: the share left to do, or, with
+            // an estimate of the days left, what centres the draw's mean on that estimate.
+            let scale = match task.remaining_days {
+                Some(days) if left > 0.0 && expected > 0.0 => days / expected,
+                Some(_) if left > 0.0 => 0.0,
+                _ => left,
+            };
+            remaining.push(scale);
+            // The remaining budget is spent over the sampled remaining days (its mean is the
+            // budget); work with no remaining duration commits its budget outright.
+            let span = expected * scale;
+            if span > 0.0 {
+                cost_per_day.push(budget_left / span);
+                committed_cost += task.actual_cost;
             } else {
-                0.0
-            });
-            committed_cost += task.actual_cost + if expected > 0.0 { 0.0 } else { budget_left };
+                cost_per_day.push(0.0);
+                committed_cost += task.actual_cost + budget_left;
+            }
         }
         pred_start.push(preds.len() as u32);
         let risks = compile_risks(input, &position)?;
@@ -276,6 +287,11 @@ fn validate_tasks(input: &SimInput) -> Result<(), SimError> {
             return fail(format!(
                 "estimates must satisfy optimistic ≤ most likely ≤ pessimistic, not {} / {} / {}",
                 task.optimistic, task.most_likely, task.pessimistic
+            ));
+        }
+        if let Some(days) = task.remaining_days.filter(|d| !d.is_finite() || *d < 0.0) {
+            return fail(format!(
+                "remaining days must be a non-negative number, not {days}"
             ));
         }
         if !(0.0..=100.0).contains(&task.percent_complete) {

@@ -55,6 +55,10 @@ pub struct SimTask {
     pub predecessors: Vec<usize>,
     /// Percent complete at the status date, 0–100.
     pub percent_complete: f64,
+    /// Working days still needed, as estimated at the status date: the task's remaining duration
+    /// is then drawn from its distribution rescaled so that its mean is this estimate. `None`: the
+    /// distribution times the share left to do.
+    pub remaining_days: Option<f64>,
     pub budgeted_cost: f64,
     pub actual_cost: f64,
 }

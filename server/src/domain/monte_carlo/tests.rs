@@ -10,6 +10,7 @@ fn task(name: &str, a: f64, m: f64, b: f64, predecessors: &[usize]) -> SimTask {
         pessimistic: b,
         predecessors: predecessors.to_vec(),
         percent_complete: 0.0,
+        remaining_days: None,
         budgeted_cost: 1_000.0,
         actual_cost: 0.0,
     }
@@ -351,6 +352,7 @@ fn plan() -> impl proptest::strategy::Strategy<Value = SimInput> {
                     pessimistic: e[2],
                     predecessors,
                     percent_complete: done,
+                    remaining_days: None,
                     budgeted_cost: 1_000.0,
                     actual_cost: 10.0 * done,
                 }
@@ -447,4 +449,46 @@ proptest::proptest! {
         proptest::prop_assert!((r.cost.p10 - spent).abs() < 1e-6);
         proptest::prop_assert_eq!(r.probability_on_time, 1.0);
     }
+}
+
+#[test]
+fn an_estimate_of_the_days_left_centres_the_remaining_duration_on_it() {
+    // Triangular(2, 5, 14), mean 7, half done: without an estimate the remaining duration averages
+    // 3.5 days; with "12 days left" it averages 12, keeping the distribution's shape (scaled by
+    // 12 / 7). The remaining budget (500 of 1,000) is spent either way, on average.
+    let half_done = |remaining_days| SimTask {
+        percent_complete: 50.0,
+        remaining_days,
+        actual_cost: 400.0,
+        ..task("Half", 2.0, 5.0, 14.0, &[])
+    };
+    let p = || params(40_000, DurationDistribution::Triangular);
+    let plain = run(&input(vec![half_done(None)]), p());
+    let estimated = run(&input(vec![half_done(Some(12.0))]), p());
+    assert!(
+        (plain.finish_days.mean - 3.5).abs() < 0.03,
+        "{}",
+        plain.finish_days.mean
+    );
+    assert!(
+        (estimated.finish_days.mean - 12.0).abs() < 0.1,
+        "{}",
+        estimated.finish_days.mean
+    );
+    let p90 = 12.0 / 7.0 * (14.0 - 10.8f64.sqrt());
+    assert!(
+        (estimated.finish_days.p90 - p90).abs() < 0.15,
+        "p90 {}",
+        estimated.finish_days.p90
+    );
+    for r in [&plain, &estimated] {
+        assert!((r.cost.mean - 900.0).abs() < 2.0, "cost {}", r.cost.mean);
+    }
+    // "Nothing left" finishes at once and commits the remaining budget.
+    let none_left = run(&input(vec![half_done(Some(0.0))]), p());
+    assert_eq!(none_left.finish_days.p90, 0.0);
+    assert!((none_left.cost.mean - 900.0).abs() < 1e-6);
+    // A negative estimate is refused, naming the task.
+    let refused = simulate(&input(vec![half_done(Some(-1.0))]), p()).expect_err("refused");
+    assert!(refused.to_string().contains("remaining days"), "{refused}");
 }

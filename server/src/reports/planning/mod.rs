@@ -334,6 +334,7 @@ fn new_document(project: &NewProject) -> Result<ProjectDocument, Vec<Problem>> {
                 resources: green(),
             },
             status_justification: String::new(),
+            calendar: Some(project.calendar.clone().tidy()),
         },
         tasks,
         milestones,

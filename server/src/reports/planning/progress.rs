@@ -4,13 +4,14 @@
 
 use app::access::Access;
 use app::error::AppError;
+use app::planning::ProjectCalendar;
 use app::progress::{
     check_milestone_progress, check_risk_assessment, check_status_date, check_task_progress,
     CellProblem, Edit, MergeConflict, Mergeable, MilestoneProgress, ProgressMilestone,
     ProgressRisk, ProgressSave, ProgressSaved, ProgressSheet, ProgressTask, RecordedProgress,
     RiskAssessment, TaskProgress, MAX_EDITS, MAX_LISTED_RECORDS,
 };
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::{problems_message, StorePortfolio};
 use crate::monitor::timed_query;
@@ -28,6 +29,7 @@ fn task_progress(t: &TaskRecord) -> TaskProgress {
         actual_start: t.actual_start.clone(),
         actual_finish: t.actual_finish.clone(),
         actual_cost: t.actual_cost,
+        remaining_days: t.remaining_days,
     }
 }
 
@@ -36,6 +38,7 @@ fn set_task_progress(t: &mut TaskRecord, p: TaskProgress) {
     t.actual_start = p.actual_start;
     t.actual_finish = p.actual_finish;
     t.actual_cost = p.actual_cost;
+    t.remaining_days = p.remaining_days;
 }
 
 fn milestone_progress(m: &MilestoneRecord) -> MilestoneProgress {
@@ -70,11 +73,13 @@ fn set_risk_assessment(r: &mut RiskRecord, a: RiskAssessment) {
     r.status = a.status;
 }
 
-/// The last day of the month before `today`'s: the status date a monthly cycle usually records.
-pub(crate) fn previous_month_end(today: NaiveDate) -> NaiveDate {
-    today
-        .with_day(1)
-        .and_then(|d| d.pred_opt())
+/// The status date a monthly cycle usually records: the latest reporting day (under the project's
+/// calendar) on or before `today`.
+pub(crate) fn suggested_status_date(calendar: &ProjectCalendar, today: NaiveDate) -> NaiveDate {
+    let as_date = |d: NaiveDate| app::calendar::Date::parse_iso(&d.to_string());
+    as_date(today)
+        .and_then(|t| calendar.latest_status_date(t))
+        .and_then(|d| NaiveDate::parse_from_str(&d.iso(), "%Y-%m-%d").ok())
         .unwrap_or(today)
 }
 
@@ -182,7 +187,11 @@ impl StorePortfolio {
             name: document.project.name.clone(),
             currency: document.project.currency.clone(),
             version,
-            suggested_status_date: previous_month_end(today).to_string(),
+            suggested_status_date: suggested_status_date(
+                &document.project.calendar.clone().unwrap_or_default(),
+                today,
+            )
+            .to_string(),
             project_start: document.project.start_date.clone(),
             records: records
                 .into_iter()
@@ -377,10 +386,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_suggested_status_date_is_the_end_of_last_month() {
+    fn the_suggested_status_date_is_the_latest_reporting_day() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
-        assert_eq!(previous_month_end(d(2026, 12, 5)), d(2026, 11, 30));
-        assert_eq!(previous_month_end(d(2027, 1, 1)), d(2026, 12, 31));
-        assert_eq!(previous_month_end(d(2026, 3, 31)), d(2026, 2, 28));
+        let month_end = ProjectCalendar::default();
+        let suggest = |c: &ProjectCalendar, day| suggested_status_date(c, day);
+        assert_eq!(suggest(&month_end, d(2026, 12, 5)), d(2026, 11, 30));
+        assert_eq!(suggest(&month_end, d(2027, 1, 1)), d(2026, 12, 31));
+        assert_eq!(suggest(&month_end, d(2026, 3, 30)), d(2026, 2, 28));
+        assert_eq!(suggest(&month_end, d(2026, 3, 31)), d(2026, 3, 31));
+        let on_25th = ProjectCalendar {
+            reporting_day: 25,
+            ..ProjectCalendar::default()
+        };
+        assert_eq!(suggest(&on_25th, d(2026, 12, 5)), d(2026, 11, 25));
+        assert_eq!(suggest(&on_25th, d(2026, 12, 28)), d(2026, 12, 25));
     }
 }
