@@ -841,9 +841,15 @@ async fn a_projects_calendar_sets_its_status_dates_and_an_estimate_of_days_left_
     let tidy = json!({"working_days": ["mon", "tue", "wed", "thu", "fri", "sat"],
         "holidays": ["2026-12-24", "2026-12-25"], "reporting_day": 20});
     let overview = app.get("/api/projects/NEWP", &boss).await.json();
-    assert_eq!(overview["calendar"], tidy, "the page's data shows it, written one way");
+    assert_eq!(
+        overview["calendar"], tidy,
+        "the page's data shows it, written one way"
+    );
     let export = app.get("/api/projects/NEWP/export", &boss).await.json();
-    assert_eq!(export["project"]["calendar"], tidy, "and the export carries it");
+    assert_eq!(
+        export["project"]["calendar"], tidy,
+        "and the export carries it"
+    );
 
     // The sheet proposes the latest 20th (the page records on the latest date recorded when that
     // is later: here, today's, when the project was created). This month's report is as of its
@@ -874,7 +880,12 @@ async fn a_projects_calendar_sets_its_status_dates_and_an_estimate_of_days_left_
         &app,
         &boss,
         "/api/projects/NEWP/progress",
-        &save("NEWP", &today.to_string(), sheet["version"].as_i64().expect("v"), vec![edit]),
+        &save(
+            "NEWP",
+            &today.to_string(),
+            sheet["version"].as_i64().expect("v"),
+            vec![edit],
+        ),
     )
     .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
@@ -899,10 +910,17 @@ async fn a_projects_calendar_sets_its_status_dates_and_an_estimate_of_days_left_
     .await;
     assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     let report = started.json()["report_id"].as_i64().expect("id");
-    let document = app.get(&format!("/api/reports/{report}"), &boss).await.json();
+    let document = app
+        .get(&format!("/api/reports/{report}"), &boss)
+        .await
+        .json();
     let simulation = section(&document, "monte-carlo");
     let twentieth = today.format("%Y-%m-20").to_string();
-    assert_eq!(simulation["status_date"], json!(twentieth), "the month's 20th");
+    assert_eq!(
+        simulation["status_date"],
+        json!(twentieth),
+        "the month's 20th"
+    );
     // 2,000 working days of six a week is over six years; the median draw is well past five.
     let p50 = simulation["p50_finish"].as_str().expect("p50");
     let status_year: i32 = twentieth[..4].parse().expect("year");
