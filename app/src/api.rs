@@ -68,6 +68,20 @@ pub async fn publish_report(report_id: i64) -> Result<ReportOutline, AppError> {
     result.inspect_err(report_status)
 }
 
+/// Starts a correction of a published report: a draft of the month's next revision.
+#[server(endpoint = "correct_report", output = JsonReply)]
+pub async fn correct_report(report_id: i64) -> Result<crate::planning::StartedReport, AppError> {
+    use crate::model::Role;
+    use crate::services::{require, services};
+    let result = async {
+        let who = require(Role::Editor)?;
+        check_id("Report", report_id)?;
+        services()?.portfolio.correct_report(&who, report_id).await
+    }
+    .await;
+    result.inspect_err(report_status)
+}
+
 /// What changed since the previous month's report (`None` for a project's first report).
 #[server(endpoint = "get_report_changes", output = JsonReply)]
 pub async fn get_report_changes(

@@ -120,6 +120,9 @@ pub struct ReportLink {
     /// The month reported on, `YYYY-MM`.
     pub period: String,
     pub status: ReportStatus,
+    /// The month's revision: 1, or the correction's number.
+    #[serde(default = "first_revision")]
+    pub revision: i64,
 }
 
 /// A project as the portfolio page lists it, with its reports, newest first.
@@ -280,7 +283,23 @@ pub struct ReportOutline {
     /// When the report became final (RFC 3339).
     #[serde(default)]
     pub published_at: Option<String>,
+    /// 1 for a month's first report; a correction is the next revision of the month.
+    #[serde(default = "first_revision")]
+    pub revision: i64,
+    /// The published report this one corrects.
+    #[serde(default)]
+    pub corrects: Option<i64>,
+    /// The published correction that replaced this report (which stays readable as it was).
+    #[serde(default)]
+    pub superseded_by: Option<i64>,
+    /// A correction of this report being drafted.
+    #[serde(default)]
+    pub correction_draft: Option<i64>,
     pub sections: Vec<SectionOutline>,
+}
+
+fn first_revision() -> i64 {
+    1
 }
 
 #[cfg(test)]

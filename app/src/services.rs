@@ -55,6 +55,15 @@ pub trait PortfolioService: Send + Sync + 'static {
     /// who published it and when; answers its outline as it is now.
     async fn publish_report(&self, who: &Access, report_id: i64)
         -> Result<ReportOutline, AppError>;
+    /// Starts a correction of a published report (editors of the project, admins): a draft of the
+    /// month's next revision holding what was published; publishing it supersedes the report,
+    /// which stays readable and linked. 409 when a correction is being drafted already (its id is
+    /// in the message) or a correction replaced the report; 400 for a draft.
+    async fn correct_report(
+        &self,
+        who: &Access,
+        report_id: i64,
+    ) -> Result<crate::planning::StartedReport, AppError>;
     /// Rebuilds a draft report from its project's current data (editors of the project, admins).
     async fn regenerate_report(
         &self,

@@ -1,8 +1,8 @@
 // The monthly cycle in the browser, as the three roles live it: an admin creates a project from a
 // CSV file chosen in the browser and makes the editor and the viewer its members; the editor records
 // the month's progress in the grid (typing, a refused cell, undo, a block pasted from a spreadsheet),
-// starts the month's report, writes its summary and publishes it; the viewer reads the published
-// report and finds no editing controls anywhere. It runs on the scale-out pair (its own database, so
+// starts the month's report, writes its summary, publishes it and corrects it by a new revision; the
+// viewer reads both revisions, linked, and finds no editing controls anywhere. It runs on the scale-out pair (its own database, so
 // the other specs' demo portfolio stays as seeded): the admin on instance A, the editor and the
 // viewer on instance B, so every page on B must see what A just wrote. Then the admin allows the editor
 // to create projects, and the editor creates one on B and finds it theirs to work on.
@@ -161,6 +161,25 @@ test.describe('the monthly cycle', () => {
     await confirm.getByRole('button', { name: /^Publish/ }).click();
     await expect(editor.getByText(/Published by Eddie Editor/)).toBeVisible();
     const reportUrl = new URL(editor.url()).pathname;
+
+    // A published report is corrected by a new revision, never edited in place: the correction
+    // starts as a draft holding what was published and, once published, replaces it.
+    await editor.getByRole('button', { name: 'Correct…' }).click();
+    await editor.getByRole('group', { name: 'Confirm correcting' }).getByRole('button', { name: 'Start the correction' }).click();
+    await expect(editor).not.toHaveURL(new RegExp(`${reportUrl}$`));
+    await expect(editor.getByText('Revision 2')).toBeVisible();
+    await expect(editor.getByTestId('corrects')).toContainText('This draft corrects the month');
+    await expect(editor.locator('#executive-summary')).toContainText('the frame started on 2 November');
+    await expect(editor.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
+    await editor.getByTestId('edit-toggle').click();
+    await editor.getByTestId('edit-executive-summary').click();
+    await editor.keyboard.press('Control+End');
+    await editor.keyboard.type(' Corrected: the walls follow in January.');
+    await expect(editor.getByTestId('collab-state')).not.toContainText('saving');
+    await editor.getByRole('button', { name: 'Publish…' }).click();
+    await editor.getByRole('group', { name: 'Confirm publishing' }).getByRole('button', { name: /^Publish/ }).click();
+    await expect(editor.getByText(/Published by Eddie Editor/)).toBeVisible();
+    const correctionUrl = new URL(editor.url()).pathname;
     await editorContext.close();
     expect(editorErrors).toEqual([]);
 
@@ -174,6 +193,14 @@ test.describe('the monthly cycle', () => {
     await expect(viewer.locator('#executive-summary')).toContainText('the frame started on 2 November');
     await expect(viewer.getByRole('button', { name: /Publish/ })).toHaveCount(0);
     await expect(viewer.getByTestId('edit-toggle')).toHaveCount(0);
+    await expect(viewer.getByRole('button', { name: 'Correct…' })).toHaveCount(0);
+    // The first publication stays as it was, and leads to its correction.
+    await expect(viewer.getByTestId('superseded')).toContainText('A correction replaced this report');
+    await expect(viewer.locator('#executive-summary')).not.toContainText('Corrected:');
+    await viewer.getByRole('link', { name: 'Read the correction' }).click();
+    await expect(viewer).toHaveURL(new RegExp(`${correctionUrl}$`));
+    await expect(viewer.locator('#executive-summary')).toContainText('Corrected: the walls follow in January.');
+    await expect(viewer.getByTestId('corrects')).toContainText('This revision corrects');
     await viewer.goto(`/projects/${code}`);
     await hydrated(viewer);
     await expect(viewer.getByRole('link', { name: 'Record progress' })).toHaveCount(0);

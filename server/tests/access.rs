@@ -226,6 +226,31 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
         to_publish[i % to_publish.len()]
     };
     let next_draft_too = next_draft.clone();
+    // Published reports to correct, a fresh one for each call of the correcting rows (a second
+    // correction of one report is a 409).
+    let mut to_correct = Vec::new();
+    for i in 0..2 * COLUMNS {
+        let mut tx = store.begin().await.expect("transaction");
+        let new = server::storage::reports::NewReport {
+            project_id: hbr,
+            period: format!("{}-{:02}", 2041 + i / 12, i % 12 + 1),
+            template_id,
+            status: app::model::ReportStatus::Final,
+            title: format!("Matrix report {i}"),
+        };
+        let id = server::storage::reports::insert_report(&mut tx, &new)
+            .await
+            .expect("final");
+        tx.commit().await.expect("commit");
+        to_correct.push(id);
+    }
+    let to_correct = std::sync::Arc::new(to_correct);
+    let corrected = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let next_final = move || {
+        let i = corrected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        to_correct[i % to_correct.len()]
+    };
+    let next_final_too = next_final.clone();
 
     // Months HBR has no report for yet, since its start (the demo started it 14 months ago). The start rows ask for one month per call,
     // in column order (the server function's row, then the REST one); the callers allowed to start
@@ -657,6 +682,19 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             },
         ),
         row(
+            "POST /api/correct_report",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            move |who| {
+                server_fn(
+                    "correct_report",
+                    who,
+                    &format!("report_id={}", next_final()),
+                )
+            },
+        ),
+        row(
             "POST /api/get_report_section",
             [
                 401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,
@@ -869,6 +907,20 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                 request(
                     Method::POST,
                     &format!("/api/reports/{}/publish", next_draft_too()),
+                    who,
+                    None,
+                )
+            },
+        ),
+        row(
+            "POST /api/reports/{id}/correction",
+            [
+                401, 403, 403, 201, 404, 201, 403, 403, 201, 404, 201, 403, 401, 401, 403,
+            ],
+            move |who| {
+                request(
+                    Method::POST,
+                    &format!("/api/reports/{}/correction", next_final_too()),
                     who,
                     None,
                 )

@@ -927,3 +927,108 @@ async fn a_projects_calendar_sets_its_status_dates_and_an_estimate_of_days_left_
     let p50_year: i32 = p50[..4].parse().expect("year");
     assert!(p50_year >= status_year + 5, "p50 {p50} from {twentieth}");
 }
+
+#[tokio::test]
+async fn a_published_report_is_corrected_by_a_new_revision_and_stays_readable() {
+    let (app, _, pm) = app().await;
+    app.account("reader", Role::Viewer, &["HBR"], None).await;
+    let reader = app.session("reader").await;
+    let templates = app.get("/api/templates", &pm).await.json();
+    let template = templates[0]["id"].as_i64().expect("template");
+    let this_month = chrono::Utc::now().date_naive().format("%Y-%m").to_string();
+    let started = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/reports",
+        &json!({"period": this_month, "template_id": template}),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let first = started.json()["report_id"].as_i64().expect("id");
+    let correct = |id: i64| format!("/api/reports/{id}/correction");
+    // A draft is edited, not corrected.
+    let early = post(&app, &pm, &correct(first), &json!({})).await;
+    assert_eq!(early.status, StatusCode::BAD_REQUEST, "{}", early.body);
+    let published = post(
+        &app,
+        &pm,
+        &format!("/api/reports/{first}/publish"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+
+    // A reader may not correct; an editor starts the correction, once.
+    let refused = post(&app, &reader, &correct(first), &json!({})).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let started = post(&app, &pm, &correct(first), &json!({})).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let second = started.json()["report_id"].as_i64().expect("id");
+    let again = post(&app, &pm, &correct(first), &json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body.contains(&format!("report {second}")),
+        "{}",
+        again.body
+    );
+
+    let (on, as_reader) = (&app, &reader);
+    let read = move |id: i64| {
+        let uri = format!("/api/reports/{id}");
+        async move { on.get(&uri, as_reader).await }
+    };
+    let original = read(first).await.json();
+    assert_eq!(original["outline"]["correction_draft"], json!(second));
+    let draft = read(second).await.json();
+    assert_eq!(draft["outline"]["status"], json!("draft"));
+    assert_eq!(draft["outline"]["revision"], json!(2));
+    assert_eq!(draft["outline"]["corrects"], json!(first));
+    assert_eq!(
+        draft["sections"].as_array().map(Vec::len),
+        original["sections"].as_array().map(Vec::len),
+        "the correction starts from what was published"
+    );
+    // While drafted, the project lists the published report as the month's.
+    let month_reports = |overview: &Value| -> Vec<i64> {
+        overview["summary"]["reports"]
+            .as_array()
+            .expect("reports")
+            .iter()
+            .filter(|r| r["period"] == json!(this_month))
+            .filter_map(|r| r["id"].as_i64())
+            .collect()
+    };
+    let overview = app.get("/api/projects/HBR", &reader).await.json();
+    assert_eq!(month_reports(&overview), [first]);
+
+    let published = post(
+        &app,
+        &pm,
+        &format!("/api/reports/{second}/publish"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+    let original = read(first).await.json();
+    assert_eq!(original["outline"]["superseded_by"], json!(second));
+    assert_eq!(
+        original["outline"]["status"],
+        json!("final"),
+        "kept as published"
+    );
+    let overview = app.get("/api/projects/HBR", &reader).await.json();
+    assert_eq!(
+        month_reports(&overview),
+        [second],
+        "the correction is the month's now"
+    );
+    let superseded = post(&app, &pm, &correct(first), &json!({})).await;
+    assert_eq!(
+        superseded.status,
+        StatusCode::CONFLICT,
+        "{}",
+        superseded.body
+    );
+    let unknown = post(&app, &pm, &correct(9_999_999), &json!({})).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+}

@@ -9,6 +9,7 @@ use app::sections::{Appendix, Milestones, MonteCarloSection, Risks};
 use chrono::NaiveDate;
 use server::reports::generate::GenerationParams;
 use server::seed::{seed_if_empty, SeedOutcome};
+use server::storage::project_data::{write_generated, GeneratedSection};
 use server::storage::projects::{
     insert_dependency, insert_milestone, insert_milestone_forecast, insert_portfolio,
     insert_project, insert_risk, insert_task, NewMilestone, NewProject, NewRisk, NewTask,
@@ -63,6 +64,7 @@ conformance!(
     documents_log_compact_and_keep_revisions,
     document_log_stays_whole_under_concurrent_appends_and_folds,
     publishing_freezes_a_report,
+    a_correction_supersedes_a_published_report_which_stays_whole,
 );
 
 /// Publishing makes a draft final once, with who and when; its document takes no more updates.
@@ -108,6 +110,145 @@ async fn publishing_freezes_a_report(store: Store) {
         Err(StoreError::Final(r)) if r == id
     ));
     assert_eq!(store.doc_update_count(id).await.expect("count"), 1);
+}
+
+/// A published report is corrected by a new revision of its month: a draft holding what was
+/// published, then, once published, the month's current report; the first stays readable, linked,
+/// out of the lists, the neighbours and the history.
+async fn a_correction_supersedes_a_published_report_which_stays_whole(store: Store) {
+    use server::storage::reports::{CorrectionStart, Publication};
+    let (project, template) = basic(&store).await;
+    let earlier = report_as(&store, project, template, "2026-01", ReportStatus::Final)
+        .await
+        .expect("January");
+    let first = report_as(&store, project, template, "2026-02", ReportStatus::Draft)
+        .await
+        .expect("February");
+    let mut tx = store.begin().await.expect("begin");
+    write_generated(
+        &mut tx,
+        first,
+        &[GeneratedSection {
+            key: "summary".into(),
+            section_type: "executive_summary".into(),
+            content: "{\"said\":1}".into(),
+            narrative: "As first published.".into(),
+        }],
+    )
+    .await
+    .expect("narrative");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        store.start_correction(first).await.expect("start"),
+        CorrectionStart::NotPublished,
+        "a draft is edited, not corrected"
+    );
+    store.publish_report(first, "Ana").await.expect("publish");
+    let CorrectionStart::Started(second) = store.start_correction(first).await.expect("start")
+    else {
+        panic!("a correction starts");
+    };
+    assert_eq!(
+        store.start_correction(first).await.expect("again"),
+        CorrectionStart::Drafting(second)
+    );
+    let draft = store
+        .report_document(second)
+        .await
+        .expect("read")
+        .expect("the draft");
+    assert_eq!(draft.outline.status, ReportStatus::Draft);
+    assert_eq!(
+        (draft.outline.revision, draft.outline.corrects),
+        (2, Some(first))
+    );
+    assert_eq!(
+        draft.sections.len(),
+        crate::template().len(),
+        "every section"
+    );
+    assert_eq!(
+        draft.outline.summary.as_deref(),
+        Some("As first published.")
+    );
+    let original = store
+        .report_outline(first)
+        .await
+        .expect("read")
+        .expect("outline");
+    assert_eq!(original.correction_draft, Some(second));
+    assert_eq!(original.superseded_by, None);
+    // While it is drafted, the published report is the month's.
+    let february = |portfolio: &app::model::Portfolio| {
+        portfolio.projects[0]
+            .reports
+            .iter()
+            .filter(|r| r.period == "2026-02")
+            .map(|r| (r.id, r.revision))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        february(&store.portfolio().await.expect("portfolio")),
+        [(first, 1)]
+    );
+
+    assert_eq!(
+        store.publish_report(second, "Ben").await.expect("publish"),
+        Publication::Published
+    );
+    let original = store
+        .report_outline(first)
+        .await
+        .expect("read")
+        .expect("outline");
+    assert_eq!(original.superseded_by, Some(second));
+    assert_eq!(original.correction_draft, None);
+    assert_eq!(original.status, ReportStatus::Final);
+    assert_eq!(
+        original.summary.as_deref(),
+        Some("As first published."),
+        "unchanged"
+    );
+    assert_eq!(
+        february(&store.portfolio().await.expect("portfolio")),
+        [(second, 2)]
+    );
+    let corrected = store
+        .report_outline(second)
+        .await
+        .expect("read")
+        .expect("outline");
+    assert_eq!(corrected.previous_report_id, Some(earlier));
+    let january = store
+        .report_outline(earlier)
+        .await
+        .expect("read")
+        .expect("outline");
+    assert_eq!(
+        january.next_report_id,
+        Some(second),
+        "the month's current report"
+    );
+    assert_eq!(
+        store.start_correction(first).await.expect("superseded"),
+        CorrectionStart::Superseded(second)
+    );
+    let CorrectionStart::Started(third) = store.start_correction(second).await.expect("start")
+    else {
+        panic!("a correction of the correction starts");
+    };
+    assert_eq!(
+        store
+            .report_outline(third)
+            .await
+            .expect("read")
+            .map(|o| o.revision),
+        Some(3)
+    );
+    assert_eq!(
+        store.start_correction(third + 1000).await.expect("missing"),
+        CorrectionStart::Missing
+    );
 }
 
 /// Six writers append while two folders fold and a reader follows the log, all at once: numbers

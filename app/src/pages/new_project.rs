@@ -221,7 +221,7 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
                 {text_field("Target finish", target_finish, "date", "")}
             </div>
             <h2>"Calendar"</h2>
-            <fieldset class="segmented weekdays">
+            <fieldset class="weekdays">
                 <legend class="field__label">"Working days"</legend>
                 {WEEKDAYS.iter().enumerate().map(|(i, day)| {
                     let label = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i];

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_report_outline, publish_report, regenerate_report};
+use crate::api::{correct_report, get_report_outline, publish_report, regenerate_report};
 use crate::collab::{CollabPanel, CollabSettings, EditableSection};
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
 use crate::error::AppError;
@@ -216,6 +216,14 @@ fn ReportHeader(outline: ReportOutline, regenerate: Regenerate, publish: Publish
     let report_id = outline.id;
     let month = period_label(&outline.period);
     let published = published_line(&outline);
+    let revisions = revision_notes(&outline);
+    let correctable =
+        !is_draft && outline.superseded_by.is_none() && outline.correction_draft.is_none();
+    let revision = (outline.revision > 1).then(|| {
+        view! {
+            <span class="chip chip--revision">{format!("Revision {}", outline.revision)}</span>
+        }
+    });
     view! {
         <header class="report-header">
             <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -229,13 +237,18 @@ fn ReportHeader(outline: ReportOutline, regenerate: Regenerate, publish: Publish
             <div class="report-header__meta">
                 <span class="period">{month}</span>
                 <span class=format!("chip chip--{}", outline.status.as_str())>{outline.status.as_str()}</span>
+                {revision}
                 <RagBadge rag=outline.declared_overall prefix="Declared"/>
                 {move || (is_draft && user.has_role(Role::Editor)).then(|| view! {
                     <RegenerateButton report_id regenerate/>
                     <PublishButton report_id publish/>
                 })}
+                {move || (correctable && user.has_role(Role::Editor)).then(|| view! {
+                    <CorrectButton report_id/>
+                })}
             </div>
             {published}
+            {revisions}
             <nav class="period-switcher" aria-label="Other months">
                 {outline.previous_report_id.map(|id| view! {
                     <A href=format!("/reports/{id}") attr:rel="prev">"← Previous month"</A>
@@ -284,6 +297,85 @@ fn published_line(outline: &ReportOutline) -> Option<impl IntoView> {
             {format!("Published by {by} on {on}. This report is a frozen snapshot: it can no longer be changed.")}
         </p>
     })
+}
+
+/// Where a report stands among its month's revisions: the correction that replaced it, the report it
+/// corrects, the correction being drafted.
+fn revision_notes(outline: &ReportOutline) -> Option<impl IntoView> {
+    let link = |id: i64, text: &'static str| view! { <A href=format!("/reports/{id}")>{text}</A> };
+    let superseded = outline.superseded_by.map(|id| {
+        view! {
+            <p class="notice notice--warning" data-testid="superseded">
+                "A correction replaced this report; it stays here as it was published. "
+                {link(id, "Read the correction")}
+            </p>
+        }
+    });
+    let corrects = outline.corrects.map(|id| {
+        let what = if outline.status == ReportStatus::Draft {
+            "This draft corrects the month's published report; publishing it replaces that one, which stays readable. "
+        } else {
+            "This revision corrects the month's report as first published, which stays readable. "
+        };
+        view! {
+            <p class="report-header__revision" data-testid="corrects">
+                {what} {link(id, "Read the corrected report")}
+            </p>
+        }
+    });
+    let drafting = outline.correction_draft.map(|id| {
+        view! {
+            <p class="report-header__revision" data-testid="correction-draft">
+                "A correction of this report is being drafted. " {link(id, "Open the correction")}
+            </p>
+        }
+    });
+    (superseded.is_some() || corrects.is_some() || drafting.is_some())
+        .then(|| view! { {superseded} {corrects} {drafting} })
+}
+
+/// Starts a correction of a published report, after a confirmation, and opens it.
+#[component]
+fn CorrectButton(report_id: i64) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let correct = Action::new(|id: &i64| correct_report(*id));
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(started)) = correct.value().get() {
+            navigate(
+                &format!("/reports/{}", started.report_id),
+                Default::default(),
+            );
+        }
+    });
+    view! {
+        <span class="report-actions">
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button type="button" class="button"
+                        title="Start a corrected revision of this report; this one stays as it was published"
+                        on:click=move |_| confirming.set(true)>
+                        "Correct…"
+                    </button>
+                }
+            >
+                <span class="confirm" role="group" aria-label="Confirm correcting">
+                    "Start a correction? It begins as a draft holding what was published; this report stays as it is until the correction is published. "
+                    <button type="button" class="button button--primary" disabled=correct.pending()
+                        on:click=move |_| { correct.dispatch(report_id); }>
+                        {move || if correct.pending().get() { "Starting…" } else { "Start the correction" }}
+                    </button>
+                    <button type="button" class="button" on:click=move |_| confirming.set(false)>
+                        "Cancel"
+                    </button>
+                </span>
+            </Show>
+            {move || correct.value().get().and_then(Result::err).map(|e| view! {
+                <span class="form-status form-status--error" role="alert">{e.to_string()}</span>
+            })}
+        </span>
+    }
 }
 
 /// Publishes a draft, after a confirmation: it becomes final and read-only for everyone.

@@ -100,6 +100,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/record_section_load", ServerFn, Needs(Viewer), Any),
     entry("POST", "/api/get_project", ServerFn, Needs(Viewer), Project),
     entry("POST", "/api/publish_report", ServerFn, Needs(Editor), Project),
+    entry("POST", "/api/correct_report", ServerFn, Needs(Editor), Project),
     entry("POST", "/api/get_progress", ServerFn, Needs(Editor), Project),
     entry("POST", "/api/save_progress", ServerFn, Needs(Editor), Project),
     entry("POST", "/api/list_templates", ServerFn, Needs(Viewer), Any),
@@ -142,6 +143,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("GET", "/api/reports/{id}/changes", Rest, Needs(Viewer), Project),
     entry("POST", "/api/reports/{id}/regenerate", Rest, Needs(Editor), Project),
     entry("POST", "/api/reports/{id}/publish", Rest, Needs(Editor), Project),
+    entry("POST", "/api/reports/{id}/correction", Rest, Needs(Editor), Project),
     // A report's live collaboration session (WebSocket; the layer checks the upgrade's Origin).
     entry("GET", "/ws/reports/{report_id}", Rest, Needs(Viewer), Project),
     // The cache's part of the performance API: operational data, and the seed's admin-only clear.

@@ -21,6 +21,7 @@ use app::access::Access;
 use app::account::Principal;
 use app::error::AppError;
 use app::model::{GenerationTimings, Portfolio, ReportOutline};
+use app::planning::StartedReport;
 use app::project::ProjectOverview;
 use app::sections::{MonteCarloRerun, ReportSection};
 use app::services::PortfolioService;
@@ -29,7 +30,7 @@ use async_trait::async_trait;
 use crate::cache::{CacheKey, CacheService, Scope};
 use crate::insights::InsightEngine;
 use crate::monitor::{timed_query, Metric, Monitor};
-use crate::storage::reports::Publication;
+use crate::storage::reports::{CorrectionStart, Publication};
 use crate::storage::{Store, StoreError};
 use generate::GenerationParams;
 use regenerate::{regenerate, simulate_report};
@@ -238,16 +239,64 @@ impl PortfolioService for StorePortfolio {
             Publication::Missing => return Err(Access::report_not_found(report_id)),
         }
         self.edits.after_publication(report_id, &by).await;
-        self.cache.invalidate_report(report_id).await;
-        self.cache
-            .invalidate(Scope::Key {
-                key: CacheKey::portfolio().render(),
-            })
-            .await;
+        if outline.corrects.is_some() {
+            // The corrected report is superseded now, and the month's current report changed:
+            // every report of the project may link or compare differently.
+            project_changed(&self.store, &self.cache, outline.project_id).await?;
+        } else {
+            self.cache.invalidate_report(report_id).await;
+            self.cache
+                .invalidate(Scope::Key {
+                    key: CacheKey::portfolio().render(),
+                })
+                .await;
+        }
         tracing::info!(report = report_id, by = %who.name(), "published report");
         self.reachable_outline(who, report_id)
             .await?
             .ok_or_else(|| Access::report_not_found(report_id))
+    }
+
+    async fn correct_report(
+        &self,
+        who: &Access,
+        report_id: i64,
+    ) -> Result<StartedReport, AppError> {
+        let Some(outline) = self.reachable_outline(who, report_id).await? else {
+            return Err(Access::report_not_found(report_id));
+        };
+        if !who.may_edit(outline.project_id) {
+            return Err(AppError::Forbidden(
+                "Correcting a report needs the editor role.".into(),
+            ));
+        }
+        let start = self.store.start_correction(report_id);
+        let correction =
+            match timed_query(&self.monitor, "start_correction", start).await? {
+                CorrectionStart::Started(id) => id,
+                CorrectionStart::Drafting(id) => {
+                    return Err(AppError::Conflict(format!(
+                        "A correction of this report is being drafted already: report {id}."
+                    )))
+                }
+                CorrectionStart::Superseded(id) => {
+                    return Err(AppError::Conflict(format!(
+                        "This report was corrected already by report {id}: correct that one."
+                    )))
+                }
+                CorrectionStart::NotPublished => return Err(AppError::BadRequest(
+                    "This report is a draft: edit it, or regenerate it, instead of correcting it."
+                        .into(),
+                )),
+                CorrectionStart::Missing => return Err(Access::report_not_found(report_id)),
+            };
+        // The corrected report links to its correction now.
+        self.cache.invalidate_report(report_id).await;
+        tracing::info!(report = report_id, correction, by = %who.name(), "started a correction");
+        Ok(StartedReport {
+            report_id: correction,
+            period: outline.period,
+        })
     }
 
     async fn regenerate_report(

@@ -13,7 +13,7 @@
 
 use app::error::AppError;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/reports/{id}", get(report_document))
         .route("/api/reports/{id}/regenerate", post(regenerate_report))
         .route("/api/reports/{id}/publish", post(publish_report))
+        .route("/api/reports/{id}/correction", post(correct_report))
         .route("/api/reports/{id}/changes", get(report_changes))
 }
 
@@ -109,6 +110,15 @@ async fn publish_report(
 ) -> Result<Json<app::model::ReportOutline>, ApiError> {
     let outline = state.services.portfolio.publish_report(&who, id).await?;
     Ok(Json(outline))
+}
+
+async fn correct_report(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<app::planning::StartedReport>), ApiError> {
+    let started = state.services.portfolio.correct_report(&who, id).await?;
+    Ok((StatusCode::CREATED, Json(started)))
 }
 
 /// Body of a successful regeneration.

@@ -19,12 +19,13 @@ impl Store {
         title: &str,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
-        let taken: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM reports WHERE project_id = $1 AND period = $2")
-                .bind(project_id)
-                .bind(period)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let taken: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE project_id = $1 AND period = $2 LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(period)
+        .fetch_optional(&mut *tx)
+        .await?;
         if taken.is_some() {
             return Err(StoreError::Conflict(format!(
                 "the project has a report for {period} already"

@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::projects::parse;
+use super::reports::CURRENT;
 use super::{Store, StoreError};
 use crate::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};
 use crate::transfer::ProjectDocument;
@@ -280,11 +281,11 @@ impl Store {
         project_id: i64,
         period: &str,
     ) -> Result<Vec<EvmPoint>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT r.period, s.content FROM reports r
              JOIN report_sections s ON s.report_id = r.id AND s.section_type = 'key_metrics'
-             WHERE r.project_id = $1 AND r.period < $2 ORDER BY r.period",
-        )
+             WHERE r.project_id = $1 AND r.period < $2 AND {CURRENT} ORDER BY r.period"
+        ))
         .bind(project_id)
         .bind(period)
         .fetch_all(self.pool())

@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
+use super::reports::CURRENT;
 use super::{Store, StoreError};
 
 /// A project to insert.
@@ -283,9 +284,10 @@ impl Store {
             .iter()
             .map(project_summary)
             .collect::<Result<Vec<_>, _>>()?;
-        let reports = sqlx::query(
-            "SELECT id, project_id, period, status FROM reports ORDER BY project_id, period DESC",
-        )
+        let reports = sqlx::query(&format!(
+            "SELECT r.id, r.project_id, r.period, r.status, r.revision FROM reports r
+             WHERE {CURRENT} ORDER BY r.project_id, r.period DESC"
+        ))
         .fetch_all(self.pool())
         .await?;
         for row in &reports {
@@ -294,6 +296,7 @@ impl Store {
                 id: row.try_get("id")?,
                 period: row.try_get("period")?,
                 status: parse(row, "status", "reports")?,
+                revision: row.try_get("revision")?,
             };
             if let Some(p) = projects.iter_mut().find(|p| p.id == project_id) {
                 p.reports.push(link);
@@ -311,12 +314,12 @@ impl Store {
     /// Each project's computed status, performance index and trend from the key metrics of its
     /// latest two reports.
     async fn add_performance(&self, projects: &mut [ProjectSummary]) -> Result<(), StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT r.project_id, s.content FROM report_sections s
              JOIN reports r ON r.id = s.report_id
-             WHERE s.section_type = 'key_metrics'
-             ORDER BY r.project_id, r.period DESC",
-        )
+             WHERE s.section_type = 'key_metrics' AND {CURRENT}
+             ORDER BY r.project_id, r.period DESC"
+        ))
         .fetch_all(self.pool())
         .await?;
         let mut seen: Vec<(i64, Vec<Option<f64>>)> = Vec::new();

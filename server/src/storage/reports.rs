@@ -12,6 +12,25 @@ use sqlx::Row;
 use super::projects::parse;
 use super::{Store, StoreError};
 
+/// The reports that are their month's current one, as a condition on `reports` (aliased `r`): not
+/// superseded, and either a month's first report or a published correction (a correction being
+/// drafted is reached from the report it corrects). Lists, neighbours and history read only these.
+pub const CURRENT: &str = "r.superseded_by IS NULL AND (r.corrects IS NULL OR r.status = 'final')";
+
+/// What [`Store::start_correction`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrectionStart {
+    /// A new draft (its id) correcting the report, with the published sections as they are.
+    Started(i64),
+    /// A correction of the report is being drafted already (its id).
+    Drafting(i64),
+    /// The report is a draft: it is edited, not corrected.
+    NotPublished,
+    /// A published correction replaced the report already (its id): correct that one.
+    Superseded(i64),
+    Missing,
+}
+
 /// A report to insert.
 #[derive(Debug, Clone)]
 pub struct NewReport {
@@ -115,13 +134,17 @@ pub struct ReportMeta {
     pub period: String,
     pub status: ReportStatus,
     pub template_id: i64,
+    pub revision: i64,
+    /// The published report this one corrects.
+    pub corrects: Option<i64>,
 }
 
 impl Store {
     /// A report's project, period, status and template; `None` if there is no such report.
     pub async fn report_meta(&self, report_id: i64) -> Result<Option<ReportMeta>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, project_id, period, status, template_id FROM reports WHERE id = $1",
+            "SELECT id, project_id, period, status, template_id, revision, corrects
+             FROM reports WHERE id = $1",
         )
         .bind(report_id)
         .fetch_optional(self.pool())
@@ -133,6 +156,8 @@ impl Store {
                 period: r.try_get("period")?,
                 status: parse(&r, "status", "reports")?,
                 template_id: r.try_get("template_id")?,
+                revision: r.try_get("revision")?,
+                corrects: r.try_get("corrects")?,
             })
         })
         .transpose()
@@ -255,15 +280,17 @@ impl Store {
             .collect()
     }
 
-    /// Makes a draft report final, naming who published it. The report's row is the lock the
-    /// document log takes too (`append_doc_update`), so every edit commits before the publication
-    /// or is refused after it, on every instance.
+    /// Makes a draft report final, naming who published it; a correction supersedes the report it
+    /// corrects in the same transaction. The report's row is the lock the document log takes too
+    /// (`append_doc_update`), so every edit commits before the publication or is refused after it,
+    /// on every instance.
     pub async fn publish_report(
         &self,
         report_id: i64,
         by: &str,
     ) -> Result<Publication, StoreError> {
         let stamp = chrono::Utc::now().to_rfc3339();
+        let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE reports SET status = 'final', finalized_at = $2, updated_at = $2,
                 published_by = $3
@@ -272,19 +299,98 @@ impl Store {
         .bind(report_id)
         .bind(&stamp)
         .bind(by)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 1 {
+            sqlx::query(
+                "UPDATE reports SET superseded_by = $1
+                 WHERE id = (SELECT corrects FROM reports WHERE id = $1) AND superseded_by IS NULL",
+            )
+            .bind(report_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
             return Ok(Publication::Published);
         }
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE id = $1")
             .bind(report_id)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *tx)
             .await?;
         Ok(match exists {
             Some(_) => Publication::AlreadyFinal,
             None => Publication::Missing,
         })
+    }
+
+    /// Starts a correction of a published report: a draft of the month's next revision, made with
+    /// the same sections and holding what was published (content and narratives), to be edited,
+    /// regenerated and published like any draft. The published report is not touched.
+    pub async fn start_correction(&self, report_id: i64) -> Result<CorrectionStart, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(row) = sqlx::query(
+            "SELECT project_id, period, template_id, status, title, superseded_by
+             FROM reports WHERE id = $1",
+        )
+        .bind(report_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(CorrectionStart::Missing);
+        };
+        let status: ReportStatus = parse(&row, "status", "reports")?;
+        if status == ReportStatus::Draft {
+            return Ok(CorrectionStart::NotPublished);
+        }
+        if let Some(newer) = row.try_get::<Option<i64>, _>("superseded_by")? {
+            return Ok(CorrectionStart::Superseded(newer));
+        }
+        let drafting: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE corrects = $1 AND status = 'draft' LIMIT 1",
+        )
+        .bind(report_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(draft) = drafting {
+            return Ok(CorrectionStart::Drafting(draft));
+        }
+        let project_id: i64 = row.try_get("project_id")?;
+        let period: String = row.try_get("period")?;
+        let revision: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(revision), 0) + 1 FROM reports WHERE project_id = $1 AND period = $2",
+        )
+        .bind(project_id)
+        .bind(&period)
+        .fetch_one(&mut *tx)
+        .await?;
+        let now = chrono::Utc::now().to_rfc3339();
+        // Two corrections started at once: the month's revision number is unique, so one fails.
+        let correction: i64 = sqlx::query_scalar(
+            "INSERT INTO reports (project_id, period, template_id, status, title, created_at,
+                updated_at, revision, corrects)
+             VALUES ($1, $2, $3, 'draft', $4, $5, $5, $6, $7) RETURNING id",
+        )
+        .bind(project_id)
+        .bind(&period)
+        .bind(row.try_get::<i64, _>("template_id")?)
+        .bind(row.try_get::<String, _>("title")?)
+        .bind(&now)
+        .bind(revision)
+        .bind(report_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO report_sections (report_id, position, section_key, section_type, title,
+                priority, content, narrative, updated_at)
+             SELECT $1, position, section_key, section_type, title, priority, content, narrative, $2
+             FROM report_sections WHERE report_id = $3",
+        )
+        .bind(correction)
+        .bind(&now)
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CorrectionStart::Started(correction))
     }
 
     pub async fn report_outline(
@@ -303,7 +409,10 @@ impl Store {
     ) -> Result<Option<ReportOutline>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT r.id, r.project_id, p.code, p.name, r.period, r.status, r.title,
-                p.declared_overall, r.published_by, r.finalized_at
+                p.declared_overall, r.published_by, r.finalized_at, r.revision, r.corrects,
+                r.superseded_by,
+                (SELECT MIN(c.id) FROM reports c WHERE c.corrects = r.id AND c.status = 'draft')
+                    AS correction_draft
              FROM reports r JOIN projects p ON p.id = r.project_id WHERE r.id = $1",
         )
         .bind(report_id)
@@ -329,6 +438,10 @@ impl Store {
             summary: summary_narrative(sections)?,
             published_by: row.try_get("published_by")?,
             published_at: row.try_get("finalized_at")?,
+            revision: row.try_get("revision")?,
+            corrects: row.try_get("corrects")?,
+            superseded_by: row.try_get("superseded_by")?,
+            correction_draft: row.try_get("correction_draft")?,
             sections: sections
                 .iter()
                 .map(section_outline)
@@ -341,18 +454,18 @@ impl Store {
         project_id: i64,
         period: &str,
     ) -> Result<(Option<i64>, Option<i64>), StoreError> {
-        let previous = sqlx::query_scalar(
-            "SELECT id FROM reports WHERE project_id = $1 AND period < $2
-             ORDER BY period DESC LIMIT 1",
-        )
+        let previous = sqlx::query_scalar(&format!(
+            "SELECT r.id FROM reports r WHERE r.project_id = $1 AND r.period < $2 AND {CURRENT}
+             ORDER BY r.period DESC LIMIT 1"
+        ))
         .bind(project_id)
         .bind(period)
         .fetch_optional(self.pool())
         .await?;
-        let next = sqlx::query_scalar(
-            "SELECT id FROM reports WHERE project_id = $1 AND period > $2
-             ORDER BY period ASC LIMIT 1",
-        )
+        let next = sqlx::query_scalar(&format!(
+            "SELECT r.id FROM reports r WHERE r.project_id = $1 AND r.period > $2 AND {CURRENT}
+             ORDER BY r.period ASC LIMIT 1"
+        ))
         .bind(project_id)
         .bind(period)
         .fetch_optional(self.pool())
