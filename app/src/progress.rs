@@ -126,6 +126,18 @@ pub struct Edit<T> {
     pub now: T,
 }
 
+/// A risk a save adds to the plan: its title, its assessment and the tasks (WBS codes) it threatens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewRisk {
+    pub title: String,
+    pub assessment: RiskAssessment,
+    #[serde(default)]
+    pub affected_tasks: Vec<String>,
+}
+
+/// Most tasks a new risk may name.
+pub const MAX_AFFECTED: usize = 200;
+
 /// A save of the grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressSave {
@@ -140,6 +152,82 @@ pub struct ProgressSave {
     pub milestones: Vec<Edit<MilestoneProgress>>,
     #[serde(default)]
     pub risks: Vec<Edit<RiskAssessment>>,
+    /// Milestones this save adds (with their baseline).
+    #[serde(default)]
+    pub added_milestones: Vec<ProgressMilestone>,
+    /// Risks this save adds.
+    #[serde(default)]
+    pub added_risks: Vec<NewRisk>,
+    /// Names of milestones this save takes out of the plan (a name no longer there is ignored).
+    #[serde(default)]
+    pub removed_milestones: Vec<String>,
+    /// Titles of risks this save takes out of the plan (closing a risk keeps it: status `closed`).
+    #[serde(default)]
+    pub removed_risks: Vec<String>,
+}
+
+impl ProgressSave {
+    /// How many rows the save changes, adds or removes.
+    pub fn size(&self) -> usize {
+        self.tasks.len()
+            + self.milestones.len()
+            + self.risks.len()
+            + self.added_milestones.len()
+            + self.added_risks.len()
+            + self.removed_milestones.len()
+            + self.removed_risks.len()
+    }
+}
+
+fn name_problem(field: &'static str, text: &str) -> Option<CellProblem> {
+    if text.trim().is_empty() {
+        Some(CellProblem {
+            field,
+            message: "must not be empty".into(),
+        })
+    } else if text.chars().count() > MAX_TEXT {
+        Some(CellProblem {
+            field,
+            message: format!("is longer than {MAX_TEXT} characters"),
+        })
+    } else {
+        None
+    }
+}
+
+/// Checks a milestone to add: its name, its baseline and its dates.
+pub fn check_new_milestone(m: &ProgressMilestone) -> Vec<CellProblem> {
+    let mut problems: Vec<CellProblem> = name_problem("name", &m.name).into_iter().collect();
+    if let Err(problem) = date("baseline_date", &m.baseline_date) {
+        problems.push(problem);
+    }
+    problems.extend(check_milestone_progress(&m.progress));
+    problems
+}
+
+/// Checks a risk to add: its title, its assessment and the WBS codes it names.
+pub fn check_new_risk(r: &NewRisk) -> Vec<CellProblem> {
+    let mut problems: Vec<CellProblem> = name_problem("title", &r.title).into_iter().collect();
+    problems.extend(check_risk_assessment(&r.assessment));
+    if r.affected_tasks.len() > MAX_AFFECTED {
+        problems.push(CellProblem {
+            field: "affected_tasks",
+            message: format!(
+                "at most {MAX_AFFECTED} tasks, not {}",
+                r.affected_tasks.len()
+            ),
+        });
+    } else if let Some(bad) = r
+        .affected_tasks
+        .iter()
+        .find(|w| w.trim().is_empty() || w.len() > 32)
+    {
+        problems.push(CellProblem {
+            field: "affected_tasks",
+            message: format!("'{bad}' is not a WBS code"),
+        });
+    }
+    problems
 }
 
 /// What a save did.

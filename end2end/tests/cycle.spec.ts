@@ -135,9 +135,23 @@ test.describe('the monthly cycle', () => {
     await editor.getByLabel('task 1.1 Remaining (days)').fill('');
     await expect(editor.getByTestId('grid-problems')).toHaveCount(0);
     await expect(save).toHaveText('Save 3 changed rows');
+    // A risk found this month joins the plan with the same save; a bad one says why.
+    const addRisk = editor.getByRole('group', { name: 'Add a risk' });
+    await addRisk.getByLabel('Risk', { exact: true }).fill('Crane failure');
+    await addRisk.getByLabel('Probability (0–1)').fill('1.4');
+    await addRisk.getByLabel('Affects (WBS codes)').fill('1.2');
+    await addRisk.getByRole('button', { name: 'Add the risk' }).click();
+    await expect(addRisk.getByRole('alert')).toContainText('New risk Crane failure probability: must be between 0 and 1, not 1.4');
+    await addRisk.getByLabel('Probability (0–1)').fill('0.2');
+    await addRisk.getByLabel('Cost impact').fill('40000');
+    await addRisk.getByLabel('Delay (days)').fill('5');
+    await addRisk.getByRole('button', { name: 'Add the risk' }).click();
+    await expect(addRisk.getByText('New: Crane failure')).toBeVisible();
+    await expect(save).toHaveText('Save 4 changed rows');
     await save.click();
     await expect(editor.getByRole('status').filter({ hasText: /Saved as version 2 of the plan/ })).toBeVisible();
     await expect(editor.getByText('Version 2', { exact: false }).first()).toBeVisible();
+    await expect(editor.getByLabel('risk Crane failure Probability (0–1)')).toHaveValue('0.2');
 
     // The editor starts the month's report from the project page.
     await editor.getByRole('link', { name: code }).click();

@@ -1032,3 +1032,106 @@ async fn a_published_report_is_corrected_by_a_new_revision_and_stays_readable() 
     let unknown = post(&app, &pm, &correct(9_999_999), &json!({})).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
 }
+
+#[tokio::test]
+async fn a_save_adds_and_removes_milestones_and_risks() {
+    let (app, _, pm) = app().await;
+    let sheet = app.get("/api/projects/HBR/progress", &pm).await.json();
+    let version = sheet["version"].as_i64().expect("version");
+    let day = chrono::Utc::now().date_naive().to_string();
+    let wbs = sheet["tasks"][0]["wbs"].as_str().expect("wbs").to_string();
+    let old_milestone = sheet["milestones"][0]["name"]
+        .as_str()
+        .expect("name")
+        .to_string();
+    let old_risk = sheet["risks"][0]["title"]
+        .as_str()
+        .expect("title")
+        .to_string();
+    let risk = |title: &str, probability: f64, affected: Vec<String>| {
+        json!({"title": title, "affected_tasks": affected, "assessment": {
+            "probability": probability, "cost_impact": 40000.0, "schedule_impact_days": 8.0,
+            "owner": "Site", "mitigation": "Second crane booked.", "status": "open"}})
+    };
+    let milestone = json!({"name": "Handover rehearsal", "baseline_date": "2027-05-03",
+        "progress": {"forecast_date": "2027-05-10", "actual_date": null}});
+    let body = |added_risks: Vec<Value>| {
+        json!({"code": "HBR", "status_date": day, "base_version": version,
+            "added_milestones": [milestone.clone()], "added_risks": added_risks,
+            "removed_milestones": [old_milestone.clone()], "removed_risks": [old_risk.clone()]})
+    };
+    // Bad rows are refused with their place, and nothing is saved.
+    let bad = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/progress",
+        &body(vec![risk("Crane failure", 1.5, vec![wbs.clone()])]),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(
+        bad.body
+            .contains("new risk Crane failure probability: must be between 0 and 1, not 1.5"),
+        "{}",
+        bad.body
+    );
+    let unknown = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/progress",
+        &body(vec![risk("Crane failure", 0.2, vec!["99.99".into()])]),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+    assert!(unknown.body.contains("99.99"), "{}", unknown.body);
+    let same = app.get("/api/projects/HBR/progress", &pm).await.json();
+    assert_eq!(same["version"], json!(version), "nothing saved");
+
+    let saved = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/progress",
+        &body(vec![risk("Crane failure", 0.2, vec![wbs.clone()])]),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let after = app.get("/api/projects/HBR/progress", &pm).await.json();
+    let names = |kind: &str, key: &str| -> Vec<String> {
+        after[kind]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter_map(|r| r[key].as_str().map(String::from))
+            .collect()
+    };
+    assert!(names("milestones", "name").contains(&"Handover rehearsal".to_string()));
+    assert!(!names("milestones", "name").contains(&old_milestone));
+    assert!(names("risks", "title").contains(&"Crane failure".to_string()));
+    assert!(!names("risks", "title").contains(&old_risk));
+    let export = app.get("/api/projects/HBR/export", &pm).await.json();
+    let added = export["risks"]
+        .as_array()
+        .expect("risks")
+        .iter()
+        .find(|r| r["title"] == json!("Crane failure"))
+        .expect("the new risk");
+    assert_eq!(added["affected_tasks"], json!([wbs]));
+
+    // Adding what the plan has now (a second grid loaded before the save) is a conflict, named.
+    let again = post(
+        &app,
+        &pm,
+        "/api/projects/HBR/progress",
+        &json!({"code": "HBR", "status_date": day, "base_version": version,
+            "added_risks": [risk("Crane failure", 0.3, vec![])]}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body.contains(
+            "risk Crane failure: yours added, saved meanwhile a risk of this title is in the plan"
+        ),
+        "{}",
+        again.body
+    );
+}

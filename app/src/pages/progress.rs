@@ -20,7 +20,10 @@ use crate::progress::grid::{
     milestone_texts, read_milestone, read_risk, read_task, risk_texts, spread_paste, task_texts,
     Input, Table,
 };
-use crate::progress::{parse_paste, CellProblem, Edit, ProgressSave, ProgressSheet};
+use crate::progress::{
+    check_new_milestone, check_new_risk, parse_number, parse_paste, CellProblem, Edit,
+    MilestoneProgress, NewRisk, ProgressMilestone, ProgressSave, ProgressSheet, RiskAssessment,
+};
 
 /// Most undo steps kept.
 const UNDO_DEPTH: usize = 200;
@@ -61,6 +64,40 @@ impl Row {
     }
 }
 
+/// Milestones and risks a save adds or takes out, kept across a reload after a conflict.
+#[derive(Clone, Copy)]
+struct Additions {
+    milestones: RwSignal<Vec<ProgressMilestone>>,
+    risks: RwSignal<Vec<NewRisk>>,
+    removed_milestones: RwSignal<Vec<String>>,
+    removed_risks: RwSignal<Vec<String>>,
+}
+
+impl Additions {
+    fn new() -> Self {
+        Additions {
+            milestones: RwSignal::new(Vec::new()),
+            risks: RwSignal::new(Vec::new()),
+            removed_milestones: RwSignal::new(Vec::new()),
+            removed_risks: RwSignal::new(Vec::new()),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.milestones.read().len()
+            + self.risks.read().len()
+            + self.removed_milestones.read().len()
+            + self.removed_risks.read().len()
+    }
+
+    fn clear(&self) {
+        self.milestones.set(Vec::new());
+        self.risks.set(Vec::new());
+        self.removed_milestones.set(Vec::new());
+        self.removed_risks.set(Vec::new());
+    }
+}
+
 /// One undo step: the cells it changed, with their texts before.
 type UndoStep = Vec<(RwSignal<String>, String)>;
 
@@ -78,6 +115,7 @@ pub fn ProgressPage() -> impl IntoView {
     // Kept here, so a save's outcome stays on screen when the grid reloads after it.
     let outcome = RwSignal::new(None::<Result<String, AppError>>);
     let conflict = RwSignal::new(false);
+    let additions = Additions::new();
     view! {
         <Transition fallback=|| view! { <Skeleton lines=10 label="Loading the plan"/> }>
             <ErrorBoundary fallback=move |errors| view! {
@@ -86,7 +124,7 @@ pub fn ProgressPage() -> impl IntoView {
                 <A href=format!("/projects/{}", code()) attr:class="button">"Back to the project"</A>
             }>
                 {move || Suspend::new(async move {
-                    sheet.await.map(|sheet| view! { <Grid sheet reload carried outcome conflict/> })
+                    sheet.await.map(|sheet| view! { <Grid sheet reload carried outcome conflict additions/> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -105,6 +143,7 @@ fn Grid(
     carried: StoredValue<Carried>,
     outcome: RwSignal<Option<Result<String, AppError>>>,
     conflict: RwSignal<bool>,
+    additions: Additions,
 ) -> impl IntoView {
     let code = sheet.code.clone();
     let latest = sheet.records.first().map(|r| r.status_date.clone());
@@ -197,7 +236,9 @@ fn Grid(
                 all.extend(ps.iter().map(|p| problem_text(Table::Tasks, &row.key, p)));
             }
         }
-        for row in &m {
+        let gone_m = additions.removed_milestones.get();
+        let gone_r = additions.removed_risks.get();
+        for row in m.iter().filter(|row| !gone_m.contains(&row.key)) {
             if let Err(ps) = read_milestone(&row.texts()) {
                 all.extend(
                     ps.iter()
@@ -205,7 +246,7 @@ fn Grid(
                 );
             }
         }
-        for row in &r {
+        for row in r.iter().filter(|row| !gone_r.contains(&row.key)) {
             if let Err(ps) = read_risk(&row.texts()) {
                 all.extend(ps.iter().map(|p| problem_text(Table::Risks, &row.key, p)));
             }
@@ -214,9 +255,16 @@ fn Grid(
     });
     let (t, m, r) = (tasks.clone(), milestones.clone(), risks.clone());
     let changed = Memo::new(move |_| {
+        let gone_m = additions.removed_milestones.get();
+        let gone_r = additions.removed_risks.get();
         t.iter().filter(|r| r.changed()).count()
-            + m.iter().filter(|r| r.changed()).count()
-            + r.iter().filter(|r| r.changed()).count()
+            + m.iter()
+                .filter(|r| r.changed() && !gone_m.contains(&r.key))
+                .count()
+            + r.iter()
+                .filter(|r| r.changed() && !gone_r.contains(&r.key))
+                .count()
+            + additions.count()
     });
 
     let (t, m, r) = (tasks.clone(), milestones.clone(), risks.clone());
@@ -234,6 +282,10 @@ fn Grid(
             tasks: Vec::new(),
             milestones: Vec::new(),
             risks: Vec::new(),
+            added_milestones: additions.milestones.get_untracked(),
+            added_risks: additions.risks.get_untracked(),
+            removed_milestones: additions.removed_milestones.get_untracked(),
+            removed_risks: additions.removed_risks.get_untracked(),
         };
         for (row, loaded) in t.iter().zip(&base.tasks) {
             if row.changed() {
@@ -247,7 +299,7 @@ fn Grid(
             }
         }
         for (row, loaded) in m.iter().zip(&base.milestones) {
-            if row.changed() {
+            if row.changed() && !request.removed_milestones.contains(&row.key) {
                 if let Ok(now) = read_milestone(&row.texts()) {
                     request.milestones.push(Edit {
                         key: row.key.clone(),
@@ -258,7 +310,7 @@ fn Grid(
             }
         }
         for (row, loaded) in r.iter().zip(&base.risks) {
-            if row.changed() {
+            if row.changed() && !request.removed_risks.contains(&row.key) {
                 if let Ok(now) = read_risk(&row.texts()) {
                     request.risks.push(Edit {
                         key: row.key.clone(),
@@ -287,6 +339,7 @@ fn Grid(
                         }
                     ))));
                     // The saved state is the new starting point.
+                    additions.clear();
                     reload.update(|n| *n += 1);
                 }
                 Err(e) => {
@@ -320,11 +373,17 @@ fn Grid(
 
     let title = format!("Progress · {}", sheet.code);
     let records = sheet.records.clone();
-    let table_view = move |table: Table, rows: Vec<Row>, headings: Vec<&'static str>| {
+    let table_view = move |table: Table,
+                           rows: Vec<Row>,
+                           headings: Vec<&'static str>,
+                           removed: Option<RwSignal<Vec<String>>>| {
         view! {
-            <GridTable table rows headings push_undo can_undo status_date/>
+            <GridTable table rows headings push_undo can_undo status_date removed/>
         }
     };
+    let milestone_names: Vec<String> = sheet.milestones.iter().map(|m| m.name.clone()).collect();
+    let risk_titles: Vec<String> = sheet.risks.iter().map(|r| r.title.clone()).collect();
+    let wbs_codes: Vec<String> = sheet.tasks.iter().map(|t| t.wbs.clone()).collect();
     view! {
         <Title text=title/>
         <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -383,15 +442,17 @@ fn Grid(
             })}
             <section class="card" aria-labelledby="tasks-heading">
                 <h2 id="tasks-heading">"Tasks"</h2>
-                {table_view(Table::Tasks, tasks, vec!["WBS", "Task", "Planned finish"])}
+                {table_view(Table::Tasks, tasks, vec!["WBS", "Task", "Planned finish"], None)}
             </section>
             <section class="card" aria-labelledby="milestones-heading">
                 <h2 id="milestones-heading">"Milestones"</h2>
-                {table_view(Table::Milestones, milestones, vec!["Milestone", "Baseline"])}
+                {table_view(Table::Milestones, milestones, vec!["Milestone", "Baseline"], Some(additions.removed_milestones))}
+                <AddMilestone added=additions.milestones existing=milestone_names/>
             </section>
             <section class="card" aria-labelledby="risks-heading">
                 <h2 id="risks-heading">"Risks"</h2>
-                {table_view(Table::Risks, risks, vec!["Risk"])}
+                {table_view(Table::Risks, risks, vec!["Risk"], Some(additions.removed_risks))}
+                <AddRisk added=additions.risks existing=risk_titles tasks=wbs_codes/>
             </section>
         </form>
         <section class="card" aria-labelledby="versions-heading">
@@ -453,6 +514,8 @@ fn GridTable(
     push_undo: impl Fn(UndoStep) + Copy + Send + Sync + 'static,
     can_undo: RwSignal<bool>,
     status_date: RwSignal<String>,
+    /// Keys of the rows the save takes out of the plan, for tables whose rows can be removed.
+    removed: Option<RwSignal<Vec<String>>>,
 ) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="muted">{format!("The plan has no {}s.", table.noun())}</p> }
@@ -468,6 +531,7 @@ fn GridTable(
                     <tr>
                         {headings.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
                         {columns.iter().map(|c| view! { <th scope="col">{c.label}</th> }).collect_view()}
+                        {removed.map(|_| view! { <th scope="col">"Remove"</th> })}
                     </tr>
                 </thead>
                 <tbody>
@@ -487,8 +551,33 @@ fn GridTable(
                             };
                             problems.unwrap_or_default().into_iter().map(|p| p.field).collect::<Vec<_>>()
                         });
+                        let key = row.key.clone();
+                        let is_removed = {
+                            let key = key.clone();
+                            move || removed.is_some_and(|r| r.read().contains(&key))
+                        };
+                        let remove_cell = removed.map(|list| {
+                            let key = key.clone();
+                            let checked = is_removed.clone();
+                            view! {
+                                <td class="progress-grid__remove">
+                                    <input type="checkbox" aria-label=format!("Remove {label}")
+                                        prop:checked=checked
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            list.update(|l| {
+                                                l.retain(|k| *k != key);
+                                                if on {
+                                                    l.push(key.clone());
+                                                }
+                                            });
+                                        }/>
+                                </td>
+                            }
+                        });
                         view! {
-                            <tr class:progress-grid__changed=move || changed_row.changed()>
+                            <tr class:progress-grid__changed=move || changed_row.changed()
+                                class:progress-grid__removed=is_removed>
                                 {shown.into_iter().enumerate().map(|(k, s)| if k == 0 {
                                     view! { <th scope="row">{s}</th> }.into_any()
                                 } else {
@@ -569,6 +658,7 @@ fn GridTable(
                                         }.into_any(),
                                     }
                                 }).collect_view()}
+                                {remove_cell}
                             </tr>
                         }
                     }).collect_view()}
@@ -577,4 +667,224 @@ fn GridTable(
         </div>
     }
     .into_any()
+}
+
+/// A problem list of a row to add, as one sentence per problem.
+fn problem_lines(noun: &str, key: &str, problems: &[CellProblem]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| format!("New {noun} {key} {}: {}", p.field, p.message))
+        .collect()
+}
+
+/// Adds milestones to the plan with the next save: name, baseline and forecast.
+#[component]
+fn AddMilestone(added: RwSignal<Vec<ProgressMilestone>>, existing: Vec<String>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let baseline = RwSignal::new(String::new());
+    let forecast = RwSignal::new(String::new());
+    let problems = RwSignal::new(Vec::<String>::new());
+    let add = move |_| {
+        let milestone = ProgressMilestone {
+            name: name.get_untracked().trim().to_string(),
+            baseline_date: baseline.get_untracked(),
+            progress: MilestoneProgress {
+                forecast_date: forecast.get_untracked(),
+                actual_date: None,
+            },
+        };
+        let mut found = problem_lines(
+            "milestone",
+            &milestone.name,
+            &check_new_milestone(&milestone),
+        );
+        let taken = existing.contains(&milestone.name)
+            || added.with_untracked(|a| a.iter().any(|m| m.name == milestone.name));
+        if taken {
+            found.push(format!(
+                "The plan has a milestone called {} already.",
+                milestone.name
+            ));
+        }
+        if found.is_empty() {
+            added.update(|a| a.push(milestone));
+            name.set(String::new());
+        }
+        problems.set(found);
+    };
+    view! {
+        <div class="add-rows" role="group" aria-label="Add a milestone">
+            <h3>"Add a milestone"</h3>
+            <div class="form-row">
+                <label class="field">
+                    <span class="field__label">"Milestone"</span>
+                    <input type="text" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                </label>
+                <label class="field">
+                    <span class="field__label">"Baseline date"</span>
+                    <input type="date" prop:value=move || baseline.get() on:input=move |ev| baseline.set(event_target_value(&ev))/>
+                </label>
+                <label class="field">
+                    <span class="field__label">"Forecast date"</span>
+                    <input type="date" prop:value=move || forecast.get() on:input=move |ev| forecast.set(event_target_value(&ev))/>
+                </label>
+                <div class="form-actions">
+                    <button type="button" class="button" on:click=add>"Add the milestone"</button>
+                </div>
+            </div>
+            <AddProblems problems/>
+            {move || {
+                let list = added.get();
+                (!list.is_empty()).then(|| view! {
+                    <ul class="plain-list added-rows">
+                        {list.into_iter().map(|m| {
+                            let key = m.name.clone();
+                            view! {
+                                <li>
+                                    <strong>{format!("New: {}", m.name)}</strong>
+                                    {format!(" · baseline {} · forecast {}", readable_date(&m.baseline_date), readable_date(&m.progress.forecast_date))}
+                                    " "
+                                    <button type="button" class="button button--small"
+                                        aria-label=format!("Do not add {}", m.name)
+                                        on:click=move |_| added.update(|a| a.retain(|x| x.name != key))>
+                                        "Undo"
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })
+            }}
+        </div>
+    }
+}
+
+/// Adds risks to the plan with the next save.
+#[component]
+fn AddRisk(
+    added: RwSignal<Vec<NewRisk>>,
+    existing: Vec<String>,
+    tasks: Vec<String>,
+) -> impl IntoView {
+    let title = RwSignal::new(String::new());
+    let probability = RwSignal::new(String::new());
+    let cost = RwSignal::new(String::new());
+    let delay = RwSignal::new(String::new());
+    let owner = RwSignal::new(String::new());
+    let response = RwSignal::new(String::new());
+    let affects = RwSignal::new(String::new());
+    let problems = RwSignal::new(Vec::<String>::new());
+    let add = move |_| {
+        let mut found = Vec::new();
+        let mut number = |label: &str, text: String| {
+            parse_number(&text).unwrap_or_else(|| {
+                found.push(format!(
+                    "New risk {label}: must be a number, not '{}'.",
+                    text.trim()
+                ));
+                0.0
+            })
+        };
+        let assessment = RiskAssessment {
+            probability: number("probability", probability.get_untracked()),
+            cost_impact: number("cost_impact", cost.get_untracked()),
+            schedule_impact_days: number("schedule_impact_days", delay.get_untracked()),
+            owner: owner.get_untracked().trim().to_string(),
+            mitigation: response.get_untracked().trim().to_string(),
+            status: "open".into(),
+        };
+        let risk = NewRisk {
+            title: title.get_untracked().trim().to_string(),
+            assessment,
+            affected_tasks: affects
+                .get_untracked()
+                .split([',', ';', ' '])
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect(),
+        };
+        found.extend(problem_lines("risk", &risk.title, &check_new_risk(&risk)));
+        for wbs in risk.affected_tasks.iter().filter(|w| !tasks.contains(w)) {
+            found.push(format!("The plan has no task {wbs}."));
+        }
+        let taken = existing.contains(&risk.title)
+            || added.with_untracked(|a| a.iter().any(|r| r.title == risk.title));
+        if taken {
+            found.push(format!(
+                "The plan has a risk titled {} already.",
+                risk.title
+            ));
+        }
+        if found.is_empty() {
+            added.update(|a| a.push(risk));
+            title.set(String::new());
+        }
+        problems.set(found);
+    };
+    let field = move |label: &'static str, value: RwSignal<String>, kind: &'static str| {
+        view! {
+            <label class="field">
+                <span class="field__label">{label}</span>
+                <input type="text" inputmode=kind prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+            </label>
+        }
+    };
+    view! {
+        <div class="add-rows" role="group" aria-label="Add a risk">
+            <h3>"Add a risk"</h3>
+            <div class="form-row">
+                {field("Risk", title, "text")}
+                {field("Probability (0–1)", probability, "decimal")}
+                {field("Cost impact", cost, "decimal")}
+                {field("Delay (days)", delay, "decimal")}
+            </div>
+            <div class="form-row">
+                {field("Owner", owner, "text")}
+                {field("Response", response, "text")}
+                {field("Affects (WBS codes)", affects, "text")}
+                <div class="form-actions">
+                    <button type="button" class="button" on:click=add>"Add the risk"</button>
+                </div>
+            </div>
+            <AddProblems problems/>
+            {move || {
+                let list = added.get();
+                (!list.is_empty()).then(|| view! {
+                    <ul class="plain-list added-rows">
+                        {list.into_iter().map(|r| {
+                            let key = r.title.clone();
+                            view! {
+                                <li>
+                                    <strong>{format!("New: {}", r.title)}</strong>
+                                    {format!(" · probability {} · affects {}", r.assessment.probability,
+                                        if r.affected_tasks.is_empty() { "the whole project".to_string() } else { r.affected_tasks.join(", ") })}
+                                    " "
+                                    <button type="button" class="button button--small"
+                                        aria-label=format!("Do not add {}", r.title)
+                                        on:click=move |_| added.update(|a| a.retain(|x| x.title != key))>
+                                        "Undo"
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })
+            }}
+        </div>
+    }
+}
+
+/// Why a row was not added.
+#[component]
+fn AddProblems(problems: RwSignal<Vec<String>>) -> impl IntoView {
+    move || {
+        let list = problems.get();
+        (!list.is_empty()).then(|| {
+            view! {
+                <div class="notice notice--error" role="alert">
+                    <ul>{list.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                </div>
+            }
+        })
+    }
 }

@@ -233,3 +233,52 @@ fn the_merge_agrees_with_the_written_out_rule_on_every_combination() {
         }
     }
 }
+
+#[test]
+fn rows_to_add_are_checked_like_the_import() {
+    let milestone = ProgressMilestone {
+        name: "Handover".into(),
+        baseline_date: "2027-05-03".into(),
+        progress: MilestoneProgress {
+            forecast_date: "2027-05-10".into(),
+            actual_date: None,
+        },
+    };
+    assert!(check_new_milestone(&milestone).is_empty());
+    let bad = ProgressMilestone {
+        name: " ".into(),
+        baseline_date: "May".into(),
+        ..milestone
+    };
+    assert_eq!(
+        fields(&check_new_milestone(&bad)),
+        ["name", "baseline_date"]
+    );
+    let risk = NewRisk {
+        title: "Crane failure".into(),
+        assessment: RiskAssessment {
+            probability: 0.2,
+            cost_impact: 1_000.0,
+            schedule_impact_days: 3.0,
+            owner: String::new(),
+            mitigation: String::new(),
+            status: "open".into(),
+        },
+        affected_tasks: vec!["1.1".into()],
+    };
+    assert!(check_new_risk(&risk).is_empty());
+    let too_many = NewRisk {
+        affected_tasks: vec!["1.1".into(); MAX_AFFECTED + 1],
+        ..risk.clone()
+    };
+    assert_eq!(fields(&check_new_risk(&too_many)), ["affected_tasks"]);
+    let untitled = NewRisk {
+        title: "x".repeat(MAX_TEXT + 1),
+        affected_tasks: vec![String::new()],
+        ..risk
+    };
+    assert_eq!(
+        fields(&check_new_risk(&untitled)),
+        ["title", "affected_tasks"]
+    );
+}

@@ -1,15 +1,18 @@
 //! The progress grid: the sheet it loads (the plan as last recorded), and a save: each changed row
 //! checked, merged field by field with what others saved since the grid was loaded, the whole plan
-//! validated as an import is, and stored as a new version for the status date.
+//! validated as an import is, and stored as a new version for the status date. A save may also
+//! add milestones and risks and take them out of the plan.
+
+use std::collections::HashSet;
 
 use app::access::Access;
 use app::error::AppError;
 use app::planning::ProjectCalendar;
 use app::progress::{
-    check_milestone_progress, check_risk_assessment, check_status_date, check_task_progress,
-    CellProblem, Edit, MergeConflict, Mergeable, MilestoneProgress, ProgressMilestone,
-    ProgressRisk, ProgressSave, ProgressSaved, ProgressSheet, ProgressTask, RecordedProgress,
-    RiskAssessment, TaskProgress, MAX_EDITS, MAX_LISTED_RECORDS,
+    check_milestone_progress, check_new_milestone, check_new_risk, check_risk_assessment,
+    check_status_date, check_task_progress, CellProblem, Edit, MergeConflict, Mergeable,
+    MilestoneProgress, ProgressMilestone, ProgressRisk, ProgressSave, ProgressSaved, ProgressSheet,
+    ProgressTask, RecordedProgress, RiskAssessment, TaskProgress, MAX_EDITS, MAX_LISTED_RECORDS,
 };
 use chrono::NaiveDate;
 
@@ -138,7 +141,67 @@ fn cell_problems(save: &ProgressSave) -> Vec<String> {
     for e in &save.risks {
         add("risk", &e.key, check_risk_assessment(&e.now));
     }
+    for m in &save.added_milestones {
+        add("new milestone", &m.name, check_new_milestone(m));
+    }
+    for r in &save.added_risks {
+        add("new risk", &r.title, check_new_risk(r));
+    }
     problems
+}
+
+/// Takes the removed rows out and puts the added ones in; an added row whose key the plan has
+/// (someone added it meanwhile, or it was there) is a conflict.
+fn add_and_remove(
+    save: &ProgressSave,
+    document: &mut ProjectDocument,
+    conflicts: &mut Vec<MergeConflict>,
+) {
+    let gone: HashSet<&str> = save.removed_milestones.iter().map(String::as_str).collect();
+    document
+        .milestones
+        .retain(|m| !gone.contains(m.name.as_str()));
+    let gone: HashSet<&str> = save.removed_risks.iter().map(String::as_str).collect();
+    document.risks.retain(|r| !gone.contains(r.title.as_str()));
+    let mut names: HashSet<String> = document.milestones.iter().map(|m| m.name.clone()).collect();
+    for m in &save.added_milestones {
+        if !names.insert(m.name.clone()) {
+            conflicts.push(MergeConflict {
+                place: format!("milestone {}", m.name),
+                yours: "added".into(),
+                theirs: "a milestone of this name is in the plan".into(),
+            });
+            continue;
+        }
+        document.milestones.push(MilestoneRecord {
+            name: m.name.clone(),
+            baseline_date: m.baseline_date.clone(),
+            forecast_date: m.progress.forecast_date.clone(),
+            actual_date: m.progress.actual_date.clone(),
+        });
+    }
+    let mut titles: HashSet<String> = document.risks.iter().map(|r| r.title.clone()).collect();
+    for r in &save.added_risks {
+        if !titles.insert(r.title.clone()) {
+            conflicts.push(MergeConflict {
+                place: format!("risk {}", r.title),
+                yours: "added".into(),
+                theirs: "a risk of this title is in the plan".into(),
+            });
+            continue;
+        }
+        let a = &r.assessment;
+        document.risks.push(RiskRecord {
+            title: r.title.clone(),
+            probability: a.probability,
+            cost_impact: a.cost_impact,
+            schedule_impact_days: a.schedule_impact_days,
+            owner: a.owner.clone(),
+            mitigation: a.mitigation.clone(),
+            status: a.status.clone(),
+            affected_tasks: r.affected_tasks.clone(),
+        });
+    }
 }
 
 /// An import problem's place said as the grid says it (`tasks[3].percent_complete` becomes
@@ -242,17 +305,27 @@ impl StorePortfolio {
         save: ProgressSave,
     ) -> Result<ProgressSaved, AppError> {
         for (kind, count) in [
-            ("tasks", save.tasks.len()),
-            ("milestones", save.milestones.len()),
-            ("risks", save.risks.len()),
-        ] {
+            ("change at most", "tasks", save.tasks.len()),
+            ("change at most", "milestones", save.milestones.len()),
+            ("change at most", "risks", save.risks.len()),
+            ("add at most", "milestones", save.added_milestones.len()),
+            ("add at most", "risks", save.added_risks.len()),
+            (
+                "remove at most",
+                "milestones",
+                save.removed_milestones.len(),
+            ),
+            ("remove at most", "risks", save.removed_risks.len()),
+        ]
+        .map(|(verb, kind, count)| (format!("{verb} {MAX_EDITS} {kind}"), count))
+        {
             if count > MAX_EDITS {
                 return Err(AppError::BadRequest(format!(
-                    "A save may change at most {MAX_EDITS} {kind}, not {count}."
+                    "A save may {kind}, not {count}."
                 )));
             }
         }
-        if save.tasks.is_empty() && save.milestones.is_empty() && save.risks.is_empty() {
+        if save.size() == 0 {
             return Err(AppError::BadRequest(
                 "Nothing was changed: there is nothing to save.".into(),
             ));
@@ -330,6 +403,7 @@ impl StorePortfolio {
                 set_risk_assessment,
                 &mut conflicts,
             );
+            add_and_remove(&save, &mut document, &mut conflicts);
             if !conflicts.is_empty() {
                 let listed: Vec<String> = conflicts
                     .iter()
