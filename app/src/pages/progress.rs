@@ -708,7 +708,9 @@ fn AddMilestone(added: RwSignal<Vec<ProgressMilestone>>, existing: Vec<String>) 
         }
         if found.is_empty() {
             added.update(|a| a.push(milestone));
-            name.set(String::new());
+            for field in [name, baseline, forecast] {
+                field.set(String::new());
+            }
         }
         problems.set(found);
     };
@@ -733,28 +735,12 @@ fn AddMilestone(added: RwSignal<Vec<ProgressMilestone>>, existing: Vec<String>) 
                 </div>
             </div>
             <AddProblems problems/>
-            {move || {
-                let list = added.get();
-                (!list.is_empty()).then(|| view! {
-                    <ul class="plain-list added-rows">
-                        {list.into_iter().map(|m| {
-                            let key = m.name.clone();
-                            view! {
-                                <li>
-                                    <strong>{format!("New: {}", m.name)}</strong>
-                                    {format!(" · baseline {} · forecast {}", readable_date(&m.baseline_date), readable_date(&m.progress.forecast_date))}
-                                    " "
-                                    <button type="button" class="button button--small"
-                                        aria-label=format!("Do not add {}", m.name)
-                                        on:click=move |_| added.update(|a| a.retain(|x| x.name != key))>
-                                        "Undo"
-                                    </button>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                })
-            }}
+            <AddedList
+                items=Signal::derive(move || added.read().iter().map(|m| (
+                    m.name.clone(),
+                    format!(" · baseline {} · forecast {}", readable_date(&m.baseline_date), readable_date(&m.progress.forecast_date)),
+                )).collect())
+                remove=Callback::new(move |key: String| added.update(|a| a.retain(|x| x.name != key)))/>
         </div>
     }
 }
@@ -817,7 +803,9 @@ fn AddRisk(
         }
         if found.is_empty() {
             added.update(|a| a.push(risk));
-            title.set(String::new());
+            for field in [title, probability, cost, delay, owner, response, affects] {
+                field.set(String::new());
+            }
         }
         problems.set(found);
     };
@@ -847,30 +835,43 @@ fn AddRisk(
                 </div>
             </div>
             <AddProblems problems/>
-            {move || {
-                let list = added.get();
-                (!list.is_empty()).then(|| view! {
-                    <ul class="plain-list added-rows">
-                        {list.into_iter().map(|r| {
-                            let key = r.title.clone();
-                            view! {
-                                <li>
-                                    <strong>{format!("New: {}", r.title)}</strong>
-                                    {format!(" · probability {} · affects {}", r.assessment.probability,
-                                        if r.affected_tasks.is_empty() { "the whole project".to_string() } else { r.affected_tasks.join(", ") })}
-                                    " "
-                                    <button type="button" class="button button--small"
-                                        aria-label=format!("Do not add {}", r.title)
-                                        on:click=move |_| added.update(|a| a.retain(|x| x.title != key))>
-                                        "Undo"
-                                    </button>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                })
-            }}
+            <AddedList
+                items=Signal::derive(move || added.read().iter().map(|r| (
+                    r.title.clone(),
+                    format!(" · probability {} · affects {}", r.assessment.probability,
+                        if r.affected_tasks.is_empty() { "the whole project".to_string() } else { r.affected_tasks.join(", ") }),
+                )).collect())
+                remove=Callback::new(move |key: String| added.update(|a| a.retain(|x| x.title != key)))/>
         </div>
+    }
+}
+
+/// The rows the next save adds, each with an Undo: `(name, details)`.
+#[component]
+fn AddedList(items: Signal<Vec<(String, String)>>, remove: Callback<String>) -> impl IntoView {
+    move || {
+        let list = items.get();
+        (!list.is_empty()).then(|| {
+            view! {
+                <ul class="plain-list added-rows">
+                    {list.into_iter().map(|(name, details)| {
+                        let key = name.clone();
+                        view! {
+                            <li>
+                                <strong>{format!("New: {name}")}</strong>
+                                {details}
+                                " "
+                                <button type="button" class="button button--small"
+                                    aria-label=format!("Do not add {name}")
+                                    on:click=move |_| remove.run(key.clone())>
+                                    "Undo"
+                                </button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }
+        })
     }
 }
 

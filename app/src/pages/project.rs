@@ -81,7 +81,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                 <div><dt>"Budget"</dt><dd>{budget}</dd></div>
                 <div><dt>"Start"</dt><dd>{readable_date(&summary.start_date)}</dd></div>
                 <div><dt>"Target finish"</dt><dd>{readable_date(&summary.target_finish)}</dd></div>
-                <div><dt>"Calendar"</dt><dd>{calendar.describe()}</dd></div>
+                <div class="facts__calendar"><dt>"Calendar"</dt><dd>{calendar.describe()}</dd></div>
             </dl>
         </header>
         {may_edit.then(|| view! { <MonthlyCycle code=summary.code.clone() start=summary.start_date.clone() calendar=calendar.clone()/> })}
@@ -92,7 +92,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="milestones-heading">
                 <h2 id="milestones-heading">"Next milestones"</h2>
-                <MilestoneList milestones=next/>
+                <MilestoneList milestones=next none_planned=milestones.is_empty()/>
             </section>
             <section class="card" aria-labelledby="members-heading">
                 <h2 id="members-heading">"Members"</h2>
@@ -266,7 +266,10 @@ fn ReportList(reports: Vec<ReportLink>) -> impl IntoView {
 
 /// Milestones still to come, with their slip against the baseline.
 #[component]
-fn MilestoneList(milestones: Vec<MilestoneRow>) -> impl IntoView {
+fn MilestoneList(milestones: Vec<MilestoneRow>, none_planned: bool) -> impl IntoView {
+    if none_planned {
+        return view! { <p class="muted">"The plan has no milestones."</p> }.into_any();
+    }
     if milestones.is_empty() {
         return view! { <p class="muted">"Every milestone is reached."</p> }.into_any();
     }

@@ -237,6 +237,7 @@ fn ReportHeader(outline: ReportOutline, regenerate: Regenerate, publish: Publish
             <div class="report-header__meta">
                 <span class="period">{month}</span>
                 <span class=format!("chip chip--{}", outline.status.as_str())>{outline.status.as_str()}</span>
+                {outline.superseded_by.map(|_| view! { <span class="chip chip--superseded">"superseded"</span> })}
                 {revision}
                 <RagBadge rag=outline.declared_overall prefix="Declared"/>
                 {move || (is_draft && user.has_role(Role::Editor)).then(|| view! {
@@ -337,7 +338,6 @@ fn revision_notes(outline: &ReportOutline) -> Option<impl IntoView> {
 /// Starts a correction of a published report, after a confirmation, and opens it.
 #[component]
 fn CorrectButton(report_id: i64) -> impl IntoView {
-    let confirming = RwSignal::new(false);
     let correct = Action::new(|id: &i64| correct_report(*id));
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
@@ -349,64 +349,71 @@ fn CorrectButton(report_id: i64) -> impl IntoView {
         }
     });
     view! {
-        <span class="report-actions">
-            <Show
-                when=move || confirming.get()
-                fallback=move || view! {
-                    <button type="button" class="button"
-                        title="Start a corrected revision of this report; this one stays as it was published"
-                        on:click=move |_| confirming.set(true)>
-                        "Correct…"
-                    </button>
-                }
-            >
-                <span class="confirm" role="group" aria-label="Confirm correcting">
-                    "Start a correction? It begins as a draft holding what was published; this report stays as it is until the correction is published. "
-                    <button type="button" class="button button--primary" disabled=correct.pending()
-                        on:click=move |_| { correct.dispatch(report_id); }>
-                        {move || if correct.pending().get() { "Starting…" } else { "Start the correction" }}
-                    </button>
-                    <button type="button" class="button" on:click=move |_| confirming.set(false)>
-                        "Cancel"
-                    </button>
-                </span>
-            </Show>
-            {move || correct.value().get().and_then(Result::err).map(|e| view! {
-                <span class="form-status form-status--error" role="alert">{e.to_string()}</span>
-            })}
-        </span>
+        <ConfirmedAction report_id action=correct primary=false
+            label="Correct…"
+            title="Start a corrected revision of this report; this one stays as it was published"
+            group="Confirm correcting"
+            question="Start a correction? It begins as a draft holding what was published; this report stays as it is until the correction is published. "
+            confirm="Start the correction" pending="Starting…"/>
     }
 }
 
 /// Publishes a draft, after a confirmation: it becomes final and read-only for everyone.
 #[component]
 fn PublishButton(report_id: i64, publish: Publish) -> impl IntoView {
+    view! {
+        <ConfirmedAction report_id action=publish primary=true
+            label="Publish…"
+            title="Make this report final: a read-only snapshot that readers see as the month's report"
+            group="Confirm publishing"
+            question="Publish this report? Nobody can edit it afterwards. "
+            confirm="Publish" pending="Publishing…"/>
+    }
+}
+
+/// A button whose action runs after a confirmation (a question, the confirming button, Cancel), and
+/// the action's refusal beside it.
+#[component]
+fn ConfirmedAction<T: Send + Sync + 'static>(
+    report_id: i64,
+    action: Action<i64, Result<T, AppError>>,
+    primary: bool,
+    label: &'static str,
+    title: &'static str,
+    group: &'static str,
+    question: &'static str,
+    confirm: &'static str,
+    pending: &'static str,
+) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    let class = if primary {
+        "button button--primary"
+    } else {
+        "button"
+    };
     view! {
         <span class="report-actions">
             <Show
                 when=move || confirming.get()
                 fallback=move || view! {
-                    <button type="button" class="button button--primary"
-                        title="Make this report final: a read-only snapshot that readers see as the month's report"
-                        on:click=move |_| confirming.set(true)>
-                        "Publish…"
+                    <button type="button" class=class title=title on:click=move |_| confirming.set(true)>
+                        {label}
                     </button>
                 }
             >
-                <span class="confirm" role="group" aria-label="Confirm publishing">
-                    "Publish this report? Nobody can edit it afterwards. "
-                    <button type="button" class="button button--primary" disabled=publish.pending()
-                        on:click=move |_| { publish.dispatch(report_id); }>
-                        {move || if publish.pending().get() { "Publishing…" } else { "Publish" }}
+                <span class="confirm" role="group" aria-label=group>
+                    {question}
+                    <button type="button" class="button button--primary" disabled=action.pending()
+                        on:click=move |_| { action.dispatch(report_id); }>
+                        {move || if action.pending().get() { pending } else { confirm }}
                     </button>
                     <button type="button" class="button" on:click=move |_| confirming.set(false)>
                         "Cancel"
                     </button>
                 </span>
             </Show>
-            {move || publish.value().get().and_then(Result::err).map(|e| view! {
-                <span class="form-status form-status--error" role="alert">{e.to_string()}</span>
+            {move || action.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(ToString::to_string)).map(|e| view! {
+                <span class="form-status form-status--error" role="alert">{e}</span>
             })}
         </span>
     }

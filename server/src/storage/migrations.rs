@@ -271,21 +271,32 @@ mod tests {
         }
     }
 
-    /// Migration 5 renumbers a document log written under the old numbering: rows whose row id had
-    /// been reused at or below the snapshot (never loaded, never folded) come after it, in order.
-    #[tokio::test]
-    async fn migration_5_renumbers_the_document_log_after_the_snapshot() {
+    /// A SQLite store in a temporary folder, with no migration applied yet.
+    async fn sqlite_store() -> (tempfile::TempDir, super::super::Store) {
         let dir = tempfile::tempdir().expect("dir");
         let url = format!("sqlite://{}", dir.path().join("m.db").display());
         let store = super::super::Store::connect(&url).await.expect("connect");
-        let mut conn = store.pool().acquire().await.expect("conn");
+        (dir, store)
+    }
+
+    /// Applies the first `n` migrations, as a database made by an older release has them.
+    async fn apply_first(conn: &mut AnyConnection, n: usize) {
         sqlx::query("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
             .execute(&mut *conn)
             .await
             .expect("bookkeeping");
-        for m in &MIGRATIONS[..4] {
-            apply(&mut conn, Backend::Sqlite, m).await.expect("old");
+        for m in &MIGRATIONS[..n] {
+            apply(conn, Backend::Sqlite, m).await.expect("old");
         }
+    }
+
+    /// Migration 5 renumbers a document log written under the old numbering: rows whose row id had
+    /// been reused at or below the snapshot (never loaded, never folded) come after it, in order.
+    #[tokio::test]
+    async fn migration_5_renumbers_the_document_log_after_the_snapshot() {
+        let (_dir, store) = sqlite_store().await;
+        let mut conn = store.pool().acquire().await.expect("conn");
+        apply_first(&mut conn, 4).await;
         // Rows only: the reports they belong to are beside the point here.
         sqlx::query("PRAGMA foreign_keys = OFF")
             .execute(&mut *conn)
@@ -329,17 +340,9 @@ mod tests {
     /// sections with it), and foreign keys are on again afterwards.
     #[tokio::test]
     async fn migration_11_rebuilds_reports_and_keeps_what_refers_to_them() {
-        let dir = tempfile::tempdir().expect("dir");
-        let url = format!("sqlite://{}", dir.path().join("m.db").display());
-        let store = super::super::Store::connect(&url).await.expect("connect");
+        let (_dir, store) = sqlite_store().await;
         let mut conn = store.pool().acquire().await.expect("conn");
-        sqlx::query("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
-            .execute(&mut *conn)
-            .await
-            .expect("bookkeeping");
-        for m in &MIGRATIONS[..10] {
-            apply(&mut conn, Backend::Sqlite, m).await.expect("old");
-        }
+        apply_first(&mut conn, 10).await;
         for sql in [
             "INSERT INTO portfolios (id, name) VALUES (1, 'P')",
             "INSERT INTO projects (id, portfolio_id, code, name, manager, currency, budget_at_completion,
