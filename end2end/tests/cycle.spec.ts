@@ -1,5 +1,5 @@
-// The monthly cycle in the browser, as the three roles live it: an admin creates a project from a
-// CSV file chosen in the browser and makes the editor and the viewer its members; the editor records
+// The monthly cycle in the browser, as the three roles live it: an admin creates a project with its
+// plan typed in and makes the editor and the viewer its members; the editor records
 // the month's progress in the grid (typing, a refused cell, undo, a block pasted from a spreadsheet),
 // starts the month's report, writes its summary, publishes it and corrects it by a new revision; the
 // viewer reads both revisions, linked, and finds no editing controls anywhere. It runs on the scale-out pair (its own database, so
@@ -63,7 +63,7 @@ test.describe('the monthly cycle', () => {
     const base = instanceURL(INSTANCE_B);
     const code = `CY${Date.now() % 1_000_000}`;
 
-    // The admin creates the project from a CSV file chosen in the browser.
+    // The admin creates the project with its plan typed in (the editor's test below chooses a file).
     await page.goto('/');
     await hydrated(page);
     await page.getByRole('link', { name: 'New project' }).click();
@@ -78,8 +78,8 @@ test.describe('the monthly cycle', () => {
     await page.getByLabel('Sat', { exact: true }).check();
     await page.getByLabel(/^Holidays/).fill('2026-12-25');
     await page.getByLabel(/^Reporting day/).selectOption('20');
-    await page.getByLabel('Plan file').setInputFiles({ name: 'depot.csv', mimeType: 'text/csv', buffer: Buffer.from(PLAN) });
-    await expect(page.getByText('depot.csv:')).toBeVisible();
+    await page.getByLabel('Type the task list (CSV)').check();
+    await page.locator('textarea.plan-text').fill(PLAN);
     await page.getByRole('button', { name: 'Create the project' }).click();
     await expect(page).toHaveURL(new RegExp(`/projects/${code}$`));
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Depot extension');
@@ -237,7 +237,8 @@ test.describe('the monthly cycle', () => {
     // Saved: the list is read again and the account's line says so.
     await expect(page.locator('li.account[data-username="eddie"] summary')).toContainText('creates projects');
 
-    // The editor, on instance B, finds the button, types a plan and lands on the project, a member.
+    // The editor, on instance B, finds the button, chooses the plan's file and lands on the project,
+    // a member.
     const base = instanceURL(INSTANCE_B);
     const context = await browser.newContext({ baseURL: base });
     await signIn(context.request, 'eddie', base);
@@ -253,11 +254,12 @@ test.describe('the monthly cycle', () => {
     await editor.getByLabel('Manager').fill('Eddie Editor');
     await editor.getByLabel('Start').fill('2026-09-01');
     await editor.getByLabel('Target finish').fill('2027-03-31');
-    await editor.getByLabel('Type the task list (CSV)').check();
-    await editor.locator('textarea.plan-text').fill(PLAN);
+    await editor.getByLabel('Plan file').setInputFiles({ name: 'editor-depot.csv', mimeType: 'text/csv', buffer: Buffer.from(PLAN) });
+    await expect(editor.getByText('editor-depot.csv:')).toBeVisible();
     await editor.getByRole('button', { name: 'Create the project' }).click();
     await expect(editor).toHaveURL(new RegExp(`/projects/${code}$`));
     await expect(editor.getByRole('heading', { level: 1 })).toHaveText('Editor depot');
+    await expect(editor.getByText('3 tasks;')).toBeVisible();
     await expect(editor.getByRole('link', { name: 'Record progress' })).toBeVisible();
     await context.close();
     expect(consoleErrors).toEqual([]);

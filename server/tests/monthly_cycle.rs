@@ -71,6 +71,11 @@ async fn a_project_is_created_from_a_file_and_its_progress_kept_per_status_date(
     let sheet = app.get("/api/projects/NEWP/progress", &boss).await.json();
     let v1 = sheet["version"].as_i64().expect("version");
     assert_eq!(sheet["records"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        sheet["records"][0]["recorded_by"],
+        json!("Test boss"),
+        "named as progress saves name people: by their display name"
+    );
     // A task not started yet: started in October, 40 % by the end of October.
     let task = sheet["tasks"]
         .as_array()

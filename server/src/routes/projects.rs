@@ -191,7 +191,9 @@ async fn import_json(
     let outcome = timed_query(
         &state.monitor,
         "import_project",
-        state.store.import_project_by(&valid, who.name(), day),
+        state
+            .store
+            .import_project_by(&valid, &who.principal().display_name, day),
     )
     .await?;
     imported(&state, &outcome.code).await;
@@ -221,7 +223,9 @@ async fn import_csv(
     let outcome = timed_query(
         &state.monitor,
         "import_project",
-        state.store.import_project_by(&valid, who.name(), day),
+        state
+            .store
+            .import_project_by(&valid, &who.principal().display_name, day),
     )
     .await?;
     imported(&state, &outcome.code).await;
