@@ -57,7 +57,7 @@ test.describe('the monthly cycle', () => {
   test.describe.configure({ mode: 'serial' });
   test.use({ user: 'admin', baseURL: instanceURL(INSTANCE_A) });
 
-  test('create a project from a file, record progress, start, write and publish the report, read it as a viewer', async ({ page, browser, baseURL, consoleErrors }) => {
+  test('create a project, record progress, start, write, publish and correct the report, read both as a viewer', async ({ page, browser, baseURL, consoleErrors }) => {
     test.setTimeout(90_000);
     const onA = baseURL ?? '';
     const base = instanceURL(INSTANCE_B);
