@@ -85,6 +85,8 @@ impl Network {
             // an estimate of the days left, what centres the draw's mean on that estimate.
             let scale = match task.remaining_days {
                 Some(days) if left > 0.0 && expected > 0.0 => days / expected,
+                // Zero-length estimates cannot be rescaled: the task takes no time either way,
+                // and an estimate of days left on it is not used.
                 Some(_) if left > 0.0 => 0.0,
                 _ => left,
             };
