@@ -215,6 +215,9 @@ test.describe('the monthly cycle', () => {
     await expect(viewer).toHaveURL(new RegExp(`${correctionUrl}$`));
     await expect(viewer.locator('#executive-summary')).toContainText('Corrected: the walls follow in January.');
     await expect(viewer.getByTestId('corrects')).toContainText('This revision corrects');
+    // The project lists the month once: its correction.
+    await viewer.getByRole('link', { name: new RegExp(`${code} · `) }).click();
+    await expect(viewer.getByText('Corrected: revision 2')).toBeVisible();
     await viewer.goto(`/projects/${code}`);
     await hydrated(viewer);
     await expect(viewer.getByRole('link', { name: 'Record progress' })).toHaveCount(0);

@@ -256,6 +256,9 @@ fn ReportList(reports: Vec<ReportLink>) -> impl IntoView {
                     <li>
                         <A href=format!("/reports/{}", r.id)>{period_label(&r.period)}</A>
                         " " <span class=class>{state}</span>
+                        {(r.revision > 1).then(|| view! {
+                            " " <span class="chip chip--revision">{format!("Corrected: revision {}", r.revision)}</span>
+                        })}
                     </li>
                 }
             }).collect_view()}
