@@ -85,6 +85,10 @@ impl Date {
         self.month
     }
 
+    pub fn day(self) -> u32 {
+        self.day
+    }
+
     /// The first day of the month before this one's.
     pub fn previous_month(self) -> Date {
         let (year, month) = if self.month == 1 {

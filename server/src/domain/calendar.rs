@@ -2,6 +2,7 @@
 //! Durations in the plan and in the simulation are counted in working days; dates shown to readers
 //! are calendar dates.
 
+use app::calendar::Date;
 use app::planning::ProjectCalendar;
 use chrono::{Datelike, Duration, Months, NaiveDate};
 
@@ -102,8 +103,18 @@ impl Calendar {
 /// The status date of the month `period` under a project's calendar (its reporting day, or the
 /// month's last day).
 pub fn status_date(settings: &ProjectCalendar, period: &str) -> Option<NaiveDate> {
-    let date = settings.status_date(period)?;
-    NaiveDate::from_ymd_opt(date.year(), date.month(), date.iso()[8..].parse().ok()?)
+    naive(settings.status_date(period)?)
+}
+
+/// The latest status date on or before `today` under a project's calendar.
+pub fn latest_status_date(settings: &ProjectCalendar, today: NaiveDate) -> Option<NaiveDate> {
+    let today = Date::new(today.year(), today.month(), today.day())?;
+    naive(settings.latest_status_date(today)?)
+}
+
+/// The shared calendar's date as chrono's.
+fn naive(date: Date) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(date.year(), date.month(), date.day())
 }
 
 #[cfg(test)]

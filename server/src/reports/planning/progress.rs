@@ -79,11 +79,7 @@ fn set_risk_assessment(r: &mut RiskRecord, a: RiskAssessment) {
 /// The status date a monthly cycle usually records: the latest reporting day (under the project's
 /// calendar) on or before `today`.
 pub(crate) fn suggested_status_date(calendar: &ProjectCalendar, today: NaiveDate) -> NaiveDate {
-    let as_date = |d: NaiveDate| app::calendar::Date::parse_iso(&d.to_string());
-    as_date(today)
-        .and_then(|t| calendar.latest_status_date(t))
-        .and_then(|d| NaiveDate::parse_from_str(&d.iso(), "%Y-%m-%d").ok())
-        .unwrap_or(today)
+    crate::domain::calendar::latest_status_date(calendar, today).unwrap_or(today)
 }
 
 /// Merges a list of row edits into the rows of a document, by key. A key no row has is a conflict
