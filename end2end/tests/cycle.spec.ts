@@ -152,6 +152,12 @@ test.describe('the monthly cycle', () => {
     await expect(editor.getByRole('status').filter({ hasText: /Saved as version 2 of the plan/ })).toBeVisible();
     await expect(editor.getByText('Version 2', { exact: false }).first()).toBeVisible();
     await expect(editor.getByLabel('risk Crane failure Probability (0–1)')).toHaveValue('0.2');
+    // Taken out again with its Remove box (a risk is usually closed; this one was a mistake).
+    await editor.getByLabel('Remove risk Crane failure').check();
+    await expect(save).toHaveText('Save 1 changed row');
+    await save.click();
+    await expect(editor.getByRole('status').filter({ hasText: /Saved as version 3 of the plan/ })).toBeVisible();
+    await expect(editor.getByLabel('risk Crane failure Probability (0–1)')).toHaveCount(0);
 
     // The editor starts the month's report from the project page.
     await editor.getByRole('link', { name: code }).click();
