@@ -106,7 +106,7 @@ test.describe('editor', () => {
     await expect(regenerate).toBeVisible();
     await regenerate.click();
     await expect(page.getByRole('status').filter({ hasText: /Regenerated in \d+ ms\./ })).toBeVisible();
-    // Publishing asks first; cancelling changes nothing (server/tests/publish.rs publishes).
+    // Publishing asks first; cancelling changes nothing (server/tests/integration/publish.rs publishes).
     await page.getByRole('button', { name: 'Publish…' }).click();
     const confirm = page.getByRole('group', { name: 'Confirm publishing' });
     await expect(confirm).toContainText('Nobody can edit it afterwards');

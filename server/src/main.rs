@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
         // A log line that cannot be written (the log is a file on a full disk) is lost, not
         // reported: the report is an `eprintln!`, which panics when stderr cannot be written
         // either, taking down whatever request or connection was logging (found by
-        // `tests/process_faults.rs`, whose full-disk server logs to a file over its size limit).
+        // `tests/integration/process_faults.rs`, whose full-disk server logs to a file over its size limit).
         .log_internal_errors(false)
         .init();
     let config = Config::parse();

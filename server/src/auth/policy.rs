@@ -1,7 +1,7 @@
 //! Who may call what: one table, [`ENDPOINTS`], with an entry for every route the router serves (REST
 //! endpoints, server functions, pages). The authentication layer looks each request's matched route up
 //! here; a route without an entry is closed (403) and logged, so nothing is reachable by accident. The
-//! access-matrix test (`server/tests/access.rs`) fails for any entry it has no expectations for.
+//! access-matrix test (`server/tests/integration/access.rs`) fails for any entry it has no expectations for.
 //!
 //! The table decides the minimum role. Project membership is decided where the project is known: the
 //! handlers and services check that viewers and editors are members of the report's or project's

@@ -3,7 +3,7 @@
 //! [`CacheService::invalidate`]. The application itself reads through
 //! [`CacheService::get_or_load`] and invalidates by [`Scope`]; the writes run here are
 //! `invalidate_report` (an edited document) and `invalidate_project` (a regenerated report). The
-//! rest keep the seed's API whole, and `tests/cache.rs` checks each against the keys it names.
+//! rest keep the seed's API whole, and `tests/integration/cache.rs` checks each against the keys it names.
 
 use std::time::Duration;
 

@@ -103,7 +103,7 @@ impl Store {
         // commit must have succeeded. Alone, `INSERT … RETURNING` read with `fetch_one` hands back
         // the row after the first step and SQLite commits only when the statement is reset, whose
         // error sqlx drops: on a full disk every later edit was acknowledged and then rolled back
-        // (found by `tests/process_faults.rs`). The number comes from the snapshot row, locked
+        // (found by `tests/integration/process_faults.rs`). The number comes from the snapshot row, locked
         // until the commit, so numbers are committed in the order they are handed out.
         // A published report takes no more edits, whichever instance asks: the report's row is
         // locked first (publishing updates it too), so an edit commits before the publication or

@@ -6,7 +6,7 @@
 //! run the same SQL through sqlx's `Any` driver: the schema and queries use only what both dialects
 //! share (`$n` parameters, `RETURNING`, text dates, `DOUBLE PRECISION`), and [`migrations`] fills in
 //! the one thing that differs, the auto-increment key. The same conformance suite
-//! (`server/tests/storage_conformance.rs`) runs against both.
+//! (`server/tests/integration/storage_conformance.rs`) runs against both.
 //!
 //! The store does not cache (that is the cache service's job) and does not validate business rules
 //! beyond what the schema's constraints enforce.
@@ -237,7 +237,7 @@ impl Store {
             // A connection still counting a transaction is closed rather than reused. It happens
             // when a COMMIT fails after SQLite has already rolled the transaction back (a full
             // disk): sqlx's ROLLBACK then fails too, its count never returns to zero, and every
-            // later `begin` on that connection would fail (found by `tests/process_faults.rs`).
+            // later `begin` on that connection would fail (found by `tests/integration/process_faults.rs`).
             .before_acquire(|conn, _meta| {
                 Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
             })

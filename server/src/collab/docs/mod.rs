@@ -243,7 +243,7 @@ impl Documents {
     pub async fn sync(&self, report_id: i64, sv: &str) -> Result<(String, String), DocError> {
         let bytes = decode_b64(sv)?;
         let refused = |why: String| DocError::Undecodable(format!("not a state vector: {why}"));
-        // Decoding a crafted state vector can panic inside yrs (found by `tests/crdt_properties.rs`);
+        // Decoding a crafted state vector can panic inside yrs (found by `tests/integration/crdt_properties.rs`);
         // it is contained here, and the document is only read.
         let sv = std::panic::catch_unwind(|| StateVector::decode_v1(&bytes))
             .map_err(|_| refused("damaged".into()))?

@@ -16,7 +16,7 @@ pub(super) fn decode_b64(data: &str) -> Result<Vec<u8>, DocError> {
 
 /// Whether `update` can join `doc` safely, tried on a scratch copy first. A damaged update can make
 /// yrs panic while decoding or integrating it (overflows, assertions: found by
-/// `tests/crdt_properties.rs`); stored in the log, it would then break every later load of the
+/// `tests/integration/crdt_properties.rs`); stored in the log, it would then break every later load of the
 /// document. So it is refused before it is stored, and the live copy never sees it.
 pub(super) fn vet(doc: &Doc, sections: &[String], update: &[u8]) -> Result<(), DocError> {
     let state = doc

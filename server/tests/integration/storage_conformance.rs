@@ -164,7 +164,7 @@ async fn a_correction_supersedes_a_published_report_which_stays_whole(store: Sto
     );
     assert_eq!(
         draft.sections.len(),
-        crate::template().len(),
+        crate::storage_conformance::template().len(),
         "every section"
     );
     assert_eq!(

@@ -3,7 +3,7 @@
 //! address, and request body limits. The connection tests serve the real router over TCP with
 //! [`server::serve::serve`], as the binary does.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::Duration;

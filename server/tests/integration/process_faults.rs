@@ -15,7 +15,7 @@
 //!   with a clear message (507 over HTTP), the server stays up and keeps serving reads, and after a restart with room again the
 //!   database is intact with every acknowledged edit.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Project import and export over HTTP: formats, status codes, error bodies that name the place at
 //! fault, and the promise that a refused import changes nothing.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, StatusCode};

@@ -2,7 +2,7 @@
 //! status dates (checked as the import checks, merged with concurrent saves, kept per status date and
 //! never overwritten), a month's report started from the progress in force at its end.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::{request, Role, TestApp, Who};

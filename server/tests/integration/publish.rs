@@ -4,7 +4,7 @@
 //! its shared document on this instance or on another one that had it open. What was edited before
 //! the publication is in the published report.
 
-mod common;
+use crate::common;
 
 use axum::http::Method;
 use base64::Engine;

@@ -7,7 +7,7 @@
 //! expectations here fails this test. What each caller may do once a WebSocket is open (read, update,
 //! save) is the second matrix, on real sockets.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -926,7 +926,7 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
                 )
             },
         ),
-        // Members who are not upgrading get a 400 (tests/collab.rs opens real sockets).
+        // Members who are not upgrading get a 400 (collab.rs opens real sockets).
         row(
             "GET /ws/reports/{report_id}",
             [

@@ -5,7 +5,7 @@
 //! code and a reason the client shows (or, for a lower role, told it may no longer edit) and its next
 //! write is refused. Each test prints how long the sockets took to follow.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! Redis (messages cross, echoes do not come back, a Redis restart makes clients resync), and faults
 //! under load: Redis killed under two instances, PostgreSQL restarted.
 
-mod common;
+use crate::common;
 
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! same characters. (Hostile names in SQL: `storage_conformance.rs`; CSV formulas:
 //! `transfer::csv`.)
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::Role;

@@ -2,7 +2,7 @@
 //! instances kept coherent through pub/sub, one loader for many concurrent misses, Redis going away and
 //! coming back, and report edits invalidating exactly their report.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

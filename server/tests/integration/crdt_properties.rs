@@ -6,7 +6,7 @@
 //!
 //! `PROPTEST_CASES` raises the number of cases (the suite runs 300).
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use proptest::prelude::*;

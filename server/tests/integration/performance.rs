@@ -2,7 +2,7 @@
 //! alerts changed at runtime, switching monitoring off and on, deleting data, health, recommendations
 //! and the Prometheus exposition.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::{request, server_fn, Role, TestApp, Who};

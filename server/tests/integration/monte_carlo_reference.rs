@@ -11,7 +11,7 @@
 //! target and each unfinished task's criticality must agree within the sampling error of that
 //! many iterations (4.5 standard errors of the difference of two independent runs).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

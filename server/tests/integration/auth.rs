@@ -2,7 +2,7 @@
 //! logout, cross-site refusal, WebSocket origins, throttling, no user enumeration, security headers,
 //! and account changes that end sessions.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

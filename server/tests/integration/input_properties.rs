@@ -8,7 +8,7 @@
 //!
 //! `PROPTEST_CASES=N` sets the number of cases per test (the suite runs 300 each).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -11,7 +11,7 @@
 //!
 //! `PROPTEST_CASES` raises the number of cases of the property test (the suite runs 48).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The HTTP application through `router(...)`: health endpoints, the server-rendered pages and the
 //! server functions, against a seeded SQLite store (and a harness-started Redis for readiness).
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::{Role, TestApp, Who};

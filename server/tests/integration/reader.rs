@@ -2,7 +2,7 @@
 //! (and fresh again after a regeneration), bad arguments refused with a message, Monte Carlo reruns
 //! bounded and cached, and the browser's section load times reaching the monitor.
 
-mod common;
+use crate::common;
 
 use common::{server_fn, Role, TestApp, Who};
 

@@ -3,7 +3,7 @@
 //! every task once, the members that are active, and the same 404 for a project out of reach as
 //! for one that does not exist. The page itself is rendered on the server with its plan.
 
-mod common;
+use crate::common;
 
 use common::{server_fn, Role};
 use serde_json::Value;
