@@ -31,6 +31,8 @@ use crate::monitor::timed_query;
 use crate::reports::project_changed;
 use crate::state::AppState;
 use crate::storage::transfer::ImportOutcome;
+use crate::transfer::schedule::{self, EstimateRule, ScheduleSummary, SchedulerFormat};
+use crate::transfer::xer::{self, P6Project};
 use crate::transfer::{csv, parse_json, validate, ProjectDocument};
 
 /// Largest import accepted: 5,000 tasks of JSON fit in well under 8 MB.
@@ -39,7 +41,7 @@ const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/projects/import", post(import_json))
+        .route("/api/projects/import", post(import))
         .route("/api/projects/{code}", get(overview))
         .route("/api/projects/{code}/export", get(export_json))
         .route(
@@ -164,10 +166,230 @@ async fn status_date(
     Ok(day)
 }
 
-async fn import_json(
+/// The query of `POST /api/projects/import`.
+#[derive(Debug, serde::Deserialize)]
+struct ImportQuery {
+    status_date: Option<String>,
+    /// The project's code (a scheduler's file has none of PMR's).
+    code: Option<String>,
+    /// A name replacing the file's.
+    name: Option<String>,
+    /// Which project of a P6 XER file (its `proj_id`).
+    p6_project: Option<String>,
+    /// The file's code page (an XER that is not UTF-8, say `windows-1252`).
+    encoding: Option<String>,
+    /// The estimate rule's fractions of the duration (see `transfer::schedule::EstimateRule`).
+    optimistic: Option<f64>,
+    pessimistic: Option<f64>,
+    /// Check and count, change nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// What a scheduler file's import did (or, as a dry run, would do).
+#[derive(Debug, serde::Serialize)]
+struct ScheduleImport {
+    code: String,
+    /// Whether the project is (or would be) new.
+    created: bool,
+    dry_run: bool,
+    tasks: usize,
+    milestones: usize,
+    risks: usize,
+    /// What the file held and what became of it: counts, the estimate rule, warnings by place.
+    read: ScheduleSummary,
+    /// The projects of an XER file, for choosing another.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    p6_projects: Vec<P6Project>,
+}
+
+/// The body's media type (lowercase, without parameters) and its charset, if named.
+fn media_type(headers: &HeaderMap) -> (String, Option<String>) {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let charset = parts.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        (k.trim().eq_ignore_ascii_case("charset")).then(|| v.trim().trim_matches('"').to_string())
+    });
+    (essence, charset)
+}
+
+/// Which importer a body goes to: by its media type, or, for `text/plain`,
+/// `application/octet-stream` or none, by its first characters.
+fn import_format(headers: &HeaderMap, body: &[u8]) -> Result<Option<SchedulerFormat>, ApiError> {
+    const KINDS: &str = "send a pmr.project/v1 document as application/json, Microsoft Project XML as application/xml, or a P6 XER file as text/plain";
+    let (essence, _) = media_type(headers);
+    match essence.as_str() {
+        "application/json" => Ok(None),
+        "application/xml" | "text/xml" => Ok(Some(SchedulerFormat::Mspdi)),
+        "text/plain" | "application/octet-stream" | "" => match schedule::sniff(body) {
+            Some("xer") => Ok(Some(SchedulerFormat::Xer)),
+            Some("xml") => Ok(Some(SchedulerFormat::Mspdi)),
+            _ => Err(ApiError::BadRequest(format!(
+                "the body is not a P6 XER file (it starts with ERMHDR) or XML: {KINDS}"
+            ))),
+        },
+        other => Err(ApiError::BadRequest(format!("{KINDS}, not '{other}'"))),
+    }
+}
+
+async fn import(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Query(at): Query<ImportAt>,
+    Query(query): Query<ImportQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<axum::response::Response, ApiError> {
+    let at = ImportAt {
+        status_date: query.status_date.clone(),
+    };
+    match import_format(&headers, &body)? {
+        None => {
+            if query.dry_run {
+                return Err(ApiError::BadRequest(
+                    "dry_run is for Microsoft Project and P6 files".into(),
+                ));
+            }
+            import_json(state, who, at, headers, body)
+                .await
+                .map(IntoResponse::into_response)
+        }
+        Some(format) => import_schedule(state, who, query, at, format, headers, body)
+            .await
+            .map(IntoResponse::into_response),
+    }
+}
+
+/// Imports a Microsoft Project or P6 file as project `?code=`.
+async fn import_schedule(
+    state: AppState,
+    who: Access,
+    query: ImportQuery,
+    at: ImportAt,
+    format: SchedulerFormat,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ScheduleImport>), ApiError> {
+    let problem = |location: &str, message: String| {
+        ApiError::Invalid(vec![crate::transfer::Problem {
+            location: location.into(),
+            message,
+        }])
+    };
+    let Some(code) = query.code.clone() else {
+        return Err(problem(
+            "code",
+            "a Microsoft Project or P6 file is imported as the project ?code=CODE".into(),
+        ));
+    };
+    app::project::check_project_code(&code).map_err(|m| problem("code", m))?;
+    if let Some(name) = &query.name {
+        if name.trim().is_empty() || name.chars().count() > crate::transfer::MAX_TEXT {
+            return Err(problem(
+                "name",
+                format!("must be 1 to {} characters", crate::transfer::MAX_TEXT),
+            ));
+        }
+    }
+    let rule = EstimateRule::checked(query.optimistic, query.pessimistic)
+        .map_err(|p| ApiError::Invalid(vec![p]))?;
+    let existing = timed_query(&state.monitor, "project_id", state.store.project_id(&code)).await?;
+    if !who.has_role(Role::Admin) && !existing.is_some_and(|id| who.reaches(id)) {
+        return Err(ApiError::Forbidden(format!(
+            "you may import into your own projects only; creating project {code} needs an admin"
+        )));
+    }
+    let kept = match existing {
+        Some(_) => Some(document(&state, &who, &code).await?),
+        None => None,
+    };
+    let charset = query.encoding.clone().or(media_type(&headers).1);
+    let manager = who.principal().display_name.clone();
+    let p6 = query.p6_project.clone();
+    let name = query.name.clone();
+    let code_for = code.clone();
+    // Reading a large file is seconds of CPU: off the async workers.
+    let (valid, summary, p6_projects) = tokio::task::spawn_blocking(move || {
+        let schedule = schedule::read_file(&body, format, charset.as_deref(), p6.as_deref())?;
+        let p6_projects = match format {
+            SchedulerFormat::Xer => {
+                let text = String::from_utf8_lossy(&body);
+                xer::projects(&text).unwrap_or_default()
+            }
+            SchedulerFormat::Mspdi => Vec::new(),
+        };
+        let keep = kept.as_ref().map(|d| schedule::Keep {
+            header: d.project.clone(),
+        });
+        let (mut doc, mut summary) =
+            schedule::to_document(schedule, &code_for, name.as_deref(), keep, &manager, rule)?;
+        if let Some(old) = kept {
+            schedule::keep_risks(&mut doc, old, &mut summary);
+        }
+        let valid = validate(doc)?;
+        Ok::<_, Vec<crate::transfer::Problem>>((valid, summary, p6_projects))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))?
+    .map_err(ApiError::Invalid)?;
+    let day = status_date(&state, &at, existing).await?;
+    let counts = (
+        valid.document.tasks.len(),
+        valid.document.milestones.len(),
+        valid.document.risks.len(),
+    );
+    if query.dry_run {
+        return Ok((
+            StatusCode::OK,
+            Json(ScheduleImport {
+                code,
+                created: existing.is_none(),
+                dry_run: true,
+                tasks: counts.0,
+                milestones: counts.1,
+                risks: counts.2,
+                read: summary,
+                p6_projects,
+            }),
+        ));
+    }
+    let outcome = timed_query(
+        &state.monitor,
+        "import_project",
+        state
+            .store
+            .import_project_by(&valid, &who.principal().display_name, day),
+    )
+    .await?;
+    imported(&state, &outcome.code).await;
+    tracing::info!(code = %outcome.code, created = outcome.created, tasks = outcome.tasks, format = summary.format, by = %who.name(), "imported a scheduler's file");
+    Ok((
+        if outcome.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(ScheduleImport {
+            code: outcome.code,
+            created: outcome.created,
+            dry_run: false,
+            tasks: outcome.tasks,
+            milestones: outcome.milestones,
+            risks: outcome.risks,
+            read: summary,
+            p6_projects,
+        }),
+    ))
+}
+
+async fn import_json(
+    state: AppState,
+    who: Access,
+    at: ImportAt,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportOutcome>), ApiError> {

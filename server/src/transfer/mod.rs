@@ -8,7 +8,10 @@
 //! sizes. Nothing is written unless the whole document is valid.
 
 pub mod csv;
+pub mod mspdi;
+pub mod schedule;
 mod validate;
+pub mod xer;
 
 use app::planning::ProjectCalendar;
 use serde::{Deserialize, Serialize};
@@ -151,3 +154,6 @@ pub fn parse_json(text: &str) -> Result<ProjectDocument, Vec<Problem>> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod schedule_tests;
