@@ -181,9 +181,20 @@ struct ImportQuery {
     /// The estimate rule's fractions of the duration (see `transfer::schedule::EstimateRule`).
     optimistic: Option<f64>,
     pessimistic: Option<f64>,
-    /// Check and count, change nothing.
-    #[serde(default)]
-    dry_run: bool,
+    /// Check and count, change nothing (`true` or `1`).
+    dry_run: Option<String>,
+}
+
+impl ImportQuery {
+    fn dry_run(&self) -> Result<bool, ApiError> {
+        match self.dry_run.as_deref() {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "dry_run must be true or false, not '{other}'"
+            ))),
+        }
+    }
 }
 
 /// What a scheduler file's import did (or, as a dry run, would do).
@@ -249,7 +260,7 @@ async fn import(
     };
     match import_format(&headers, &body)? {
         None => {
-            if query.dry_run {
+            if query.dry_run()? {
                 return Err(ApiError::BadRequest(
                     "dry_run is for Microsoft Project and P6 files".into(),
                 ));
@@ -295,6 +306,7 @@ async fn import_schedule(
             ));
         }
     }
+    let dry_run = query.dry_run()?;
     let rule = EstimateRule::checked(query.optimistic, query.pessimistic)
         .map_err(|p| ApiError::Invalid(vec![p]))?;
     let existing = timed_query(&state.monitor, "project_id", state.store.project_id(&code)).await?;
@@ -342,7 +354,7 @@ async fn import_schedule(
         valid.document.milestones.len(),
         valid.document.risks.len(),
     );
-    if query.dry_run {
+    if dry_run {
         return Ok((
             StatusCode::OK,
             Json(ScheduleImport {

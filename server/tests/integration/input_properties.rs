@@ -205,6 +205,153 @@ async fn admin_app() -> (TestApp, Who) {
 
 // ---- Imports --------------------------------------------------------------------------------------
 
+/// A way to damage a scheduler's file.
+#[derive(Debug, Clone)]
+enum Damage {
+    /// Replace the byte at this fraction of the file.
+    Flip(f64, u8),
+    /// Cut the file at this fraction.
+    Cut(f64),
+    /// Insert text at this fraction.
+    Insert(f64, String),
+    /// Remove the line at this fraction.
+    DropLine(f64),
+    /// Replace an element's or cell's value at this fraction with text.
+    Value(f64, String),
+}
+
+fn damages() -> impl Strategy<Value = Vec<Damage>> {
+    let at = 0.0..1.0f64;
+    let text = prop_oneof![
+        Just("-1".to_string()),
+        Just("-PT8H0M0S".to_string()),
+        Just("1e309".to_string()),
+        Just("&bogus;".to_string()),
+        Just("<".to_string()),
+        Just("\t".to_string()),
+        Just("%T\tTASK".to_string()),
+        Just("NaN".to_string()),
+        Just("9999-99-99T00:00:00".to_string()),
+        "[ -~]{0,12}",
+    ];
+    proptest::collection::vec(
+        prop_oneof![
+            (at.clone(), any::<u8>()).prop_map(|(a, b)| Damage::Flip(a, b)),
+            at.clone().prop_map(Damage::Cut),
+            (at.clone(), text.clone()).prop_map(|(a, t)| Damage::Insert(a, t)),
+            at.clone().prop_map(Damage::DropLine),
+            (at, text).prop_map(|(a, t)| Damage::Value(a, t)),
+        ],
+        1..4,
+    )
+}
+
+fn damage_file(file: &[u8], damages: &[Damage]) -> Vec<u8> {
+    let mut bytes = file.to_vec();
+    let index = |bytes: &Vec<u8>, f: f64| ((bytes.len() as f64) * f) as usize % bytes.len().max(1);
+    for d in damages {
+        if bytes.is_empty() {
+            break;
+        }
+        match d {
+            Damage::Flip(f, b) => {
+                let i = index(&bytes, *f);
+                bytes[i] = *b;
+            }
+            Damage::Cut(f) => {
+                let i = index(&bytes, *f);
+                bytes.truncate(i);
+            }
+            Damage::Insert(f, t) => {
+                let i = index(&bytes, *f);
+                bytes.splice(i..i, t.bytes());
+            }
+            Damage::DropLine(f) => {
+                let i = index(&bytes, *f);
+                let start = bytes[..i]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1);
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(bytes.len(), |p| i + p + 1);
+                bytes.drain(start..end);
+            }
+            Damage::Value(f, t) => {
+                // The text between the next '>' and '<' (XML), or the next tab and tab (XER).
+                let i = index(&bytes, *f);
+                let open = bytes[i..].iter().position(|b| *b == b'>' || *b == b'\t');
+                if let Some(o) = open {
+                    let from = i + o + 1;
+                    let close = bytes[from..]
+                        .iter()
+                        .position(|b| *b == b'<' || *b == b'\t' || *b == b'\n');
+                    let to = close.map_or(bytes.len(), |c| from + c);
+                    bytes.splice(from..to, t.bytes());
+                }
+            }
+        }
+    }
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_scheduler_files_import_or_are_refused_with_their_problems() {
+    let (app, who) = admin_app().await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schedules");
+    let files: Vec<(Vec<u8>, &str, &str)> = vec![
+        (
+            std::fs::read(format!("{dir}/project-2019.xml")).expect("fixture"),
+            "application/xml",
+            "",
+        ),
+        (
+            std::fs::read(format!("{dir}/project-2003.xml")).expect("fixture"),
+            "application/octet-stream",
+            "",
+        ),
+        (
+            std::fs::read(format!("{dir}/p6-two-projects.xer")).expect("fixture"),
+            "text/plain",
+            "&p6_project=101",
+        ),
+    ];
+    let refused = std::cell::Cell::new(0u32);
+    let ran = run(
+        (0..files.len(), damages(), any::<bool>()),
+        |(which, damages, dry)| {
+            let (file, content_type, extra) = &files[which];
+            let body = damage_file(file, &damages);
+            let uri = format!("/api/projects/import?code=DMG{extra}&dry_run={dry}");
+            let reply = send(
+                &app,
+                request(Method::POST, &uri, &who, Some((content_type, body))),
+            );
+            answered_or_refused("scheduler import", &reply)?;
+            if reply.status == StatusCode::UNPROCESSABLE_ENTITY {
+                refused.set(refused.get() + 1);
+                let problems = reply.json()["problems"].clone();
+                let problems = problems.as_array().cloned().unwrap_or_default();
+                prop_assert!(
+                    !problems.is_empty(),
+                    "a 422 lists its problems: {}",
+                    reply.body
+                );
+                for p in problems {
+                    prop_assert!(p["location"].is_string() && p["message"].is_string(), "{p}");
+                }
+            }
+            Ok(())
+        },
+    );
+    assert!(
+        refused.get() > ran / 4,
+        "the damage is real: {} of {ran} refused",
+        refused.get()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn damaged_project_documents_import_or_are_refused_with_their_problems() {
     let (app, who) = admin_app().await;

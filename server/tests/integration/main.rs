@@ -27,5 +27,6 @@ mod project_page;
 mod publish;
 mod reader;
 mod revocation;
+mod schedule_import;
 mod storage_conformance;
 mod transfer_http;

@@ -1,0 +1,375 @@
+//! Microsoft Project XML and P6 XER files through `POST /api/projects/import` (issue 24): created
+//! (201) and replaced (200) by code, told apart by content type or by their first bytes, previewed
+//! with `dry_run` (nothing changes), refused with a 422 that names each problem's place (nothing
+//! changes either), and the round trip: a plan imported from MSPDI and reported, exported as
+//! `pmr.project/v1` and imported again, reports the same earned value figures.
+
+use crate::common;
+
+use axum::http::{Method, StatusCode};
+use common::{request, Reply, Role, TestApp, Who};
+use serde_json::{json, Value};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schedules");
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+async fn post(app: &TestApp, who: &Who, uri: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    app.send(request(Method::POST, uri, who, Some((content_type, body))))
+        .await
+}
+
+async fn admin(app: &TestApp) -> Who {
+    app.api_token("importer", Role::Admin, &[]).await
+}
+
+#[tokio::test]
+async fn an_mspdi_file_creates_then_replaces_a_project() {
+    let app = common::seeded().await;
+    let who = admin(&app).await;
+    let uri = "/api/projects/import?code=HCU&status_date=2026-02-02";
+    let created = post(
+        &app,
+        &who,
+        uri,
+        "application/xml",
+        fixture("project-2019.xml"),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let body = created.json();
+    assert_eq!(
+        (
+            &body["code"],
+            &body["created"],
+            &body["tasks"],
+            &body["milestones"]
+        ),
+        (&json!("HCU"), &json!(true), &json!(5), &json!(2))
+    );
+    assert_eq!(body["read"]["format"], json!("Microsoft Project XML"));
+    assert_eq!(body["read"]["summaries"], json!(2));
+    assert!(
+        body["read"]["warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["location"] == json!("task UID 9"))),
+        "{body}"
+    );
+    let export = app.get("/api/projects/HCU/export", &who).await.json();
+    assert_eq!(export["project"]["name"], json!("Harbour crane upgrade"));
+    assert_eq!(
+        export["tasks"][1]["name"],
+        json!("Structural design & calculations")
+    );
+    assert_eq!(export["tasks"][1]["remaining_days"], json!(8.0));
+    assert_eq!(
+        export["project"]["calendar"]["holidays"],
+        json!(["2026-04-06", "2026-04-07", "2026-12-25"])
+    );
+
+    // The same file again, renamed, with its own estimate rule: 200, the project replaced.
+    let again = post(
+        &app,
+        &who,
+        "/api/projects/import?code=HCU&name=Crane%20works&optimistic=0.5&pessimistic=2&status_date=2026-02-03",
+        "application/xml",
+        fixture("project-2019.xml"),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.json()["created"], json!(false));
+    let export = app.get("/api/projects/HCU/export", &who).await.json();
+    assert_eq!(export["project"]["name"], json!("Crane works"));
+    assert_eq!(export["tasks"][1]["optimistic_days"], json!(10.0));
+    assert_eq!(export["tasks"][1]["pessimistic_days"], json!(40.0));
+}
+
+#[tokio::test]
+async fn an_xer_file_is_sniffed_and_its_project_chosen() {
+    let app = common::seeded().await;
+    let who = admin(&app).await;
+    let xer = fixture("p6-two-projects.xer");
+    // Two projects and none chosen: 422 naming them, nothing created.
+    let refused = post(
+        &app,
+        &who,
+        "/api/projects/import?code=CRN",
+        "text/plain",
+        xer.clone(),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let problems = refused.json()["problems"].clone();
+    assert_eq!(problems[0]["location"], json!("p6_project"));
+    assert!(problems[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("101 (CRANE-P6") && m.contains("102 (YARD")));
+    assert_eq!(app.store().project_id("CRN").await.expect("query"), None);
+
+    // Sent as bytes without a type: recognised by its ERMHDR line.
+    let created = post(
+        &app,
+        &who,
+        "/api/projects/import?code=CRN&p6_project=101&status_date=2026-02-02",
+        "application/octet-stream",
+        xer,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let body = created.json();
+    assert_eq!(body["read"]["format"], json!("Primavera P6 XER"));
+    assert_eq!(
+        (&body["tasks"], &body["milestones"]),
+        (&json!(4), &json!(1))
+    );
+    assert_eq!(body["p6_projects"].as_array().map(Vec::len), Some(2));
+    let export = app.get("/api/projects/CRN/export", &who).await.json();
+    assert_eq!(
+        export["project"]["name"],
+        json!("Crane replacement (Café wharf)")
+    );
+    assert_eq!(export["project"]["currency"], json!("USD"));
+}
+
+#[tokio::test]
+async fn a_dry_run_previews_and_changes_nothing() {
+    let app = common::seeded().await;
+    let who = admin(&app).await;
+    let preview = post(
+        &app,
+        &who,
+        "/api/projects/import?code=PRE&dry_run=true",
+        "application/xml",
+        fixture("project-2003.xml"),
+    )
+    .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let body = preview.json();
+    assert_eq!(
+        (&body["dry_run"], &body["created"], &body["tasks"]),
+        (&json!(true), &json!(true), &json!(3))
+    );
+    assert_eq!(body["read"]["estimated_by_rule"], json!(3));
+    assert_eq!(app.store().project_id("PRE").await.expect("query"), None);
+
+    // On an existing project: its risks are kept, the plan is not touched by the preview.
+    let before = app.get("/api/projects/HBR/export", &who).await.json();
+    let preview = post(
+        &app,
+        &who,
+        "/api/projects/import?code=HBR&dry_run=1",
+        "application/xml",
+        fixture("project-2003.xml"),
+    )
+    .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let body = preview.json();
+    assert_eq!(body["created"], json!(false));
+    assert_eq!(
+        body["risks"].as_u64(),
+        before["risks"].as_array().map(|r| r.len() as u64)
+    );
+    let after = app.get("/api/projects/HBR/export", &who).await.json();
+    assert_eq!(after, before);
+}
+
+#[tokio::test]
+async fn bad_files_and_requests_are_refused_and_change_nothing() {
+    let app = common::seeded().await;
+    let who = admin(&app).await;
+    let before = app.get("/api/projects/HBR/export", &who).await.json();
+    let mspdi = String::from_utf8(fixture("project-2019.xml")).expect("UTF-8");
+    let cases: Vec<(&str, &str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "code=HBR",
+            "application/xml",
+            b"not xml at all".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not XML",
+        ),
+        (
+            "code=HBR",
+            "application/xml",
+            mspdi
+                .replace("http://schemas.microsoft.com/project", "urn:x")
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "namespace",
+        ),
+        (
+            "code=HBR",
+            "text/xml",
+            mspdi
+                .replace(
+                    "<PredecessorUID>2</PredecessorUID>",
+                    "<PredecessorUID>8</PredecessorUID>",
+                )
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cycle",
+        ),
+        (
+            "code=HBR",
+            "text/plain",
+            b"HEADER\tx\n".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "ERMHDR",
+        ),
+        (
+            "code=HBR",
+            "text/csv",
+            mspdi.clone().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "application/xml",
+        ),
+        (
+            "",
+            "application/xml",
+            mspdi.clone().into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "?code=",
+        ),
+        (
+            "code=no%20spaces",
+            "application/xml",
+            mspdi.clone().into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "project code",
+        ),
+        (
+            "code=HBR&optimistic=3",
+            "application/xml",
+            mspdi.clone().into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "between 0.1 and 1",
+        ),
+        (
+            "code=HBR&encoding=klingon",
+            "application/xml",
+            mspdi.clone().into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "klingon",
+        ),
+        (
+            "code=HBR&p6_project=999",
+            "text/plain",
+            fixture("p6-two-projects.xer"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no project 999",
+        ),
+    ];
+    for (query, content_type, body, status, words) in cases {
+        let reply = post(
+            &app,
+            &who,
+            &format!("/api/projects/import?{query}"),
+            content_type,
+            body,
+        )
+        .await;
+        assert_eq!(
+            reply.status, status,
+            "{query} {content_type}: {}",
+            reply.body
+        );
+        assert!(
+            reply.body.contains(words),
+            "{query} {content_type}: '{words}' not in {}",
+            reply.body
+        );
+    }
+    assert_eq!(
+        app.get("/api/projects/HBR/export", &who).await.json(),
+        before
+    );
+
+    // An editor may replace a project of theirs, not create one.
+    app.account("hbr_pm", Role::Editor, &["HBR"], None).await;
+    let pm = app.session("hbr_pm").await;
+    let create = post(
+        &app,
+        &pm,
+        "/api/projects/import?code=NEWX",
+        "application/xml",
+        mspdi.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(create.status, StatusCode::FORBIDDEN, "{}", create.body);
+    let replace = post(
+        &app,
+        &pm,
+        "/api/projects/import?code=HBR&dry_run=true",
+        "application/xml",
+        mspdi.into_bytes(),
+    )
+    .await;
+    assert_eq!(replace.status, StatusCode::OK, "{}", replace.body);
+}
+
+/// Key metrics of the month's report of `code` for `period`.
+async fn key_metrics(app: &TestApp, who: &Who, code: &str, period: &str) -> Value {
+    let templates = app.get("/api/templates", who).await.json();
+    let template = templates[0]["id"].as_i64().expect("template");
+    let started = app
+        .send(request(
+            Method::POST,
+            &format!("/api/projects/{code}/reports"),
+            who,
+            Some((
+                "application/json",
+                serde_json::to_vec(&json!({"period": period, "template_id": template}))
+                    .expect("json"),
+            )),
+        ))
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let report = started.json()["report_id"].as_i64().expect("id");
+    let document = app.get(&format!("/api/reports/{report}"), who).await.json();
+    document["sections"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["key"] == json!("key-metrics")))
+        .map(|s| s["content"].clone())
+        .expect("key metrics")
+}
+
+#[tokio::test]
+async fn mspdi_reported_exported_and_reimported_gives_the_same_earned_value() {
+    let app = common::seeded().await;
+    let who = admin(&app).await;
+    let imported = post(
+        &app,
+        &who,
+        "/api/projects/import?code=RT1&status_date=2026-02-02",
+        "application/xml",
+        fixture("project-2019.xml"),
+    )
+    .await;
+    assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.body);
+    let first = key_metrics(&app, &who, "RT1", "2026-02").await;
+
+    let mut export = app.get("/api/projects/RT1/export", &who).await.json();
+    export["project"]["code"] = json!("RT2");
+    let again = post(
+        &app,
+        &who,
+        "/api/projects/import?status_date=2026-02-02",
+        "application/json",
+        serde_json::to_vec(&export).expect("json"),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    let second = key_metrics(&app, &who, "RT2", "2026-02").await;
+
+    assert_eq!(first["ev"], second["ev"], "earned value");
+    assert_eq!(first["es"], second["es"], "earned schedule");
+    // And they are the file's: BAC is the baseline costs, AC the actual costs booked.
+    assert_eq!(first["ev"]["bac"], json!(187_000.0));
+    assert_eq!(first["ev"]["ac"], json!(33_500.0));
+}
