@@ -19,6 +19,7 @@ pub mod components;
 pub mod editing;
 pub mod error;
 pub mod format;
+pub mod import;
 pub mod indicators;
 pub mod model;
 pub mod pages;

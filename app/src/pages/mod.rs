@@ -9,6 +9,7 @@ mod not_found;
 mod performance;
 mod progress;
 mod project;
+mod project_import;
 mod report;
 mod templates;
 

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{get_project, list_templates, start_report};
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
@@ -14,6 +14,8 @@ use crate::model::{period_label, ReportLink, ReportStatus};
 use crate::planning::{check_period, ProjectCalendar, ReportStart};
 use crate::project::{next_milestones, wbs_tree, ProjectMember, ProjectOverview};
 use crate::sections::MilestoneRow;
+
+use super::project_import::{imported_notice, ScheduleImportCard};
 
 /// How many upcoming milestones the page lists.
 const NEXT_MILESTONES: usize = 5;
@@ -58,6 +60,13 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
     let rows = wbs_tree(&tasks);
     let next = next_milestones(&milestones, NEXT_MILESTONES);
     let task_count = tasks.len();
+    let query = use_query_map();
+    let notice = move || {
+        query
+            .read()
+            .get("imported")
+            .and_then(|q| imported_notice(&q))
+    };
     view! {
         <Title text=title/>
         <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -84,6 +93,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                 <div class="facts__calendar"><dt>"Calendar"</dt><dd>{calendar.describe()}</dd></div>
             </dl>
         </header>
+        {move || notice().map(|text| view! { <p class="notice notice--success" role="status">{text}</p> })}
         {may_edit.then(|| view! { <MonthlyCycle code=summary.code.clone() start=summary.start_date.clone() calendar=calendar.clone()/> })}
         <div class="project-columns">
             <section class="card" aria-labelledby="reports-heading">
@@ -99,6 +109,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                 <MemberList members/>
             </section>
         </div>
+        {may_edit.then(|| view! { <ScheduleImportCard code=summary.code.clone()/> })}
         <section class="card" aria-labelledby="plan-heading">
             <h2 id="plan-heading">"Plan"</h2>
             <p class="muted">

@@ -31,12 +31,14 @@ use crate::monitor::timed_query;
 use crate::reports::project_changed;
 use crate::state::AppState;
 use crate::storage::transfer::ImportOutcome;
-use crate::transfer::schedule::{self, EstimateRule, ScheduleSummary, SchedulerFormat};
-use crate::transfer::xer::{self, P6Project};
+use app::import::ScheduleImport;
+
+use crate::transfer::schedule::{self, EstimateRule, SchedulerFormat};
+use crate::transfer::xer;
 use crate::transfer::{csv, parse_json, validate, ProjectDocument};
 
-/// Largest import accepted: 5,000 tasks of JSON fit in well under 8 MB.
-const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+/// Largest import accepted (the project page's file upload checks the same bound).
+const MAX_IMPORT_BYTES: usize = app::import::MAX_IMPORT_BYTES;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -197,23 +199,6 @@ impl ImportQuery {
     }
 }
 
-/// What a scheduler file's import did (or, as a dry run, would do).
-#[derive(Debug, serde::Serialize)]
-struct ScheduleImport {
-    code: String,
-    /// Whether the project is (or would be) new.
-    created: bool,
-    dry_run: bool,
-    tasks: usize,
-    milestones: usize,
-    risks: usize,
-    /// What the file held and what became of it: counts, the estimate rule, warnings by place.
-    read: ScheduleSummary,
-    /// The projects of an XER file, for choosing another.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    p6_projects: Vec<P6Project>,
-}
-
 /// The body's media type (lowercase, without parameters) and its charset, if named.
 fn media_type(headers: &HeaderMap) -> (String, Option<String>) {
     let value = headers
@@ -326,7 +311,6 @@ async fn import_schedule(
     let code_for = code.clone();
     // Reading a large file is seconds of CPU: off the async workers.
     let (valid, summary, p6_projects) = tokio::task::spawn_blocking(move || {
-        let schedule = schedule::read_file(&body, format, charset.as_deref(), p6.as_deref())?;
         let p6_projects = match format {
             SchedulerFormat::Xer => {
                 let text = String::from_utf8_lossy(&body);
@@ -334,6 +318,24 @@ async fn import_schedule(
             }
             SchedulerFormat::Mspdi => Vec::new(),
         };
+        // A preview of a file of several projects, none chosen, shows the first (and lists all,
+        // to choose from); the import itself needs the choice.
+        let previewed = (dry_run && p6.is_none() && p6_projects.len() > 1)
+            .then(|| p6_projects[0].id.clone());
+        let chosen = p6.as_deref().or(previewed.as_deref());
+        let mut schedule = schedule::read_file(&body, format, charset.as_deref(), chosen)?;
+        if let Some(id) = &previewed {
+            schedule.warnings.insert(
+                0,
+                crate::transfer::Problem {
+                    location: "p6_project".into(),
+                    message: format!(
+                        "the file holds {} projects; this preview shows {id} (choose with p6_project)",
+                        p6_projects.len()
+                    ),
+                },
+            );
+        }
         let keep = kept.as_ref().map(|d| schedule::Keep {
             header: d.project.clone(),
         });
@@ -378,7 +380,7 @@ async fn import_schedule(
     )
     .await?;
     imported(&state, &outcome.code).await;
-    tracing::info!(code = %outcome.code, created = outcome.created, tasks = outcome.tasks, format = summary.format, by = %who.name(), "imported a scheduler's file");
+    tracing::info!(code = %outcome.code, created = outcome.created, tasks = outcome.tasks, format = %summary.format, by = %who.name(), "imported a scheduler's file");
     Ok((
         if outcome.created {
             StatusCode::CREATED

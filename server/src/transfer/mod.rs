@@ -128,19 +128,7 @@ pub struct RiskRecord {
     pub affected_tasks: Vec<String>,
 }
 
-/// One problem found in an import, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    /// `tasks[3].most_likely_days`, `row 5 (wbs 1.4), field percent_complete`, or `document`.
-    pub location: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
-    }
-}
+pub use app::import::Problem;
 
 /// Parses a JSON document; syntax and shape errors come back as one problem with line and column.
 pub fn parse_json(text: &str) -> Result<ProjectDocument, Vec<Problem>> {

@@ -25,9 +25,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+pub use app::import::{EstimateRule, ScheduleSummary};
 use app::planning::ProjectCalendar;
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use super::{
     Declared, MilestoneRecord, Problem, ProjectDocument, ProjectHeader, TaskRecord, MAX_TEXT,
@@ -137,80 +137,10 @@ impl Schedule {
     }
 }
 
-/// How estimates are made for tasks whose file has none: the planned duration is the most likely,
-/// the optimistic and pessimistic durations these fractions of it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct EstimateRule {
-    pub optimistic: f64,
-    pub pessimistic: f64,
-}
-
-impl Default for EstimateRule {
-    /// 80 % and 150 % of the planned duration: work tends to overrun more than it underruns.
-    fn default() -> Self {
-        EstimateRule {
-            optimistic: 0.8,
-            pessimistic: 1.5,
-        }
-    }
-}
-
-impl EstimateRule {
-    /// Checks a rule from outside: optimistic 0.1–1, pessimistic 1–5.
-    pub fn checked(optimistic: Option<f64>, pessimistic: Option<f64>) -> Result<Self, Problem> {
-        let d = EstimateRule::default();
-        let rule = EstimateRule {
-            optimistic: optimistic.unwrap_or(d.optimistic),
-            pessimistic: pessimistic.unwrap_or(d.pessimistic),
-        };
-        if !(0.1..=1.0).contains(&rule.optimistic) {
-            return Err(Problem {
-                location: "optimistic".into(),
-                message: format!(
-                    "must be a fraction of the duration between 0.1 and 1, not {}",
-                    rule.optimistic
-                ),
-            });
-        }
-        if !(1.0..=5.0).contains(&rule.pessimistic) {
-            return Err(Problem {
-                location: "pessimistic".into(),
-                message: format!(
-                    "must be a multiple of the duration between 1 and 5, not {}",
-                    rule.pessimistic
-                ),
-            });
-        }
-        Ok(rule)
-    }
-}
-
 /// What the project keeps when a scheduler file replaces its plan (a new project: `None`).
 #[derive(Debug, Clone)]
 pub struct Keep {
     pub header: ProjectHeader,
-}
-
-/// What a scheduler file gave, besides the document: counts and warnings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScheduleSummary {
-    pub format: &'static str,
-    /// Tasks in the file (summaries and milestones included).
-    pub read: usize,
-    pub tasks: usize,
-    pub milestones: usize,
-    /// Summary tasks, which became WBS levels.
-    pub summaries: usize,
-    /// Dependencies kept (after joining through milestones).
-    pub dependencies: usize,
-    /// Tasks whose estimates came from the file's three-point fields.
-    pub estimated_in_file: usize,
-    /// Tasks whose estimates came from the rule.
-    pub estimated_by_rule: usize,
-    pub rule: EstimateRule,
-    pub warnings: Vec<Problem>,
-    /// Warnings beyond [`MAX_WARNINGS`], not listed.
-    pub more_warnings: usize,
 }
 
 fn iso(d: NaiveDate) -> String {
@@ -520,10 +450,12 @@ pub fn to_document(
     let min_start = tasks.iter().map(|t| t.planned_start.clone()).min();
     let max_finish = tasks.iter().map(|t| t.planned_finish.clone()).max();
     let budget: f64 = tasks.iter().map(|t| t.budgeted_cost).sum();
+    // The name given, else (replacing a project) the project's own, else the file's.
     let file_name = bounded(&schedule.name, "project", "name", &mut warnings);
     let name = name
         .map(str::to_string)
         .filter(|n| !n.trim().is_empty())
+        .or_else(|| keep.as_ref().map(|k| k.header.name.clone()))
         .unwrap_or(file_name);
     let start = schedule
         .start
@@ -586,7 +518,7 @@ pub fn to_document(
     let more_warnings = warnings.len().saturating_sub(MAX_WARNINGS);
     warnings.truncate(MAX_WARNINGS);
     let summary = ScheduleSummary {
-        format: schedule.format,
+        format: schedule.format.to_string(),
         read: schedule.tasks.len(),
         tasks: tasks.len(),
         milestones: milestones.len(),

@@ -26,7 +26,6 @@ use std::collections::{HashMap, HashSet};
 
 use app::planning::ProjectCalendar;
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
 
 use super::schedule::{outline_codes, LinkKind, Schedule, SourceLink, SourceTask};
 use super::Problem;
@@ -56,14 +55,7 @@ impl Table {
     }
 }
 
-/// A project of an XER file, for choosing one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct P6Project {
-    pub id: String,
-    pub short_name: String,
-    pub name: String,
-    pub tasks: usize,
-}
+pub use app::import::P6Project;
 
 /// Whether text looks like an XER file.
 pub fn looks_like(text: &str) -> bool {

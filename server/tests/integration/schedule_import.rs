@@ -112,6 +112,20 @@ async fn an_xer_file_is_sniffed_and_its_project_chosen() {
         .as_str()
         .is_some_and(|m| m.contains("101 (CRANE-P6") && m.contains("102 (YARD")));
     assert_eq!(app.store().project_id("CRN").await.expect("query"), None);
+    // A preview without a choice shows the first project and lists both, to choose from.
+    let preview = post(
+        &app,
+        &who,
+        "/api/projects/import?code=CRN&dry_run=true",
+        "text/plain",
+        xer.clone(),
+    )
+    .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let body = preview.json();
+    assert_eq!(body["p6_projects"].as_array().map(Vec::len), Some(2));
+    assert_eq!(body["read"]["warnings"][0]["location"], json!("p6_project"));
+    assert_eq!(body["tasks"], json!(4), "project 101's");
 
     // Sent as bytes without a type: recognised by its ERMHDR line.
     let created = post(
