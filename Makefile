@@ -119,6 +119,7 @@ bench bench-quick: tools test-packages build
 		> $(BENCH_DIR)/wasm-profile.json
 	PMR_BENCH_DIR=$(BENCH_DIR) cargo bench -p server --bench monte_carlo --bench report_generation \
 		--bench monitor --bench cached_reads -- $(CRITERION_ARGS)
+	PMR_BENCH_DIR=$(BENCH_DIR) cargo bench -p server --bench schedule_import
 	./target/release/loadgen http $(BENCH_QUICK) --json $(BENCH_DIR)/http.json
 	./target/release/loadgen ws $(BENCH_QUICK) --json $(BENCH_DIR)/ws.json
 	./target/release/loadgen report $(BENCH_QUICK) --dir $(BENCH_DIR) --out BENCHMARKS.md

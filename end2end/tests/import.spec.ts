@@ -62,8 +62,11 @@ test('an MSPDI file replaces the plan after a preview, and the regenerated draft
   await hydrated(page);
   await page.getByRole('button', { name: 'Regenerate from current data' }).click();
   await expect(page.getByRole('status').filter({ hasText: /Regenerated in \d+ ms\./ })).toBeVisible();
-  const tasks = page.locator('table.data-table--tasks');
-  await tasks.scrollIntoViewIfNeeded();
+  // The appendix loads when it comes into view.
+  const appendix = page.locator('#appendix');
+  await appendix.scrollIntoViewIfNeeded();
+  await expect(appendix).toHaveAttribute('data-state', 'done');
+  const tasks = appendix.locator('table.data-table--tasks');
   await expect(tasks).toContainText('Structural design & calculations');
   await expect(tasks).toContainText('Fabricate boom');
   await expect(tasks).not.toContainText('Spundwand rammen');
