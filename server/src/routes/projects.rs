@@ -34,7 +34,6 @@ use crate::storage::transfer::ImportOutcome;
 use app::import::ScheduleImport;
 
 use crate::transfer::schedule::{self, EstimateRule, SchedulerFormat};
-use crate::transfer::xer;
 use crate::transfer::{csv, parse_json, validate, ProjectDocument};
 
 /// Largest import accepted (the project page's file upload checks the same bound).
@@ -312,10 +311,7 @@ async fn import_schedule(
     // Reading a large file is seconds of CPU: off the async workers.
     let (valid, summary, p6_projects) = tokio::task::spawn_blocking(move || {
         let p6_projects = match format {
-            SchedulerFormat::Xer => {
-                let text = String::from_utf8_lossy(&body);
-                xer::projects(&text).unwrap_or_default()
-            }
+            SchedulerFormat::Xer => schedule::xer_projects(&body, charset.as_deref()),
             SchedulerFormat::Mspdi => Vec::new(),
         };
         // A preview of a file of several projects, none chosen, shows the first (and lists all,

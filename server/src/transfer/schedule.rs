@@ -660,17 +660,7 @@ pub fn read_file(
             super::mspdi::read(&text)
         }
         SchedulerFormat::Xer => {
-            let (text, fallback) = match decode(bytes, charset) {
-                Ok(text) => (text, false),
-                Err(_) if charset.is_none() => (
-                    encoding_rs::WINDOWS_1252
-                        .decode_without_bom_handling(bytes)
-                        .0
-                        .into_owned(),
-                    true,
-                ),
-                Err(p) => return Err(vec![p]),
-            };
+            let (text, fallback) = xer_text(bytes, charset).map_err(|p| vec![p])?;
             let mut schedule = super::xer::read(&text, p6_project)?;
             if fallback {
                 schedule.warnings.insert(
@@ -722,4 +712,28 @@ pub fn keep_risks(doc: &mut ProjectDocument, old: ProjectDocument, summary: &mut
     summary.more_warnings += summary.warnings.len().saturating_sub(MAX_WARNINGS);
     summary.warnings.truncate(MAX_WARNINGS);
     doc.risks = risks;
+}
+
+/// An XER file's text: in the code page named, else UTF-8, else windows-1252 (`true`: the
+/// fallback was taken).
+fn xer_text(bytes: &[u8], charset: Option<&str>) -> Result<(String, bool), Problem> {
+    match decode(bytes, charset) {
+        Ok(text) => Ok((text, false)),
+        Err(_) if charset.is_none() => Ok((
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned(),
+            true,
+        )),
+        Err(p) => Err(p),
+    }
+}
+
+/// The projects of an XER file, read as [`read_file`] reads it (none when it cannot be read).
+pub fn xer_projects(bytes: &[u8], charset: Option<&str>) -> Vec<super::xer::P6Project> {
+    xer_text(bytes, charset)
+        .ok()
+        .and_then(|(text, _)| super::xer::projects(&text).ok())
+        .unwrap_or_default()
 }

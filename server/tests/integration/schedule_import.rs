@@ -124,6 +124,11 @@ async fn an_xer_file_is_sniffed_and_its_project_chosen() {
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     let body = preview.json();
     assert_eq!(body["p6_projects"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        body["p6_projects"][0]["name"],
+        json!("Crane replacement (Café wharf)"),
+        "read in the file's code page"
+    );
     assert_eq!(body["read"]["warnings"][0]["location"], json!("p6_project"));
     assert_eq!(body["tasks"], json!(4), "project 101's");
 
