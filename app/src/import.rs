@@ -127,6 +127,9 @@ pub struct ImportRefusal {
     pub problems: Vec<Problem>,
     #[serde(default)]
     pub problem_count: Option<usize>,
+    /// The projects of a P6 file whose chosen project was refused, to choose another.
+    #[serde(default)]
+    pub p6_projects: Vec<P6Project>,
 }
 
 /// The media type a file is sent as, by its name: `.xml` Microsoft Project XML, `.xer` P6,

@@ -17,7 +17,13 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
     let p6 = RwSignal::new(String::new());
     let preview = RwSignal::new(None::<Result<ScheduleImport, ImportRefusal>>);
     let applying = RwSignal::new(None::<ImportRefusal>);
-    let busy = RwSignal::new(false);
+    // What is being done ("Reading…", "Replacing…"), if anything.
+    let busy = RwSignal::new(None::<&'static str>);
+    // The projects of the chosen P6 file: kept until another file is chosen, whatever the answers.
+    let projects = RwSignal::new(Vec::<crate::import::P6Project>::new());
+    // Each request's number: an answer to anything but the latest is dropped, so a slow preview
+    // of an earlier file or choice never stands for the current one.
+    let generation = RwSignal::new(0u64);
 
     // Sends the chosen file: a dry run, or the import itself.
     let send = {
@@ -28,21 +34,31 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
             };
             let code = code.clone();
             let choice = p6.get_untracked();
-            busy.set(true);
+            let mine = generation.get_untracked() + 1;
+            generation.set(mine);
+            busy.set(Some(if dry_run {
+                "Reading…"
+            } else {
+                "Replacing…"
+            }));
             leptos::task::spawn_local(async move {
                 let answer = send_file(element, &code, &choice, dry_run).await;
-                busy.set(false);
-                match (dry_run, answer) {
-                    (true, answer) => {
-                        if let Ok(found) = &answer {
-                            if choice.is_empty() {
-                                if let Some(first) = found.p6_projects.first() {
-                                    p6.set(first.id.clone());
-                                }
-                            }
-                        }
-                        preview.set(Some(answer));
+                if generation.get_untracked() != mine {
+                    return;
+                }
+                busy.set(None);
+                let listed = match &answer {
+                    Ok(found) => found.p6_projects.clone(),
+                    Err(refusal) => refusal.p6_projects.clone(),
+                };
+                if !listed.is_empty() && projects.with_untracked(Vec::is_empty) {
+                    if choice.is_empty() {
+                        p6.set(listed[0].id.clone());
                     }
+                    projects.set(listed);
+                }
+                match (dry_run, answer) {
+                    (true, answer) => preview.set(Some(answer)),
                     (false, Ok(done)) => reload_with_notice(&code, &done),
                     (false, Err(refusal)) => applying.set(Some(refusal)),
                 }
@@ -55,6 +71,7 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
         preview.set(None);
         applying.set(None);
         p6.set(String::new());
+        projects.set(Vec::new());
         let name = input.get_untracked().and_then(|i| chosen_name(&i));
         chosen.set(name.clone());
         if name.is_some() {
@@ -66,13 +83,14 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
         move |ev| {
             p6.set(event_target_value(&ev));
             applying.set(None);
+            preview.set(None);
             preview_again(true);
         }
     };
-    let ready = move || matches!(preview.read().as_ref(), Some(Ok(_))) && !busy.get();
+    let ready = move || matches!(preview.read().as_ref(), Some(Ok(_))) && busy.read().is_none();
 
     view! {
-        <section class="card import" aria-labelledby="import-heading">
+        <section class="card import" aria-labelledby="import-heading" aria-busy=move || busy.read().is_some().to_string()>
             <h2 id="import-heading">"Bring your schedule"</h2>
             <p class="muted">
                 "Replace the plan with the file your scheduling tool saves: Microsoft Project XML (.xml, \"Save as XML\") or Primavera P6 (.xer). "
@@ -81,17 +99,16 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
             <div class="import__controls">
                 <label class="field">
                     <span class="field__label">"Schedule file"</span>
-                    <input type="file" accept=".xml,.xer,application/xml,text/xml" node_ref=input on:change=on_file/>
+                    <input type="file" accept=".xml,.xer,application/xml,text/xml" node_ref=input on:change=on_file
+                        disabled=move || busy.read().is_some()/>
                 </label>
                 {move || {
-                    let projects = match preview.read().as_ref() {
-                        Some(Ok(found)) if found.p6_projects.len() > 1 => found.p6_projects.clone(),
-                        _ => Vec::new(),
-                    };
-                    (!projects.is_empty()).then(|| view! {
+                    let projects = projects.get();
+                    (projects.len() > 1).then(|| view! {
                         <label class="field">
                             <span class="field__label">"P6 project"</span>
-                            <select prop:value=move || p6.get() on:change=choose_project.clone()>
+                            <select prop:value=move || p6.get() on:change=choose_project.clone()
+                                disabled=move || busy.read().is_some()>
                                 {projects.into_iter().map(|p| view! {
                                     <option value=p.id.clone()>
                                         {format!("{} · {} ({} task{})", p.short_name, p.name, p.tasks, if p.tasks == 1 { "" } else { "s" })}
@@ -103,7 +120,7 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
                 }}
                 <button type="button" class="button button--primary" disabled=move || !ready()
                     on:click=move |_| apply_now(false)>
-                    {move || if busy.get() { "Reading…" } else { "Replace the plan" }}
+                    {move || busy.get().unwrap_or("Replace the plan")}
                 </button>
             </div>
             {move || chosen.get().is_none().then(|| view! {
@@ -204,6 +221,7 @@ fn local(error: impl Into<String>) -> ImportRefusal {
         error: error.into(),
         problems: Vec::new(),
         problem_count: None,
+        p6_projects: Vec::new(),
     }
 }
 

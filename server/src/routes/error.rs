@@ -31,6 +31,8 @@ pub enum ApiError {
     TooManyRequests(String),
     /// 422: the content was read but breaks the rules; every problem is listed with its place.
     Invalid(Vec<Problem>),
+    /// 422 as [`ApiError::Invalid`], with more fields beside the problems (a P6 file's projects).
+    InvalidWith(Vec<Problem>, serde_json::Map<String, serde_json::Value>),
     /// 422: the data cannot be processed (e.g. a plan the simulation refuses), with the reason.
     Unprocessable(String),
     /// 409: the write conflicts with existing data.
@@ -86,6 +88,9 @@ impl IntoResponse for ApiError {
                 return response;
             }
             ApiError::Invalid(problems) => {
+                return ApiError::InvalidWith(problems, serde_json::Map::new()).into_response()
+            }
+            ApiError::InvalidWith(problems, extra) => {
                 let count = problems.len();
                 let listed = &problems[..count.min(MAX_PROBLEMS_LISTED)];
                 let error = if count > listed.len() {
@@ -93,10 +98,12 @@ impl IntoResponse for ApiError {
                 } else {
                     format!("the import has {count} problem(s); nothing was changed")
                 };
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    json!({ "error": error, "problem_count": count, "problems": listed }),
-                )
+                let mut body =
+                    json!({ "error": error, "problem_count": count, "problems": listed });
+                if let Some(fields) = body.as_object_mut() {
+                    fields.extend(extra);
+                }
+                (StatusCode::UNPROCESSABLE_ENTITY, body)
             }
             ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": m })),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, json!({ "error": m })),

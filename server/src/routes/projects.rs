@@ -167,6 +167,15 @@ async fn status_date(
     Ok(day)
 }
 
+/// Scheduler files read at once, server-wide; how long a request waits for its turn.
+const IMPORTS_AT_ONCE: usize = 2;
+const IMPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn import_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(IMPORTS_AT_ONCE))
+}
+
 /// The query of `POST /api/projects/import`.
 #[derive(Debug, serde::Deserialize)]
 struct ImportQuery {
@@ -308,18 +317,36 @@ async fn import_schedule(
     let p6 = query.p6_project.clone();
     let name = query.name.clone();
     let code_for = code.clone();
-    // Reading a large file is seconds of CPU: off the async workers.
+    // Reading a large file is CPU and a few hundred MB: off the async workers, and at most
+    // IMPORTS_AT_ONCE at a time (the rest wait their turn for a while, then get a 429).
+    let _turn = tokio::time::timeout(IMPORT_WAIT, import_slots().acquire())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            ApiError::TooManyRequests(
+                "other scheduler files are being read; try again in a few seconds".into(),
+            )
+        })?;
     let (valid, summary, p6_projects) = tokio::task::spawn_blocking(move || {
         let p6_projects = match format {
             SchedulerFormat::Xer => schedule::xer_projects(&body, charset.as_deref()),
             SchedulerFormat::Mspdi => Vec::new(),
+        };
+        let refused = |problems: Vec<crate::transfer::Problem>| {
+            let mut extra = serde_json::Map::new();
+            if p6_projects.len() > 1 {
+                extra.insert("p6_projects".into(), serde_json::json!(p6_projects));
+            }
+            ApiError::InvalidWith(problems, extra)
         };
         // A preview of a file of several projects, none chosen, shows the first (and lists all,
         // to choose from); the import itself needs the choice.
         let previewed = (dry_run && p6.is_none() && p6_projects.len() > 1)
             .then(|| p6_projects[0].id.clone());
         let chosen = p6.as_deref().or(previewed.as_deref());
-        let mut schedule = schedule::read_file(&body, format, charset.as_deref(), chosen)?;
+        let mut schedule =
+            schedule::read_file(&body, format, charset.as_deref(), chosen).map_err(refused)?;
         if let Some(id) = &previewed {
             schedule.warnings.insert(
                 0,
@@ -336,16 +363,16 @@ async fn import_schedule(
             header: d.project.clone(),
         });
         let (mut doc, mut summary) =
-            schedule::to_document(schedule, &code_for, name.as_deref(), keep, &manager, rule)?;
+            schedule::to_document(schedule, &code_for, name.as_deref(), keep, &manager, rule)
+                .map_err(refused)?;
         if let Some(old) = kept {
             schedule::keep_risks(&mut doc, old, &mut summary);
         }
-        let valid = validate(doc)?;
-        Ok::<_, Vec<crate::transfer::Problem>>((valid, summary, p6_projects))
+        let valid = validate(doc).map_err(refused)?;
+        Ok::<_, ApiError>((valid, summary, p6_projects))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))?
-    .map_err(ApiError::Invalid)?;
+    .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))??;
     let day = status_date(&state, &at, existing).await?;
     let counts = (
         valid.document.tasks.len(),

@@ -38,6 +38,10 @@ pub const NAMESPACE: &str = "http://schemas.microsoft.com/project";
 const MAX_DEPTH: usize = 16;
 /// Most holidays a calendar gives (the product's bound).
 const MAX_HOLIDAYS: usize = app::planning::MAX_HOLIDAYS;
+/// Most elements one record (a task, a calendar) may hold.
+const MAX_CHILDREN: usize = 10_000;
+/// Most project-level fields kept (MSPDI has about a hundred).
+const MAX_PROJECT_FIELDS: usize = 1_000;
 /// Most problems listed before reading stops.
 const MAX_PROBLEMS: usize = 200;
 
@@ -73,6 +77,10 @@ struct RawTask {
     summary: bool,
     milestone: bool,
     inactive: bool,
+    /// A placeholder for a task of another project.
+    external: bool,
+    /// Durations in calendar time (an elapsed `DurationFormat`).
+    elapsed: bool,
     null: bool,
     duration: Option<f64>,
     remaining: Option<f64>,
@@ -267,6 +275,12 @@ fn task_record(r: &mut Read, node: &Node) -> RawTask {
         summary: r.flag(&place, "Summary", node.get("Summary")),
         milestone: r.flag(&place, "Milestone", node.get("Milestone")),
         inactive: node.get("Active") == Some("0"),
+        external: node.get("ExternalTask") == Some("1"),
+        // Elapsed formats: em, eh, ed, ew, emo, e% and their estimated forms.
+        elapsed: node
+            .get("DurationFormat")
+            .and_then(|f| f.parse::<u32>().ok())
+            .is_some_and(|f| matches!(f, 4 | 6 | 8 | 10 | 12 | 20 | 36 | 38 | 40 | 42 | 44)),
         null: r.flag(&place, "IsNull", node.get("IsNull")),
         duration: r.duration(&place, "Duration", node.get("Duration")),
         remaining: r.duration(&place, "RemainingDuration", node.get("RemainingDuration")),
@@ -329,7 +343,7 @@ fn task_record(r: &mut Read, node: &Node) -> RawTask {
         let kind = r
             .number(&place, "PredecessorLink.Type", l.get("Type"))
             .unwrap_or(1.0);
-        if link_kind(kind as u32).is_none() || kind.fract() != 0.0 {
+        if kind < 0.0 || link_kind(kind as u32).is_none() || kind.fract() != 0.0 {
             r.fail(
                 format!("{place}, field PredecessorLink.Type"),
                 format!("must be 0 (FF), 1 (FS), 2 (SF) or 3 (SS), not {kind}"),
@@ -353,6 +367,10 @@ fn task_record(r: &mut Read, node: &Node) -> RawTask {
 /// Which three-point estimate an extended attribute's alias names, if any.
 fn estimate_kind(alias: &str) -> Option<usize> {
     let a = alias.to_ascii_lowercase();
+    if !a.contains("dur") {
+        // "Optimistic start" and the like are dates, not estimates.
+        return None;
+    }
     if a.contains("optimistic") {
         Some(0)
     } else if a.contains("most likely") || a.contains("most_likely") || a.contains("mostlikely") {
@@ -375,21 +393,37 @@ fn calendar(
         .iter()
         .filter_map(|c| c.get("UID").map(|u| (u, c)))
         .collect();
-    let mut cal = uid.and_then(|u| by_uid.get(u).copied()).or_else(|| {
+    let named = uid.and_then(|u| by_uid.get(u).copied());
+    if uid.is_some() && named.is_none() {
+        schedule.warn(
+            "project, field CalendarUID",
+            format!(
+                "names calendar {}, which the file does not have; its base calendar is used",
+                uid.unwrap_or_default()
+            ),
+        );
+    }
+    let first = named.or_else(|| {
         calendars
             .iter()
             .find(|c| c.get("IsBaseCalendar") == Some("1"))
     })?;
-    // A derived calendar without its own week takes its base calendar's.
-    let mut hops = 0;
-    while cal.all("WeekDays").next().is_none() && hops < 8 {
-        match cal.get("BaseCalendarUID").and_then(|u| by_uid.get(u)) {
-            Some(base) => cal = base,
-            None => break,
+    // A derived calendar and the base calendars under it (at most 8): the week is the first one's
+    // that has one, the exceptions are all of theirs.
+    let mut chain = vec![first];
+    while chain.len() < 8 {
+        let last = chain[chain.len() - 1];
+        match last.get("BaseCalendarUID").and_then(|u| by_uid.get(u)) {
+            Some(base) if !chain.iter().any(|c| std::ptr::eq(*c, *base)) => chain.push(base),
+            _ => break,
         }
-        hops += 1;
     }
-    let place = format!("calendar UID {}", cal.get("UID").unwrap_or("?"));
+    let cal = chain
+        .iter()
+        .copied()
+        .find(|c| c.all("WeekDays").next().is_some())
+        .unwrap_or(first);
+    let place = format!("calendar UID {}", first.get("UID").unwrap_or("?"));
     // MSPDI's DayType: 1 Sunday … 7 Saturday; PMR's week starts on Monday.
     let mut week = [true, true, true, true, true, false, false];
     let mut holidays: Vec<NaiveDate> = Vec::new();
@@ -435,7 +469,7 @@ fn calendar(
             }
         }
     }
-    for list in cal.all("Exceptions") {
+    for list in chain.iter().flat_map(|c| c.all("Exceptions")) {
         for e in list.all("Exception") {
             let name = e.get("Name").unwrap_or("an exception").to_string();
             if e.get("DayWorking") == Some("1") {
@@ -450,16 +484,21 @@ fn calendar(
                 .and_then(|o| o.parse::<u32>().ok())
                 .is_some_and(|o| o > 1)
                 && e.get("Type").is_some_and(|t| t != "1");
+            for p in e.all("TimePeriod") {
+                if recurring {
+                    // Its period spans every occurrence: only the first day is a holiday.
+                    add_range(r, schedule, p.get("FromDate"), p.get("FromDate"));
+                } else {
+                    add_range(r, schedule, p.get("FromDate"), p.get("ToDate"));
+                }
+            }
             if recurring {
                 schedule.warn(
                     place.clone(),
                     format!(
-                        "'{name}' recurs weekly, monthly or yearly; only its first period is read"
+                        "'{name}' recurs weekly, monthly or yearly; only its first day is read"
                     ),
                 );
-            }
-            for p in e.all("TimePeriod") {
-                add_range(r, schedule, p.get("FromDate"), p.get("ToDate"));
             }
         }
     }
@@ -541,6 +580,7 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
     let mut resources: HashMap<String, String> = HashMap::new();
     let mut assignments: Vec<(String, String)> = Vec::new();
     let mut fields: Vec<(String, String)> = Vec::new();
+    let mut links_total = 0usize;
     let xml_error = |reader: &Reader<&[u8]>, e: &dyn std::fmt::Display| {
         vec![Problem {
             location: format!("byte {}", reader.error_position()),
@@ -613,7 +653,7 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                 match stack.len() {
                     0 => {}
                     1 => {
-                        if node.children.is_empty() {
+                        if node.children.is_empty() && project.len() < MAX_PROJECT_FIELDS {
                             project.insert(node.name, node.text.trim().to_string());
                         }
                     }
@@ -621,7 +661,7 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                         let collection = stack[1].name.as_str();
                         match (collection, node.name.as_str()) {
                             ("Tasks", "Task") => {
-                                if tasks.len() > super::schedule::MAX_SCHEDULE_TASKS {
+                                if tasks.len() >= super::schedule::MAX_SCHEDULE_TASKS {
                                     return Err(vec![Problem {
                                         location: "Tasks".into(),
                                         message: format!(
@@ -630,7 +670,18 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                                         ),
                                     }]);
                                 }
-                                tasks.push(task_record(&mut r, &node));
+                                let task = task_record(&mut r, &node);
+                                links_total += task.links.len();
+                                if links_total > super::schedule::MAX_SCHEDULE_LINKS {
+                                    return Err(vec![Problem {
+                                        location: "Tasks".into(),
+                                        message: format!(
+                                            "has more than {} dependencies",
+                                            super::schedule::MAX_SCHEDULE_LINKS
+                                        ),
+                                    }]);
+                                }
+                                tasks.push(task);
                             }
                             ("Calendars", "Calendar") if calendars.len() < 1_000 => {
                                 calendars.push(node)
@@ -669,6 +720,15 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                     }
                     _ => {
                         if let Some(parent) = stack.last_mut() {
+                            if parent.children.len() >= MAX_CHILDREN {
+                                return Err(vec![Problem {
+                                    location: format!("byte {}", reader.buffer_position()),
+                                    message: format!(
+                                        "<{}> holds more than {MAX_CHILDREN} elements",
+                                        parent.name
+                                    ),
+                                }]);
+                            }
                             parent.children.push(node);
                         }
                     }
@@ -805,7 +865,25 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                 "the UID is used by another task",
             );
         }
-        if t.null || t.uid == "0" || t.level == 0 {
+        if t.null || t.uid == "0" {
+            left_out.insert(t.uid.clone());
+        } else if t.level == 0 {
+            schedule.warn(
+                format!("task UID {}", t.uid),
+                format!(
+                    "'{}' is at outline level 0, the project's own; it is not imported",
+                    t.name
+                ),
+            );
+            left_out.insert(t.uid.clone());
+        } else if t.external {
+            schedule.warn(
+                format!("task UID {}", t.uid),
+                format!(
+                    "'{}' stands for a task of another project; it is not imported",
+                    t.name
+                ),
+            );
             left_out.insert(t.uid.clone());
         } else if t.inactive {
             schedule.warn(
@@ -822,8 +900,29 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
         .map(|t| (t.level, format!("task UID {}", t.uid)))
         .collect();
     let codes = outline_codes(&levels, &mut schedule.warnings);
-    for (t, wbs) in kept.iter().zip(codes) {
+    for (i, (t, wbs)) in kept.iter().zip(codes).enumerate() {
         let place = format!("task UID {}", t.uid);
+        // A task with tasks under it is a summary, whatever its flag says.
+        let summary = t.summary || kept.get(i + 1).is_some_and(|next| next.level > t.level);
+        if summary && !t.summary {
+            schedule.warn(
+                place.clone(),
+                format!("'{}' has tasks under it but is not marked as a summary; it becomes a WBS level", t.name),
+            );
+        }
+        let to_days = |minutes: f64| {
+            if t.elapsed {
+                minutes / 1_440.0
+            } else {
+                days(minutes)
+            }
+        };
+        if t.elapsed {
+            schedule.warn(
+                format!("{place}, field DurationFormat"),
+                "is elapsed (calendar) time; its days are read as working days",
+            );
+        }
         if let Some((kind, date)) = t.constraint {
             schedule.warn(
                 format!("{place}, field ConstraintType"),
@@ -864,11 +963,11 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                 t.name.clone()
             },
             wbs,
-            summary: t.summary,
+            summary,
             milestone: t.milestone,
             level_of_effort: false,
-            duration_days: days(duration),
-            remaining_days: t.remaining.map(days),
+            duration_days: to_days(duration),
+            remaining_days: t.remaining.map(to_days),
             planned_start: baseline.and_then(|b| b.start),
             planned_finish: baseline.and_then(|b| b.finish),
             start: t.start,
@@ -903,15 +1002,14 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                 );
                 continue;
             }
-            // LinkLag is in tenths of a minute; elapsed formats (odd codes from 4) count calendar time.
+            // LinkLag is in tenths of a minute.
             let minutes = lag / 10.0;
-            let lag_days = if *format >= 19 {
-                // A lag in percent of the predecessor's duration.
-                lag / 100.0
-            } else if format % 2 == 0 && *format >= 4 {
-                minutes / 1440.0
-            } else {
-                days(minutes)
+            // LagFormat: 19, 20, 51, 52 are percent of the predecessor's duration; even codes
+            // from 4 to 12 (36 to 44 estimated) are elapsed time.
+            let lag_days = match *format {
+                19 | 20 | 51 | 52 => lag / 100.0,
+                4 | 6 | 8 | 10 | 12 | 36 | 38 | 40 | 42 | 44 => minutes / 1440.0,
+                _ => days(minutes),
             };
             schedule.links.push(SourceLink {
                 place: link_place,

@@ -38,6 +38,8 @@ use super::{
 pub const MAX_SCHEDULE_TASKS: usize = 60_000;
 /// Most links one scheduler file may hold.
 pub const MAX_SCHEDULE_LINKS: usize = 240_000;
+/// Most predecessors one task may have once links are joined through milestones.
+pub const MAX_PREDECESSORS: usize = 1_000;
 /// Warnings listed one by one; past this many, one more says how many were left out.
 pub const MAX_WARNINGS: usize = 200;
 /// The longest duration read, in days (the product's bound on an estimate).
@@ -358,6 +360,7 @@ pub fn to_document(
 
     // Dependencies: resolved to indexes, joined through milestones.
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); schedule.tasks.len()];
+    let mut edges: HashSet<(usize, usize)> = HashSet::with_capacity(schedule.links.len());
     for link in &schedule.links {
         let (Some(&from), Some(&to)) = (
             by_key.get(link.predecessor.as_str()),
@@ -412,34 +415,108 @@ pub fn to_document(
                 ),
             });
         }
-        if !preds[to].contains(&from) {
+        if edges.insert((from, to)) {
             preds[to].push(from);
         }
     }
-    // A task's predecessors are tasks; a milestone in between stands for its own predecessors.
-    let mut dependencies = 0;
-    let wbs_of = |i: usize| schedule.tasks[i].wbs.clone();
-    for i in 0..schedule.tasks.len() {
-        if records[i].is_none() {
+    // A task's predecessors are tasks; a milestone in between stands for its own predecessors,
+    // worked out once per milestone (depth first, in the order they depend on each other) and
+    // bounded: a file whose links would join into more than MAX_PREDECESSORS for one task, or more
+    // than MAX_SCHEDULE_LINKS in all, is refused rather than expanded.
+    let n = schedule.tasks.len();
+    let is_milestone = |i: usize| records[i].is_none() && schedule.tasks[i].milestone;
+    let mut resolved: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut state = vec![0u8; n]; // 0 not seen, 1 on the current path, 2 done
+    let mut joined = 0usize;
+    let mut join_problem: Option<Problem> = None;
+    let union_of = |node: usize, resolved: &[Vec<usize>], joined: &mut usize| {
+        let mut set: Vec<usize> = Vec::new();
+        for &p in &preds[node] {
+            if records[p].is_some() {
+                set.push(p);
+            } else if is_milestone(p) {
+                set.extend_from_slice(&resolved[p]);
+            }
+        }
+        set.sort_unstable();
+        set.dedup();
+        *joined += set.len();
+        if set.len() > MAX_PREDECESSORS || *joined > MAX_SCHEDULE_LINKS {
+            Err(Problem {
+                location: schedule.tasks[node].place.clone(),
+                message: format!(
+                    "joining its links through milestones gives it {} predecessors ({} in the plan so far); at most {MAX_PREDECESSORS} a task and {MAX_SCHEDULE_LINKS} in all are taken",
+                    set.len(),
+                    joined
+                ),
+            })
+        } else {
+            Ok(set)
+        }
+    };
+    'milestones: for m in 0..n {
+        if !is_milestone(m) || state[m] != 0 {
             continue;
         }
-        let mut seen = HashSet::new();
-        let mut found = Vec::new();
-        let mut stack: Vec<usize> = preds[i].clone();
-        while let Some(p) = stack.pop() {
-            if !seen.insert(p) {
+        let mut stack = vec![(m, false)];
+        while let Some((node, finished)) = stack.pop() {
+            if finished {
+                match union_of(node, &resolved, &mut joined) {
+                    Ok(set) => resolved[node] = set,
+                    Err(p) => {
+                        join_problem = Some(p);
+                        break 'milestones;
+                    }
+                }
+                state[node] = 2;
                 continue;
             }
-            if records[p].is_some() {
-                found.push(p);
-            } else if schedule.tasks[p].milestone {
-                stack.extend(preds[p].iter().copied());
+            match state[node] {
+                2 => continue,
+                1 => {
+                    join_problem = Some(Problem {
+                        location: schedule.tasks[node].place.clone(),
+                        message: format!(
+                            "dependencies form a cycle through milestone '{}'",
+                            schedule.tasks[node].name
+                        ),
+                    });
+                    break 'milestones;
+                }
+                _ => {}
+            }
+            state[node] = 1;
+            stack.push((node, true));
+            for &p in &preds[node] {
+                if is_milestone(p) && state[p] != 2 {
+                    stack.push((p, false));
+                }
             }
         }
-        found.sort_unstable();
-        dependencies += found.len();
-        if let Some(record) = records[i].as_mut() {
-            record.predecessors = found.into_iter().map(wbs_of).collect();
+    }
+    let mut dependencies = 0;
+    if let Some(p) = join_problem {
+        problems.push(p);
+    } else {
+        let mut joined_tasks: Vec<(usize, Vec<usize>)> = Vec::new();
+        let with_records: Vec<usize> = (0..n).filter(|&i| records[i].is_some()).collect();
+        for i in with_records {
+            match union_of(i, &resolved, &mut joined) {
+                Ok(found) => joined_tasks.push((i, found)),
+                Err(p) => {
+                    problems.push(p);
+                    break;
+                }
+            }
+        }
+        for (i, found) in joined_tasks {
+            dependencies += found.len();
+            if let Some(record) = records[i].as_mut() {
+                record.predecessors = found
+                    .into_iter()
+                    .map(|p| schedule.tasks[p].wbs.clone())
+                    .collect();
+            }
         }
     }
     if !problems.is_empty() {

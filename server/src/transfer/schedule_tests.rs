@@ -564,3 +564,142 @@ fn durations_and_outlines_read_as_written() {
     assert_eq!(codes, ["1", "1.1", "1.2", "1.2.1", "2", "2.1", "2.2"]);
     assert_eq!(w.len(), 1, "the jump from level 1 to 3: {w:?}");
 }
+
+fn work(key: &str, wbs: &str) -> schedule::SourceTask {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).expect("date");
+    schedule::SourceTask {
+        place: format!("task {key}"),
+        key: key.into(),
+        name: format!("Task {key}"),
+        wbs: wbs.into(),
+        duration_days: 2.0,
+        planned_start: Some(day),
+        planned_finish: Some(day),
+        ..Default::default()
+    }
+}
+
+fn link(from: &str, to: &str) -> schedule::SourceLink {
+    schedule::SourceLink {
+        place: format!("link {from} → {to}"),
+        predecessor: from.into(),
+        successor: to.into(),
+        kind: schedule::LinkKind::FinishToStart,
+        lag_days: 0.0,
+    }
+}
+
+/// Links joined through milestones are worked out once per milestone and bounded: many tasks
+/// into one milestone and many out of it would otherwise be every pair.
+#[test]
+fn joining_through_milestones_is_bounded() {
+    let convert = |tasks: Vec<schedule::SourceTask>, links: Vec<schedule::SourceLink>| {
+        let s = schedule::Schedule {
+            format: "test",
+            name: "t".into(),
+            tasks,
+            links,
+            ..Default::default()
+        };
+        schedule::to_document(s, "T", None, None, "x", EstimateRule::default())
+    };
+    // 1,100 tasks → milestone M → one task: 1,100 joined predecessors, over the bound.
+    let mut tasks: Vec<_> = (0..1_100)
+        .map(|i| work(&format!("a{i}"), &format!("1.{i}")))
+        .collect();
+    let mut m = work("M", "2");
+    m.milestone = true;
+    tasks.push(m);
+    tasks.push(work("z", "3"));
+    let mut links: Vec<_> = (0..1_100).map(|i| link(&format!("a{i}"), "M")).collect();
+    links.push(link("M", "z"));
+    let refused = convert(tasks.clone(), links.clone()).expect_err("over the bound");
+    assert!(
+        refused[0].message.contains("1100 predecessors") && refused[0].location == "task M",
+        "{refused:?}"
+    );
+    // 500 into the milestone and 500 out: each of the 500 gets 500 (250,000 in all, over
+    // MAX_SCHEDULE_LINKS): refused without building them all.
+    let mut tasks: Vec<_> = (0..500)
+        .map(|i| work(&format!("a{i}"), &format!("1.{i}")))
+        .collect();
+    let mut m = work("M", "2");
+    m.milestone = true;
+    tasks.push(m);
+    tasks.extend((0..500).map(|i| work(&format!("b{i}"), &format!("3.{i}"))));
+    let mut links: Vec<_> = (0..500).map(|i| link(&format!("a{i}"), "M")).collect();
+    links.extend((0..500).map(|i| link("M", &format!("b{i}"))));
+    let refused = convert(tasks, links).expect_err("over the total");
+    assert!(refused[0].message.contains("in all"), "{refused:?}");
+    // A chain of 2,000 milestones between two tasks resolves to the one task, once.
+    let mut tasks = vec![work("first", "1")];
+    let mut links = Vec::new();
+    for i in 0..2_000 {
+        let mut m = work(&format!("m{i}"), &format!("2.{i}"));
+        m.milestone = true;
+        tasks.push(m);
+        links.push(link(if i == 0 { "first" } else { "" }, &format!("m{i}")));
+        if i > 0 {
+            links.pop();
+            links.push(link(&format!("m{}", i - 1), &format!("m{i}")));
+        }
+    }
+    tasks.push(work("last", "3"));
+    links.push(link("m1999", "last"));
+    let (doc, read) = convert(tasks, links).expect("a chain");
+    assert_eq!(doc.tasks[1].predecessors, ["1"]);
+    assert_eq!(read.dependencies, 1);
+    // Milestones in a cycle are refused.
+    let mut a = work("ma", "1");
+    a.milestone = true;
+    let mut b = work("mb", "2");
+    b.milestone = true;
+    let refused = convert(
+        vec![a, b, work("t", "3")],
+        vec![link("ma", "mb"), link("mb", "ma"), link("mb", "t")],
+    )
+    .expect_err("a cycle");
+    assert!(refused[0].message.contains("cycle"), "{refused:?}");
+}
+
+/// A yearly exception's period spans all its years: only its first day is a holiday. A task with
+/// tasks under it is a summary even unflagged; an elapsed duration is calendar days.
+#[test]
+fn recurring_exceptions_unflagged_summaries_and_elapsed_durations() {
+    let xml = r#"<Project xmlns="http://schemas.microsoft.com/project"><MinutesPerDay>480</MinutesPerDay><CalendarUID>1</CalendarUID>
+<Calendars><Calendar><UID>1</UID><IsBaseCalendar>1</IsBaseCalendar><Exceptions><Exception>
+<TimePeriod><FromDate>2026-12-25T00:00:00</FromDate><ToDate>2034-12-25T23:59:00</ToDate></TimePeriod>
+<Occurrences>9</Occurrences><Name>Christmas</Name><Type>5</Type><DayWorking>0</DayWorking></Exception></Exceptions></Calendar>
+<Calendar><UID>2</UID><Name>Derived</Name><BaseCalendarUID>1</BaseCalendarUID><Exceptions><Exception>
+<TimePeriod><FromDate>2026-08-03T00:00:00</FromDate><ToDate>2026-08-03T23:59:00</ToDate></TimePeriod><DayWorking>0</DayWorking></Exception></Exceptions></Calendar></Calendars>
+<Tasks>
+<Task><UID>1</UID><Name>Group</Name><OutlineLevel>1</OutlineLevel><Start>2026-01-05T08:00:00</Start><Finish>2026-01-09T17:00:00</Finish><Duration>PT40H0M0S</Duration></Task>
+<Task><UID>2</UID><Name>Inner</Name><OutlineLevel>2</OutlineLevel><Start>2026-01-05T08:00:00</Start><Finish>2026-01-09T17:00:00</Finish><Duration>PT48H0M0S</Duration><DurationFormat>8</DurationFormat></Task>
+</Tasks></Project>"#;
+    let s = schedule::read_file(xml.as_bytes(), SchedulerFormat::Mspdi, None, None).expect("read");
+    assert_eq!(
+        s.calendar.as_ref().expect("calendar").holidays,
+        ["2026-12-25"],
+        "{:?}",
+        s.warnings
+    );
+    let derived = xml.replace(
+        "<CalendarUID>1</CalendarUID>",
+        "<CalendarUID>2</CalendarUID>",
+    );
+    let s =
+        schedule::read_file(derived.as_bytes(), SchedulerFormat::Mspdi, None, None).expect("read");
+    assert_eq!(
+        s.calendar.as_ref().expect("calendar").holidays,
+        ["2026-08-03", "2026-12-25"],
+        "the derived calendar's exception and its base's"
+    );
+    let (doc, read) =
+        schedule::to_document(s, "T", None, None, "x", EstimateRule::default()).expect("convert");
+    assert_eq!(read.summaries, 1, "Group has a task under it");
+    assert_eq!(doc.tasks.len(), 1);
+    assert_eq!(
+        doc.tasks[0].most_likely_days, 2.0,
+        "48 elapsed hours are 2 days"
+    );
+}

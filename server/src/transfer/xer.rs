@@ -42,6 +42,8 @@ const READ: [&str; 11] = [
 #[derive(Debug, Default)]
 struct Table {
     fields: HashMap<String, usize>,
+    /// How many `%F` cells there were (a name may repeat).
+    width: usize,
     rows: Vec<(usize, Vec<String>)>,
 }
 
@@ -117,10 +119,12 @@ fn tables(text: &str, warnings: &mut Vec<Problem>) -> Result<HashMap<String, Tab
             }
             "%F" => match current.as_deref().and_then(|c| tables.get_mut(c)) {
                 Some(table) => {
-                    table.fields = cells
-                        .enumerate()
-                        .map(|(k, f)| (f.trim().to_string(), k))
-                        .collect();
+                    let names: Vec<&str> = cells.collect();
+                    table.width = names.len();
+                    // The first of a repeated name is the one read.
+                    for (k, f) in names.iter().enumerate().rev() {
+                        table.fields.insert(f.trim().to_string(), k);
+                    }
                 }
                 None if current.is_none() => problems.push(Problem {
                     location: format!("line {n}"),
@@ -132,13 +136,13 @@ fn tables(text: &str, warnings: &mut Vec<Problem>) -> Result<HashMap<String, Tab
                 Some(name) => {
                     if let Some(table) = tables.get_mut(name) {
                         let row: Vec<String> = cells.map(str::to_string).collect();
-                        if row.len() > table.fields.len() {
+                        if row.len() > table.width {
                             problems.push(Problem {
                                 location: format!("line {n}"),
                                 message: format!(
                                     "has {} values for {} fields of {name}",
                                     row.len(),
-                                    table.fields.len()
+                                    table.width
                                 ),
                             });
                         } else {
@@ -601,7 +605,11 @@ pub fn read(text: &str, p6_project: Option<&str>) -> Result<Schedule, Vec<Proble
         }]);
     }
 
-    // Costs and owners.
+    // Costs and owners, of this project's tasks only (other projects' rows are not read).
+    let my_ids: HashSet<&str> = mine
+        .iter()
+        .filter_map(|(_, row)| task.get(row, "task_id"))
+        .collect();
     let mut budget: HashMap<&str, f64> = HashMap::new();
     let mut actual: HashMap<&str, f64> = HashMap::new();
     let mut first_resource: HashMap<&str, &str> = HashMap::new();
@@ -622,6 +630,9 @@ pub fn read(text: &str, p6_project: Option<&str>) -> Result<Schedule, Vec<Proble
             let Some(task_id) = t.get(row, "task_id") else {
                 continue;
             };
+            if !my_ids.contains(task_id) {
+                continue;
+            }
             let place = format!("line {line} ({table_name})");
             *budget.entry(task_id).or_default() += r
                 .number(&place, "target_cost", t.get(row, "target_cost"))
@@ -674,6 +685,9 @@ pub fn read(text: &str, p6_project: Option<&str>) -> Result<Schedule, Vec<Proble
             let Some(task_id) = t.get(row, "fk_id") else {
                 continue;
             };
+            if !my_ids.contains(task_id) {
+                continue;
+            }
             let place = format!("line {line} (UDFVALUE)");
             if let Some(v) = r.number(&place, "udf_number", t.get(row, "udf_number")) {
                 estimates.entry(task_id).or_default()[kind] =

@@ -132,6 +132,35 @@ async fn an_xer_file_is_sniffed_and_its_project_chosen() {
     assert_eq!(body["read"]["warnings"][0]["location"], json!("p6_project"));
     assert_eq!(body["tasks"], json!(4), "project 101's");
 
+    // A refused project of a several-project file: the 422 lists the projects, to choose another.
+    let text = String::from_utf8_lossy(&xer).replace("\t256\t400\t", "\t256\t-400\t");
+    let refused = post(
+        &app,
+        &who,
+        "/api/projects/import?code=CRN&p6_project=101&dry_run=true",
+        "text/plain",
+        text.into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let body = refused.json();
+    assert_eq!(
+        body["p6_projects"].as_array().map(Vec::len),
+        Some(2),
+        "{body}"
+    );
+    assert!(
+        body["problems"][0]["location"]
+            .as_str()
+            .is_some_and(|l| l.contains("task A2010")),
+        "{body}"
+    );
+
     // Sent as bytes without a type: recognised by its ERMHDR line.
     let created = post(
         &app,
