@@ -68,6 +68,21 @@ pub const MAX_HOLIDAYS: usize = 1_000;
 /// The reporting day that means each month's last day.
 pub const LAST_DAY: u8 = 31;
 
+/// A project code as the imports accept it: 1–16 letters, digits, `-` or `_`. The error is a
+/// sentence for the reader.
+pub fn check_project_code(code: &str) -> Result<(), String> {
+    let ok = !code.is_empty()
+        && code.len() <= 16
+        && code
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err("A project code is 1 to 16 letters, digits, '-' or '_'.".into())
+    }
+}
+
 /// A project's calendar: which days of the week are worked, the holidays, and the day of the month
 /// a month's report is true of. Durations, planned value and the simulation's finish dates count
 /// working days of this calendar; a report's status date is its month's reporting day.
@@ -271,7 +286,7 @@ pub fn check_period(period: &str, project_start: &str, today: &str) -> Result<()
 /// each as a sentence.
 pub fn check_new_project(p: &NewProject) -> Vec<String> {
     let mut problems = Vec::new();
-    if let Err(e) = crate::project::check_project_code(&p.code) {
+    if let Err(e) = check_project_code(&p.code) {
         problems.push(e);
     }
     for (label, value) in [("name", &p.name), ("manager", &p.manager)] {

@@ -48,20 +48,7 @@ pub struct ProjectMember {
     pub role: Role,
 }
 
-/// A project code as the imports accept it: 1–16 letters, digits, `-` or `_`. The error is a
-/// sentence for the reader.
-pub fn check_project_code(code: &str) -> Result<(), String> {
-    let ok = !code.is_empty()
-        && code.len() <= 16
-        && code
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err("A project code is 1 to 16 letters, digits, '-' or '_'.".into())
-    }
-}
+pub use crate::planning::check_project_code;
 
 /// One row of the WBS tree: a level that groups tasks (`task: None`), or a task.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,8 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use server::transfer::schedule::{self, EstimateRule, SchedulerFormat};
+use server::transfer::files::{self, SchedulerFormat};
+use server::transfer::schedule::{self, EstimateRule};
 use server::transfer::validate;
 
 const PHASES: usize = 50;
@@ -139,7 +140,7 @@ fn main() {
     let mut refused = String::new();
     for _ in 0..RUNS {
         let began = Instant::now();
-        let schedule = schedule::read_file(&bytes, SchedulerFormat::Mspdi, None, None)
+        let schedule = files::read_file(&bytes, SchedulerFormat::Mspdi, None, None)
             .unwrap_or_else(|p| panic!("the generated file is refused: {p:?}"));
         let (doc, summary) = schedule::to_document(
             schedule,

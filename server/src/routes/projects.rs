@@ -33,7 +33,8 @@ use crate::state::AppState;
 use crate::storage::transfer::ImportOutcome;
 use app::import::ScheduleImport;
 
-use crate::transfer::schedule::{self, EstimateRule, SchedulerFormat};
+use crate::transfer::files::{self, SchedulerFormat};
+use crate::transfer::schedule::{self, EstimateRule};
 use crate::transfer::{csv, parse_json, validate, ProjectDocument};
 
 /// Largest import accepted (the project page's file upload checks the same bound).
@@ -230,7 +231,7 @@ fn import_format(headers: &HeaderMap, body: &[u8]) -> Result<Option<SchedulerFor
     match essence.as_str() {
         "application/json" => Ok(None),
         "application/xml" | "text/xml" => Ok(Some(SchedulerFormat::Mspdi)),
-        "text/plain" | "application/octet-stream" | "" => match schedule::sniff(body) {
+        "text/plain" | "application/octet-stream" | "" => match files::sniff(body) {
             Some("xer") => Ok(Some(SchedulerFormat::Xer)),
             Some("xml") => Ok(Some(SchedulerFormat::Mspdi)),
             _ => Err(ApiError::BadRequest(format!(
@@ -330,7 +331,7 @@ async fn import_schedule(
         })?;
     let (valid, summary, p6_projects) = tokio::task::spawn_blocking(move || {
         let p6_projects = match format {
-            SchedulerFormat::Xer => schedule::xer_projects(&body, charset.as_deref()),
+            SchedulerFormat::Xer => files::xer_projects(&body, charset.as_deref()),
             SchedulerFormat::Mspdi => Vec::new(),
         };
         let refused = |problems: Vec<crate::transfer::Problem>| {
@@ -346,7 +347,7 @@ async fn import_schedule(
             .then(|| p6_projects[0].id.clone());
         let chosen = p6.as_deref().or(previewed.as_deref());
         let mut schedule =
-            schedule::read_file(&body, format, charset.as_deref(), chosen).map_err(refused)?;
+            files::read_file(&body, format, charset.as_deref(), chosen).map_err(refused)?;
         if let Some(id) = &previewed {
             schedule.warnings.insert(
                 0,

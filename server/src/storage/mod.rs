@@ -372,6 +372,23 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Reads a text column and parses it into one of the model's enums.
+fn parse<T: std::str::FromStr>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+    table: &'static str,
+) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e: T::Err| StoreError::Corrupt {
+        table,
+        detail: format!("{column}: {e}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

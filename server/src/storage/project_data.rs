@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::projects::parse;
+use super::parse;
 use super::reports::CURRENT;
 use super::{Store, StoreError};
 use crate::domain::project::{MilestoneData, ProjectData, RiskData, TaskData};

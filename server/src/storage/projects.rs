@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
+use super::parse;
 use super::reports::CURRENT;
 use super::{Store, StoreError};
 
@@ -390,21 +391,5 @@ fn project_summary(row: &AnyRow) -> Result<ProjectSummary, StoreError> {
         performance: None,
         trend: Trend::Unknown,
         reports: Vec::new(),
-    })
-}
-
-/// Reads a text column and parses it into one of the model's enums.
-pub(super) fn parse<T: std::str::FromStr>(
-    row: &AnyRow,
-    column: &str,
-    table: &'static str,
-) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    let text: String = row.try_get(column)?;
-    text.parse().map_err(|e: T::Err| StoreError::Corrupt {
-        table,
-        detail: format!("{column}: {e}"),
     })
 }

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
-use super::projects::parse;
+use super::parse;
 use super::{Store, StoreError};
 
 /// The reports that are their month's current one, as a condition on `reports` (aliased `r`): not

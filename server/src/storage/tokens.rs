@@ -7,7 +7,7 @@ use app::account::ApiTokenInfo;
 use app::model::Role;
 use sqlx::Row;
 
-use super::projects::parse;
+use super::parse;
 use super::{Store, StoreError};
 
 /// A token to store.

@@ -6,7 +6,7 @@ use app::project::ProjectMember;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::projects::parse;
+use super::parse;
 use super::{Store, StoreError};
 
 /// An account to create.

@@ -8,6 +8,7 @@
 //! sizes. Nothing is written unless the whole document is valid.
 
 pub mod csv;
+pub mod files;
 pub mod mspdi;
 pub mod schedule;
 mod validate;

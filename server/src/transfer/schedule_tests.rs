@@ -5,7 +5,8 @@
 //! (`*.golden.json` beside the fixture; `PMR_BLESS=1` rewrites them after a deliberate change, to be
 //! read in review).
 
-use super::schedule::{self, EstimateRule, SchedulerFormat};
+use super::files::{self, SchedulerFormat};
+use super::schedule::{self, EstimateRule};
 use super::{validate, ProjectDocument};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schedules");
@@ -21,7 +22,7 @@ fn import(
 ) -> (ProjectDocument, schedule::ScheduleSummary) {
     let bytes = fixture(name);
     let schedule =
-        schedule::read_file(&bytes, format, None, p6).unwrap_or_else(|p| panic!("{name}: {p:?}"));
+        files::read_file(&bytes, format, None, p6).unwrap_or_else(|p| panic!("{name}: {p:?}"));
     let (doc, summary) = schedule::to_document(
         schedule,
         "TEST",
@@ -256,9 +257,9 @@ fn an_mspdi_file_in_another_encoding_reads_the_same() {
         .0
         .into_owned();
     assert!(latin.contains(&0xFC), "ü is one byte in windows-1252");
-    let base = schedule::read_file(&utf8, SchedulerFormat::Mspdi, None, None).expect("read");
+    let base = files::read_file(&utf8, SchedulerFormat::Mspdi, None, None).expect("read");
     for bytes in [utf16, latin] {
-        let other = schedule::read_file(&bytes, SchedulerFormat::Mspdi, None, None).expect("read");
+        let other = files::read_file(&bytes, SchedulerFormat::Mspdi, None, None).expect("read");
         assert_eq!(other, base);
     }
 }
@@ -278,7 +279,7 @@ fn a_p6_file_imports_the_chosen_project_as_worked_out_by_hand() {
             ("102", "Yard paving", 1)
         ]
     );
-    let none = schedule::read_file(&bytes, SchedulerFormat::Xer, None, None).expect_err("refused");
+    let none = files::read_file(&bytes, SchedulerFormat::Xer, None, None).expect_err("refused");
     assert_eq!(none[0].location, "p6_project");
     assert!(none[0].message.contains("101 (CRANE-P6"), "{none:?}");
 
@@ -390,7 +391,7 @@ fn the_estimate_rule_is_bounded_and_used() {
     assert!(EstimateRule::checked(Some(1.2), None).is_err());
     let rule = EstimateRule::checked(Some(0.5), Some(2.0)).expect("read");
     let bytes = fixture("project-2003.xml");
-    let schedule = schedule::read_file(&bytes, SchedulerFormat::Mspdi, None, None).expect("read");
+    let schedule = files::read_file(&bytes, SchedulerFormat::Mspdi, None, None).expect("read");
     let (doc, read) =
         schedule::to_document(schedule, "T", Some("Renamed"), None, "x", rule).expect("read");
     assert_eq!(doc.project.name, "Renamed");
@@ -410,7 +411,7 @@ fn bad_files_are_refused_with_their_problems() {
         .0
         .into_owned();
     let refused = |bytes: &[u8], format| {
-        schedule::read_file(bytes, format, None, Some("101"))
+        files::read_file(bytes, format, None, Some("101"))
             .and_then(|s| {
                 schedule::to_document(s, "T", None, None, "x", EstimateRule::default())
                     .and_then(|(d, _)| validate(d).map(|_| ()))
@@ -534,7 +535,7 @@ fn bad_files_are_refused_with_their_problems() {
             "{what}: expected a problem at {place} saying '{words}', got {problems:#?}"
         );
     }
-    let unknown = schedule::read_file(
+    let unknown = files::read_file(
         b"ERMHDR\t1\n%E\n",
         SchedulerFormat::Xer,
         Some("klingon-7"),
@@ -676,7 +677,7 @@ fn recurring_exceptions_unflagged_summaries_and_elapsed_durations() {
 <Task><UID>1</UID><Name>Group</Name><OutlineLevel>1</OutlineLevel><Start>2026-01-05T08:00:00</Start><Finish>2026-01-09T17:00:00</Finish><Duration>PT40H0M0S</Duration></Task>
 <Task><UID>2</UID><Name>Inner</Name><OutlineLevel>2</OutlineLevel><Start>2026-01-05T08:00:00</Start><Finish>2026-01-09T17:00:00</Finish><Duration>PT48H0M0S</Duration><DurationFormat>8</DurationFormat></Task>
 </Tasks></Project>"#;
-    let s = schedule::read_file(xml.as_bytes(), SchedulerFormat::Mspdi, None, None).expect("read");
+    let s = files::read_file(xml.as_bytes(), SchedulerFormat::Mspdi, None, None).expect("read");
     assert_eq!(
         s.calendar.as_ref().expect("calendar").holidays,
         ["2026-12-25"],
@@ -687,8 +688,7 @@ fn recurring_exceptions_unflagged_summaries_and_elapsed_durations() {
         "<CalendarUID>1</CalendarUID>",
         "<CalendarUID>2</CalendarUID>",
     );
-    let s =
-        schedule::read_file(derived.as_bytes(), SchedulerFormat::Mspdi, None, None).expect("read");
+    let s = files::read_file(derived.as_bytes(), SchedulerFormat::Mspdi, None, None).expect("read");
     assert_eq!(
         s.calendar.as_ref().expect("calendar").holidays,
         ["2026-08-03", "2026-12-25"],
