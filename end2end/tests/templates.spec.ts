@@ -58,6 +58,8 @@ test.describe('as an admin', () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.goto('/admin/templates');
     await hydrated(page);
+    // The list hydrates when its resource is read, after the page: its buttons work from then on.
+    await expect(page.getByRole('list', { name: 'Templates' })).toHaveAttribute('data-live', 'true');
     await page.getByRole('button', { name: /^Change / }).first().click();
     await expect(page.getByTestId('template-form')).toBeVisible();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);

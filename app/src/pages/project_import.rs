@@ -67,7 +67,7 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
     };
     let preview_now = send.clone();
     let apply_now = send;
-    let on_file = move |_| {
+    let on_file = move || {
         preview.set(None);
         applying.set(None);
         p6.set(String::new());
@@ -78,6 +78,13 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
             preview_now(true);
         }
     };
+    // A file chosen before the page came alive (its change event had no handler yet) is read now.
+    let on_file_at_start = on_file.clone();
+    Effect::new(move |_| {
+        if input.get().and_then(|i| chosen_name(&i)).is_some() && chosen.get_untracked().is_none() {
+            on_file_at_start();
+        }
+    });
     let choose_project = {
         let preview_again = apply_now.clone();
         move |ev| {
@@ -99,7 +106,7 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
             <div class="import__controls">
                 <label class="field">
                     <span class="field__label">"Schedule file"</span>
-                    <input type="file" accept=".xml,.xer,application/xml,text/xml" node_ref=input on:change=on_file
+                    <input type="file" accept=".xml,.xer,application/xml,text/xml" node_ref=input on:change=move |_| on_file()
                         disabled=move || busy.read().is_some()/>
                 </label>
                 {move || {

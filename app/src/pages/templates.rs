@@ -101,11 +101,15 @@ fn TemplateList(
             })
             .collect(),
     };
+    // Marks the list once it is live in the browser (its buttons have their handlers): it hydrates
+    // after the page, when its resource is read, and a click before that would be lost.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
     view! {
         {move || (editing.get() == Editing::New).then(|| view! {
             <TemplateForm id=None draft=blank.clone() names=others(None) editing refresh/>
         })}
-        <ul class="template-list" aria-label="Templates">
+        <ul class="template-list" aria-label="Templates" data-live=move || live.get().to_string()>
             {templates.into_iter().map(|t| {
                 let id = t.id;
                 let card = t.clone();
