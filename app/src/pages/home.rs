@@ -44,11 +44,17 @@ pub fn HomePage() -> impl IntoView {
 fn ProjectGrid(portfolio: Portfolio, filter: RwSignal<String>) -> impl IntoView {
     let total = portfolio.projects.len();
     let projects = StoredValue::new(portfolio.projects);
+    // The grid hydrates after the page (its data is read first): it must first draw what the
+    // server drew, unfiltered, or a filter typed before then leaves the server's cards in place.
+    // Once live, the filter applies.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
     let visible = move || {
-        let query = filter.read();
+        let typed = filter.read();
+        let query = if live.get() { typed.as_str() } else { "" };
         projects.with_value(|all| {
             all.iter()
-                .filter(|p| project_matches(p, &query))
+                .filter(|p| project_matches(p, query))
                 .cloned()
                 .collect::<Vec<_>>()
         })
