@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Longest text field of an imported project (a name, a manager), in characters.
+pub const MAX_FIELD_CHARS: usize = 500;
 /// Largest import body accepted (`POST /api/projects/import`): 5,000 tasks of JSON fit in well under
 /// this, and a scheduler's file of that many tasks too.
 pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;

@@ -69,6 +69,7 @@ test.describe('the monthly cycle', () => {
     await page.getByRole('link', { name: 'New project' }).click();
     await expect(page.getByRole('heading', { name: 'New project' })).toBeVisible();
     await hydrated(page);
+    await page.getByLabel('Type the task list (CSV)').check();
     await page.getByLabel('Code').fill(code);
     await page.getByLabel('Name').fill('Depot extension');
     await page.getByLabel('Manager').fill('Pat Lee');
@@ -78,7 +79,6 @@ test.describe('the monthly cycle', () => {
     await page.getByLabel('Sat', { exact: true }).check();
     await page.getByLabel(/^Holidays/).fill('2026-12-25');
     await page.getByLabel(/^Reporting day/).selectOption('20');
-    await page.getByLabel('Type the task list (CSV)').check();
     await page.locator('textarea.plan-text').fill(PLAN);
     await page.getByRole('button', { name: 'Create the project' }).click();
     await expect(page).toHaveURL(new RegExp(`/projects/${code}$`));
@@ -258,6 +258,7 @@ test.describe('the monthly cycle', () => {
     await expect(editor.getByRole('heading', { name: 'New project' })).toBeVisible();
     await hydrated(editor);
     const code = `ED${Date.now() % 1_000_000}`;
+    await editor.getByLabel('A file (JSON export or CSV task list)').check();
     await editor.getByLabel('Code').fill(code);
     await editor.getByLabel('Name').fill('Editor depot');
     await editor.getByLabel('Manager').fill('Eddie Editor');

@@ -1,8 +1,9 @@
 // Bring your schedule (issue 24): on the project page an editor chooses the file Microsoft Project
 // saved, sees what it holds before anything changes, replaces the plan with it, regenerates the
 // month's draft and finds the file's tasks in the report's task table. A P6 file of two projects
-// offers the choice of one. On the scale-out pair's instance A (its own database), on a project made
-// for the test, so the other specs' demo projects stay as seeded.
+// offers the choice of one, and a new project is made from a file on the new-project page. On the
+// scale-out pair's instance A (its own database), on projects made for the test, so the other specs'
+// demo projects stay as seeded.
 import { request as playwrightRequest } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -100,5 +101,34 @@ test('a P6 file of two projects offers the choice, and a bad file says why', asy
   });
   await expect(card.getByRole('alert')).toContainText('not Microsoft Project\'s');
   await expect(card.getByRole('button', { name: 'Replace the plan' })).toBeDisabled();
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a new project is created from a Microsoft Project file on the new-project page', async ({ page, consoleErrors }) => {
+  const code = `MS${Date.now() % 1_000_000}`;
+  await page.goto('/admin/projects/new');
+  await hydrated(page);
+  await page.getByLabel("A scheduler's file (Microsoft Project .xml, Primavera P6 .xer)").check();
+  const card = page.getByRole('region', { name: "The scheduler's file" });
+  const create = card.getByRole('button', { name: 'Create the project' });
+  await card.getByLabel('Schedule file').setInputFiles(path.join(FIXTURES, 'project-2019.xml'));
+  // The preview comes before the code is typed; creating waits for the code.
+  const preview = card.getByRole('status');
+  await expect(preview.locator('dt:text-is("Tasks") + dd')).toHaveText('5');
+  await expect(card.getByText("Type the project's code.")).toBeVisible();
+  await expect(create).toBeDisabled();
+  await page.getByLabel('Code').fill('HBR');
+  await expect(card.getByText('A project with code HBR exists already.')).toBeVisible();
+  await expect(create).toBeDisabled();
+  await page.getByLabel('Code').fill(code);
+  await page.getByLabel("Manager (blank: the file's)").fill('Mara Maker');
+  await expect(create).toBeEnabled();
+  await create.click();
+  await expect(page).toHaveURL(new RegExp(`/projects/${code}\\?imported=5,2,new$`));
+  await expect(page.getByRole('status').filter({ hasText: 'The project was created from the file: 5 tasks, 2 milestones.' })).toBeVisible();
+  // The file's name (none typed), the manager typed, the file's tasks.
+  await expect(page.getByRole('heading', { level: 1, name: 'Harbour crane upgrade' })).toBeVisible();
+  await expect(page.getByText('Mara Maker')).toBeVisible();
+  await expect(page.locator('table.wbs')).toContainText('Fabricate boom');
   expect(consoleErrors).toEqual([]);
 });

@@ -1,14 +1,22 @@
 //! Creating a project, at `/admin/projects/new` (admins, and editors an admin allowed to, who become
-//! members of what they create): its name, code, manager, currency, dates,
-//! budget and calendar (working days, holidays, reporting day), and its plan from a file chosen in the browser (the `pmr.project/v1` JSON an export
-//! gives, or a CSV task list) or typed in as CSV. Checked as it is typed; the server checks the plan
-//! as the import does and lists every problem with its place. Anyone else gets a 403 page.
+//! members of what they create), from one of three starts:
+//! - a scheduling tool's file (Microsoft Project XML or Primavera P6 XER): the code, and a name and
+//!   manager if not the file's; the rest comes from the file, previewed before it is created (the
+//!   project page's import card, `project_import.rs`);
+//! - a plan file chosen in the browser (the `pmr.project/v1` JSON an export gives, or a CSV task
+//!   list), or
+//! - the task list typed in as CSV;
+//!
+//! with, for the last two, its name, code, manager, currency, dates, budget and calendar (working
+//! days, holidays, reporting day). Checked as it is typed; the server checks the plan as the import
+//! does and lists every problem with its place. Anyone else gets a 403 page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+use super::project_import::{ImportTarget, ScheduleImportCard};
 use crate::api::{create_project, get_project_codes};
 use crate::components::{ErrorNotice, FormProblems, Skeleton};
 use crate::planning::{
@@ -76,6 +84,17 @@ async fn read_chosen_file(
     Ok((file.name(), text.as_string().unwrap_or_default()))
 }
 
+/// Where the new project's plan comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A scheduling tool's file, imported as it is.
+    Scheduler,
+    /// A `pmr.project/v1` JSON or CSV file.
+    PlanFile,
+    /// The task list typed in as CSV.
+    Typed,
+}
+
 /// The form.
 #[component]
 fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
@@ -86,7 +105,8 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
     let start_date = RwSignal::new(String::new());
     let target_finish = RwSignal::new(String::new());
     let budget = RwSignal::new(String::new());
-    let from_file = RwSignal::new(true);
+    let source = RwSignal::new(Source::Scheduler);
+    let from_file = Memo::new(move |_| source.get() == Source::PlanFile);
     let file_name = RwSignal::new(None::<String>);
     let file_text = RwSignal::new(String::new());
     let file_error = RwSignal::new(None::<String>);
@@ -136,6 +156,29 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
         }
     });
     let touched = RwSignal::new(false);
+    // What stops a project being created from a scheduler's file: its code; a name or manager
+    // typed in, if any.
+    let taken = codes.clone();
+    let blocked = Signal::derive(move || {
+        let code = code.get().trim().to_string();
+        let mut list = Vec::new();
+        if code.is_empty() {
+            list.push("Type the project's code.".to_string());
+        } else if let Err(e) = crate::project::check_project_code(&code) {
+            list.push(format!("Code: {e}"));
+        } else if taken.iter().any(|c| c.eq_ignore_ascii_case(&code)) {
+            list.push(format!("A project with code {code} exists already."));
+        }
+        for (label, value) in [("Name", name), ("Manager", manager)] {
+            if value.with(|v| v.trim().chars().count()) > crate::import::MAX_FIELD_CHARS {
+                list.push(format!(
+                    "{label}: at most {} characters.",
+                    crate::import::MAX_FIELD_CHARS
+                ));
+            }
+        }
+        list
+    });
     let problems = Memo::new(move |_| {
         let f = form.get();
         let mut list = check_new_project(&f);
@@ -198,14 +241,60 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
             </label>
         }
     };
+    let optional_field = move |label: &'static str, value: RwSignal<String>, hint: &'static str| {
+        view! {
+            <label class="field">
+                <span class="field__label">{label}</span>
+                <input type="text" placeholder=hint
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))/>
+            </label>
+        }
+    };
+    let choice = move |value: Source, label: &'static str| {
+        view! {
+            <label class="check">
+                <input type="radio" name="source" prop:checked=move || source.get() == value
+                    on:change=move |_| source.set(value)/>
+                {label}
+            </label>
+        }
+    };
     view! {
         <form class="form card" on:submit=move |ev| {
             ev.prevent_default();
+            // A scheduler's file is sent by its own button, after its preview.
+            if source.get_untracked() == Source::Scheduler {
+                return;
+            }
             touched.set(true);
             if problems.read_untracked().is_empty() {
                 create.dispatch(form.get_untracked());
             }
         }>
+            <fieldset class="segmented">
+                <legend class="field__label">"Start from"</legend>
+                {choice(Source::Scheduler, "A scheduler's file (Microsoft Project .xml, Primavera P6 .xer)")}
+                {choice(Source::PlanFile, "A file (JSON export or CSV task list)")}
+                {choice(Source::Typed, "Type the task list (CSV)")}
+            </fieldset>
+            {move || if source.get() == Source::Scheduler {
+                view! {
+                    <h2>"The project"</h2>
+                    <div class="form-row">
+                        {text_field("Code", code, "text", "e.g. WH2")}
+                        {optional_field("Name (blank: the file's)", name, "e.g. Warehouse extension")}
+                        {optional_field("Manager (blank: the file's)", manager, "Who runs it")}
+                    </div>
+                    <ScheduleImportCard target=ImportTarget::Create {
+                        code: code.into(),
+                        name: name.into(),
+                        manager: manager.into(),
+                        blocked,
+                    }/>
+                }.into_any()
+            } else {
+                view! {
             <h2>"The project"</h2>
             <div class="form-row">
                 {text_field("Code", code, "text", "e.g. WH2")}
@@ -263,17 +352,6 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
             </div>
             <p class="muted">"Durations, planned value and the risk analysis's dates count working days of this calendar; a month's report is true of its reporting day."</p>
             <h2>"The plan"</h2>
-            <fieldset class="segmented">
-                <legend class="field__label">"Where the plan comes from"</legend>
-                <label class="check">
-                    <input type="radio" name="source" prop:checked=move || from_file.get() on:change=move |_| from_file.set(true)/>
-                    "A file (JSON export or CSV task list)"
-                </label>
-                <label class="check">
-                    <input type="radio" name="source" prop:checked=move || !from_file.get() on:change=move |_| from_file.set(false)/>
-                    "Type the task list (CSV)"
-                </label>
-            </fieldset>
             {move || if from_file.get() {
                 view! {
                     <label class="field">
@@ -299,6 +377,8 @@ fn NewProjectForm(codes: Vec<String>) -> impl IntoView {
                     {move || if create.pending().get() { "Creating…" } else { "Create the project" }}
                 </button>
             </div>
+                }.into_any()
+            }}
         </form>
     }
 }

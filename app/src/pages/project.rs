@@ -15,7 +15,7 @@ use crate::planning::{check_period, ProjectCalendar, ReportStart};
 use crate::project::{next_milestones, wbs_tree, ProjectMember, ProjectOverview};
 use crate::sections::MilestoneRow;
 
-use super::project_import::{imported_notice, ScheduleImportCard};
+use super::project_import::{imported_notice, ImportTarget, ScheduleImportCard};
 
 /// How many upcoming milestones the page lists.
 const NEXT_MILESTONES: usize = 5;
@@ -109,7 +109,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                 <MemberList members/>
             </section>
         </div>
-        {may_edit.then(|| view! { <ScheduleImportCard code=summary.code.clone()/> })}
+        {may_edit.then(|| view! { <ScheduleImportCard target=ImportTarget::Replace(summary.code.clone())/> })}
         <section class="card" aria-labelledby="plan-heading">
             <h2 id="plan-heading">"Plan"</h2>
             <p class="muted">

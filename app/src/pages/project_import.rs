@@ -1,17 +1,69 @@
-//! "Bring your schedule", on the project page of an editor: the plan replaced from the file a
-//! scheduling tool saves (Microsoft Project XML, `.xml`; Primavera P6, `.xer`), chosen in the
-//! browser and sent as it is to `POST /api/projects/import`. First a preview (a dry run: what would be
-//! imported, the estimates' source, every warning with its place, the projects of a P6 file to choose
-//! from, or the problems that refuse it), then "Replace the plan", which imports it as of today and
-//! reloads the page with a notice of what was imported.
+//! A scheduling tool's file (Microsoft Project XML, `.xml`; Primavera P6, `.xer`), chosen in the
+//! browser and sent as it is to `POST /api/projects/import`: on the project page of an editor
+//! ("Bring your schedule", the plan replaced), and on the new-project page (a project created from
+//! it). First a preview (a dry run: what would be imported, the estimates' source, every warning with
+//! its place, the projects of a P6 file to choose from, or the problems that refuse it), then "Replace
+//! the plan" or "Create the project", which imports it as of today and opens the project's page with a
+//! notice of what was imported.
 
 use leptos::prelude::*;
 
 use crate::import::{ImportRefusal, ScheduleImport};
 
+/// What the file becomes.
+#[derive(Clone)]
+pub enum ImportTarget {
+    /// The plan of this project, replaced.
+    Replace(String),
+    /// A new project: the code, name and manager typed on the page (a blank name or manager: the
+    /// file's), and what stops it being created yet (the fields' problems).
+    Create {
+        code: Signal<String>,
+        name: Signal<String>,
+        manager: Signal<String>,
+        blocked: Signal<Vec<String>>,
+    },
+}
+
+impl ImportTarget {
+    /// The import's address: a preview of a new project goes without a code (it may not be typed
+    /// yet).
+    fn url(&self, p6_project: &str, dry_run: bool) -> String {
+        let enc = crate::format::percent_encode_path;
+        let mut url = format!("/api/projects/import?dry_run={dry_run}");
+        match self {
+            ImportTarget::Replace(code) => url.push_str(&format!("&code={}", enc(code))),
+            ImportTarget::Create {
+                code,
+                name,
+                manager,
+                ..
+            } if !dry_run => {
+                url.push_str(&format!("&code={}", enc(code.get_untracked().trim())));
+                for (key, value) in [("name", name), ("manager", manager)] {
+                    let value = value.get_untracked();
+                    if !value.trim().is_empty() {
+                        url.push_str(&format!("&{key}={}", enc(value.trim())));
+                    }
+                }
+            }
+            ImportTarget::Create { .. } => {}
+        }
+        if !p6_project.is_empty() {
+            url.push_str(&format!("&p6_project={}", enc(p6_project)));
+        }
+        url
+    }
+}
+
 /// The card.
 #[component]
-pub fn ScheduleImportCard(code: String) -> impl IntoView {
+pub fn ScheduleImportCard(target: ImportTarget) -> impl IntoView {
+    let creating = matches!(target, ImportTarget::Create { .. });
+    let blocked = match &target {
+        ImportTarget::Create { blocked, .. } => *blocked,
+        ImportTarget::Replace(_) => Signal::derive(Vec::new),
+    };
     let input = NodeRef::<leptos::html::Input>::new();
     let chosen = RwSignal::new(None::<String>);
     let p6 = RwSignal::new(String::new());
@@ -27,22 +79,22 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
 
     // Sends the chosen file: a dry run, or the import itself.
     let send = {
-        let code = code.clone();
+        let target = target.clone();
         move |dry_run: bool| {
             let Some(element) = input.get_untracked() else {
                 return;
             };
-            let code = code.clone();
             let choice = p6.get_untracked();
+            let url = target.url(&choice, dry_run);
             let mine = generation.get_untracked() + 1;
             generation.set(mine);
-            busy.set(Some(if dry_run {
-                "Reading…"
-            } else {
-                "Replacing…"
+            busy.set(Some(match (dry_run, creating) {
+                (true, _) => "Reading…",
+                (false, true) => "Creating…",
+                (false, false) => "Replacing…",
             }));
             leptos::task::spawn_local(async move {
-                let answer = send_file(element, &code, &choice, dry_run).await;
+                let answer = send_file(element, &url).await;
                 if generation.get_untracked() != mine {
                     return;
                 }
@@ -59,7 +111,7 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
                 }
                 match (dry_run, answer) {
                     (true, answer) => preview.set(Some(answer)),
-                    (false, Ok(done)) => reload_with_notice(&code, &done),
+                    (false, Ok(done)) => open_with_notice(&done),
                     (false, Err(refusal)) => applying.set(Some(refusal)),
                 }
             });
@@ -94,15 +146,32 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
             preview_again(true);
         }
     };
-    let ready = move || matches!(preview.read().as_ref(), Some(Ok(_))) && busy.read().is_none();
+    let ready = move || {
+        matches!(preview.read().as_ref(), Some(Ok(_)))
+            && busy.read().is_none()
+            && blocked.with(Vec::is_empty)
+    };
+    let (heading, intro) = if creating {
+        (
+            "The scheduler's file",
+            "The file your scheduling tool saves: Microsoft Project XML (.xml, \"Save as XML\") or Primavera P6 (.xer). Its tasks, milestones, dates, budget, currency and calendar make the project; you see what will be imported before anything is created.",
+        )
+    } else {
+        (
+            "Bring your schedule",
+            "Replace the plan with the file your scheduling tool saves: Microsoft Project XML (.xml, \"Save as XML\") or Primavera P6 (.xer). You see what will be imported before anything changes; risks, the declared status and the reporting day are kept.",
+        )
+    };
+    let action = if creating {
+        "Create the project"
+    } else {
+        "Replace the plan"
+    };
 
     view! {
         <section class="card import" aria-labelledby="import-heading" aria-busy=move || busy.read().is_some().to_string()>
-            <h2 id="import-heading">"Bring your schedule"</h2>
-            <p class="muted">
-                "Replace the plan with the file your scheduling tool saves: Microsoft Project XML (.xml, \"Save as XML\") or Primavera P6 (.xer). "
-                "You see what will be imported before anything changes; risks, the declared status and the reporting day are kept."
-            </p>
+            <h2 id="import-heading">{heading}</h2>
+            <p class="muted">{intro}</p>
             <div class="import__controls">
                 <label class="field">
                     <span class="field__label">"Schedule file"</span>
@@ -127,9 +196,17 @@ pub fn ScheduleImportCard(code: String) -> impl IntoView {
                 }}
                 <button type="button" class="button button--primary" disabled=move || !ready()
                     on:click=move |_| apply_now(false)>
-                    {move || busy.get().unwrap_or("Replace the plan")}
+                    {move || busy.get().unwrap_or(action)}
                 </button>
             </div>
+            {move || {
+                let problems = blocked.get();
+                (chosen.read().is_some() && !problems.is_empty()).then(|| view! {
+                    <ul class="import__blocked" aria-live="polite">
+                        {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                    </ul>
+                })
+            }}
             {move || chosen.get().is_none().then(|| view! {
                 <p class="muted import__hint">"Choose a file to see what it holds."</p>
             })}
@@ -232,38 +309,49 @@ fn local(error: impl Into<String>) -> ImportRefusal {
     }
 }
 
-/// The notice the project page shows after an import (`?imported=tasks,milestones`).
+/// The notice the project page shows after an import (`?imported=tasks,milestones`, with `,new`
+/// when it created the project).
 pub fn imported_notice(query: &str) -> Option<String> {
-    let (tasks, milestones) = query.split_once(',')?;
-    let tasks: usize = tasks.parse().ok()?;
-    let milestones: usize = milestones.parse().ok()?;
+    let mut parts = query.split(',');
+    let tasks: usize = parts.next()?.parse().ok()?;
+    let milestones: usize = parts.next()?.parse().ok()?;
+    let what = match parts.next() {
+        None => "The plan was replaced from the file",
+        Some("new") => "The project was created from the file",
+        Some(_) => return None,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
     Some(format!(
-        "The plan was replaced from the file: {tasks} task{}, {milestones} milestone{}.",
+        "{what}: {tasks} task{}, {milestones} milestone{}.",
         if tasks == 1 { "" } else { "s" },
         if milestones == 1 { "" } else { "s" }
     ))
 }
 
+/// The project's page after an import, with its notice (a full load: the page's data changed).
 #[cfg(feature = "hydrate")]
-fn reload_with_notice(code: &str, done: &ScheduleImport) {
+fn open_with_notice(done: &ScheduleImport) {
     if let Some(window) = leptos::web_sys::window() {
         let _ = window.location().set_href(&format!(
-            "/projects/{code}?imported={},{}",
-            done.tasks, done.milestones
+            "/projects/{}?imported={},{}{}",
+            crate::format::percent_encode_path(&done.code),
+            done.tasks,
+            done.milestones,
+            if done.created { ",new" } else { "" }
         ));
     }
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn reload_with_notice(_code: &str, _done: &ScheduleImport) {}
+fn open_with_notice(_done: &ScheduleImport) {}
 
 /// Sends the chosen file to the import, as a dry run or for real.
 #[cfg(feature = "hydrate")]
 async fn send_file(
     input: leptos::web_sys::HtmlInputElement,
-    code: &str,
-    p6_project: &str,
-    dry_run: bool,
+    url: &str,
 ) -> Result<ScheduleImport, ImportRefusal> {
     use leptos::wasm_bindgen::JsCast;
     use leptos::web_sys::{Headers, RequestInit, Response};
@@ -287,16 +375,6 @@ async fn send_file(
             crate::import::MAX_IMPORT_BYTES / (1024 * 1024)
         )));
     }
-    let mut url = format!(
-        "/api/projects/import?code={}&dry_run={dry_run}",
-        js_sys::encode_uri_component(code)
-    );
-    if !p6_project.is_empty() {
-        url.push_str(&format!(
-            "&p6_project={}",
-            js_sys::encode_uri_component(p6_project)
-        ));
-    }
     let failed = |_| local("The file could not be sent; check the connection and try again.");
     let headers = Headers::new().map_err(failed)?;
     headers.set("Content-Type", kind).map_err(failed)?;
@@ -305,7 +383,7 @@ async fn send_file(
     init.set_headers(&headers);
     init.set_body(&file);
     let window = leptos::web_sys::window().ok_or_else(|| local("No window."))?;
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
         .map_err(failed)?
         .dyn_into()
@@ -326,9 +404,7 @@ async fn send_file(
 #[cfg(not(feature = "hydrate"))]
 async fn send_file(
     _input: leptos::web_sys::HtmlInputElement,
-    _code: &str,
-    _p6_project: &str,
-    _dry_run: bool,
+    _url: &str,
 ) -> Result<ScheduleImport, ImportRefusal> {
     Err(local("Importing needs the page's script."))
 }
@@ -347,6 +423,12 @@ mod tests {
             imported_notice("1,1").as_deref(),
             Some("The plan was replaced from the file: 1 task, 1 milestone.")
         );
+        assert_eq!(
+            imported_notice("3,0,new").as_deref(),
+            Some("The project was created from the file: 3 tasks, 0 milestones.")
+        );
+        assert_eq!(imported_notice("3,0,old"), None);
+        assert_eq!(imported_notice("3,0,new,1"), None);
         assert_eq!(imported_notice("x,1"), None);
         assert_eq!(imported_notice("5"), None);
     }

@@ -13,7 +13,8 @@
 //! its end.
 //!
 //! Access: reading needs membership of the project (viewer and up); replacing a project's data needs
-//! an editor who is a member; importing a project that does not exist yet needs an admin.
+//! an editor who is a member; importing a project that does not exist yet needs an admin, or an
+//! editor an admin allowed to create projects (who becomes its member).
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -185,6 +186,9 @@ struct ImportQuery {
     code: Option<String>,
     /// A name replacing the file's.
     name: Option<String>,
+    /// The project's manager (default: a replaced project's own; a new one's is the file's, else
+    /// the caller).
+    manager: Option<String>,
     /// Which project of a P6 XER file (its `proj_id`).
     p6_project: Option<String>,
     /// The file's code page (an XER that is not UTF-8, say `windows-1252`).
@@ -285,13 +289,22 @@ async fn import_schedule(
             message,
         }])
     };
-    let Some(code) = query.code.clone() else {
-        return Err(problem(
-            "code",
-            "a Microsoft Project or P6 file is imported as the project ?code=CODE".into(),
-        ));
+    let dry_run = query.dry_run()?;
+    // A preview may go without a code (the new-project page reads the file before the code is
+    // typed): it is previewed as a new project.
+    let code = match query.code.clone() {
+        Some(code) => {
+            app::project::check_project_code(&code).map_err(|m| problem("code", m))?;
+            Some(code)
+        }
+        None if dry_run => None,
+        None => {
+            return Err(problem(
+                "code",
+                "a Microsoft Project or P6 file is imported as the project ?code=CODE".into(),
+            ))
+        }
     };
-    app::project::check_project_code(&code).map_err(|m| problem("code", m))?;
     if let Some(name) = &query.name {
         if name.trim().is_empty() || name.chars().count() > crate::transfer::MAX_TEXT {
             return Err(problem(
@@ -300,24 +313,42 @@ async fn import_schedule(
             ));
         }
     }
-    let dry_run = query.dry_run()?;
     let rule = EstimateRule::checked(query.optimistic, query.pessimistic)
         .map_err(|p| ApiError::Invalid(vec![p]))?;
-    let existing = timed_query(&state.monitor, "project_id", state.store.project_id(&code)).await?;
-    if !who.has_role(Role::Admin) && !existing.is_some_and(|id| who.reaches(id)) {
-        return Err(ApiError::Forbidden(format!(
-            "you may import into your own projects only; creating project {code} needs an admin"
-        )));
+    if let Some(manager) = &query.manager {
+        if manager.trim().is_empty() || manager.chars().count() > crate::transfer::MAX_TEXT {
+            return Err(problem(
+                "manager",
+                format!("must be 1 to {} characters", crate::transfer::MAX_TEXT),
+            ));
+        }
     }
-    let kept = match existing {
-        Some(_) => Some(document(&state, &who, &code).await?),
-        None => None,
+    let (existing, creator, kept) = match &code {
+        Some(code) => {
+            let read = state.store.project_id(code);
+            let existing = timed_query(&state.monitor, "project_id", read).await?;
+            let creator = import_right(&state, &who, code, existing).await?;
+            let kept = match existing {
+                Some(_) => Some(document(&state, &who, code).await?),
+                None => None,
+            };
+            (existing, creator, kept)
+        }
+        None => (None, None, None),
     };
+    let code = code.unwrap_or_default();
     let charset = query.encoding.clone().or(media_type(&headers).1);
+    // The manager named in the query, else the project's, else the file's, else the caller.
+    let named_manager = query.manager.clone();
     let manager = who.principal().display_name.clone();
     let p6 = query.p6_project.clone();
     let name = query.name.clone();
-    let code_for = code.clone();
+    // A preview without a code is checked under a stand-in one.
+    let code_for = if code.is_empty() {
+        "PREVIEW".to_string()
+    } else {
+        code.clone()
+    };
     // Reading a large file is CPU and a few hundred MB: off the async workers, and at most
     // IMPORTS_AT_ONCE at a time (the rest wait their turn for a while, then get a 429).
     let _turn = tokio::time::timeout(IMPORT_WAIT, import_slots().acquire())
@@ -369,6 +400,9 @@ async fn import_schedule(
         if let Some(old) = kept {
             schedule::keep_risks(&mut doc, old, &mut summary);
         }
+        if let Some(named) = named_manager {
+            doc.project.manager = named;
+        }
         let valid = validate(doc).map_err(refused)?;
         Ok::<_, ApiError>((valid, summary, p6_projects))
     })
@@ -398,11 +432,10 @@ async fn import_schedule(
     let outcome = timed_query(
         &state.monitor,
         "import_project",
-        state
-            .store
-            .import_project_by(&valid, &who.principal().display_name, day),
+        write(&state, &valid, &who, day, creator),
     )
     .await?;
+    created_by(&state, &outcome, creator).await?;
     imported(&state, &outcome.code).await;
     tracing::info!(code = %outcome.code, created = outcome.created, tasks = outcome.tasks, format = %summary.format, by = %who.name(), "imported a scheduler's file");
     Ok((
@@ -439,23 +472,16 @@ async fn import_json(
         state.store.project_id(&doc.project.code),
     )
     .await?;
-    // A code the caller does not reach gets the same answer whether it exists or not.
-    if !who.has_role(Role::Admin) && !existing.is_some_and(|id| who.reaches(id)) {
-        return Err(ApiError::Forbidden(format!(
-            "you may import into your own projects only; creating project {} needs an admin",
-            doc.project.code
-        )));
-    }
+    let creator = import_right(&state, &who, &doc.project.code, existing).await?;
     let valid = validate(doc).map_err(ApiError::Invalid)?;
     let day = status_date(&state, &at, existing).await?;
     let outcome = timed_query(
         &state.monitor,
         "import_project",
-        state
-            .store
-            .import_project_by(&valid, &who.principal().display_name, day),
+        write(&state, &valid, &who, day, creator),
     )
     .await?;
+    created_by(&state, &outcome, creator).await?;
     imported(&state, &outcome.code).await;
     let status = if outcome.created {
         StatusCode::CREATED
@@ -490,6 +516,72 @@ async fn import_csv(
     .await?;
     imported(&state, &outcome.code).await;
     Ok(Json(outcome))
+}
+
+/// Whether the caller may import as project `code`: into a project they edit, or as a new project
+/// if they may create one (an admin, or an editor an admin allowed to, read from the store so that
+/// taking the right back holds at once). `Some(account)` is an editor creating a project, who
+/// becomes its member. A code out of the caller's reach gets the same answer whether it exists or
+/// not, unless they may create projects (then a taken code is a conflict, as on the new-project
+/// page).
+async fn import_right(
+    state: &AppState,
+    who: &Access,
+    code: &str,
+    existing: Option<i64>,
+) -> Result<Option<i64>, ApiError> {
+    if who.has_role(Role::Admin) || existing.is_some_and(|id| who.may_edit(id)) {
+        return Ok(None);
+    }
+    let account = match who.principal().kind {
+        app::account::PrincipalKind::User(id) if who.has_role(Role::Editor) => {
+            let read = state.store.may_create_projects(id);
+            timed_query(&state.monitor, "may_create_projects", read)
+                .await?
+                .then_some(id)
+        }
+        _ => None,
+    };
+    match (account, existing) {
+        (Some(id), None) => Ok(Some(id)),
+        (Some(_), Some(_)) => Err(ApiError::Conflict(format!(
+            "a project with code {code} exists already, and you are not its editor"
+        ))),
+        (None, _) => Err(ApiError::Forbidden(format!(
+            "you may import into your own projects only; creating project {code} needs an admin, or an editor an admin has allowed to"
+        ))),
+    }
+}
+
+/// Writes an import: an editor creating a project writes a new one only (a code taken meanwhile
+/// is a conflict, not a replacement).
+async fn write(
+    state: &AppState,
+    valid: &crate::transfer::ValidProject,
+    who: &Access,
+    day: chrono::NaiveDate,
+    creator: Option<i64>,
+) -> Result<ImportOutcome, crate::storage::StoreError> {
+    let by = &who.principal().display_name;
+    match creator {
+        Some(_) => state.store.create_project_by(valid, by, day).await,
+        None => state.store.import_project_by(valid, by, day).await,
+    }
+}
+
+/// An editor who created a project by importing it works on it: a member from now on (every
+/// remembered caller of the account is forgotten, on every instance, so the next request sees it).
+async fn created_by(
+    state: &AppState,
+    outcome: &ImportOutcome,
+    creator: Option<i64>,
+) -> Result<(), ApiError> {
+    if let (true, Some(user_id)) = (outcome.created, creator) {
+        let join = state.store.add_member(outcome.project_id, user_id);
+        timed_query(&state.monitor, "add_member", join).await?;
+        crate::reports::RightsChanged::memberships_changed(&state.revocations, user_id).await;
+    }
+    Ok(())
 }
 
 /// Drops what an import made stale from the cache. The import is done; a failure here only leaves

@@ -65,6 +65,29 @@ impl Store {
         recorded_by: &str,
         status_date: chrono::NaiveDate,
     ) -> Result<ImportOutcome, StoreError> {
+        self.write_project(valid, recorded_by, status_date, false)
+            .await
+    }
+
+    /// As [`Self::import_project_by`], for a project that must be new: `Conflict` if the code
+    /// was taken meanwhile (nothing is written).
+    pub async fn create_project_by(
+        &self,
+        valid: &ValidProject,
+        recorded_by: &str,
+        status_date: chrono::NaiveDate,
+    ) -> Result<ImportOutcome, StoreError> {
+        self.write_project(valid, recorded_by, status_date, true)
+            .await
+    }
+
+    async fn write_project(
+        &self,
+        valid: &ValidProject,
+        recorded_by: &str,
+        status_date: chrono::NaiveDate,
+        only_new: bool,
+    ) -> Result<ImportOutcome, StoreError> {
         let doc = &valid.document;
         let mut tx = self.begin().await?;
         let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM projects WHERE code = $1")
@@ -72,6 +95,12 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let project_id = match existing {
+            Some(_) if only_new => {
+                return Err(StoreError::Conflict(format!(
+                    "a project with code {} exists already",
+                    doc.project.code
+                )))
+            }
             Some(id) => {
                 update_header(&mut tx, id, valid).await?;
                 id

@@ -25,7 +25,7 @@ pub const SCHEMA: &str = "pmr.project/v1";
 pub const MAX_TASKS: usize = 5_000;
 pub const MAX_MILESTONES: usize = 500;
 pub const MAX_RISKS: usize = 1_000;
-pub const MAX_TEXT: usize = 500;
+pub const MAX_TEXT: usize = app::import::MAX_FIELD_CHARS;
 
 /// A whole project as exchanged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

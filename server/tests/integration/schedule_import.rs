@@ -338,7 +338,8 @@ async fn bad_files_and_requests_are_refused_and_change_nothing() {
         before
     );
 
-    // An editor may replace a project of theirs, not create one.
+    // An editor may replace a project of theirs, not create one (unless an admin allowed them to:
+    // the next test).
     app.account("hbr_pm", Role::Editor, &["HBR"], None).await;
     let pm = app.session("hbr_pm").await;
     let create = post(
@@ -359,6 +360,136 @@ async fn bad_files_and_requests_are_refused_and_change_nothing() {
     )
     .await;
     assert_eq!(replace.status, StatusCode::OK, "{}", replace.body);
+}
+
+/// An editor an admin allowed to create projects creates one from a scheduler's file and becomes
+/// its member; a code taken by a project out of their reach is a conflict, never a replacement;
+/// taking the right back holds at once.
+#[tokio::test]
+async fn an_editor_allowed_to_create_projects_creates_one_from_a_file() {
+    let app = common::seeded().await;
+    let mspdi = fixture("project-2019.xml");
+    app.account("boss", Role::Admin, &[], None).await;
+    let boss = app.session("boss").await;
+    let pm_id = app.account("maker", Role::Editor, &[], None).await;
+    let pm = app.session("maker").await;
+    let allow = |allowed: bool| {
+        let change = json!({"change": {"id": pm_id, "display_name": "maker",
+            "role": "editor", "active": true, "projects": [],
+            "may_create_projects": allowed}});
+        let boss = boss.clone();
+        let app = &app;
+        async move {
+            let reply = app
+                .send(common::server_fn_json("update_account", &boss, &change))
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        }
+    };
+    let uri = "/api/projects/import?code=MADE&manager=Mara%20Maker&status_date=2026-02-02";
+    let refused = post(&app, &pm, uri, "application/xml", mspdi.clone()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body.contains("an editor an admin has allowed to"),
+        "{}",
+        refused.body
+    );
+
+    allow(true).await;
+    // The new-project page previews the file before the code is typed: a preview needs no code.
+    let uncoded = post(
+        &app,
+        &pm,
+        "/api/projects/import?dry_run=true",
+        "application/xml",
+        mspdi.clone(),
+    )
+    .await;
+    assert_eq!(uncoded.status, StatusCode::OK, "{}", uncoded.body);
+    assert_eq!(uncoded.json()["tasks"], json!(5));
+    assert_eq!(uncoded.json()["created"], json!(true));
+    // A preview creates nothing and makes no member.
+    let preview = post(
+        &app,
+        &pm,
+        &format!("{uri}&dry_run=1"),
+        "application/xml",
+        mspdi.clone(),
+    )
+    .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert_eq!(preview.json()["created"], json!(true));
+    assert_eq!(
+        app.get("/api/projects/MADE", &pm).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let made = post(&app, &pm, uri, "application/xml", mspdi.clone()).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(made.json()["tasks"], json!(5));
+    let page = app.get("/api/projects/MADE", &pm).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let export = app.get("/api/projects/MADE/export", &pm).await.json();
+    assert_eq!(export["project"]["manager"], json!("Mara Maker"));
+    // Theirs now: replaced like any project of theirs.
+    let again = post(
+        &app,
+        &pm,
+        "/api/projects/import?code=MADE&status_date=2026-02-02",
+        "application/xml",
+        mspdi.clone(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+
+    // A code in use out of their reach: a conflict, and that project is untouched.
+    let before = app
+        .get("/api/projects/HBR/export", &admin(&app).await)
+        .await
+        .json();
+    let taken = post(
+        &app,
+        &pm,
+        "/api/projects/import?code=HBR",
+        "application/xml",
+        mspdi.clone(),
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    assert_eq!(
+        app.get("/api/projects/HBR/export", &admin(&app).await)
+            .await
+            .json(),
+        before
+    );
+    // JSON documents follow the same rule.
+    let mut doc = export.clone();
+    doc["project"]["code"] = json!("MADE2");
+    let json_made = post(
+        &app,
+        &pm,
+        "/api/projects/import",
+        "application/json",
+        doc.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(json_made.status, StatusCode::CREATED, "{}", json_made.body);
+    assert_eq!(
+        app.get("/api/projects/MADE2", &pm).await.status,
+        StatusCode::OK
+    );
+
+    // The right taken back holds at the next request.
+    allow(false).await;
+    let pm = app.session("maker").await;
+    let later = post(
+        &app,
+        &pm,
+        "/api/projects/import?code=MADE3",
+        "application/xml",
+        mspdi,
+    )
+    .await;
+    assert_eq!(later.status, StatusCode::FORBIDDEN, "{}", later.body);
 }
 
 /// Key metrics of the month's report of `code` for `period`.

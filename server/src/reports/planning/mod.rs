@@ -275,7 +275,7 @@ impl PlanningService for StorePortfolio {
         let today = chrono::Utc::now().date_naive();
         let import = self
             .store
-            .import_project_by(&valid, &who.principal().display_name, today);
+            .create_project_by(&valid, &who.principal().display_name, today);
         let outcome = match timed_query(&self.monitor, "import_project", import).await {
             Ok(outcome) => outcome,
             // Created by someone else between the check and the write.
