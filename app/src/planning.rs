@@ -246,6 +246,98 @@ impl ProjectCalendar {
     }
 }
 
+/// The kind of date constraint a scheduling tool put on a task (Microsoft Project's constraint
+/// types, P6's primary constraints). PMR keeps it as data: it is shown and exported, and the
+/// schedule analysis does not enforce it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    AsLateAsPossible,
+    MustStartOn,
+    MustFinishOn,
+    StartNoEarlierThan,
+    StartNoLaterThan,
+    FinishNoEarlierThan,
+    FinishNoLaterThan,
+    MandatoryStart,
+    MandatoryFinish,
+}
+
+impl ConstraintKind {
+    /// Every kind, in the order of Microsoft Project's constraint types.
+    pub const ALL: [ConstraintKind; 9] = [
+        ConstraintKind::AsLateAsPossible,
+        ConstraintKind::MustStartOn,
+        ConstraintKind::MustFinishOn,
+        ConstraintKind::StartNoEarlierThan,
+        ConstraintKind::StartNoLaterThan,
+        ConstraintKind::FinishNoEarlierThan,
+        ConstraintKind::FinishNoLaterThan,
+        ConstraintKind::MandatoryStart,
+        ConstraintKind::MandatoryFinish,
+    ];
+
+    /// As written in files and the store: `finish_no_later_than`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConstraintKind::AsLateAsPossible => "as_late_as_possible",
+            ConstraintKind::MustStartOn => "must_start_on",
+            ConstraintKind::MustFinishOn => "must_finish_on",
+            ConstraintKind::StartNoEarlierThan => "start_no_earlier_than",
+            ConstraintKind::StartNoLaterThan => "start_no_later_than",
+            ConstraintKind::FinishNoEarlierThan => "finish_no_earlier_than",
+            ConstraintKind::FinishNoLaterThan => "finish_no_later_than",
+            ConstraintKind::MandatoryStart => "mandatory_start",
+            ConstraintKind::MandatoryFinish => "mandatory_finish",
+        }
+    }
+
+    /// The kind [`Self::as_str`] writes.
+    pub fn parse(text: &str) -> Option<ConstraintKind> {
+        ConstraintKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// In words, as the tools call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConstraintKind::AsLateAsPossible => "As late as possible",
+            ConstraintKind::MustStartOn => "Must start on",
+            ConstraintKind::MustFinishOn => "Must finish on",
+            ConstraintKind::StartNoEarlierThan => "Start no earlier than",
+            ConstraintKind::StartNoLaterThan => "Start no later than",
+            ConstraintKind::FinishNoEarlierThan => "Finish no earlier than",
+            ConstraintKind::FinishNoLaterThan => "Finish no later than",
+            ConstraintKind::MandatoryStart => "Mandatory start",
+            ConstraintKind::MandatoryFinish => "Mandatory finish",
+        }
+    }
+
+    /// Whether the constraint is about a date (all but "as late as possible").
+    pub fn dated(self) -> bool {
+        self != ConstraintKind::AsLateAsPossible
+    }
+}
+
+/// A task's date constraint, kept as the scheduling tool had it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConstraint {
+    pub kind: ConstraintKind,
+    /// `YYYY-MM-DD`; present exactly when the kind is dated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+impl TaskConstraint {
+    /// "Finish no later than 2026-03-01".
+    pub fn describe(&self) -> String {
+        match &self.date {
+            Some(date) => format!("{} {date}", self.kind.label()),
+            None => self.kind.label().to_string(),
+        }
+    }
+}
+
 /// Largest plan text accepted from the form (a server function's body is at most 1 MB; the import
 /// API takes plans up to 8 MB).
 pub const MAX_PLAN_BYTES: usize = 960 * 1024;
@@ -341,6 +433,21 @@ pub fn check_new_project(p: &NewProject) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constraint_kinds_read_back_what_they_write() {
+        for kind in ConstraintKind::ALL {
+            assert_eq!(ConstraintKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).expect("serialises");
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        assert_eq!(ConstraintKind::parse("Must Finish On"), None);
+        let c = TaskConstraint {
+            kind: ConstraintKind::FinishNoLaterThan,
+            date: Some("2026-03-01".into()),
+        };
+        assert_eq!(c.describe(), "Finish no later than 2026-03-01");
+    }
 
     fn form() -> NewProject {
         NewProject {

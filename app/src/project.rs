@@ -38,6 +38,12 @@ pub struct PlanTask {
     pub actual_cost: f64,
     /// 0–100.
     pub percent_complete: f64,
+    /// The scheduling tool's date constraint, in words ("Finish no later than 2026-03-01").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
+    /// Whether an import's rule derived its optimistic and pessimistic durations.
+    #[serde(default)]
+    pub estimated_by_rule: bool,
 }
 
 /// Someone who can reach the project, with the role their account has.
@@ -63,6 +69,8 @@ pub struct WbsRow {
     pub budget: f64,
     /// How many tasks the row stands for (1 for a task).
     pub tasks: usize,
+    /// A task's date constraint, in words.
+    pub constraint: Option<String>,
 }
 
 /// The plan as a tree: each WBS level that has tasks under it, then those tasks, in WBS order
@@ -94,6 +102,7 @@ pub fn wbs_tree(tasks: &[PlanTask]) -> Vec<WbsRow> {
             percent: task.percent_complete.clamp(0.0, 100.0),
             budget: task.budgeted_cost,
             tasks: 1,
+            constraint: task.constraint.clone(),
         });
     }
     rows
@@ -132,6 +141,7 @@ fn group_row(prefix: &str, depth: usize, tasks: &[&PlanTask]) -> WbsRow {
         percent,
         budget,
         tasks: under.len(),
+        constraint: None,
     }
 }
 
@@ -171,6 +181,8 @@ mod tests {
             budgeted_cost: budget,
             actual_cost: 0.0,
             percent_complete: percent,
+            constraint: None,
+            estimated_by_rule: false,
         }
     }
 

@@ -41,6 +41,37 @@ pub struct MonteCarloSection {
     pub p80_finish: String,
     pub p90_finish: String,
     pub result: MonteCarloResult,
+    /// The plan's tasks, and how many of them have optimistic and pessimistic durations an
+    /// import's rule derived from the planned duration (a scheduler's file without three-point
+    /// estimates): the spread of those is assumed, and the section says so. Reports made before
+    /// this was recorded read 0.
+    #[serde(default)]
+    pub tasks: usize,
+    #[serde(default)]
+    pub estimated_by_rule: usize,
+}
+
+impl MonteCarloSection {
+    /// The section's words on where the estimates came from, when some were not estimated.
+    pub fn estimates_note(&self) -> Option<String> {
+        estimates_note(self.tasks, self.estimated_by_rule)
+    }
+}
+
+fn estimates_note(tasks: usize, by_rule: usize) -> Option<String> {
+    if by_rule == 0 {
+        return None;
+    }
+    let which = match (by_rule == tasks, by_rule) {
+        (true, 1) => "The plan's one task has".to_string(),
+        (true, _) => format!("All {tasks} of the plan's tasks have"),
+        (false, 1) => format!("One of the plan's {tasks} tasks has"),
+        (false, n) => format!("{n} of the plan's {tasks} tasks have"),
+    };
+    Some(format!(
+        "{which} optimistic and pessimistic durations derived by the import's rule from the planned duration, not estimated by the team: the spread of {} is assumed.",
+        if by_rule == 1 { "its outcome" } else { "their outcomes" }
+    ))
 }
 
 /// EVM figures at the end of one reported month.
@@ -311,6 +342,22 @@ pub fn check_section_key(key: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_simulation_says_when_estimates_came_from_the_rule() {
+        assert_eq!(estimates_note(5, 0), None);
+        assert_eq!(
+            estimates_note(5, 4).as_deref(),
+            Some("4 of the plan's 5 tasks have optimistic and pessimistic durations derived by the import's rule from the planned duration, not estimated by the team: the spread of their outcomes is assumed.")
+        );
+        assert!(estimates_note(5, 1)
+            .is_some_and(|n| n.starts_with("One of the plan's 5 tasks has")
+                && n.ends_with("its outcome is assumed.")));
+        assert!(
+            estimates_note(3, 3).is_some_and(|n| n.starts_with("All 3 of the plan's tasks have"))
+        );
+        assert!(estimates_note(1, 1).is_some_and(|n| n.starts_with("The plan's one task has")));
+    }
 
     #[test]
     fn contents_read_by_type() {

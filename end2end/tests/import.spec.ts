@@ -55,6 +55,9 @@ test('an MSPDI file replaces the plan after a preview, and the regenerated draft
   await expect(page).toHaveURL(/\/projects\/MSP\?imported=5,2$/);
   await expect(page.getByRole('status').filter({ hasText: 'The plan was replaced from the file: 5 tasks, 2 milestones.' })).toBeVisible();
   await expect(page.locator('table.wbs')).toContainText('Fabricate boom');
+  // What the file told that PMR keeps as data: a constraint under its task, the estimates' source.
+  await expect(page.locator('table.wbs tr', { hasText: 'Structural design & calculations' })).toContainText('Start no earlier than 2026-01-19');
+  await expect(page.getByText("4 have optimistic and pessimistic durations derived by the import's rule from the planned duration")).toBeVisible();
   // Replacing a plan keeps the project's own name.
   await expect(page.getByRole('heading', { level: 1, name: 'Kaianlage Süd' })).toBeVisible();
 
@@ -63,6 +66,11 @@ test('an MSPDI file replaces the plan after a preview, and the regenerated draft
   await hydrated(page);
   await page.getByRole('button', { name: 'Regenerate from current data' }).click();
   await expect(page.getByRole('status').filter({ hasText: /Regenerated in \d+ ms\./ })).toBeVisible();
+  // The risk analysis says whose spread is assumed.
+  const simulation = page.locator('#monte-carlo');
+  await simulation.scrollIntoViewIfNeeded();
+  await expect(simulation).toHaveAttribute('data-state', 'done');
+  await expect(simulation).toContainText("4 of the plan's 5 tasks have optimistic and pessimistic durations derived by the import's rule");
   // The appendix loads when it comes into view.
   const appendix = page.locator('#appendix');
   await appendix.scrollIntoViewIfNeeded();

@@ -76,6 +76,8 @@ fn project(status: NaiveDate) -> ProjectData {
             actual_start: (pct > 0.0).then_some(begin),
             actual_finish: (pct >= 100.0).then_some(finish),
             remaining_days: None,
+            estimated_by_rule: false,
+            constraint: None,
             predecessors,
         });
     }

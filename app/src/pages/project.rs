@@ -60,6 +60,7 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
     let rows = wbs_tree(&tasks);
     let next = next_milestones(&milestones, NEXT_MILESTONES);
     let task_count = tasks.len();
+    let by_rule = tasks.iter().filter(|t| t.estimated_by_rule).count();
     let query = use_query_map();
     let notice = move || {
         query
@@ -114,6 +115,10 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
             <h2 id="plan-heading">"Plan"</h2>
             <p class="muted">
                 {format!("{task_count} tasks; each level's progress is weighted by budget.")}
+                {(by_rule > 0).then(|| format!(
+                    " {} derived by the import's rule from the planned duration, not estimated; the risk analysis says so.",
+                    if by_rule == 1 { "One has optimistic and pessimistic durations".to_string() } else { format!("{by_rule} have optimistic and pessimistic durations") }
+                ))}
             </p>
             <table class="wbs">
                 <thead>
@@ -139,7 +144,12 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                         view! {
                             <tr class=class>
                                 <th scope="row">{row.wbs}</th>
-                                <td>{label}</td>
+                                <td>
+                                    {label}
+                                    {row.constraint.map(|c| view! {
+                                        <span class="wbs__constraint" title="The scheduling tool's date constraint, kept as data; the risk analysis does not enforce it">{c}</span>
+                                    })}
+                                </td>
                                 <td>
                                     <div class="progress">
                                         <meter

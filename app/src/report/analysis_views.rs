@@ -190,7 +190,9 @@ fn SimulationFigures(data: MonteCarloSection) -> impl IntoView {
             value: t.sensitivity,
         })
         .collect();
+    let estimates_note = data.estimates_note();
     view! {
+        {estimates_note.map(|note| view! { <p class="notice notice--warning estimates-note">{note}</p> })}
         <dl class="facts facts--wide">
             <div><dt>"P50 finish"</dt><dd>{readable_date(&data.p50_finish)}</dd></div>
             <div><dt>"P80 finish"</dt><dd>{readable_date(&data.p80_finish)}</dd></div>

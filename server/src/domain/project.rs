@@ -61,6 +61,10 @@ pub struct TaskData {
     pub actual_finish: Option<NaiveDate>,
     /// Working days still needed, as the task's owner estimates them (started, unfinished tasks).
     pub remaining_days: Option<f64>,
+    /// Whether an import's rule derived the optimistic and pessimistic durations.
+    pub estimated_by_rule: bool,
+    /// The scheduling tool's date constraint, kept as data (not enforced).
+    pub constraint: Option<crate::transfer::TaskConstraint>,
     /// Indexes into the project's task list.
     pub predecessors: Vec<usize>,
 }

@@ -133,6 +133,8 @@ mod tests {
             actual_start: None,
             actual_finish: None,
             remaining_days: None,
+            estimated_by_rule: false,
+            constraint: None,
             predecessors: vec![],
         }
     }

@@ -355,6 +355,8 @@ fn monte_carlo_section(
         p80_finish: date(result.finish_days.p80),
         p90_finish: date(result.finish_days.p90),
         result,
+        tasks: data.tasks.len(),
+        estimated_by_rule: data.tasks.iter().filter(|t| t.estimated_by_rule).count(),
     }
 }
 

@@ -65,6 +65,8 @@ fn plan_tasks(plan: &ProjectData) -> Vec<PlanTask> {
             budgeted_cost: t.budgeted_cost,
             actual_cost: t.actual_cost,
             percent_complete: t.percent_complete,
+            constraint: t.constraint.as_ref().map(|c| c.describe()),
+            estimated_by_rule: t.estimated_by_rule,
         })
         .collect()
 }

@@ -275,6 +275,8 @@ async fn seed_tasks(
             actual_start: t.actual_start.map(|d| d.to_string()),
             actual_finish: t.actual_finish.map(|d| d.to_string()),
             remaining_days: None,
+            estimated_by_rule: false,
+            constraint: None,
         };
         ids.push(insert_task(conn, &task).await?);
     }
@@ -475,6 +477,8 @@ fn task_data(planned: &[PlannedTask]) -> Vec<TaskData> {
             actual_start: t.actual_start,
             actual_finish: t.actual_finish,
             remaining_days: None,
+            estimated_by_rule: false,
+            constraint: None,
             predecessors: t.predecessors.clone(),
         })
         .collect()

@@ -91,10 +91,15 @@ const MIGRATIONS: &[Migration] = &[
             include_str!("schema_v11.sql"),
         )
     },
+    Migration::new(
+        12,
+        "estimates by rule and constraints of imported tasks",
+        include_str!("schema_v12.sql"),
+    ),
 ];
 
 /// The schema version after every migration has run.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x504d_525f_4d49_4752; // "PMR_MIGR"

@@ -23,6 +23,23 @@ fn date(row: &AnyRow, column: &str, table: &'static str) -> Result<NaiveDate, St
     })
 }
 
+/// A task's constraint from its `constraint_kind` and `constraint_date` columns.
+fn constraint(row: &AnyRow) -> Result<Option<crate::transfer::TaskConstraint>, StoreError> {
+    let kind: Option<String> = row.try_get("constraint_kind")?;
+    let Some(kind) = kind else {
+        return Ok(None);
+    };
+    let kind = app::planning::ConstraintKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
+        table: "tasks",
+        detail: format!("constraint_kind '{kind}'"),
+    })?;
+    let date = optional_date(row, "constraint_date", "tasks")?;
+    Ok(Some(crate::transfer::TaskConstraint {
+        kind,
+        date: date.map(|d| d.to_string()),
+    }))
+}
+
 fn optional_date(
     row: &AnyRow,
     column: &str,
@@ -132,7 +149,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, wbs, name, owner, optimistic_days, most_likely_days, pessimistic_days,
                 planned_start, planned_finish, budgeted_cost, actual_cost, percent_complete,
-                actual_start, actual_finish, remaining_days
+                actual_start, actual_finish, remaining_days, estimated_by_rule, constraint_kind,
+                constraint_date
              FROM tasks WHERE project_id = $1 ORDER BY id",
         )
         .bind(project_id)
@@ -157,6 +175,8 @@ impl Store {
                 actual_start: optional_date(row, "actual_start", "tasks")?,
                 actual_finish: optional_date(row, "actual_finish", "tasks")?,
                 remaining_days: row.try_get("remaining_days")?,
+                estimated_by_rule: row.try_get::<i64, _>("estimated_by_rule")? != 0,
+                constraint: constraint(row)?,
                 predecessors: Vec::new(),
             });
         }
@@ -381,6 +401,8 @@ pub fn plan_from_document(
             actual_start: optional(&t.actual_start)?,
             actual_finish: optional(&t.actual_finish)?,
             remaining_days: t.remaining_days,
+            estimated_by_rule: t.estimated_by_rule,
+            constraint: t.constraint.clone(),
             predecessors: predecessors.clone(),
         });
     }

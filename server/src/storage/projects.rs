@@ -48,6 +48,8 @@ pub struct NewTask {
     pub actual_start: Option<String>,
     pub actual_finish: Option<String>,
     pub remaining_days: Option<f64>,
+    pub estimated_by_rule: bool,
+    pub constraint: Option<crate::transfer::TaskConstraint>,
 }
 
 /// A milestone to insert.
@@ -132,8 +134,10 @@ pub async fn insert_task(conn: &mut AnyConnection, t: &NewTask) -> Result<i64, S
     let id = sqlx::query_scalar(
         "INSERT INTO tasks (project_id, wbs, name, owner, optimistic_days, most_likely_days,
             pessimistic_days, planned_start, planned_finish, budgeted_cost, actual_cost,
-            percent_complete, actual_start, actual_finish, remaining_days)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+            percent_complete, actual_start, actual_finish, remaining_days, estimated_by_rule,
+            constraint_kind, constraint_date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         RETURNING id",
     )
     .bind(t.project_id)
     .bind(&t.wbs)
@@ -150,6 +154,9 @@ pub async fn insert_task(conn: &mut AnyConnection, t: &NewTask) -> Result<i64, S
     .bind(t.actual_start.as_deref())
     .bind(t.actual_finish.as_deref())
     .bind(t.remaining_days)
+    .bind(i64::from(t.estimated_by_rule))
+    .bind(t.constraint.as_ref().map(|c| c.kind.as_str()))
+    .bind(t.constraint.as_ref().and_then(|c| c.date.clone()))
     .fetch_one(conn)
     .await?;
     Ok(id)

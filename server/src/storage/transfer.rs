@@ -309,6 +309,8 @@ fn new_task(project_id: i64, t: &TaskRecord) -> NewTask {
         actual_start: t.actual_start.clone(),
         actual_finish: t.actual_finish.clone(),
         remaining_days: t.remaining_days,
+        estimated_by_rule: t.estimated_by_rule,
+        constraint: t.constraint.clone(),
     }
 }
 
@@ -373,6 +375,8 @@ pub fn document_of(data: &ProjectData) -> ProjectDocument {
                 actual_start: t.actual_start.map(|d| d.to_string()),
                 actual_finish: t.actual_finish.map(|d| d.to_string()),
                 remaining_days: t.remaining_days,
+                estimated_by_rule: t.estimated_by_rule,
+                constraint: t.constraint.clone(),
                 predecessors: t.predecessors.iter().map(wbs).collect(),
             })
             .collect(),

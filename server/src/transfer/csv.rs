@@ -6,7 +6,7 @@
 //! spreadsheet (CSV injection). Numbers are written as numbers and are not affected.
 
 use super::validate::check_task_fields;
-use super::{Problem, TaskRecord, MAX_TASKS};
+use super::{ConstraintKind, Problem, TaskConstraint, TaskRecord, MAX_TASKS};
 
 /// The header, in order.
 pub const COLUMNS: [&str; 14] = [
@@ -27,7 +27,15 @@ pub const COLUMNS: [&str; 14] = [
 ];
 
 /// Columns a file may leave out (written on export after [`COLUMNS`]); an empty cell is no value.
-pub const OPTIONAL_COLUMNS: [&str; 1] = ["remaining_days"];
+/// `estimated_by_rule` is `true` for a task whose optimistic and pessimistic durations an import's
+/// rule derived; `constraint` is a [`ConstraintKind`] (`finish_no_later_than`), `constraint_date`
+/// its date.
+pub const OPTIONAL_COLUMNS: [&str; 4] = [
+    "remaining_days",
+    "estimated_by_rule",
+    "constraint",
+    "constraint_date",
+];
 
 /// Writes tasks as CSV.
 pub fn write_tasks(tasks: &[TaskRecord]) -> String {
@@ -55,6 +63,18 @@ pub fn write_tasks(tasks: &[TaskRecord]) -> String {
             text(t.actual_finish.as_deref().unwrap_or("")),
             text(&t.predecessors.join(";")),
             t.remaining_days.map(|d| d.to_string()).unwrap_or_default(),
+            if t.estimated_by_rule { "true" } else { "" }.to_string(),
+            t.constraint
+                .as_ref()
+                .map(|c| c.kind.as_str())
+                .unwrap_or("")
+                .to_string(),
+            text(
+                t.constraint
+                    .as_ref()
+                    .and_then(|c| c.date.as_deref())
+                    .unwrap_or(""),
+            ),
         ];
         out.push_str(&cells.join(","));
         out.push('\n');
@@ -127,6 +147,46 @@ pub fn read_tasks(input: &str) -> Result<Vec<TaskRecord>, Vec<Problem>> {
                 .to_string()
         };
         let at = format!("row {row} (wbs {})", cell("wbs"));
+        let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
+        let estimated_by_rule = match optional("estimated_by_rule").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                problems.push(problem(
+                    &format!("{at}, field estimated_by_rule"),
+                    format!("must be true or false, not '{other}'"),
+                ));
+                false
+            }
+        };
+        let constraint_date = optional("constraint_date");
+        let constraint = match optional("constraint") {
+            None => {
+                if constraint_date.is_some() {
+                    problems.push(problem(
+                        &format!("{at}, field constraint_date"),
+                        "is given without a constraint",
+                    ));
+                }
+                None
+            }
+            Some(kind) => match ConstraintKind::parse(&kind) {
+                Some(kind) => Some(TaskConstraint {
+                    kind,
+                    date: constraint_date,
+                }),
+                None => {
+                    problems.push(problem(
+                        &format!("{at}, field constraint"),
+                        format!(
+                            "must be one of {}, not '{kind}'",
+                            ConstraintKind::ALL.map(ConstraintKind::as_str).join(", ")
+                        ),
+                    ));
+                    None
+                }
+            },
+        };
         let mut number = |name: &str, default: Option<f64>| -> f64 {
             let raw = cell(name);
             match (raw.parse::<f64>(), default) {
@@ -141,10 +201,11 @@ pub fn read_tasks(input: &str) -> Result<Vec<TaskRecord>, Vec<Problem>> {
                 }
             }
         };
-        let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
         let remaining = optional("remaining_days");
         let remaining_days = remaining.map(|_| number("remaining_days", None));
         let task = TaskRecord {
+            estimated_by_rule,
+            constraint,
             remaining_days,
             optimistic_days: number("optimistic_days", None),
             most_likely_days: number("most_likely_days", None),
@@ -186,6 +247,7 @@ fn problem(location: &str, message: impl Into<String>) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transfer::{ConstraintKind, TaskConstraint};
 
     fn task(wbs: &str, name: &str) -> TaskRecord {
         TaskRecord {
@@ -203,6 +265,8 @@ mod tests {
             actual_start: Some("2026-01-05".into()),
             actual_finish: None,
             remaining_days: None,
+            estimated_by_rule: false,
+            constraint: None,
             predecessors: vec![],
         }
     }
@@ -212,9 +276,66 @@ mod tests {
         let mut b = task("1.2", "Pour, then \"cure\"");
         b.predecessors = vec!["1.1".into()];
         b.remaining_days = Some(6.5);
-        let tasks = vec![task("1.1", "Dig"), b];
+        b.estimated_by_rule = true;
+        b.constraint = Some(TaskConstraint {
+            kind: ConstraintKind::FinishNoLaterThan,
+            date: Some("2026-01-09".into()),
+        });
+        let mut c = task("1.3", "Backfill");
+        c.constraint = Some(TaskConstraint {
+            kind: ConstraintKind::AsLateAsPossible,
+            date: None,
+        });
+        let tasks = vec![task("1.1", "Dig"), b, c];
         let csv = write_tasks(&tasks);
+        assert!(
+            csv.lines()
+                .nth(2)
+                .is_some_and(|l| l.ends_with(",6.5,true,finish_no_later_than,2026-01-09")),
+            "{csv}"
+        );
         assert_eq!(read_tasks(&csv).expect("valid"), tasks);
+    }
+
+    #[test]
+    fn estimates_by_rule_and_constraints_are_checked_by_row() {
+        let header = format!(
+            "{},estimated_by_rule,constraint,constraint_date",
+            COLUMNS.join(",")
+        );
+        let row = "1.1,Dig,Ana,2,3,4,2026-01-05,2026-01-08,100,0,0,,,";
+        let problems = |cells: &str| -> Vec<String> {
+            read_tasks(&format!("{header}\n{row},{cells}\n"))
+                .err()
+                .unwrap_or_default()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(problems("true,,"), Vec::<String>::new());
+        assert_eq!(
+            problems("maybe,,"),
+            ["row 2 (wbs 1.1), field estimated_by_rule: must be true or false, not 'maybe'"]
+        );
+        assert!(problems("false,Must Finish On,2026-01-09")[0].starts_with(
+            "row 2 (wbs 1.1), field constraint: must be one of as_late_as_possible, must_start_on"
+        ));
+        assert_eq!(
+            problems("false,must_finish_on,"),
+            ["row 2 (wbs 1.1), field constraint_date: is needed by 'must_finish_on'"]
+        );
+        assert_eq!(
+            problems("false,must_finish_on,9 Jan"),
+            ["row 2 (wbs 1.1), field constraint_date: must be a date as YYYY-MM-DD, not '9 Jan'"]
+        );
+        assert_eq!(
+            problems("false,as_late_as_possible,2026-01-09"),
+            ["row 2 (wbs 1.1), field constraint_date: is not taken by 'as_late_as_possible'"]
+        );
+        assert_eq!(
+            problems("false,,2026-01-09"),
+            ["row 2 (wbs 1.1), field constraint_date: is given without a constraint"]
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod validate;
 pub mod xer;
 
 use app::planning::ProjectCalendar;
+pub use app::planning::{ConstraintKind, TaskConstraint};
 use serde::{Deserialize, Serialize};
 
 pub use validate::{validate, ValidProject};
@@ -99,6 +100,13 @@ pub struct TaskRecord {
     pub remaining_days: Option<f64>,
     #[serde(default)]
     pub predecessors: Vec<String>,
+    /// Whether the optimistic and pessimistic durations were derived from the planned one by an
+    /// import's estimate rule (a scheduler's file without three-point estimates), not estimated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated_by_rule: bool,
+    /// The date constraint the scheduling tool had on the task, kept as data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<TaskConstraint>,
 }
 
 /// A milestone.

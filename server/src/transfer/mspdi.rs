@@ -14,7 +14,7 @@
 //! - tasks: `UID`, `Name`, `OutlineLevel`, `Summary`, `Milestone`, `Duration`, `RemainingDuration`,
 //!   `Start`, `Finish`, `ActualStart`, `ActualFinish`, `PercentComplete`, `Cost`, `ActualCost`,
 //!   `Baseline` number 0 (`Start`, `Finish`, `Duration`, `Cost`), `PredecessorLink` (`Type`,
-//!   `LinkLag`), `ConstraintType`/`ConstraintDate` (warned: PMR's plan holds no constraints), and
+//!   `LinkLag`), `ConstraintType`/`ConstraintDate` (kept as data), and
 //!   `ExtendedAttribute` values whose field's alias names an optimistic, most likely or pessimistic
 //!   duration;
 //! - the first resource assigned to a task (`Assignments`, `Resources`) as its owner.
@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use app::planning::ProjectCalendar;
+use app::planning::{ConstraintKind, ProjectCalendar};
 use chrono::{Datelike, NaiveDate};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -241,17 +241,18 @@ fn link_kind(code: u32) -> Option<LinkKind> {
     }
 }
 
-fn constraint_label(code: u32) -> &'static str {
-    match code {
-        1 => "As Late As Possible",
-        2 => "Must Start On",
-        3 => "Must Finish On",
-        4 => "Start No Earlier Than",
-        5 => "Start No Later Than",
-        6 => "Finish No Earlier Than",
-        7 => "Finish No Later Than",
-        _ => "a constraint",
-    }
+/// Microsoft Project's `ConstraintType` (0, as soon as possible, is no constraint).
+fn constraint_kind(code: u32) -> Option<ConstraintKind> {
+    Some(match code {
+        1 => ConstraintKind::AsLateAsPossible,
+        2 => ConstraintKind::MustStartOn,
+        3 => ConstraintKind::MustFinishOn,
+        4 => ConstraintKind::StartNoEarlierThan,
+        5 => ConstraintKind::StartNoLaterThan,
+        6 => ConstraintKind::FinishNoEarlierThan,
+        7 => ConstraintKind::FinishNoLaterThan,
+        _ => return None,
+    })
 }
 
 fn task_record(r: &mut Read, node: &Node) -> RawTask {
@@ -923,16 +924,14 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                 "is elapsed (calendar) time; its days are read as working days",
             );
         }
-        if let Some((kind, date)) = t.constraint {
-            schedule.warn(
-                format!("{place}, field ConstraintType"),
-                format!(
-                    "'{}{}' is not held by PMR's plan, which has no constraints",
-                    constraint_label(kind),
-                    date.map(|d| format!(" {d}")).unwrap_or_default()
-                ),
-            );
-        }
+        let constraint = t.constraint.and_then(|(code, date)| {
+            schedule.constraint(
+                &format!("{place}, field ConstraintType"),
+                constraint_kind(code),
+                &format!("type {code}"),
+                date,
+            )
+        });
         let mut three = [None, None, None];
         for (id, value) in &t.extended {
             if let Some(&k) = estimate_fields.get(id.as_str()) {
@@ -985,6 +984,7 @@ pub fn read(text: &str) -> Result<Schedule, Vec<Problem>> {
                 .copied()
                 .unwrap_or("")
                 .to_string(),
+            constraint,
         });
         for (pred, kind, lag, format, cross) in &t.links {
             let link_place = format!("task UID {}, predecessor UID {pred}", t.uid);

@@ -26,7 +26,7 @@
 use std::collections::{HashMap, HashSet};
 
 pub use app::import::{EstimateRule, ScheduleSummary};
-use app::planning::ProjectCalendar;
+use app::planning::{ConstraintKind, ProjectCalendar, TaskConstraint};
 use chrono::NaiveDate;
 
 use super::{
@@ -98,6 +98,8 @@ pub struct SourceTask {
     pub most_likely_days: Option<f64>,
     pub pessimistic_days: Option<f64>,
     pub owner: String,
+    /// The tool's date constraint on the task, if any (as soon as possible is none).
+    pub constraint: Option<TaskConstraint>,
 }
 
 /// A dependency as a scheduler file has it.
@@ -136,6 +138,38 @@ impl Schedule {
             location: location.into(),
             message: message.into(),
         });
+    }
+
+    /// A task's constraint as the file has it (`label` its name there, for messages), kept when
+    /// PMR knows the kind and, for a dated kind, the date; else `None`, with a warning at `place`.
+    pub fn constraint(
+        &mut self,
+        place: &str,
+        kind: Option<ConstraintKind>,
+        label: &str,
+        date: Option<NaiveDate>,
+    ) -> Option<TaskConstraint> {
+        let Some(kind) = kind else {
+            self.warn(
+                place,
+                format!("its constraint '{label}' is not one PMR knows; not kept"),
+            );
+            return None;
+        };
+        match (kind.dated(), date) {
+            (true, None) => {
+                self.warn(
+                    place,
+                    format!("its constraint '{}' has no date; not kept", kind.label()),
+                );
+                None
+            }
+            (true, Some(d)) => Some(TaskConstraint {
+                kind,
+                date: Some(iso(d)),
+            }),
+            (false, _) => Some(TaskConstraint { kind, date: None }),
+        }
     }
 }
 
@@ -242,6 +276,22 @@ pub fn to_document(
                 });
             }
         }
+        if t.summary || t.milestone {
+            if let Some(c) = &t.constraint {
+                warnings.push(Problem {
+                    location: format!("{}, field constraint", t.place),
+                    message: format!(
+                        "'{}' is on a {}, which PMR's plan holds without constraints; not kept",
+                        c.describe(),
+                        if t.summary {
+                            "summary task"
+                        } else {
+                            "milestone"
+                        }
+                    ),
+                });
+            }
+        }
         if t.summary {
             summaries += 1;
             records.push(None);
@@ -283,10 +333,10 @@ pub fn to_document(
             continue;
         };
         let ml = t.duration_days.max(0.0);
-        let (o, m, p) = match (t.optimistic_days, t.most_likely_days, t.pessimistic_days) {
+        let (o, m, p, by_rule) = match (t.optimistic_days, t.most_likely_days, t.pessimistic_days) {
             (Some(o), m, Some(p)) if o <= m.unwrap_or(ml) && m.unwrap_or(ml) <= p => {
                 estimated_in_file += 1;
-                (o, m.unwrap_or(ml), p)
+                (o, m.unwrap_or(ml), p, false)
             }
             (o, m, p) => {
                 if o.is_some() || m.is_some() || p.is_some() {
@@ -302,9 +352,9 @@ pub fn to_document(
                 }
                 estimated_by_rule += 1;
                 if t.level_of_effort {
-                    (ml, ml, ml)
+                    (ml, ml, ml, true)
                 } else {
-                    (ml * rule.optimistic, ml, ml * rule.pessimistic)
+                    (ml * rule.optimistic, ml, ml * rule.pessimistic, true)
                 }
             }
         };
@@ -355,6 +405,8 @@ pub fn to_document(
             actual_finish: actual_finish.map(iso),
             remaining_days: remaining,
             predecessors: Vec::new(),
+            estimated_by_rule: by_rule,
+            constraint: t.constraint.clone(),
         }));
     }
 
@@ -592,6 +644,18 @@ pub fn to_document(
             calendar,
         },
     };
+    let constrained = tasks.iter().filter(|t| t.constraint.is_some()).count();
+    if constrained > 0 {
+        warnings.push(Problem {
+            location: "constraints".into(),
+            message: format!(
+                "{constrained} task{} date constraint{} kept as data (shown on the project page and exported); PMR's risk analysis does not enforce {}",
+                if constrained == 1 { "'s" } else { "s'" },
+                if constrained == 1 { " is" } else { "s are" },
+                if constrained == 1 { "it" } else { "them" },
+            ),
+        });
+    }
     let more_warnings = warnings.len().saturating_sub(MAX_WARNINGS);
     warnings.truncate(MAX_WARNINGS);
     let summary = ScheduleSummary {

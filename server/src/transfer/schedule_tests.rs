@@ -169,6 +169,32 @@ fn a_project_2019_file_imports_as_worked_out_by_hand() {
     assert_eq!(task(&doc, "2.3").predecessors, ["2.2"]);
     assert_eq!(read.dependencies, 4);
     assert_eq!((read.estimated_in_file, read.estimated_by_rule), (1, 4));
+    // Each task says where its estimates came from: the survey's from the file, the rest by the rule.
+    assert_eq!(
+        doc.tasks
+            .iter()
+            .map(|t| (t.wbs.as_str(), t.estimated_by_rule))
+            .collect::<Vec<_>>(),
+        [
+            ("1.1", false),
+            ("1.2", true),
+            ("2.1", true),
+            ("2.2", true),
+            ("2.3", true)
+        ]
+    );
+    // UID 3's constraint (type 4, start no earlier than) is kept as data.
+    assert_eq!(
+        task(&doc, "1.2").constraint,
+        Some(super::TaskConstraint {
+            kind: super::ConstraintKind::StartNoEarlierThan,
+            date: Some("2026-01-19".into()),
+        })
+    );
+    assert_eq!(
+        doc.tasks.iter().filter(|t| t.constraint.is_some()).count(),
+        1
+    );
 
     let approved = &doc.milestones[0];
     assert_eq!(approved.name, "Design approved");
@@ -185,10 +211,7 @@ fn a_project_2019_file_imports_as_worked_out_by_hand() {
 
     for (place, words) in [
         ("calendar UID 1", "Catch-up Saturday"),
-        (
-            "task UID 3, field ConstraintType",
-            "Start No Earlier Than 2026-01-19",
-        ),
+        ("constraints", "1 task's date constraint is kept as data"),
         ("task UID 6, predecessor UID 4", "lag of 1 working day,"),
         ("task UID 7, predecessor UID 6", "start-to-start"),
         ("task UID 7, predecessor UID 1", "summary"),
@@ -343,6 +366,14 @@ fn a_p6_file_imports_the_chosen_project_as_worked_out_by_hand() {
         (25.0, 30.0, 45.0)
     );
     assert_eq!(pour.predecessors, ["1.2"], "through milestone M1000");
+    // A1010's CS_MSOA (start on or after) is kept as start no earlier than.
+    assert_eq!(
+        design.constraint,
+        Some(super::TaskConstraint {
+            kind: super::ConstraintKind::StartNoEarlierThan,
+            date: Some("2026-01-19".into()),
+        })
+    );
     assert_eq!(
         (pour.planned_start.as_str(), pour.planned_finish.as_str()),
         ("2026-02-16", "2026-03-27")
@@ -366,10 +397,7 @@ fn a_p6_file_imports_the_chosen_project_as_worked_out_by_hand() {
     for (place, words) in [
         ("document", "windows-1252"),
         ("table ACTVTYPE", "2 rows"),
-        (
-            "task A1010, field cstr_type",
-            "Start On or After 2026-01-19",
-        ),
+        ("constraints", "1 task's date constraint is kept as data"),
         ("TASKPRED 5003 → 5004", "lag of 1 working day,"),
         ("TASKPRED 5001 → 5005", "start-to-start"),
         ("TASKPRED 5004 → 6001", "another project"),

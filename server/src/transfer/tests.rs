@@ -19,6 +19,8 @@ fn doc() -> ProjectDocument {
         actual_start: None,
         actual_finish: None,
         remaining_days: None,
+        estimated_by_rule: false,
+        constraint: None,
         predecessors: preds.iter().map(|p| p.to_string()).collect(),
     };
     ProjectDocument {
@@ -217,4 +219,41 @@ fn a_document_without_a_calendar_or_remaining_durations_still_reads() {
         super::parse_json(&unknown).is_err(),
         "unknown calendar fields are refused"
     );
+}
+
+#[test]
+fn constraints_are_checked_where_they_are_and_unknown_kinds_refused() {
+    let mut d = doc();
+    d.tasks[0].constraint = Some(TaskConstraint {
+        kind: ConstraintKind::MustFinishOn,
+        date: None,
+    });
+    d.tasks[1].constraint = Some(TaskConstraint {
+        kind: ConstraintKind::StartNoEarlierThan,
+        date: Some("2026-02-30".into()),
+    });
+    let found = problems(d);
+    for expected in [
+        "tasks[0].constraint.date: is needed by 'must_finish_on'",
+        "tasks[1].constraint.date: must be a date as YYYY-MM-DD, not '2026-02-30'",
+    ] {
+        assert!(
+            found.iter().any(|p| p.starts_with(expected)),
+            "{expected}: {found:#?}"
+        );
+    }
+    // A kind PMR does not know is refused where it is, as any unknown value.
+    let mut text = serde_json::to_value(doc()).expect("json");
+    text["tasks"][0]["constraint"] = serde_json::json!({"kind": "whenever", "date": "2026-01-05"});
+    let refused = parse_json(&text.to_string()).expect_err("unknown kind");
+    assert!(refused[0].message.contains("whenever"), "{refused:?}");
+    // Kept and given back as written.
+    let mut fine = doc();
+    fine.tasks[2].estimated_by_rule = true;
+    fine.tasks[2].constraint = Some(TaskConstraint {
+        kind: ConstraintKind::FinishNoLaterThan,
+        date: Some("2026-01-30".into()),
+    });
+    let again = parse_json(&serde_json::to_string(&fine).expect("json")).expect("reads");
+    assert_eq!(validate(again).expect("valid").document, fine);
 }

@@ -252,6 +252,27 @@ fn check_task(c: &mut Checker, at: &str, t: &TaskRecord) {
             );
         }
     }
+    if let Some(constraint) = &t.constraint {
+        let date_field = if at.starts_with("row") {
+            "constraint_date"
+        } else {
+            "constraint.date"
+        };
+        match (&constraint.date, constraint.kind.dated()) {
+            (Some(date), true) => {
+                c.date(&field(date_field), date);
+            }
+            (None, true) => c.fail(
+                field(date_field),
+                format!("is needed by '{}'", constraint.kind.as_str()),
+            ),
+            (Some(_), false) => c.fail(
+                field(date_field),
+                format!("is not taken by '{}'", constraint.kind.as_str()),
+            ),
+            (None, false) => {}
+        }
+    }
     // Progress: the same checks, in the same words, as the progress grid's.
     let progress = app::progress::TaskProgress {
         percent_complete: t.percent_complete,

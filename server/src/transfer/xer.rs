@@ -11,7 +11,7 @@
 //!   level of effort, `TT_WBS` summaries), `target_drtn_hr_cnt` and `remain_drtn_hr_cnt` (hours; a
 //!   day is the calendar's `day_hr_cnt`), `target_start_date`/`target_end_date` (the baseline),
 //!   `early_*` and `act_*` dates, `status_code`, the percent complete its `complete_pct_type` names,
-//!   `cstr_type` (warned), `rsrc_id` (the owner);
+//!   `cstr_type`/`cstr_date` (kept as data), `rsrc_id` (the owner);
 //! - `TASKPRED`: `pred_type` (`PR_FS`, `PR_SS`, `PR_FF`, `PR_SF`), `lag_hr_cnt`;
 //! - `TASKRSRC` and `PROJCOST`: budgeted (`target_cost`) and actual (`act_reg_cost`,
 //!   `act_ot_cost`, `act_cost`) costs per task;
@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use app::planning::ProjectCalendar;
+use app::planning::{ConstraintKind, ProjectCalendar};
 use chrono::{Datelike, NaiveDate};
 
 use super::schedule::{outline_codes, LinkKind, Schedule, SourceLink, SourceTask};
@@ -440,19 +440,20 @@ fn calendar(data: &str, place: &str, schedule: &mut Schedule) -> Option<ProjectC
     })
 }
 
-fn constraint_label(code: &str) -> &str {
-    match code {
-        "CS_MSO" => "Start On",
-        "CS_MSOA" => "Start On or After",
-        "CS_MSOB" => "Start On or Before",
-        "CS_MEO" => "Finish On",
-        "CS_MEOA" => "Finish On or After",
-        "CS_MEOB" => "Finish On or Before",
-        "CS_ALAP" => "As Late As Possible",
-        "CS_MANDSTART" => "Mandatory Start",
-        "CS_MANDFIN" => "Mandatory Finish",
-        other => other,
-    }
+/// P6's primary constraint (`cstr_type`).
+fn constraint_kind(code: &str) -> Option<ConstraintKind> {
+    Some(match code {
+        "CS_MSO" => ConstraintKind::MustStartOn,
+        "CS_MSOA" => ConstraintKind::StartNoEarlierThan,
+        "CS_MSOB" => ConstraintKind::StartNoLaterThan,
+        "CS_MEO" => ConstraintKind::MustFinishOn,
+        "CS_MEOA" => ConstraintKind::FinishNoEarlierThan,
+        "CS_MEOB" => ConstraintKind::FinishNoLaterThan,
+        "CS_ALAP" => ConstraintKind::AsLateAsPossible,
+        "CS_MANDSTART" => ConstraintKind::MandatoryStart,
+        "CS_MANDFIN" => ConstraintKind::MandatoryFinish,
+        _ => return None,
+    })
 }
 
 /// Reads the project `p6_project` (a `proj_id`) of an XER file; a file of one project needs none.
@@ -878,19 +879,18 @@ pub fn read(text: &str, p6_project: Option<&str>) -> Result<Schedule, Vec<Proble
                         },
                     }
                 };
-                if let Some(c) = task.get(row, "cstr_type") {
-                    schedule.warn(
-                        format!("{place}, field cstr_type"),
-                        format!(
-                            "'{}{}' is not held by PMR's plan, which has no constraints",
-                            constraint_label(c),
-                            task.get(row, "cstr_date")
-                                .and_then(|d| d.get(..10))
-                                .map(|d| format!(" {d}"))
-                                .unwrap_or_default()
-                        ),
-                    );
-                }
+                let constraint = match task.get(row, "cstr_type") {
+                    Some(c) => {
+                        let date = r.date(&place, "cstr_date", task.get(row, "cstr_date"));
+                        schedule.constraint(
+                            &format!("{place}, field cstr_type"),
+                            constraint_kind(c),
+                            c,
+                            date,
+                        )
+                    }
+                    None => None,
+                };
                 let early_start = r.date(
                     &place,
                     "early_start_date",
@@ -947,6 +947,7 @@ pub fn read(text: &str, p6_project: Option<&str>) -> Result<Schedule, Vec<Proble
                     most_likely_days: three[1],
                     pessimistic_days: three[2],
                     owner: owner.to_string(),
+                    constraint,
                 });
             }
         }

@@ -492,8 +492,8 @@ async fn an_editor_allowed_to_create_projects_creates_one_from_a_file() {
     assert_eq!(later.status, StatusCode::FORBIDDEN, "{}", later.body);
 }
 
-/// Key metrics of the month's report of `code` for `period`.
-async fn key_metrics(app: &TestApp, who: &Who, code: &str, period: &str) -> Value {
+/// Key metrics (and the Monte Carlo section) of the month's report of `code` for `period`.
+async fn key_metrics(app: &TestApp, who: &Who, code: &str, period: &str) -> (Value, Value) {
     let templates = app.get("/api/templates", who).await.json();
     let template = templates[0]["id"].as_i64().expect("template");
     let started = app
@@ -511,11 +511,14 @@ async fn key_metrics(app: &TestApp, who: &Who, code: &str, period: &str) -> Valu
     assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     let report = started.json()["report_id"].as_i64().expect("id");
     let document = app.get(&format!("/api/reports/{report}"), who).await.json();
-    document["sections"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["key"] == json!("key-metrics")))
-        .map(|s| s["content"].clone())
-        .expect("key metrics")
+    let section = |key: &str| {
+        document["sections"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["key"] == json!(key)))
+            .map(|s| s["content"].clone())
+            .unwrap_or_else(|| panic!("no section {key}"))
+    };
+    (section("key-metrics"), section("monte-carlo"))
 }
 
 #[tokio::test]
@@ -531,9 +534,33 @@ async fn mspdi_reported_exported_and_reimported_gives_the_same_earned_value() {
     )
     .await;
     assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.body);
-    let first = key_metrics(&app, &who, "RT1", "2026-02").await;
+    let (first, simulated) = key_metrics(&app, &who, "RT1", "2026-02").await;
+    // The report says that four of the five tasks' spreads come from the estimate rule.
+    assert_eq!(
+        (&simulated["tasks"], &simulated["estimated_by_rule"]),
+        (&json!(5), &json!(4)),
+        "{simulated}"
+    );
 
     let mut export = app.get("/api/projects/RT1/export", &who).await.json();
+    // What the file told of the tasks is kept and exported: estimates by rule, the constraint.
+    let design = export["tasks"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["wbs"] == json!("1.2")))
+        .expect("task 1.2")
+        .clone();
+    assert_eq!(
+        design["constraint"],
+        json!({"kind": "start_no_earlier_than", "date": "2026-01-19"})
+    );
+    assert_eq!(design["estimated_by_rule"], json!(true));
+    let csv = app.get("/api/projects/RT1/tasks.csv", &who).await;
+    assert!(
+        csv.body.lines().any(|l| l.starts_with("1.2,")
+            && l.ends_with(",true,start_no_earlier_than,2026-01-19")),
+        "{}",
+        csv.body
+    );
     export["project"]["code"] = json!("RT2");
     let again = post(
         &app,
@@ -544,7 +571,13 @@ async fn mspdi_reported_exported_and_reimported_gives_the_same_earned_value() {
     )
     .await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
-    let second = key_metrics(&app, &who, "RT2", "2026-02").await;
+    let (second, simulated_again) = key_metrics(&app, &who, "RT2", "2026-02").await;
+    assert_eq!(simulated_again["estimated_by_rule"], json!(4));
+    assert_eq!(
+        app.get("/api/projects/RT2/export", &who).await.json()["tasks"],
+        export["tasks"],
+        "the re-imported plan is the exported one"
+    );
 
     assert_eq!(first["ev"], second["ev"], "earned value");
     assert_eq!(first["es"], second["es"], "earned schedule");

@@ -546,6 +546,11 @@ fn task(project_id: i64, wbs: &str) -> NewTask {
         actual_start: Some("2026-01-06".into()),
         actual_finish: None,
         remaining_days: Some(3.5),
+        estimated_by_rule: true,
+        constraint: Some(server::transfer::TaskConstraint {
+            kind: server::transfer::ConstraintKind::FinishNoLaterThan,
+            date: Some("2026-01-16".into()),
+        }),
     }
 }
 
@@ -712,6 +717,16 @@ async fn a_project_reads_back_exactly(store: Store) {
             .collect::<Vec<_>>(),
         [Some(3.5), Some(3.5)]
     );
+    // So do what a scheduler's file told of them: estimates by rule, the date constraint.
+    for t in &plan.tasks {
+        assert!(t.estimated_by_rule, "{}", t.wbs);
+        assert_eq!(
+            t.constraint.as_ref().map(|c| c.describe()).as_deref(),
+            Some("Finish no later than 2026-01-16"),
+            "{}",
+            t.wbs
+        );
+    }
     assert_eq!(
         plan.status_date("2026-02")
             .map(|d| d.to_string())

@@ -166,7 +166,9 @@ async fn csv_task_updates_apply_or_name_the_row() {
     let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
     assert!(lines[1].starts_with("1.1,"), "{}", lines[1]);
     let row = |percent: &str| {
-        format!("1.1,Structural survey,J. Moreau,2,3,4,2026-01-05,2026-01-08,27000,0,{percent},,,,")
+        format!(
+            "1.1,Structural survey,J. Moreau,2,3,4,2026-01-05,2026-01-08,27000,0,{percent},,,,,,,"
+        )
     };
     lines[1] = row("150");
     let (status, _, body) = call(
