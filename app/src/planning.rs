@@ -339,7 +339,7 @@ impl TaskConstraint {
 }
 
 /// Largest plan text accepted from the form (a server function's body is at most 1 MB; the import
-/// API takes plans up to 8 MB).
+/// API takes plans up to 64 MiB).
 pub const MAX_PLAN_BYTES: usize = 960 * 1024;
 
 /// What creating a project did.

@@ -17,8 +17,11 @@ pub mod grid;
 pub const MAX_COST: f64 = 1e12;
 /// Longest duration accepted, in working days (as the import's estimates).
 pub const MAX_DAYS: f64 = 10_000.0;
-/// Most rows of each kind one save may carry (as many as a plan may have tasks).
+/// Most rows of each kind one save may carry (as many as the grid shows tasks).
 pub const MAX_EDITS: usize = 5_000;
+/// Largest plan the progress grid takes (a row of inputs per task). A larger plan (a scheduler's
+/// file of up to 50,000 tasks) records its progress by importing the file again, or a CSV.
+pub const MAX_GRID_TASKS: usize = 5_000;
 /// Longest owner or response text (as the import).
 pub const MAX_TEXT: usize = 500;
 

@@ -22,6 +22,8 @@ const NEXT_MILESTONES: usize = 5;
 
 /// The deepest WBS level indented further (the stylesheet has a class for each up to this).
 const MAX_INDENT: usize = 5;
+/// Rows of the plan's table the page draws at most.
+const MAX_PLAN_ROWS: usize = 2_000;
 
 /// The project page; the code comes from the path and is checked by the server.
 #[component]
@@ -57,7 +59,11 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
     } = overview;
     let title = format!("{} · {}", summary.code, summary.name);
     let budget = compact_money(summary.budget, &summary.currency);
-    let rows = wbs_tree(&tasks);
+    let mut rows = wbs_tree(&tasks);
+    // A plan of tens of thousands of tasks (a scheduler's file) shows its first rows; the whole of
+    // it is in the report's task table and the exports.
+    let all_rows = rows.len();
+    rows.truncate(MAX_PLAN_ROWS);
     let next = next_milestones(&milestones, NEXT_MILESTONES);
     let task_count = tasks.len();
     let by_rule = tasks.iter().filter(|t| t.estimated_by_rule).count();
@@ -164,6 +170,11 @@ fn ProjectView(overview: ProjectOverview) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            {(all_rows > MAX_PLAN_ROWS).then(|| view! {
+                <p class="muted">{format!(
+                    "The first {MAX_PLAN_ROWS} of {all_rows} rows are shown: the whole plan is in a report's task table and in the exports (JSON, CSV)."
+                )}</p>
+            })}
         </section>
     }
 }

@@ -13,7 +13,7 @@ use crate::storage::StoreError;
 use crate::transfer::Problem;
 
 /// Problems an import's refusal lists at most (the count says how many there are): enough to fix a
-/// file in a few passes, while a damaged 8 MB file cannot make a response of megabytes.
+/// file in a few passes, while a damaged 64 MiB file cannot make a response of megabytes.
 pub const MAX_PROBLEMS_LISTED: usize = 100;
 
 /// What a REST handler can fail with.
@@ -29,6 +29,8 @@ pub enum ApiError {
     Forbidden(String),
     /// 429: too many attempts.
     TooManyRequests(String),
+    /// 413: the body is larger than the endpoint accepts.
+    PayloadTooLarge(String),
     /// 422: the content was read but breaks the rules; every problem is listed with its place.
     Invalid(Vec<Problem>),
     /// 422 as [`ApiError::Invalid`], with more fields beside the problems (a P6 file's projects).
@@ -76,6 +78,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({ "error": m })),
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, json!({ "error": m })),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, json!({ "error": m })),
+            ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": m })),
             ApiError::TooManyRequests(m) => {
                 let wait = AppError::TooManyRequests(m.clone()).retry_after();
                 let mut response =

@@ -40,22 +40,31 @@ use crate::transfer::{csv, parse_json, validate, ProjectDocument};
 
 /// Largest import accepted (the project page's file upload checks the same bound).
 const MAX_IMPORT_BYTES: usize = app::import::MAX_IMPORT_BYTES;
+/// Largest CSV task list accepted (50,000 tasks are about 8 MB of CSV).
+const MAX_CSV_BYTES: usize = 16 * 1024 * 1024;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    // The import reads its body itself, once its turn comes (see `import_turn`).
+    let import_route = Router::new()
         .route("/api/projects/import", post(import))
+        .layer(axum::middleware::from_fn_with_state(
+            MAX_IMPORT_BYTES,
+            super::limits::limit_body,
+        ));
+    Router::new()
         .route("/api/projects/{code}", get(overview))
         .route("/api/projects/{code}/export", get(export_json))
         .route(
             "/api/projects/{code}/tasks.csv",
             get(export_csv).put(import_csv),
         )
-        .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_CSV_BYTES))
         .layer(axum::middleware::from_fn_with_state(
-            MAX_IMPORT_BYTES,
+            MAX_CSV_BYTES,
             super::limits::limit_body,
         ))
+        .merge(import_route)
 }
 
 async fn document(state: &AppState, who: &Access, code: &str) -> Result<ProjectDocument, ApiError> {
@@ -169,13 +178,48 @@ async fn status_date(
     Ok(day)
 }
 
-/// Scheduler files read at once, server-wide; how long a request waits for its turn.
+/// Imports read at once, server-wide; how long a request waits for its turn.
 const IMPORTS_AT_ONCE: usize = 2;
 const IMPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn import_slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     SLOTS.get_or_init(|| tokio::sync::Semaphore::new(IMPORTS_AT_ONCE))
+}
+
+/// An import's turn: a large file is CPU and a few hundred MB, so at most IMPORTS_AT_ONCE are read
+/// at a time, and the turn is taken before the body is read (a request waiting holds no body). The
+/// rest wait their turn for a while, then get a 429.
+async fn import_turn() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    tokio::time::timeout(IMPORT_WAIT, import_slots().acquire())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            ApiError::TooManyRequests(
+                "other imports are being read; try again in a few seconds".into(),
+            )
+        })
+}
+
+/// The whole body (the route's limit wraps it): 413 past the limit.
+async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        let mut too_large = false;
+        while let Some(c) = cause {
+            too_large |= c.is::<http_body_util::LengthLimitError>();
+            cause = c.source();
+        }
+        if too_large {
+            ApiError::PayloadTooLarge(format!(
+                "the request body is larger than the {} MiB an import accepts",
+                MAX_IMPORT_BYTES / (1024 * 1024)
+            ))
+        } else {
+            ApiError::BadRequest(format!("the body could not be read: {e}"))
+        }
+    })
 }
 
 /// The query of `POST /api/projects/import`.
@@ -251,11 +295,13 @@ async fn import(
     Caller(who): Caller,
     Query(query): Query<ImportQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<axum::response::Response, ApiError> {
     let at = ImportAt {
         status_date: query.status_date.clone(),
     };
+    let _turn = import_turn().await?;
+    let body = read_body(body).await?;
     match import_format(&headers, &body)? {
         None => {
             if query.dry_run()? {
@@ -349,17 +395,7 @@ async fn import_schedule(
     } else {
         code.clone()
     };
-    // Reading a large file is CPU and a few hundred MB: off the async workers, and at most
-    // IMPORTS_AT_ONCE at a time (the rest wait their turn for a while, then get a 429).
-    let _turn = tokio::time::timeout(IMPORT_WAIT, import_slots().acquire())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .ok_or_else(|| {
-            ApiError::TooManyRequests(
-                "other scheduler files are being read; try again in a few seconds".into(),
-            )
-        })?;
+    // Reading a large file is CPU: off the async workers (the caller holds an import's turn).
     let (valid, summary, p6_projects) = tokio::task::spawn_blocking(move || {
         let p6_projects = match format {
             SchedulerFormat::Xer => files::xer_projects(&body, charset.as_deref()),
@@ -465,7 +501,11 @@ async fn import_json(
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportOutcome>), ApiError> {
     let text = body_text(&headers, &body, "application/json")?;
-    let doc = parse_json(&text).map_err(ApiError::Invalid)?;
+    drop(body);
+    let doc = tokio::task::spawn_blocking(move || parse_json(&text))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))?
+        .map_err(ApiError::Invalid)?;
     let existing = timed_query(
         &state.monitor,
         "project_id",
@@ -473,7 +513,10 @@ async fn import_json(
     )
     .await?;
     let creator = import_right(&state, &who, &doc.project.code, existing).await?;
-    let valid = validate(doc).map_err(ApiError::Invalid)?;
+    let valid = tokio::task::spawn_blocking(move || validate(doc))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))?
+        .map_err(ApiError::Invalid)?;
     let day = status_date(&state, &at, existing).await?;
     let outcome = timed_query(
         &state.monitor,

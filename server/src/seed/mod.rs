@@ -33,7 +33,8 @@ use crate::storage::reports::{
 };
 use crate::storage::transfer::document_of;
 use crate::storage::{Store, StoreError};
-use catalogue::{standard_template, Profile, PROFILES};
+pub use catalogue::standard_template;
+use catalogue::{Profile, PROFILES};
 use plan::{plan, working_days_between, PlannedTask, Rng};
 
 /// Monthly reports per demo project.

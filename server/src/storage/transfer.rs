@@ -4,8 +4,8 @@ use app::model::Rag;
 use sqlx::{AnyConnection, Row};
 
 use super::projects::{
-    insert_dependency, insert_milestone, insert_portfolio, insert_risk, insert_task, NewMilestone,
-    NewRisk, NewTask,
+    insert_dependencies, insert_milestone, insert_portfolio, insert_risk, insert_tasks,
+    NewMilestone, NewRisk, NewTask,
 };
 use super::{Store, StoreError};
 use crate::domain::project::ProjectData;
@@ -151,15 +151,16 @@ pub(crate) async fn replace_plan(
         .bind(project_id)
         .execute(&mut *tx)
         .await?;
-    let mut ids = Vec::with_capacity(doc.tasks.len());
-    for t in &doc.tasks {
-        ids.push(insert_task(&mut *tx, &new_task(project_id, t)).await?);
-    }
-    for (i, preds) in valid.predecessors.iter().enumerate() {
-        for &p in preds {
-            insert_dependency(&mut *tx, ids[i], ids[p]).await?;
-        }
-    }
+    let new_tasks: Vec<NewTask> = doc.tasks.iter().map(|t| new_task(project_id, t)).collect();
+    let ids = insert_tasks(&mut *tx, project_id, &new_tasks).await?;
+    let links: Vec<(i64, i64)> = valid
+        .predecessors
+        .iter()
+        .enumerate()
+        .flat_map(|(i, preds)| preds.iter().map(move |&p| (i, p)))
+        .map(|(i, p)| (ids[i], ids[p]))
+        .collect();
+    insert_dependencies(&mut *tx, &links).await?;
     merge_milestones(&mut *tx, project_id, &doc.milestones).await?;
     for (r, affected) in doc.risks.iter().zip(&valid.affected) {
         let task_ids: Vec<i64> = affected

@@ -23,7 +23,7 @@ pub use validate::{validate, ValidProject};
 /// The schema identifier written into and required from every JSON document.
 pub const SCHEMA: &str = "pmr.project/v1";
 /// Limits on what one import may contain.
-pub const MAX_TASKS: usize = 5_000;
+pub const MAX_TASKS: usize = 50_000;
 pub const MAX_MILESTONES: usize = 500;
 pub const MAX_RISKS: usize = 1_000;
 pub const MAX_TEXT: usize = app::import::MAX_FIELD_CHARS;

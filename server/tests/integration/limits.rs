@@ -254,9 +254,9 @@ async fn request_bodies_over_the_limit_get_413_with_a_json_message() {
         .await;
     assert_ne!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
 
-    // Imports take up to 8 MiB; 9 MiB is refused the same way.
+    // Imports take up to 64 MiB; 65 MiB is refused the same way.
     let admin = app.api_token("importer", Role::Admin, &[]).await;
-    let huge = format!("{{\"schema\":\"{}\"}}", "x".repeat(9 * 1024 * 1024));
+    let huge = format!("{{\"schema\":\"{}\"}}", "x".repeat(65 * 1024 * 1024));
     let reply = app
         .send(with_length(request(
             Method::POST,
@@ -274,7 +274,7 @@ async fn request_bodies_over_the_limit_get_413_with_a_json_message() {
     assert!(
         reply.json()["error"]
             .as_str()
-            .is_some_and(|e| e.contains("8192 KiB")),
+            .is_some_and(|e| e.contains("65536 KiB")),
         "{}",
         reply.body
     );

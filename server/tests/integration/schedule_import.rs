@@ -585,3 +585,50 @@ async fn mspdi_reported_exported_and_reimported_gives_the_same_earned_value() {
     assert_eq!(first["ev"]["bac"], json!(187_000.0));
     assert_eq!(first["ev"]["ac"], json!(33_500.0));
 }
+
+/// A plan larger than the progress grid takes (a scheduler's file of thousands of tasks): imported
+/// whole; the grid says how to record its progress instead; the project page draws its first rows.
+#[tokio::test]
+async fn a_plan_larger_than_the_grid_is_imported_and_its_grid_says_what_to_do() {
+    let app = common::seeded().await;
+    let who = admin(&app).await;
+    let tasks: Vec<Value> = (1..=app::progress::MAX_GRID_TASKS + 1)
+        .map(|i| {
+            json!({"wbs": format!("{}.{}", i / 100 + 1, i % 100 + 1), "name": format!("Activity {i}"),
+                "optimistic_days": 2, "most_likely_days": 3, "pessimistic_days": 5,
+                "planned_start": "2026-01-05", "planned_finish": "2026-01-07", "budgeted_cost": 100})
+        })
+        .collect();
+    let doc = json!({"schema": "pmr.project/v1", "project": {"code": "BIG", "name": "Big plan",
+        "manager": "Ana", "currency": "EUR", "budget_at_completion": 500_100.0,
+        "start_date": "2026-01-05", "target_finish": "2026-12-31",
+        "declared": {"overall": "green", "scope": "green", "schedule": "green", "cost": "green", "resources": "green"}},
+        "tasks": tasks});
+    let imported = post(
+        &app,
+        &who,
+        "/api/projects/import?status_date=2026-01-05",
+        "application/json",
+        doc.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.body);
+    assert_eq!(imported.json()["tasks"], json!(5_001));
+    let grid = app.get("/api/projects/BIG/progress", &who).await;
+    assert_eq!(grid.status, StatusCode::BAD_REQUEST, "{}", grid.body);
+    assert!(
+        grid.body
+            .contains("This plan has 5001 tasks; the progress grid takes plans of up to 5000"),
+        "{}",
+        grid.body
+    );
+    app.account("bigboss", Role::Admin, &[], None).await;
+    let boss = app.session("bigboss").await;
+    let page = app.get("/projects/BIG", &boss).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("The first 2000 of 5052 rows are shown"),
+        "{}",
+        &page.body[..page.body.len().min(500)]
+    );
+}

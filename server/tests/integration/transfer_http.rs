@@ -227,13 +227,23 @@ async fn wrong_content_types_and_huge_bodies_are_refused() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("line 1, column"), "{body}");
-    let huge = format!("{{\"schema\":\"{}\"}}", "x".repeat(9 * 1024 * 1024));
-    let (status, _, _) = call(
+    // Past the import's 64 MiB (sent without a declared length: counted as it is read).
+    let huge = format!("{{\"schema\":\"{}\"}}", "x".repeat(65 * 1024 * 1024));
+    let (status, _, body) = call(
         &app,
         send("POST", "/api/projects/import", "application/json", huge),
     )
     .await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body.contains("64 MiB an import accepts"), "{body}");
+    // A CSV task list past its 16 MiB.
+    let csv = format!("{}\n", "x".repeat(17 * 1024 * 1024));
+    let (status, _, body) = call(
+        &app,
+        send("PUT", "/api/projects/HBR/tasks.csv", "text/csv", csv),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 }
 
 #[tokio::test]

@@ -492,3 +492,39 @@ fn an_estimate_of_the_days_left_centres_the_remaining_duration_on_it() {
     let refused = simulate(&input(vec![half_done(Some(-1.0))]), p()).expect_err("refused");
     assert!(refused.to_string().contains("remaining days"), "{refused}");
 }
+
+#[test]
+fn a_large_plan_gets_fewer_iterations_and_a_bounded_sample() {
+    assert_eq!(max_iterations(500), MAX_ITERATIONS);
+    assert_eq!(max_iterations(5_000), 200_000);
+    assert_eq!(max_iterations(50_000), 20_000);
+    assert_eq!(max_iterations(0), MAX_ITERATIONS);
+    // The sample of durations for the ranking never exceeds its cells, whatever the plan.
+    for tasks in [1, 500, 5_000, 50_000, 60_000] {
+        let rows = sample_rows(tasks);
+        assert!((3..=SENSITIVITY_SAMPLE).contains(&rows), "{tasks}: {rows}");
+        assert!(
+            rows * tasks <= SAMPLE_CELLS.max(3 * tasks),
+            "{tasks}: {rows}"
+        );
+    }
+    assert_eq!(sample_rows(500), SENSITIVITY_SAMPLE);
+    assert_eq!(sample_rows(50_000), 200);
+    // A chain of 20,000 tasks: 50,001 iterations are refused with the bound, 50,000 run, and the
+    // ranking says how many iterations it kept.
+    let chain: Vec<SimTask> = (0..20_000)
+        .map(|i| {
+            let before: Vec<usize> = if i == 0 { vec![] } else { vec![i - 1] };
+            task(&format!("T{i}"), 1.0, 2.0, 3.0, &before)
+        })
+        .collect();
+    let big = input(chain);
+    match simulate(&big, params(50_001, DurationDistribution::Pert)) {
+        Err(SimError::Iterations { requested, max }) => {
+            assert_eq!((requested, max), (50_001, 50_000))
+        }
+        other => panic!("{:?}", other.map(|r| r.iterations)),
+    }
+    let result = run(&big, params(1_000, DurationDistribution::Pert));
+    assert_eq!(result.sensitivity_sample, 500);
+}

@@ -240,6 +240,13 @@ impl StorePortfolio {
         )
         .await?
         .ok_or_else(|| super::no_project(code))?;
+        if document.tasks.len() > app::progress::MAX_GRID_TASKS {
+            return Err(AppError::BadRequest(format!(
+                "This plan has {} tasks; the progress grid takes plans of up to {}. Record the month's progress by importing your scheduler's file again on the project page (\"Bring your schedule\"), or the task list as CSV (PUT /api/projects/{code}/tasks.csv).",
+                document.tasks.len(),
+                app::progress::MAX_GRID_TASKS
+            )));
+        }
         let today = chrono::Utc::now().date_naive();
         Ok(ProgressSheet {
             code: code.to_string(),
