@@ -123,10 +123,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("POST", "/api/set_monitoring", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/delete_monitoring_data", ServerFn, Needs(Admin), Any),
     entry("POST", "/api/set_threshold", ServerFn, Needs(Admin), Any),
-    // REST: project data exchange and reports. Importing a new project needs an admin (the handler
-    // checks); replacing one needs an editor who is a member. Creating a project needs an admin or an
+    // REST: project data exchange and reports. Importing a new project needs an admin or an editor
+    // an admin allowed to (the handler checks); replacing one needs an editor who is a member. Creating a project needs an admin or an
     // editor an admin allowed to (the service checks the account's right in the store).
     entry("POST", "/api/projects/import", Rest, Needs(Editor), Project),
+    entry("POST", "/api/projects/{code}/import", Rest, Needs(Editor), Project),
     entry("GET", "/api/projects/{code}", Rest, Needs(Viewer), Project),
     entry("GET", "/api/projects/{code}/export", Rest, Needs(Viewer), Project),
     entry("GET", "/api/projects/{code}/tasks.csv", Rest, Needs(Viewer), Project),

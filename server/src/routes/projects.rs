@@ -3,7 +3,9 @@
 //! - `GET  /api/projects/{code}`: the project's page as JSON (card, plan, members).
 //! - `GET  /api/projects/{code}/export`: the project as a `pmr.project/v1` JSON document.
 //! - `GET  /api/projects/{code}/tasks.csv`: the task list as CSV (formula-safe).
-//! - `POST /api/projects/import`: create or replace a project from a JSON document.
+//! - `POST /api/projects/import`: create or replace a project from a JSON document, a Microsoft
+//!   Project XML file or a P6 XER file (`?code=` names the project of a scheduler's file).
+//! - `POST /api/projects/{code}/import`: the same, into that project only (it must exist).
 //! - `PUT  /api/projects/{code}/tasks.csv`: replace the task list from CSV (milestones and risks kept;
 //!   risks must still name existing tasks).
 //!
@@ -48,6 +50,7 @@ pub fn router() -> Router<AppState> {
     // The import reads its body itself, once its turn comes (see `import_turn`).
     let import_route = Router::new()
         .route("/api/projects/import", post(import))
+        .route("/api/projects/{code}/import", post(import_into))
         .layer(axum::middleware::from_fn_with_state(
             MAX_IMPORT_BYTES,
             super::limits::limit_body,
@@ -297,6 +300,39 @@ async fn import(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<axum::response::Response, ApiError> {
+    import_body(state, who, query, headers, body, None).await
+}
+
+/// `POST /api/projects/{code}/import`: the project's own import, which replaces its plan (the
+/// project must exist and be the caller's to edit: 404 otherwise, as its other addresses).
+async fn import_into(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+    Query(mut query): Query<ImportQuery>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<axum::response::Response, ApiError> {
+    app::project::check_project_code(&code).map_err(ApiError::BadRequest)?;
+    reachable_project(&state, &who, &code).await?;
+    if query.code.as_ref().is_some_and(|c| c != &code) {
+        return Err(ApiError::BadRequest(format!(
+            "this address imports into project {code}; leave out ?code="
+        )));
+    }
+    query.code = Some(code.clone());
+    import_body(state, who, query, headers, body, Some(code)).await
+}
+
+/// Either import, once its turn comes: a JSON document, or a scheduler's file.
+async fn import_body(
+    state: AppState,
+    who: Access,
+    query: ImportQuery,
+    headers: HeaderMap,
+    body: axum::body::Body,
+    into: Option<String>,
+) -> Result<axum::response::Response, ApiError> {
     let at = ImportAt {
         status_date: query.status_date.clone(),
     };
@@ -309,7 +345,7 @@ async fn import(
                     "dry_run is for Microsoft Project and P6 files".into(),
                 ));
             }
-            import_json(state, who, at, headers, body)
+            import_json(state, who, at, headers, body, into)
                 .await
                 .map(IntoResponse::into_response)
         }
@@ -499,6 +535,7 @@ async fn import_json(
     at: ImportAt,
     headers: HeaderMap,
     body: Bytes,
+    into: Option<String>,
 ) -> Result<(StatusCode, Json<ImportOutcome>), ApiError> {
     let text = body_text(&headers, &body, "application/json")?;
     drop(body);
@@ -506,6 +543,15 @@ async fn import_json(
         .await
         .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))?
         .map_err(ApiError::Invalid)?;
+    if let Some(code) = into.filter(|c| c != &doc.project.code) {
+        return Err(ApiError::Invalid(vec![crate::transfer::Problem {
+            location: "project.code".into(),
+            message: format!(
+                "is '{}', but this address imports into project {code}",
+                doc.project.code
+            ),
+        }]));
+    }
     let existing = timed_query(
         &state.monitor,
         "project_id",

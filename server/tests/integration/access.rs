@@ -857,6 +857,23 @@ async fn every_route_answers_each_caller_as_the_policy_says() {
             },
         ),
         row(
+            "POST /api/projects/{code}/import",
+            [
+                401, 403, 403, 200, 404, 200, 403, 403, 200, 404, 200, 403, 401, 401, 403,
+            ],
+            move |who| {
+                request(
+                    Method::POST,
+                    "/api/projects/HBR/import?dry_run=true",
+                    who,
+                    Some((
+                        "application/xml",
+                        include_bytes!("../fixtures/schedules/project-2019.xml").to_vec(),
+                    )),
+                )
+            },
+        ),
+        row(
             "GET /api/projects/{code}",
             [
                 401, 200, 404, 200, 404, 200, 200, 404, 200, 404, 200, 403, 401, 401, 200,

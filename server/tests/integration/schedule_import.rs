@@ -632,3 +632,70 @@ async fn a_plan_larger_than_the_grid_is_imported_and_its_grid_says_what_to_do() 
         &page.body[..page.body.len().min(500)]
     );
 }
+
+/// The project's own import address replaces that project's plan, and only that project's.
+#[tokio::test]
+async fn the_projects_own_import_replaces_its_plan_only() {
+    let app = common::seeded().await;
+    let who = admin(&app).await;
+    let mspdi = fixture("project-2019.xml");
+    let replaced = post(
+        &app,
+        &who,
+        "/api/projects/HBR/import?status_date=2026-12-01",
+        "application/xml",
+        mspdi.clone(),
+    )
+    .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    assert_eq!(replaced.json()["code"], json!("HBR"));
+    assert_eq!(replaced.json()["created"], json!(false));
+    let export = app.get("/api/projects/HBR/export", &who).await.json();
+    assert_eq!(export["tasks"].as_array().map(Vec::len), Some(5));
+
+    // Another project's document, a code beside the path, a project that does not exist.
+    let mut other = export.clone();
+    other["project"]["code"] = json!("OTHER");
+    let wrong = post(
+        &app,
+        &who,
+        "/api/projects/HBR/import?status_date=2026-12-01",
+        "application/json",
+        other.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.body
+    );
+    assert!(
+        wrong.body.contains("this address imports into project HBR"),
+        "{}",
+        wrong.body
+    );
+    let beside = post(
+        &app,
+        &who,
+        "/api/projects/HBR/import?code=WH2",
+        "application/xml",
+        mspdi.clone(),
+    )
+    .await;
+    assert_eq!(beside.status, StatusCode::BAD_REQUEST, "{}", beside.body);
+    let missing = post(
+        &app,
+        &who,
+        "/api/projects/NOPE/import",
+        "application/xml",
+        mspdi,
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+    assert_eq!(
+        app.get("/api/projects/HBR/export", &who).await.json(),
+        export,
+        "nothing changed by the refusals"
+    );
+}
