@@ -129,37 +129,46 @@ pub async fn insert_project(conn: &mut AnyConnection, p: &NewProject) -> Result<
     Ok(id)
 }
 
+/// The columns a task is written with, and how many.
+const TASK_COLUMNS: &str = "project_id, wbs, name, owner, optimistic_days, most_likely_days,
+    pessimistic_days, planned_start, planned_finish, budgeted_cost, actual_cost, percent_complete,
+    actual_start, actual_finish, remaining_days, estimated_by_rule, constraint_kind, constraint_date";
+const TASK_WIDTH: usize = 18;
+
+/// Binds a task's [`TASK_COLUMNS`], in order.
+fn bind_task<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    t: &'q NewTask,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(t.project_id)
+        .bind(&t.wbs)
+        .bind(&t.name)
+        .bind(&t.owner)
+        .bind(t.optimistic_days)
+        .bind(t.most_likely_days)
+        .bind(t.pessimistic_days)
+        .bind(&t.planned_start)
+        .bind(&t.planned_finish)
+        .bind(t.budgeted_cost)
+        .bind(t.actual_cost)
+        .bind(t.percent_complete)
+        .bind(t.actual_start.as_deref())
+        .bind(t.actual_finish.as_deref())
+        .bind(t.remaining_days)
+        .bind(i64::from(t.estimated_by_rule))
+        .bind(t.constraint.as_ref().map(|c| c.kind.as_str()))
+        .bind(t.constraint.as_ref().and_then(|c| c.date.clone()))
+}
+
 /// Inserts a task and returns its id.
 pub async fn insert_task(conn: &mut AnyConnection, t: &NewTask) -> Result<i64, StoreError> {
-    let id = sqlx::query_scalar(
-        "INSERT INTO tasks (project_id, wbs, name, owner, optimistic_days, most_likely_days,
-            pessimistic_days, planned_start, planned_finish, budgeted_cost, actual_cost,
-            percent_complete, actual_start, actual_finish, remaining_days, estimated_by_rule,
-            constraint_kind, constraint_date)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-         RETURNING id",
-    )
-    .bind(t.project_id)
-    .bind(&t.wbs)
-    .bind(&t.name)
-    .bind(&t.owner)
-    .bind(t.optimistic_days)
-    .bind(t.most_likely_days)
-    .bind(t.pessimistic_days)
-    .bind(&t.planned_start)
-    .bind(&t.planned_finish)
-    .bind(t.budgeted_cost)
-    .bind(t.actual_cost)
-    .bind(t.percent_complete)
-    .bind(t.actual_start.as_deref())
-    .bind(t.actual_finish.as_deref())
-    .bind(t.remaining_days)
-    .bind(i64::from(t.estimated_by_rule))
-    .bind(t.constraint.as_ref().map(|c| c.kind.as_str()))
-    .bind(t.constraint.as_ref().and_then(|c| c.date.clone()))
-    .fetch_one(conn)
-    .await?;
-    Ok(id)
+    let sql = format!(
+        "INSERT INTO tasks ({TASK_COLUMNS}) VALUES {} RETURNING id",
+        placeholders(1, TASK_WIDTH)
+    );
+    let row = bind_task(sqlx::query(&sql), t).fetch_one(conn).await?;
+    Ok(row.try_get("id")?)
 }
 
 /// Tasks per multi-row `INSERT` (18 values each). Binding a value costs time in proportion to the
@@ -197,34 +206,12 @@ pub async fn insert_tasks(
 ) -> Result<Vec<i64>, StoreError> {
     for chunk in tasks.chunks(TASKS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO tasks (project_id, wbs, name, owner, optimistic_days, most_likely_days,
-                pessimistic_days, planned_start, planned_finish, budgeted_cost, actual_cost,
-                percent_complete, actual_start, actual_finish, remaining_days, estimated_by_rule,
-                constraint_kind, constraint_date)
-             VALUES {}",
-            placeholders(chunk.len(), 18)
+            "INSERT INTO tasks ({TASK_COLUMNS}) VALUES {}",
+            placeholders(chunk.len(), TASK_WIDTH)
         );
         let mut query = sqlx::query(&sql);
         for t in chunk {
-            query = query
-                .bind(project_id)
-                .bind(&t.wbs)
-                .bind(&t.name)
-                .bind(&t.owner)
-                .bind(t.optimistic_days)
-                .bind(t.most_likely_days)
-                .bind(t.pessimistic_days)
-                .bind(&t.planned_start)
-                .bind(&t.planned_finish)
-                .bind(t.budgeted_cost)
-                .bind(t.actual_cost)
-                .bind(t.percent_complete)
-                .bind(t.actual_start.as_deref())
-                .bind(t.actual_finish.as_deref())
-                .bind(t.remaining_days)
-                .bind(i64::from(t.estimated_by_rule))
-                .bind(t.constraint.as_ref().map(|c| c.kind.as_str()))
-                .bind(t.constraint.as_ref().and_then(|c| c.date.clone()));
+            query = bind_task(query, t);
         }
         query.execute(&mut *conn).await?;
     }
