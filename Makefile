@@ -21,6 +21,7 @@ export PMR_ADDR ?= 127.0.0.1:3000
 
 WASM_OPT := tools/node_modules/.bin/wasm-opt
 E2E_MODULES := end2end/node_modules/.package-lock.json
+BENCH_MODULES := bench/node_modules/.package-lock.json
 
 .PHONY: run test bench bench-quick tools rust-tools test-packages build fmt clippy unit e2e clean
 
@@ -44,9 +45,12 @@ test: tools test-packages $(E2E_MODULES) fmt clippy unit e2e
 WASM_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort
 WASM_CARGO_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-Zbuild-std-features=optimize_for_size
 
+# `hash-files` (Cargo.toml) names the files by their content, and `--precompress` writes a brotli
+# (quality 11) and a gzip copy beside every file of the site, which the server sends to browsers that
+# accept them.
 build: tools
 	RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$(WASM_RUSTFLAGS)" \
-		cargo leptos build --release --split $(WASM_CARGO_ARGS)
+		cargo leptos build --release --split --precompress $(WASM_CARGO_ARGS)
 
 tools: rust-tools $(WASM_OPT)
 
@@ -68,6 +72,12 @@ $(WASM_OPT): tools/package.json tools/package-lock.json
 
 $(E2E_MODULES): end2end/package.json end2end/package-lock.json
 	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+# Lighthouse and puppeteer-core for `make bench`, pinned in bench/package-lock.json (they drive
+# Debian's Chromium; nothing is downloaded at run time).
+$(BENCH_MODULES): bench/package.json bench/package-lock.json
+	cd bench && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
 	touch $@
 
 test-packages:
@@ -111,7 +121,7 @@ bench-quick: BENCH_QUICK := --quick
 bench-quick: CRITERION_ARGS := --warm-up-time 1 --measurement-time 2 --sample-size 10
 bench-quick: export PMR_BENCH_SECS := 1
 bench-quick: export PMR_BENCH_POSTGRES := 0
-bench bench-quick: tools test-packages build
+bench bench-quick: tools test-packages build $(BENCH_MODULES)
 	rm -rf $(BENCH_DIR) target/criterion && mkdir -p $(BENCH_DIR)
 	cargo build --release -p loadgen
 	node tools/wasm-size.js target/site/pkg > $(BENCH_DIR)/wasm.json
@@ -122,8 +132,9 @@ bench bench-quick: tools test-packages build
 	PMR_BENCH_DIR=$(BENCH_DIR) cargo bench -p server --bench schedule_import
 	./target/release/loadgen http $(BENCH_QUICK) --json $(BENCH_DIR)/http.json
 	./target/release/loadgen ws $(BENCH_QUICK) --json $(BENCH_DIR)/ws.json
+	node bench/pages.mjs target/release/server target/site $(BENCH_DIR)/pages.json $(BENCH_QUICK)
 	./target/release/loadgen report $(BENCH_QUICK) --dir $(BENCH_DIR) --out BENCHMARKS.md
 
 clean:
 	cargo clean
-	rm -rf end2end/node_modules tools/node_modules end2end/.cache
+	rm -rf end2end/node_modules tools/node_modules bench/node_modules end2end/.cache

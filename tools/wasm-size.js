@@ -12,16 +12,24 @@ const brotli = (bytes) =>
     params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
   }).length;
 
-const main = path.join(dir, 'pmr.wasm');
-if (!fs.existsSync(main)) {
-  console.error(`${main} is missing: run \`make build\` first`);
+// The build's file of a kind: `pmr.wasm`, or `pmr.<content hash>.wasm` when the build hashes names
+// (the newest, should an older build's be left beside it).
+const newest = (pattern) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => pattern.test(f))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+const main = newest(/^pmr(\.[A-Za-z0-9_-]{22})?\.wasm$/);
+if (!main) {
+  console.error(`no pmr.wasm in ${dir}: run \`make build\` first`);
   process.exit(1);
 }
 const mainBytes = fs.readFileSync(main);
 // The chunks of this build: those the split manifest names (cargo-leptos leaves older builds' chunks
 // in the folder).
-const manifestFile = path.join(dir, '__wasm_split_manifest.json');
-const chunks = fs.existsSync(manifestFile)
+const manifestFile = newest(/^__wasm_split_manifest(\.[A-Za-z0-9_-]{22})?\.json$/);
+const chunks = manifestFile
   ? [...new Set(Object.values(JSON.parse(fs.readFileSync(manifestFile, 'utf8'))).flat())].map((c) => `${c}.wasm`)
   : [];
 let chunksRaw = 0;

@@ -36,7 +36,7 @@ pub mod session;
 pub mod templates;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute, SsrMode,
@@ -60,6 +60,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // The stylesheet by its content-hashed name when the build has them (`make build`).
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -76,7 +78,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_current_user();
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="description" content="Project monthly reports: status, earned value and risk."/>
         <Title formatter=|title: String| format!("{title} · PMR")/>

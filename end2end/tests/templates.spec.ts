@@ -64,6 +64,8 @@ test.describe('as an admin', () => {
     await expect(page.getByTestId('template-form')).toBeVisible();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width, 'nothing pushes the page sideways').toBeLessThanOrEqual(375);
+    // The navigation is behind the header's menu at this width.
+    await page.getByRole('button', { name: 'Menu' }).click();
     await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Performance' })).toBeVisible();
     expect(consoleErrors).toEqual([]);
   });

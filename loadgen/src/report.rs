@@ -569,6 +569,112 @@ fn sizes(dir: &Path) -> Vec<Row> {
     rows
 }
 
+/// `bench/pages.mjs`: Lighthouse on three pages, the report page under devtools throttling, and the
+/// bytes on the wire of a first and a repeat visit.
+fn phone(dir: &Path) -> Vec<Row> {
+    let Some(p) = read_json(&dir.join("pages.json")) else {
+        return vec![missing(
+            "Lighthouse and bytes on the wire",
+            "run `make bench` (bench/pages.mjs)",
+        )];
+    };
+    let mut rows = Vec::new();
+    let runs = p["runs"].as_u64().unwrap_or(0);
+    for (key, name) in [
+        ("portfolio", "the portfolio"),
+        ("report", "a report page"),
+        ("dashboard", "the performance dashboard"),
+    ] {
+        let page = &p["pages"][key];
+        let score = |k: &str| page[k].as_f64().unwrap_or(f64::NAN);
+        let (perf, a11y, best) = (
+            score("performance"),
+            score("accessibility"),
+            score("best_practices"),
+        );
+        let failed: Vec<String> = ["failed_accessibility", "failed_best_practices"]
+            .iter()
+            .flat_map(|k| page[*k].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        rows.push(Row {
+            figure: format!(
+                "Lighthouse 12, mobile defaults, {name} (`{}`; median of {runs}; LCP {:.1} s, TBT {:.0} ms, {:.0} KB transferred{})",
+                page["path"].as_str().unwrap_or("?"),
+                score("lcp_ms") / 1000.0,
+                score("tbt_ms"),
+                score("bytes") / 1000.0,
+                if failed.is_empty() { String::new() } else { format!("; audits short of full marks: {}", failed.join(", ")) }
+            ),
+            measured: format!("performance {perf:.0}, accessibility {a11y:.0}, best practices {best:.0}"),
+            promise: "",
+            target: "≥ 95, 100, 100".into(),
+            verdict: match (perf >= 95.0, a11y >= 100.0, best >= 100.0) {
+                (true, true, true) => "met".into(),
+                _ => format!(
+                    "**missed**:{}{}{}",
+                    if perf < 95.0 { format!(" performance by {:.0}", 95.0 - perf) } else { String::new() },
+                    if a11y < 100.0 { format!(" accessibility by {:.0}", 100.0 - a11y) } else { String::new() },
+                    if best < 100.0 { format!(" best practices by {:.0}", 100.0 - best) } else { String::new() },
+                ),
+            },
+        });
+    }
+    let d = &p["report_devtools"];
+    let lcp = d["lcp_ms"].as_f64().unwrap_or(f64::NAN);
+    let tti = d["tti_ms"].as_f64().unwrap_or(f64::NAN);
+    rows.push(Row {
+        figure: format!("The report page under devtools throttling (slow 4G, 4× CPU; median of {runs}): largest contentful paint"),
+        measured: fmt_num(lcp, "ms"),
+        promise: "",
+        target: "< 2,000 ms".into(),
+        verdict: upper(lcp, 2000.0, "ms"),
+    });
+    rows.push(Row {
+        figure: "The same runs: time to interactive".into(),
+        measured: fmt_num(tti, "ms"),
+        promise: "",
+        target: "< 3,500 ms".into(),
+        verdict: upper(tti, 3500.0, "ms"),
+    });
+    for (key, label, limit) in [
+        ("first", "first visit", 300.0),
+        (
+            "repeat",
+            "repeat visit (same browser, its cache warm)",
+            30.0,
+        ),
+    ] {
+        let v = &p["wire"][key];
+        let kb = v["bytes"].as_f64().unwrap_or(f64::NAN) / 1000.0;
+        let largest: Vec<String> = v["largest"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .take(3)
+            .map(|r| {
+                format!(
+                    "{} {:.0} KB",
+                    r["path"].as_str().unwrap_or("?"),
+                    r["bytes"].as_f64().unwrap_or(0.0) / 1000.0
+                )
+            })
+            .collect();
+        rows.push(Row {
+            figure: format!(
+                "Bytes on the wire, report page, {label}: every response's encoded length in Chromium (headers and body), until the network is idle after hydration; {} requests, {} from the cache or 304; largest: {}",
+                v["requests"], v["from_cache"], largest.join(", ")
+            ),
+            measured: fmt_num(kb, "KB"),
+            promise: "",
+            target: format!("< {limit:.0} KB"),
+            verdict: upper(kb, limit, "KB"),
+        });
+    }
+    rows
+}
+
 fn schedule_import(dir: &Path) -> Vec<Row> {
     let Some(j) = read_json(&dir.join("schedule_import.json")) else {
         return vec![missing(
@@ -773,6 +879,7 @@ pub fn render(inputs: &Inputs) -> anyhow::Result<String> {
     table(&mut out, "Live collaboration (WebSocket)", "`loadgen ws`: real WebSocket clients against release servers; a presence message from every client at a constant rate, delivered to every other member of its session. Batching off, on, and on across two instances through a harness-started Redis, all in one run.", &websocket(&inputs.dir));
     table(&mut out, "Performance monitor", "Criterion, `cargo bench -p server --bench monitor`, and the cached-read benchmark with monitoring on and off.", &monitor(c, &inputs.dir));
     table(&mut out, "Scheduler imports", "`cargo bench -p server --bench schedule_import`: a generated 50,000-task MSPDI file (summaries, baselines, costs, progress, links, three-point fields, a calendar) imported through the router into a new SQLite database, then reported; and read, converted and checked alone, in one process.", &schedule_import(&inputs.dir));
+    table(&mut out, "Pages on a phone", "`bench/pages.mjs` against a release server on SQLite with the demo portfolio, signed in as the admin: Lighthouse 12 (mobile, its default simulated slow 4G and 4× CPU slowdown) on three pages, the report page again with devtools throttling, and the bytes Chromium receives for a first and a repeat visit of the report page in a phone-sized window.", &phone(&inputs.dir));
     table(&mut out, "Sizes and memory", "The report page's WASM as the browser downloads it (`make build`, brotli at quality 11), and the server's resident set.", &sizes(&inputs.dir));
     notes(&mut out, inputs);
     Ok(out)

@@ -37,6 +37,7 @@ use axum::handler::Handler;
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
@@ -114,5 +115,10 @@ pub fn router(state: AppState) -> Router {
             monitor::layer::record_api_time,
         ))
         .layer(TraceLayer::new_for_http())
+        // Pages and JSON compressed as they go out (brotli at quality 4, else gzip), when the client
+        // accepts it and the body is over 32 bytes; the build's files go out precompressed by
+        // `ServeDir` above (brotli at quality 11), which this leaves as they are. A WebSocket
+        // upgrade has no body and is untouched.
+        .layer(CompressionLayer::new())
         .with_state(state)
 }

@@ -133,6 +133,7 @@ impl AppState {
             .site_root(config.serve.site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
             .site_addr(config.serve.addr)
+            .hash_files(built_with_hashes(&config.serve.site_root))
             .build();
         let auth = AuthSettings {
             sessions: config.auth.session_policy(),
@@ -255,5 +256,34 @@ fn insight_engine(config: &Config) -> Arc<dyn InsightEngine> {
             Arc::new(RulesEngine)
         }
         None => Arc::new(RulesEngine),
+    }
+}
+
+/// Whether the site was built with content-hashed file names (`make build` does): cargo-leptos then
+/// writes `hash.txt` beside the server binary, naming the hashes, and the pages must name the hashed
+/// files. A binary without it (the tests', a plain `cargo build`) names the plain ones. A `hash.txt`
+/// whose WASM is not in the site root is said once: the pages would name files the site lacks.
+fn built_with_hashes(site_root: &std::path::Path) -> bool {
+    let Some(hashes) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .and_then(|file| std::fs::read_to_string(file).ok())
+    else {
+        return false;
+    };
+    let wasm = hashes.lines().find_map(|line| {
+        let (kind, hash) = line.split_once(':')?;
+        (kind.trim() == "wasm").then(|| format!("{}.{}.wasm", app::OUTPUT_NAME, hash.trim()))
+    });
+    match wasm {
+        Some(name) if site_root.join("pkg").join(&name).is_file() => true,
+        _ => {
+            tracing::warn!(
+                site_root = %site_root.display(),
+                "hash.txt beside the server names a build that is not in the site root: rebuild with \
+                 `make build` or set PMR_SITE_ROOT to the site it built"
+            );
+            true
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! Live collaboration on the report page: who is here and where, typing indicators, the connection's
 //! state, and (for editors of a draft) the report's texts edited together, with revisions.
 //!
-//! [`CollabPanel`] is in the main WASM but only draws a placeholder; the panel itself and everything
-//! it needs (the WebSocket client and the `yrs` document) are a lazily loaded chunk, fetched once the
-//! page has hydrated, so readers pay nothing for it before the report is on screen. The wire protocol
-//! is `docs/protocol.md`.
+//! [`CollabPanel`] is in the main WASM but only draws a placeholder; the panel itself (the live bar:
+//! the WebSocket client, presence, revisions) is a lazily loaded chunk, fetched once the page has
+//! hydrated, so readers pay nothing for it before the report is on screen; the editor and the `yrs`
+//! document behind the texts are a second chunk, fetched only when someone opens the editor. The wire
+//! protocol is `docs/protocol.md`.
 
 #[cfg(feature = "hydrate")]
 mod panel;

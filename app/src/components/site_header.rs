@@ -38,7 +38,9 @@ pub fn SiteHeader() -> impl IntoView {
     }
 }
 
-/// Navigation and the user menu of a signed-in user.
+/// Navigation and the user menu of a signed-in user. On a wide screen both sit in the bar; on a
+/// phone (CSS, 560 px and below) they are behind the "Menu" button, which opens them as a panel under
+/// the bar and closes when a link in it is taken, and on Escape.
 #[component]
 fn SignedIn(principal: Principal) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
@@ -47,27 +49,81 @@ fn SignedIn(principal: Principal) -> impl IntoView {
             load_page("/login");
         }
     });
+    let open = RwSignal::new(false);
+    // Escape closes the open menu, from its button or from inside it.
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            open.set(false);
+            focus_menu_toggle();
+        }
+    };
     let is_admin = principal.role == Role::Admin;
     view! {
-        <nav class="site-nav" aria-label="Main">
-            <A href="/">"Portfolio"</A>
-            {is_admin.then(|| view! {
-                <A href="/admin">"Admin"</A>
-                <A href="/admin/performance">"Performance"</A>
-            })}
-        </nav>
-        <div class="user-menu" aria-label="Signed in">
-            <span class="user-menu__who">
-                <span class="user-menu__name" data-testid="user-name">{principal.display_name.clone()}</span>
-                <span class=format!("chip chip--role chip--{}", principal.role.as_str())
-                    data-testid="user-role">{principal.role.as_str()}</span>
-            </span>
-            <ActionForm action=logout attr:class="user-menu__form">
-                <button type="submit" class="button button--ghost">"Sign out"</button>
-            </ActionForm>
-            {move || logout.value().get().and_then(Result::err).map(|e| view! {
-                <span class="user-menu__error" role="alert">{e.to_string()}</span>
-            })}
+        <button type="button" class="site-menu-toggle button button--ghost" data-testid="menu-toggle"
+            aria-expanded=move || open.get().to_string() aria-controls="site-menu"
+            on:click=move |_| open.update(|o| *o = !*o) on:keydown=escape>
+            <span class="site-menu-toggle__icon" aria-hidden="true"></span>"Menu"
+        </button>
+        <div id="site-menu" class="site-menu" class:site-menu--open=move || open.get() on:keydown=escape
+            on:click=move |ev| {
+                // A link taken closes the menu (the page changes under it).
+                if is_link_click(&ev) {
+                    open.set(false);
+                }
+            }>
+            <nav class="site-nav" aria-label="Main">
+                <A href="/">"Portfolio"</A>
+                {is_admin.then(|| view! {
+                    <A href="/admin">"Admin"</A>
+                    <A href="/admin/performance">"Performance"</A>
+                })}
+            </nav>
+            <div class="user-menu" aria-label="Signed in">
+                <span class="user-menu__who">
+                    <span class="user-menu__name" data-testid="user-name">{principal.display_name.clone()}</span>
+                    <span class=format!("chip chip--role chip--{}", principal.role.as_str())
+                        data-testid="user-role">{principal.role.as_str()}</span>
+                </span>
+                <ActionForm action=logout attr:class="user-menu__form">
+                    <button type="submit" class="button button--ghost">"Sign out"</button>
+                </ActionForm>
+                {move || logout.value().get().and_then(Result::err).map(|e| view! {
+                    <span class="user-menu__error" role="alert">{e.to_string()}</span>
+                })}
+            </div>
         </div>
+    }
+}
+
+/// Whether a click landed on a link (or inside one).
+fn is_link_click(ev: &leptos::ev::MouseEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("a").ok().flatten())
+            .is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
+}
+
+/// Gives the focus back to the menu's button (after Escape closed the menu).
+fn focus_menu_toggle() {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(button) = document()
+            .query_selector(".site-menu-toggle")
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = button.focus();
+        }
     }
 }

@@ -398,10 +398,10 @@ fn TokenTable(
         return view! { <p class="empty-state">"No API tokens yet."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data-table" aria-label="API tokens">
                 <thead>
-                    <tr><th>"Name"</th><th>"Role"</th><th>"Projects"</th><th>"Created"</th><th>"State"</th><th></th></tr>
+                    <tr><th>"Name"</th><th>"Role"</th><th>"Projects"</th><th>"Created"</th><th>"State"</th><th><span class="visually-hidden">"Action"</span></th></tr>
                 </thead>
                 <tbody>
                     {tokens.into_iter().map(|t| {

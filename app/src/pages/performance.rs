@@ -304,7 +304,7 @@ fn AlertList(active: Vec<Alert>, recent: Vec<Alert>) -> impl IntoView {
         {(!recent.is_empty()).then(|| view! {
             <details class="recent-alerts">
                 <summary>{format!("Recent alerts ({})", recent.len())}</summary>
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0">
                     <table class="data-table" aria-label="Recent alerts">
                         <thead><tr><th>"Severity"</th><th>"Alert"</th><th>"State"</th><th>"Fired"</th><th>"Duration"</th></tr></thead>
                         <tbody>
@@ -333,7 +333,7 @@ fn OperationsTable(label: &'static str, ops: Vec<OperationStats>) -> impl IntoVi
         return view! { <p class="muted">"Nothing recorded in this window yet."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data-table data-table--numbers" aria-label=label>
                 <thead><tr>
                     <th>"Operation"</th><th>"Labels"</th><th>"Count"</th><th>"Min"</th><th>"Median"</th>
@@ -384,9 +384,9 @@ fn CachePanel(
                 format!("{} keys, {}, {} errors", cache.redis_keys.unwrap_or(0), mib(cache.redis_used_memory_bytes.unwrap_or(0)), cache.redis_errors)
             } else { "not configured".to_string() }}</dd></div>
         </dl>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data-table data-table--numbers" aria-label="Cache by type">
-                <thead><tr><th>"Type"</th><th>"Hits"</th><th>"Misses"</th><th>"Hit rate"</th><th>"TTL"</th><th></th></tr></thead>
+                <thead><tr><th>"Type"</th><th>"Hits"</th><th>"Misses"</th><th>"Hit rate"</th><th>"TTL"</th><th><span class="visually-hidden">"Action"</span></th></tr></thead>
                 <tbody>
                     {cache.by_type.into_iter().map(|(kind, s)| {
                         let k = kind.clone();
@@ -432,9 +432,9 @@ fn ThresholdEditor(
     refresh: Callback<()>,
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data-table" aria-label="Thresholds">
-                <thead><tr><th>"Metric"</th><th>"Alert when"</th><th>"Value"</th><th></th></tr></thead>
+                <thead><tr><th>"Metric"</th><th>"Alert when"</th><th>"Value"</th><th><span class="visually-hidden">"Action"</span></th></tr></thead>
                 <tbody>
                     {thresholds.into_iter().map(|t| {
                         let value = RwSignal::new(t.value.to_string());

@@ -231,7 +231,7 @@ fn SimulationFigures(data: MonteCarloSection) -> impl IntoView {
         )}</p>
         <Tornado title="Sensitivity of the finish date to each task's duration" swings/>
         <h3>"Criticality"</h3>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data-table data-table--compact">
                 <thead><tr><th scope="col">"Task"</th><th scope="col" class="num">"On the critical path"</th><th scope="col" class="num">"Sensitivity"</th></tr></thead>
                 <tbody>

@@ -77,7 +77,7 @@ fn ChangesCard(changes: MonthChanges) -> impl IntoView {
             </h2>
             {quiet.then(|| view! { <p class="muted">{quiet_line}</p> })}
             {(!figures.is_empty()).then(|| view! {
-                <div class="grid-scroll">
+                <div class="grid-scroll" tabindex="0">
                 <table class="data-table data-table--compact changes__figures">
                     <thead>
                         <tr>

@@ -147,7 +147,7 @@ fn SummaryView(data: ExecutiveSummary, narrative: String) -> impl IntoView {
             {(!data.justification.trim().is_empty()).then(|| view! {
                 <p class="justification"><strong>"Manager's justification: "</strong>{data.justification.clone()}</p>
             })}
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table class="data-table">
                     <caption class="visually-hidden">"Declared and computed status by dimension"</caption>
                     <thead><tr><th scope="col">"Dimension"</th><th scope="col">"Declared"</th><th scope="col">"Computed"</th><th scope="col">"Basis"</th></tr></thead>
@@ -263,7 +263,7 @@ fn InsightsView(data: InsightSet) -> impl IntoView {
 #[component]
 fn MilestonesView(data: Milestones) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data-table">
                 <thead><tr>
                     <th scope="col">"Milestone"</th><th scope="col">"Baseline"</th><th scope="col">"Forecast"</th>
@@ -326,7 +326,7 @@ fn RisksView(data: Risks) -> impl IntoView {
             </figure>
             <p class="risk-total">"Total expected exposure " <strong>{money(data.total_exposure)}</strong></p>
         </div>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data-table">
                 <thead><tr>
                     <th scope="col">"Risk and mitigation"</th><th scope="col" class="num">"Probability"</th><th scope="col" class="num">"Cost impact"</th>
@@ -385,7 +385,7 @@ fn AppendixView(data: Appendix) -> impl IntoView {
         page.set(0);
     };
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data-table data-table--tasks">
                 <caption class="visually-hidden">"Tasks; choose a column heading to sort"</caption>
                 <thead><tr>

@@ -247,3 +247,111 @@ async fn site_files_are_served_with_their_own_status_and_validators() {
     let missing = app.get("/pkg/chunk_404.wasm", &who).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+/// The build's files go out precompressed (the `.br` or `.gz` file beside them, by the request's
+/// `Accept-Encoding`) and, named by their content, cacheable for a year; other files are kept but
+/// revalidated; pages and JSON are compressed as they go out, pages revalidated, JSON never stored.
+#[tokio::test]
+async fn responses_are_compressed_and_cached_by_what_they_are() {
+    use std::io::Read;
+    let site = tempfile::tempdir().expect("site");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("pkg");
+    let hashed = "pmr.AbCdEfGhIjKlMnOpQrSt-_.wasm";
+    let raw = b"\0asm\x01\0\0\0 the module's bytes, long enough to be worth compressing";
+    std::fs::write(pkg.join(hashed), raw).expect("wasm");
+    std::fs::write(pkg.join(format!("{hashed}.br")), b"brotli bytes").expect("br");
+    std::fs::write(pkg.join("plain.js"), b"export const plain = 1;").expect("js");
+    let root = site.path().to_string_lossy().to_string();
+    let app = common::seeded_with(&["--site-root", &root], None).await;
+    let with_encoding = |uri: &str, who: &Who, encoding: &str| {
+        let mut request = common::request(Method::GET, uri, who, None);
+        request.headers_mut().insert(
+            axum::http::header::ACCEPT_ENCODING,
+            encoding.parse().expect("header"),
+        );
+        request
+    };
+
+    let anyone = Who::Anonymous;
+    let file = format!("/pkg/{hashed}");
+    let brotli = app.send(with_encoding(&file, &anyone, "gzip, br")).await;
+    assert_eq!(brotli.status, StatusCode::OK);
+    assert_eq!(brotli.header("content-encoding"), "br");
+    assert_eq!(
+        brotli.body, "brotli bytes",
+        "the precompressed file, as it is"
+    );
+    assert_eq!(brotli.header("content-type"), "application/wasm");
+    assert_eq!(
+        brotli.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(brotli.header("vary"), "accept-encoding");
+    let plain = app.get(&file, &anyone).await;
+    assert_eq!(
+        plain.header("content-encoding"),
+        "",
+        "raw without Accept-Encoding"
+    );
+    assert_eq!(plain.body.as_bytes(), raw);
+    assert_eq!(
+        app.get("/pkg/plain.js", &anyone)
+            .await
+            .header("cache-control"),
+        "no-cache",
+        "a name without a hash is revalidated"
+    );
+
+    // A page, compressed on the way out (gzip here), personal and revalidated.
+    app.account("root", Role::Admin, &[], None).await;
+    let admin = app.session("root").await;
+    let request = with_encoding("/", &admin, "gzip");
+    let response = tower::ServiceExt::oneshot(app.router(), request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["cache-control"], "private, no-cache");
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    let mut html = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut html)
+        .expect("gzip");
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html[..80.min(html.len())]
+    );
+    assert!(html.contains("Harbor Bridge Rehabilitation"));
+    assert!(
+        bytes.len() * 3 < html.len(),
+        "{} compressed of {}",
+        bytes.len(),
+        html.len()
+    );
+
+    // JSON: compressed (brotli preferred), never stored.
+    let json = app
+        .send(with_encoding(
+            "/api/projects/ERP/export",
+            &admin,
+            "br;q=1.0, gzip;q=0.5",
+        ))
+        .await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert_eq!(json.header("content-encoding"), "br");
+    assert_eq!(json.header("cache-control"), "private, no-store");
+    // Gzip for a client without brotli; as it is for one that takes neither.
+    let health = app.send(with_encoding("/healthz", &anyone, "gzip")).await;
+    assert_eq!(health.header("content-encoding"), "gzip");
+    let plain = app
+        .send(with_encoding("/healthz", &anyone, "identity"))
+        .await;
+    assert_eq!(plain.header("content-encoding"), "");
+    assert!(plain.body.contains("\"status\":\"ok\""), "{}", plain.body);
+}

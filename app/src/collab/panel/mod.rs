@@ -3,10 +3,11 @@
 //! justification, each section's narrative), typing indicators, Save and the revisions.
 //!
 //! - this file: the panel's state ([`Shared`]) and the bar (state, people, the editor's toggle);
-//! - `editor.rs`: the shared texts and fields, typing indicators, Save;
+//! - `editor/`: the shared texts and fields, typing indicators, Save, and the `yrs` document behind
+//!   the texts: a chunk of its own, fetched when someone first opens the editor;
 //! - `revisions.rs`: the saved revisions, shown or restored;
-//! - `session/`: the browser's side of the socket (connect, reconnect with backoff, the protocol's
-//!   messages) and the `yrs` document behind the texts.
+//! - `session.rs`: the browser's side of the socket (connect, reconnect with backoff, the
+//!   protocol's messages).
 
 mod editor;
 mod revisions;
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use self::editor::Editor;
+use self::editor::OpenEditor;
 use self::revisions::Revisions;
 use super::protocol::MemberInfo;
 use super::CollabSettings;
@@ -51,6 +52,8 @@ pub struct Shared {
     pub notice: RwSignal<Option<(bool, String)>>,
     /// Bumped when a revision is saved or restored, to reload the list.
     pub revisions_changed: RwSignal<u32>,
+    /// The editor's document has had its first sync (the texts are in).
+    pub synced: RwSignal<bool>,
 }
 
 /// The panel (loaded on demand).
@@ -68,6 +71,7 @@ pub fn collab_panel(props: CollabSettings) -> AnyView {
         unsaved: RwSignal::new(0),
         notice: RwSignal::new(None),
         revisions_changed: RwSignal::new(0),
+        synced: RwSignal::new(false),
     };
     let session = session::start(props.report_id, shared);
     view! { <Panel settings=props shared session/> }.into_any()
@@ -79,9 +83,34 @@ type SessionHandle = StoredValue<std::rc::Rc<session::Session>, LocalStorage>;
 #[component]
 fn Panel(settings: CollabSettings, shared: Shared, session: SessionHandle) -> impl IntoView {
     let editing = RwSignal::new(false);
+    // The editor's chunk, fetched the first time it opens; its view is built again at each opening.
+    let editor = RwSignal::new_local(None::<AnyView>);
+    let opening = RwSignal::new(false);
+    let editor_sections = settings.sections.clone();
+    Effect::new(move |_| {
+        if !editing.get() {
+            editor.set(None);
+            return;
+        }
+        if opening.get_untracked() {
+            return;
+        }
+        opening.set(true);
+        let props = OpenEditor {
+            sections: editor_sections.clone(),
+            shared,
+            session,
+        };
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
+            let view = editor::editor_view(props).await;
+            opening.set(false);
+            if editing.get_untracked() {
+                editor.set(Some(view));
+            }
+        });
+    });
     let editable = settings.editable;
     let can_edit = move || editable && shared.may_edit.get();
-    let sections = settings.sections.clone();
     let titles: BTreeMap<String, String> = settings
         .sections
         .iter()
@@ -153,9 +182,15 @@ fn Panel(settings: CollabSettings, shared: Shared, session: SessionHandle) -> im
                 <p class=if ok { "form-status" } else { "form-status form-status--error" }
                     role=if ok { "status" } else { "alert" } data-testid="collab-notice">{text}</p>
             })}
-            <Show when=move || editing.get()>
-                <Editor sections=sections.clone() shared session/>
-            </Show>
+            {move || {
+                editor.track();
+                if !editing.get() {
+                    return None;
+                }
+                Some(editor.try_update_untracked(Option::take).flatten().unwrap_or_else(|| view! {
+                    <p class="muted" role="status" data-testid="editor-loading">"Opening the editor…"</p>
+                }.into_any()))
+            }}
             <Revisions report_id=settings.report_id can_restore=Signal::derive(can_edit) shared/>
         </section>
     }

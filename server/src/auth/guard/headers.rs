@@ -21,9 +21,14 @@ const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// Headers on every response: no sniffing, no framing, no referrer leaks, a CSP (the page policy with
-/// this response's nonce for HTML, the closed one for anything else), and no caching of routed
-/// (personal) responses.
-pub(super) fn security_headers(headers: &mut HeaderMap, routed: bool, nonce: Option<&PageNonce>) {
+/// this response's nonce for HTML, the closed one for anything else), and how long it may be kept
+/// ([`cache_control`]).
+pub(super) fn security_headers(
+    headers: &mut HeaderMap,
+    path: &str,
+    routed: bool,
+    nonce: Option<&PageNonce>,
+) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -48,10 +53,107 @@ pub(super) fn security_headers(headers: &mut HeaderMap, routed: bool, nonce: Opt
         header::CONTENT_SECURITY_POLICY,
         page_policy.unwrap_or(HeaderValue::from_static(DEFAULT_CSP)),
     );
-    if routed && !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        if let Some(policy) = cache_control(path, routed, is_html) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        }
+    }
+    if path.starts_with("/pkg/") && !headers.contains_key(header::VARY) {
+        // The same name is sent brotli, gzip or raw by the request's `Accept-Encoding`.
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+}
+
+/// How long a response may be kept:
+/// - the build's content-hashed files (`/pkg/pmr.<hash>.wasm`, its chunks, JS and CSS): a year,
+///   unchanged (a new build has new names);
+/// - the other static files (favicon, robots.txt, files of a build without hashes): kept, but asked
+///   again each time (a `304` when unchanged);
+/// - pages: personal, so no shared cache keeps them, and the browser asks again each time;
+/// - everything else routed (JSON, server functions): personal and never stored.
+///
+/// `None` for what is neither (the not-found page of an unknown address keeps its own headers).
+pub fn cache_control(path: &str, routed: bool, is_html: bool) -> Option<&'static str> {
+    if routed {
+        return Some(if is_html {
+            "private, no-cache"
+        } else {
+            "private, no-store"
+        });
+    }
+    if is_html {
+        return Some("private, no-cache");
+    }
+    if path.starts_with("/pkg/") && has_content_hash(path) {
+        return Some("public, max-age=31536000, immutable");
+    }
+    Some("no-cache")
+}
+
+/// Whether a file's name carries the 22-character content hash cargo-leptos gives the build's files
+/// (`pmr.6Yx…Q.wasm`, `chunk_12.Xy…9.wasm`, `__wasm_split.Ab…c.js`; a build without hashes names
+/// the split loader with 22 underscores, which is no hash).
+fn has_content_hash(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1].iter().any(|part| {
+            part.len() == 22
+                && part.bytes().any(|b| b != b'_')
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_build_files_are_kept_a_year_and_the_rest_revalidated() {
+        let year = Some("public, max-age=31536000, immutable");
+        assert_eq!(
+            cache_control("/pkg/pmr.6YxkVh3lBqMXTQ5yZ2QnVw.wasm", false, false),
+            year
+        );
+        assert_eq!(
+            cache_control("/pkg/chunk_12.Ab-_9kVh3lBqMXTQ5yZ2Qn.wasm", false, false),
+            year
+        );
+        assert_eq!(
+            cache_control("/pkg/__wasm_split.AbCdEfGhIjKlMnOpQrStUv.js", false, false),
+            year
+        );
+        // A build without hashes: kept, but asked again.
+        assert_eq!(
+            cache_control("/pkg/pmr.wasm", false, false),
+            Some("no-cache")
+        );
+        assert_eq!(
+            cache_control("/pkg/__wasm_split.______________________.js", false, false),
+            Some("no-cache")
+        );
+        assert_eq!(
+            cache_control("/pkg/pmr.css", false, false),
+            Some("no-cache")
+        );
+        assert_eq!(
+            cache_control("/favicon.svg", false, false),
+            Some("no-cache")
+        );
+        // A hash-like name outside the build's folder is not the build's.
+        assert_eq!(
+            cache_control("/AbCdEfGhIjKlMnOpQrStUv.Ab.js", false, false),
+            Some("no-cache")
+        );
+        assert_eq!(
+            cache_control("/reports/3", true, true),
+            Some("private, no-cache")
+        );
+        assert_eq!(
+            cache_control("/api/reports/3", true, false),
+            Some("private, no-store")
         );
     }
 }

@@ -84,6 +84,7 @@ pub async fn guard(State(state): State<Guard>, mut request: Request, next: Next)
         None => !is_asset(request.uri().path()),
     };
     let matched = matched.is_some();
+    let path = request.uri().path().to_string();
     let nonce = renders_html.then(|| {
         // 128 bits, like Leptos' own nonces.
         let token = token::issue().0;
@@ -93,7 +94,7 @@ pub async fn guard(State(state): State<Guard>, mut request: Request, next: Next)
         request.extensions_mut().insert(nonce.clone());
     }
     let mut response = authorize(&state, request, next).await;
-    security_headers(response.headers_mut(), matched, nonce.as_ref());
+    security_headers(response.headers_mut(), &path, matched, nonce.as_ref());
     if state.auth.cookie.secure {
         // Served over HTTPS: browsers come back over HTTPS only, for a year.
         response.headers_mut().insert(

@@ -1,20 +1,71 @@
 //! The editor of a draft's shared texts: the declared status and its justification, each section's
-//! narrative with who else is typing in it, and Save (a named revision).
+//! narrative with who else is typing in it, and Save (a named revision). A WASM chunk of its own with
+//! the document behind the texts (`document.rs`, the `yrs` CRDT), fetched the first time someone opens
+//! the editor: readers, and editors who only read, never download it.
+
+mod document;
+
+use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use self::document::Document;
 use super::{SessionHandle, Shared};
 use crate::collab::text::typing_line;
 use crate::collab::EditableSection;
 use crate::editing::MAX_REVISION_NAME_CHARS;
 
+/// What the editor needs from the panel.
+pub struct OpenEditor {
+    pub sections: Vec<EditableSection>,
+    pub shared: Shared,
+    pub session: SessionHandle,
+}
+
+/// The editor (loaded on demand): joins the page's document to the session, syncing it, and draws
+/// the form once the texts have arrived.
+#[lazy]
+pub fn editor_view(props: OpenEditor) -> AnyView {
+    let OpenEditor {
+        sections,
+        shared,
+        session,
+    } = props;
+    // Made the first time the editor opens and kept by the session: its edits survive closing and
+    // opening the editor again.
+    session.with_value(|s| {
+        if s.document().is_none() {
+            s.attach(Rc::new(Document::new(shared)));
+        }
+    });
+    view! {
+        <Show when=move || shared.synced.get()
+            fallback=|| view! { <p class="muted" role="status" data-testid="editor-loading">"Loading the texts…"</p> }>
+            <Editor sections=sections.clone() shared session/>
+        </Show>
+    }
+    .into_any()
+}
+
 /// The shared texts, for editors.
 #[component]
-pub fn Editor(
-    sections: Vec<EditableSection>,
-    shared: Shared,
-    session: SessionHandle,
-) -> impl IntoView {
+fn Editor(sections: Vec<EditableSection>, shared: Shared, session: SessionHandle) -> impl IntoView {
+    // Edits go into the session's document, and its update to the server.
+    let set_field = move |key: &'static str, value: String| {
+        session.with_value(|s| {
+            if let Some(document) = s.document() {
+                s.send_update(document.set_field(key, &value));
+            }
+        });
+    };
+    let edit_text = move |key: &str, value: String| {
+        session.with_value(|s| {
+            if let Some(document) = s.document() {
+                s.send_update(document.edit_text(key, &value));
+                s.typed(key);
+            }
+        });
+    };
     let save_name = RwSignal::new(String::new());
     let typing_in = move |key: String| {
         let me = shared.me.get();
@@ -41,8 +92,7 @@ pub fn Editor(
                         prop:value=move || shared.status.get()
                         on:focus=move |_| { session.with_value(|s| s.focus(Some("executive-summary"))); }
                         on:change=move |ev| {
-                            let value = event_target_value(&ev);
-                            session.with_value(|s| s.set_field(crate::editing::FIELD_STATUS, &value));
+                            set_field(crate::editing::FIELD_STATUS, event_target_value(&ev));
                         }>
                         <option value="green">"Green"</option>
                         <option value="amber">"Amber"</option>
@@ -54,8 +104,7 @@ pub fn Editor(
                     <input type="text" data-testid="edit-justification" maxlength="500"
                         prop:value=move || shared.justification.get()
                         on:change=move |ev| {
-                            let value = event_target_value(&ev);
-                            session.with_value(|s| s.set_field(crate::editing::FIELD_JUSTIFICATION, &value));
+                            set_field(crate::editing::FIELD_JUSTIFICATION, event_target_value(&ev));
                         }/>
                 </label>
             </div>
@@ -73,8 +122,7 @@ pub fn Editor(
                             on:focus=move |_| { session.with_value(|s| s.focus(Some(&k2))); }
                             on:blur=move |_| { session.with_value(|s| s.focus(None)); }
                             on:input=move |ev| {
-                                let value = event_target_value(&ev);
-                                session.with_value(|s| s.edit_text(&k3, &value));
+                                edit_text(&k3, event_target_value(&ev));
                             }></textarea>
                         <span class="typing" aria-live="polite">{move || typing_in(k4.clone())}</span>
                     </label>

@@ -1,8 +1,8 @@
 //! The browser's side of the collaboration socket: connecting (and reconnecting with backoff),
 //! the protocol's messages both ways (`crate::collab::protocol`), and what they change in the
-//! panel's signals. The document behind the texts is `document.rs`.
-
-mod document;
+//! panel's signals. The document behind the texts comes with the editor (its own chunk, loaded when
+//! someone opens it): until then the session carries presence, typing and revisions only, and asks
+//! for no document; the session knows the document through [`TextDocument`].
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -15,9 +15,6 @@ use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, State, WebSocketError};
 use leptos::prelude::*;
-use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode;
-use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update as YUpdate};
 
 use super::{Link, Shared};
 use crate::collab::protocol::{
@@ -31,12 +28,29 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 /// that follows carries every edit).
 const OUTBOX: usize = 1024;
 
-/// One page's collaboration session: the way to the socket (replaced on every reconnect) and the
-/// document.
+/// The editor's document as the session sees it (updates and state vectors are `yrs` v1 bytes).
+pub trait TextDocument {
+    /// This copy's state vector, for a sync.
+    fn state_vector(&self) -> Vec<u8>;
+    /// Applies an update from elsewhere, keeping the caret of the text being typed in (`focus`, a
+    /// section's key) where it was in the text around it.
+    fn apply_remote(&self, update: &[u8], focus: Option<&str>);
+    /// What a copy at `state_vector` lacks, as one update; `None` when the vector cannot be read.
+    fn missing_for(&self, state_vector: &[u8]) -> Option<Vec<u8>>;
+    /// Whether an update carries no change.
+    fn is_empty_update(&self, update: &[u8]) -> bool;
+    /// A textarea's new value as one splice of the section's text; the update to send.
+    fn edit_text(&self, key: &str, value: &str) -> Vec<u8>;
+    /// A structured field's new value; the update to send.
+    fn set_field(&self, key: &str, value: &str) -> Vec<u8>;
+}
+
+/// One page's collaboration session: the way to the socket (replaced on every reconnect) and, once
+/// the editor has been opened, the document.
 pub struct Session {
     report_id: i64,
     shared: Shared,
-    doc: Doc,
+    document: RefCell<Option<Rc<dyn TextDocument>>>,
     /// Text frames for the socket's task; dropping it ends the task, which closes the socket.
     outbox: RefCell<Option<mpsc::Sender<String>>>,
     /// The server welcomed this connection (cleared when it closes).
@@ -55,14 +69,10 @@ fn now_ms() -> f64 {
 
 /// Starts the session; it closes when the panel goes away.
 pub fn start(report_id: i64, shared: Shared) -> super::SessionHandle {
-    let doc = Doc::with_options(Options {
-        offset_kind: OffsetKind::Utf16,
-        ..Options::default()
-    });
     let session = Rc::new(Session {
         report_id,
         shared,
-        doc,
+        document: RefCell::new(None),
         outbox: RefCell::new(None),
         live: Cell::new(false),
         attempt: Cell::new(0),
@@ -256,13 +266,36 @@ impl Session {
         self.send(&ClientMessage::Presence { section });
     }
 
+    /// Asks for what the document lacks (only once the editor has brought one).
     fn send_sync(&self) {
-        let state_vector = B64.encode(self.doc.transact().state_vector().encode_v1());
+        let Some(document) = self.document() else {
+            return;
+        };
+        let state_vector = B64.encode(document.state_vector());
         self.send(&ClientMessage::Sync { state_vector });
     }
 
-    fn send_update(&self, update: Vec<u8>) {
-        if YUpdate::decode_v1(&update).is_ok_and(|u| u.is_empty()) {
+    /// The editor's document, once it has joined.
+    pub fn document(&self) -> Option<Rc<dyn TextDocument>> {
+        self.document.borrow().clone()
+    }
+
+    /// The editor's document joins the session (once): it is synced now if the connection is live,
+    /// else after the welcome.
+    pub fn attach(&self, document: Rc<dyn TextDocument>) {
+        if self.document.borrow().is_some() {
+            return;
+        }
+        *self.document.borrow_mut() = Some(document);
+        self.send_sync();
+    }
+
+    /// Sends a local edit (an update of the document).
+    pub fn send_update(&self, update: Vec<u8>) {
+        if self
+            .document()
+            .is_some_and(|document| document.is_empty_update(&update))
+        {
             return;
         }
         // Unsent while offline: the document keeps the edit, and the sync after reconnecting
@@ -381,18 +414,43 @@ impl Session {
         });
     }
 
+    /// An update from elsewhere (base64), for the document if the editor has brought one.
+    fn apply_remote(&self, update: &str) {
+        let Some(document) = self.document() else {
+            return;
+        };
+        if let Ok(bytes) = B64.decode(update) {
+            let focus = self.focus.borrow().clone();
+            document.apply_remote(&bytes, focus.as_deref());
+        }
+    }
+
     /// The answer to a sync: what this copy missed, and what the server misses (edits made while
     /// offline), which goes back as one update.
     fn synced(&self, update: &str, state_vector: &str) {
+        let Some(document) = self.document() else {
+            return;
+        };
         self.apply_remote(update);
-        let theirs = B64
+        self.shared.synced.set(true);
+        let missing = B64
             .decode(state_vector)
             .ok()
-            .and_then(|sv| StateVector::decode_v1(&sv).ok());
-        if let Some(theirs) = theirs {
+            .and_then(|theirs| document.missing_for(&theirs));
+        if let Some(missing) = missing {
             self.shared.unsaved.set(0);
-            let missing = self.doc.transact().encode_state_as_update_v1(&theirs);
             self.send_update(missing);
+        }
+    }
+
+    /// Says that this reader is typing in a section (at most once a second).
+    pub fn typed(&self, section: &str) {
+        let now = now_ms();
+        if now - self.last_typing.get() > 1000.0 {
+            self.last_typing.set(now);
+            self.send(&ClientMessage::Typing {
+                section: section.to_string(),
+            });
         }
     }
 
