@@ -1,10 +1,11 @@
 //! Live collaboration on the report page: who is here and where, typing indicators, the connection's
 //! state, and (for editors of a draft) the report's texts edited together, with revisions.
 //!
-//! [`CollabPanel`] is in the main WASM but only draws a placeholder; the panel itself (the live bar:
-//! the WebSocket client, presence, revisions) is a lazily loaded chunk, fetched once the page has
-//! hydrated, so readers pay nothing for it before the report is on screen; the editor and the `yrs`
-//! document behind the texts are a second chunk, fetched only when someone opens the editor. The wire
+//! [`CollabPanel`] draws a placeholder on the server; in the browser the panel itself (the live bar:
+//! the WebSocket client, presence, revisions) takes its place once the page has hydrated. The bar is
+//! in the main WASM: as a chunk of its own it needed 89 small shared chunks, one request each, which
+//! held a phone's page back by nine seconds on slow 4G (BENCHMARKS.md). The editor and the `yrs`
+//! document behind the texts are a chunk, fetched only when someone opens the editor. The wire
 //! protocol is `docs/protocol.md`.
 
 #[cfg(feature = "hydrate")]
@@ -33,8 +34,8 @@ pub struct CollabSettings {
 }
 
 /// The collaboration bar under the report header. The server renders the placeholder; in the
-/// browser, once the page has hydrated, the panel's chunk is fetched and takes its place. Both sides
-/// render it through a closure, so the hydrated markup matches.
+/// browser, once the page has hydrated, the panel takes its place. Both sides render it through a
+/// closure, so the hydrated markup matches.
 #[component]
 pub fn CollabPanel(settings: CollabSettings) -> impl IntoView {
     #[cfg(feature = "hydrate")]
@@ -48,7 +49,7 @@ pub fn CollabPanel(settings: CollabSettings) -> impl IntoView {
                 // then is never built. (A task spawned without the owner left the previous panel
                 // connected after every re-render: a phantom in everyone's presence bar.)
                 leptos::task::spawn_local_scoped_with_cancellation(async move {
-                    let view = panel::collab_panel(settings).await;
+                    let view = panel::collab_panel(settings);
                     slot.set(Some(view));
                 });
             }

@@ -1,4 +1,4 @@
-//! The collaboration panel (a lazily loaded WASM chunk): the connection's state, who is here and in
+//! The collaboration panel (in the main WASM; started after hydration): the connection's state, who is here and in
 //! which section, and for editors of a draft the texts edited together (declared status,
 //! justification, each section's narrative), typing indicators, Save and the revisions.
 //!
@@ -56,8 +56,7 @@ pub struct Shared {
     pub synced: RwSignal<bool>,
 }
 
-/// The panel (loaded on demand).
-#[lazy]
+/// The panel.
 pub fn collab_panel(props: CollabSettings) -> AnyView {
     let shared = Shared {
         link: RwSignal::new(Link::Connecting),
