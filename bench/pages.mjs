@@ -195,7 +195,7 @@ try {
     { name: 'report', path: report },
     { name: 'dashboard', path: '/admin/performance' },
   ];
-  const result = { commit: process.env.PMR_BENCH_COMMIT ?? null, runs: RUNS, report_path: report, pages: {}, report_devtools: null, wire: null };
+  const result = { runs: RUNS, report_path: report, pages: {}, report_devtools: null, wire: null };
   for (const p of pages) {
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await lighthouseRun(base + p.path, cookie));
