@@ -36,10 +36,10 @@ pub mod session;
 pub mod templates;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    lazy_route, path, Lazy, LazyRoute, SsrMode,
+    path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::components::{HydrationMarker, SiteHeader};
@@ -53,6 +53,7 @@ use crate::pages::{
 pub const OUTPUT_NAME: &str = "pmr";
 
 /// The HTML document around the app, rendered only on the server.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -60,10 +61,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                // The stylesheet by its content-hashed name when the build has them (`make build`).
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                // The stylesheet in the page, and the code fetched once the page has painted.
+                <components::PageStyle options=options.clone()/>
+                <components::StartScripts options/>
+                <leptos_meta::MetaTags/>
             </head>
             <body>
                 <App/>
@@ -88,8 +89,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     // Async rendering: the page is sent once its data is in, so the HTML is complete
                     // without JavaScript and a missing report is a real HTTP 404.
-                    // The report page is in the main WASM; every other page is a chunk of its own
-                    // (`cargo leptos build --split`), fetched when it is first visited.
+                    // The report page is in the main WASM; the others are in three chunks
+                    // (`cargo leptos build --split`, below), fetched when first visited.
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:code") view={Lazy::<ProjectRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:code/progress") view={Lazy::<ProgressRoute>::new()} ssr=SsrMode::Async/>
@@ -105,30 +106,109 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Declares a page as a lazily loaded route: its code is a separate WASM chunk.
+// Lazily loaded pages, in three groups of one WASM chunk each. `--split` also makes a chunk for every
+// set of split functions that share code, one request each: with every page a split function of its
+// own, the dashboard needed 106 requests over a phone's six connections. The groups are who visits
+// them: readers (signing in, the portfolio and a project), editors (the month's progress), admins.
+
+/// A reader's page besides the report.
+#[derive(Clone, Copy)]
+enum ReaderPageKind {
+    Login,
+    Home,
+    Project,
+}
+
+#[lazy]
+fn reader_page(page: ReaderPageKind) -> AnyView {
+    match page {
+        ReaderPageKind::Login => view! { <LoginPage/> }.into_any(),
+        ReaderPageKind::Home => view! { <HomePage/> }.into_any(),
+        ReaderPageKind::Project => view! { <ProjectPage/> }.into_any(),
+    }
+}
+
+#[lazy]
+fn progress_page() -> AnyView {
+    view! { <ProgressPage/> }.into_any()
+}
+
+/// An administrator's page.
+#[derive(Clone, Copy)]
+enum AdminPageKind {
+    Admin,
+    Performance,
+    NewProject,
+    Templates,
+}
+
+#[lazy]
+fn admin_page(page: AdminPageKind) -> AnyView {
+    match page {
+        AdminPageKind::Admin => view! { <AdminPage/> }.into_any(),
+        AdminPageKind::Performance => view! { <PerformancePage/> }.into_any(),
+        AdminPageKind::NewProject => view! { <NewProjectPage/> }.into_any(),
+        AdminPageKind::Templates => view! { <TemplatesPage/> }.into_any(),
+    }
+}
+
+/// Declares a route drawn by one of the lazily loaded groups above: `$load` draws it and `$preload`
+/// (made by `#[lazy]` in the browser build) fetches its group's chunk before the page hydrates.
 macro_rules! lazy_page {
-    ($route:ident, $page:ident) => {
-        #[doc = concat!("The `", stringify!($page), "` route, loaded on demand.")]
+    ($route:ident, $load:ident($($page:expr)?), $preload:ident) => {
+        #[doc = concat!("A route drawn by `", stringify!($load), "`, loaded on demand.")]
         pub struct $route;
 
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { <$page/> }.into_any()
+            async fn view(_this: Self) -> AnyView {
+                $load($($page)?).await
+            }
+
+            async fn preload() {
+                #[cfg(feature = "hydrate")]
+                $preload().await;
             }
         }
     };
 }
 
-lazy_page!(HomeRoute, HomePage);
-lazy_page!(ProjectRoute, ProjectPage);
-lazy_page!(LoginRoute, LoginPage);
-lazy_page!(AdminRoute, AdminPage);
-lazy_page!(PerformanceRoute, PerformancePage);
-lazy_page!(ProgressRoute, ProgressPage);
-lazy_page!(NewProjectRoute, NewProjectPage);
-lazy_page!(TemplatesRoute, TemplatesPage);
+lazy_page!(
+    LoginRoute,
+    reader_page(ReaderPageKind::Login),
+    __preload_reader_page
+);
+lazy_page!(
+    HomeRoute,
+    reader_page(ReaderPageKind::Home),
+    __preload_reader_page
+);
+lazy_page!(
+    ProjectRoute,
+    reader_page(ReaderPageKind::Project),
+    __preload_reader_page
+);
+lazy_page!(ProgressRoute, progress_page(), __preload_progress_page);
+lazy_page!(
+    AdminRoute,
+    admin_page(AdminPageKind::Admin),
+    __preload_admin_page
+);
+lazy_page!(
+    PerformanceRoute,
+    admin_page(AdminPageKind::Performance),
+    __preload_admin_page
+);
+lazy_page!(
+    NewProjectRoute,
+    admin_page(AdminPageKind::NewProject),
+    __preload_admin_page
+);
+lazy_page!(
+    TemplatesRoute,
+    admin_page(AdminPageKind::Templates),
+    __preload_admin_page
+);

@@ -205,6 +205,42 @@ mod tests {
     }
 
     #[test]
+    fn monitoring_is_switched_by_the_seeds_name_or_its_older_one() {
+        let enabled = |args: &[&str]| {
+            let config = Config::try_parse_from(args).expect("parse");
+            config.validate().map(|()| config.monitor.config().enabled)
+        };
+        assert_eq!(enabled(&["server"]), Ok(true));
+        let seed = ["server", "--performance-monitoring-enabled", "false"];
+        assert_eq!(enabled(&seed), Ok(false));
+        assert_eq!(
+            enabled(&["server", "--monitor-enabled", "false"]),
+            Ok(false)
+        );
+        let both = [
+            "server",
+            "--performance-monitoring-enabled",
+            "true",
+            "--monitor-enabled",
+            "true",
+        ];
+        assert_eq!(enabled(&both), Ok(true));
+        let disagree = [
+            "server",
+            "--performance-monitoring-enabled",
+            "true",
+            "--monitor-enabled",
+            "false",
+        ];
+        let refused = enabled(&disagree).expect_err("the two names disagree");
+        assert!(
+            refused.contains("PERFORMANCE_MONITORING_ENABLED"),
+            "{refused}"
+        );
+        assert!(refused.contains("PMR_MONITOR_ENABLED"), "{refused}");
+    }
+
+    #[test]
     fn thresholds_are_set_by_name() {
         let config = Config::try_parse_from([
             "server",

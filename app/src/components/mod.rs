@@ -4,17 +4,25 @@
 mod error_notice;
 mod form_problems;
 mod hydration_marker;
+#[cfg(feature = "ssr")]
+mod page_style;
 mod plot;
 mod priority_badge;
 mod rag_badge;
 mod site_header;
 mod skeleton;
+#[cfg(feature = "ssr")]
+mod start_scripts;
 
 pub use error_notice::ErrorNotice;
 pub use form_problems::FormProblems;
 pub use hydration_marker::HydrationMarker;
+#[cfg(feature = "ssr")]
+pub use page_style::PageStyle;
 pub use plot::{ticks, Bar, Histogram, Marker, Plot, Series, Swing, Tornado};
 pub use priority_badge::PriorityBadge;
 pub use rag_badge::RagBadge;
 pub use site_header::SiteHeader;
 pub use skeleton::Skeleton;
+#[cfg(feature = "ssr")]
+pub use start_scripts::StartScripts;

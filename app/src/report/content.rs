@@ -14,8 +14,8 @@ use crate::sections::{
 };
 
 /// A loaded section's content, by type. The high-priority sections' views are in the main WASM (the
-/// page hydrates with them); the others are WASM chunks of their own (`#[lazy]`), fetched together
-/// with the section's data, and each decodes its own type's data (so its decoder is in its chunk too).
+/// page hydrates with them); the others are one WASM chunk ([`lower_priority_view`]), fetched with the
+/// first of them to be read, which decodes their data (so the decoders are in the chunk too).
 pub async fn section_view(section: ReportSection) -> AnyView {
     let report_id = section.report_id;
     let content = section.content;
@@ -27,17 +27,14 @@ pub async fn section_view(section: ReportSection) -> AnyView {
         "executive_summary" => drawn(&content, |data: ExecutiveSummary| {
             view! { <SummaryView data narrative=section.narrative/> }
         }),
-        "key_metrics" => drawn(&content, |data: KeyMetrics| view! { <KeyMetricsView data/> }),
-        "ai_insights" => insights_view(content).await,
-        "monte_carlo" => monte_carlo_view(report_id, content).await,
-        "charts" => charts_view(content).await,
-        "milestones" => milestones_view(content).await,
-        "risks" => risks_view(content).await,
-        "appendix" => appendix_view(content).await,
-        _ => view! {
-            <p class="muted">"This section has no content yet: regenerate the report to fill it."</p>
+        "key_metrics" => drawn(
+            &content,
+            |data: KeyMetrics| view! { <KeyMetricsView data/> },
+        ),
+        "ai_insights" | "monte_carlo" | "charts" | "milestones" | "risks" | "appendix" => {
+            lower_priority_view(report_id, content).await
         }
-        .into_any(),
+        _ => no_content(),
     };
     view! { {note} {body} }.into_any()
 }
@@ -56,39 +53,31 @@ where
     }
 }
 
+/// The lower-priority sections' views, one WASM chunk for all six (`#[lazy]`): each split function
+/// of a `--split` build also makes a chunk for every set of split functions that share code, one
+/// request each, so six chunks here cost the Monte Carlo section a hundred requests on a slow phone.
 #[lazy]
-fn insights_view(content: SectionPayload) -> AnyView {
-    drawn(&content, |data: InsightSet| view! { <InsightsView data/> })
+fn lower_priority_view(report_id: i64, content: SectionPayload) -> AnyView {
+    match content.kind() {
+        "ai_insights" => drawn(&content, |data: InsightSet| view! { <InsightsView data/> }),
+        "monte_carlo" => drawn(&content, |data: MonteCarloSection| {
+            view! { <MonteCarloView report_id data/> }
+        }),
+        "charts" => drawn(&content, |data: Charts| view! { <ChartsView data/> }),
+        "milestones" => drawn(
+            &content,
+            |data: Milestones| view! { <MilestonesView data/> },
+        ),
+        "risks" => drawn(&content, |data: Risks| view! { <RisksView data/> }),
+        "appendix" => drawn(&content, |data: Appendix| view! { <AppendixView data/> }),
+        _ => no_content(),
+    }
 }
 
-#[lazy]
-fn monte_carlo_view(report_id: i64, content: SectionPayload) -> AnyView {
-    drawn(&content, |data: MonteCarloSection| {
-        view! { <MonteCarloView report_id data/> }
-    })
-}
-
-#[lazy]
-fn charts_view(content: SectionPayload) -> AnyView {
-    drawn(&content, |data: Charts| view! { <ChartsView data/> })
-}
-
-#[lazy]
-fn milestones_view(content: SectionPayload) -> AnyView {
-    drawn(
-        &content,
-        |data: Milestones| view! { <MilestonesView data/> },
-    )
-}
-
-#[lazy]
-fn risks_view(content: SectionPayload) -> AnyView {
-    drawn(&content, |data: Risks| view! { <RisksView data/> })
-}
-
-#[lazy]
-fn appendix_view(content: SectionPayload) -> AnyView {
-    drawn(&content, |data: Appendix| view! { <AppendixView data/> })
+/// What a section of a type this build does not know shows.
+fn no_content() -> AnyView {
+    view! { <p class="muted">"This section has no content yet: regenerate the report to fill it."</p> }
+        .into_any()
 }
 
 /// Paragraphs of a narrative (blank lines separate them).

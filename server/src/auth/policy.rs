@@ -159,7 +159,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     entry("PUT", "/api/reports/pmr/performance/thresholds/{metric}", Rest, Needs(Admin), Any),
     entry("GET", "/api/reports/pmr/performance/websocket/stats", Rest, Needs(Admin), Any),
     entry("GET", "/api/reports/pmr/performance/websocket/sessions/{session_id}", Rest, Needs(Admin), Any),
-    entry("GET", "/api/reports/pmr/performance/health", Rest, Needs(Admin), Any),
+    // Anyone: the statuses only, for load balancers; admins get the details (the handler decides).
+    entry("GET", "/api/reports/pmr/performance/health", Rest, Public, Any),
     entry("POST", "/api/reports/pmr/performance/monitor/enable", Rest, Needs(Admin), Any),
     entry("POST", "/api/reports/pmr/performance/monitor/disable", Rest, Needs(Admin), Any),
     entry("DELETE", "/api/reports/pmr/performance/monitor/data", Rest, Needs(Admin), Any),

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::stats::{self, bump, read, CacheStats, TypeStats};
-use super::{CacheService, CacheType};
+use super::{memory, CacheService, CacheType};
 
 /// The cache's health, as `health_check` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -14,7 +14,9 @@ pub struct CacheHealth {
     /// `not_configured`, `up` or `down`.
     pub redis: &'static str,
     pub latency_ms: Option<f64>,
-    pub last_error: Option<String>,
+    /// Why Redis is failing or last failed (the seed's `error`): the ping's error, else the last
+    /// error a Redis call returned.
+    pub error: Option<String>,
     /// Whether this instance receives other instances' invalidations.
     pub subscribed: bool,
 }
@@ -26,7 +28,7 @@ impl From<&CacheHealth> for app::performance::CacheHealth {
             status: h.status.into(),
             redis: h.redis.into(),
             latency_ms: h.latency_ms,
-            last_error: h.last_error.clone(),
+            last_error: h.error.clone(),
         }
     }
 }
@@ -39,13 +41,40 @@ impl CacheService {
             .iter()
             .map(|&t| (t, c.type_stats(t, self.ttl(t).as_secs())))
             .collect();
-        let overall = stats::sum(&by_type.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
         self.inner.memory.run_pending_tasks().await;
+        // What the memory tier holds, per type (the seed's `memory_used` and `total_keys`).
+        let mut held = [(0u64, 0u64); CacheType::ALL.len()];
+        let now = tokio::time::Instant::now();
+        for (key, entry) in self.inner.memory.iter() {
+            if entry.expires_at <= now {
+                continue;
+            }
+            if let Some(i) = CacheType::ALL.iter().position(|&t| t == entry.kind) {
+                held[i].0 += memory::weight(&key, &entry) as u64;
+                held[i].1 += 1;
+            }
+        }
+        let by_type: Vec<(CacheType, TypeStats)> = by_type
+            .into_iter()
+            .zip(held)
+            .map(|((t, s), (bytes, keys))| {
+                let s = TypeStats {
+                    memory_used: bytes,
+                    total_keys: keys,
+                    ..s
+                };
+                (t, s)
+            })
+            .collect();
+        let overall = stats::sum(&by_type.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
         let usage = match &self.inner.redis {
             Some(redis) => redis.usage().await.ok(),
             None => None,
         };
         CacheStats {
+            hit_rate: overall.hit_rate,
+            memory_used: overall.memory_used,
+            total_keys: overall.total_keys,
             overall,
             by_type: by_type.into_iter().map(|(t, s)| (t.as_str(), s)).collect(),
             local_entries: self.inner.memory.entry_count(),
@@ -72,7 +101,7 @@ impl CacheService {
                 status: if memory { "healthy" } else { "unavailable" },
                 redis: "not_configured",
                 latency_ms: None,
-                last_error: None,
+                error: None,
                 subscribed: false,
             };
         };
@@ -93,7 +122,7 @@ impl CacheService {
                 .as_ref()
                 .ok()
                 .map(|d| (d.as_secs_f64() * 1e6).round() / 1e3),
-            last_error: ping.err().or_else(|| redis.last_error()),
+            error: ping.err().or_else(|| redis.last_error()),
             subscribed,
         }
     }

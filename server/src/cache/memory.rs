@@ -37,6 +37,11 @@ impl moka::Expiry<String, Arc<LocalEntry>> for EntryExpiry {
     }
 }
 
+/// What an entry weighs against the tier's capacity: its key, its value and a fixed overhead.
+pub(super) fn weight(key: &str, entry: &LocalEntry) -> usize {
+    key.len() + entry.bytes.len() + 96
+}
+
 /// The memory tier for `config`, counting size evictions in `counters`.
 pub(super) fn tier(
     config: &CacheConfig,
@@ -46,7 +51,7 @@ pub(super) fn tier(
     moka::future::Cache::builder()
         .max_capacity(config.memory_bytes)
         .weigher(|key: &String, entry: &Arc<LocalEntry>| {
-            u32::try_from(key.len() + entry.bytes.len() + 96).unwrap_or(u32::MAX)
+            u32::try_from(weight(key, entry)).unwrap_or(u32::MAX)
         })
         .expire_after(EntryExpiry)
         .support_invalidation_closures()

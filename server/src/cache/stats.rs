@@ -60,11 +60,21 @@ pub struct TypeStats {
     pub writes: u64,
     /// The lifetime given to new entries, in seconds.
     pub ttl_seconds: u64,
+    /// The seed's `memory_used` and `total_keys`: bytes (as the memory tier weighs them) and entries
+    /// this instance's memory tier holds. Redis's own figures are [`CacheStats::redis_used_memory_bytes`]
+    /// and [`CacheStats::redis_keys`].
+    pub memory_used: u64,
+    pub total_keys: u64,
 }
 
 /// A snapshot of the cache's state.
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheStats {
+    /// The seed's top-level names: the overall hit rate (percent), and the bytes and entries of this
+    /// instance's memory tier (the same as `overall`'s).
+    pub hit_rate: f64,
+    pub memory_used: u64,
+    pub total_keys: u64,
     pub overall: TypeStats,
     pub by_type: BTreeMap<&'static str, TypeStats>,
     /// Entries in this instance's memory tier.
@@ -173,6 +183,8 @@ pub(super) fn sum(parts: &[TypeStats]) -> TypeStats {
         total.load_errors += p.load_errors;
         total.oversized += p.oversized;
         total.writes += p.writes;
+        total.memory_used += p.memory_used;
+        total.total_keys += p.total_keys;
     }
     finish(total)
 }
@@ -191,7 +203,13 @@ mod tests {
         });
         assert_eq!((s.hits, s.hit_rate), (7, 87.5));
         assert_eq!(finish(TypeStats::default()).hit_rate, 0.0);
-        let total = sum(&[s.clone(), s]);
+        let held = TypeStats {
+            memory_used: 300,
+            total_keys: 2,
+            ..s.clone()
+        };
+        let total = sum(&[held, s]);
         assert_eq!((total.hits, total.misses, total.hit_rate), (14, 2, 87.5));
+        assert_eq!((total.memory_used, total.total_keys), (300, 2));
     }
 }

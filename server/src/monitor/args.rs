@@ -1,5 +1,6 @@
 //! The monitor's settings as flags and environment variables; the defaults are
-//! [`MonitorConfig`]'s and the seed's thresholds ([`alerts::default_limit`]).
+//! [`MonitorConfig`]'s and the seed's thresholds ([`alerts::default_limit`]). Monitoring is switched
+//! by the seed's `PERFORMANCE_MONITORING_ENABLED` or its older name `PMR_MONITOR_ENABLED`.
 
 use std::time::Duration;
 
@@ -17,14 +18,18 @@ const fn limit(metric: Metric) -> f64 {
     }
 }
 
-/// `PMR_MONITOR_*`, `PMR_ALERT_PENDING_SECS` and `PMR_THRESHOLD_*`.
+/// `PERFORMANCE_MONITORING_ENABLED`, `PMR_MONITOR_*`, `PMR_ALERT_PENDING_SECS` and `PMR_THRESHOLD_*`.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Performance monitor")]
 pub struct MonitorArgs {
-    /// Record performance metrics from start (they can be switched at runtime by an admin).
-    #[arg(long, env = "PMR_MONITOR_ENABLED", default_value_t = MonitorConfig::ENABLED,
-        action = ArgAction::Set)]
-    pub monitor_enabled: bool,
+    /// Record performance metrics from start (they can be switched at runtime by an admin); the
+    /// seed's name. Default: true.
+    #[arg(long, env = "PERFORMANCE_MONITORING_ENABLED", action = ArgAction::Set)]
+    pub performance_monitoring_enabled: Option<bool>,
+
+    /// The older name of `PERFORMANCE_MONITORING_ENABLED`, still read; both set must agree.
+    #[arg(long, env = "PMR_MONITOR_ENABLED", action = ArgAction::Set)]
+    pub monitor_enabled: Option<bool>,
 
     /// Length of the monitor's sliding window, in minutes (1 to 1,440).
     #[arg(long, env = "PMR_MONITOR_WINDOW_MINUTES", default_value_t = MonitorConfig::WINDOW.as_secs() / 60,
@@ -108,7 +113,10 @@ impl MonitorArgs {
     /// The monitor's settings.
     pub fn config(&self) -> MonitorConfig {
         MonitorConfig {
-            enabled: self.monitor_enabled,
+            enabled: self
+                .performance_monitoring_enabled
+                .or(self.monitor_enabled)
+                .unwrap_or(MonitorConfig::ENABLED),
             window: Duration::from_secs(self.monitor_window_minutes * 60),
             pending_for: Duration::from_secs(self.alert_pending_secs),
             thresholds: alerts::WATCHED
@@ -118,8 +126,18 @@ impl MonitorArgs {
         }
     }
 
-    /// Checks what clap cannot: every limit is a positive number, and a hit rate at most 100 %.
+    /// Checks what clap cannot: the two names of the switch agree, every limit is a positive number,
+    /// and a hit rate at most 100 %.
     pub fn validate(&self) -> Result<(), String> {
+        if let (Some(seed), Some(old)) = (self.performance_monitoring_enabled, self.monitor_enabled)
+        {
+            if seed != old {
+                return Err(format!(
+                    "PERFORMANCE_MONITORING_ENABLED={seed} and its older name PMR_MONITOR_ENABLED={old} \
+                     disagree: set one of them"
+                ));
+            }
+        }
         for metric in alerts::WATCHED {
             let Some((v, name)) = self.limit(metric) else {
                 continue;

@@ -1,5 +1,5 @@
-//! The performance API (the seed's `/api/reports/pmr/performance/*`, admins only), and the
-//! Prometheus exposition at `GET /metrics`:
+//! The performance API (the seed's `/api/reports/pmr/performance/*`, admins only but for the health
+//! check's statuses), and the Prometheus exposition at `GET /metrics`:
 //!
 //! - `GET  …/stats`: monitoring state, every operation's window and since-start statistics, cache and
 //!   WebSocket figures, firing alerts.
@@ -9,7 +9,8 @@
 //! - `GET  …/thresholds`, `PUT …/thresholds/{metric}` with `{"value": 500}`: read and change thresholds.
 //! - `GET  …/websocket/stats`, `GET …/websocket/sessions/{session_id}`: the collaboration transport's
 //!   figures (well-formed zeros until it is in place; unknown sessions are 404).
-//! - `GET  …/health`: store, cache and monitor together.
+//! - `GET  …/health`: store, cache and monitor together; 503 when unhealthy. Anyone gets the statuses,
+//!   admins the details.
 //! - `POST …/monitor/enable`, `POST …/monitor/disable`, `DELETE …/monitor/data?hours=24`.
 //! - `GET /metrics`: Prometheus text format, for scrapers with an admin API token.
 //!
@@ -24,6 +25,9 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+
+use app::access::Access;
+use app::model::Role;
 
 use super::caller::Caller;
 use super::error::ApiError;
@@ -245,7 +249,58 @@ pub struct StoreHealth {
     pub error: Option<String>,
 }
 
-async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+/// What anyone may read of the health check (the seed's `curl` example is anonymous, and so are load
+/// balancers): the overall status and each component's, nothing that describes the deployment.
+#[derive(Debug, Serialize)]
+pub struct PublicHealth {
+    pub status: &'static str,
+    pub components: PublicComponents,
+}
+
+/// Each component's status in [`PublicHealth`].
+#[derive(Debug, Serialize)]
+pub struct PublicComponents {
+    /// `up` or `down`.
+    pub store: &'static str,
+    /// `healthy`, `degraded` or `unavailable`.
+    pub cache: &'static str,
+    /// `enabled`, `disabled`, or `alerting` while an alert fires.
+    pub monitor: &'static str,
+}
+
+/// `GET …/health`: 200 while healthy or degraded, 503 when unhealthy, so a load balancer can use it.
+/// Admins get the whole [`Health`]; anyone else its statuses only ([`PublicHealth`]).
+async fn health(
+    State(state): State<AppState>,
+    caller: Option<axum::Extension<Access>>,
+) -> axum::response::Response {
+    let health = check_health(&state).await;
+    let code = if health.status == "unhealthy" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    if caller.is_some_and(|c| c.has_role(Role::Admin)) {
+        return (code, Json(health)).into_response();
+    }
+    let monitor = match (health.monitoring_enabled, health.alerts_firing) {
+        (false, _) => "disabled",
+        (true, 0) => "enabled",
+        (true, _) => "alerting",
+    };
+    let public = PublicHealth {
+        status: health.status,
+        components: PublicComponents {
+            store: health.store.status,
+            cache: health.cache.status,
+            monitor,
+        },
+    };
+    (code, Json(public)).into_response()
+}
+
+/// The store, the cache and the monitor, checked now.
+async fn check_health(state: &AppState) -> Health {
     let started = Instant::now();
     let ping = state.store.ping().await;
     let store = StoreHealth {
@@ -263,22 +318,14 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     } else {
         "healthy"
     };
-    let code = if status == "unhealthy" {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    };
-    (
-        code,
-        Json(Health {
-            status,
-            store,
-            cache,
-            monitoring_enabled: state.monitor.is_enabled(),
-            alerts_firing,
-            uptime_seconds: state.started.elapsed().as_secs(),
-        }),
-    )
+    Health {
+        status,
+        store,
+        cache,
+        monitoring_enabled: state.monitor.is_enabled(),
+        alerts_firing,
+        uptime_seconds: state.started.elapsed().as_secs(),
+    }
 }
 
 /// Body of the enable, disable and delete endpoints.

@@ -905,6 +905,16 @@ async fn postgres_restarted_under_load_answers_503_then_recovers_and_keeps_acked
     // During the outage: reads that need the database fail with 503 and a message; an edit is
     // refused as not saved, and nothing is acknowledged that was not stored.
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The health check tells anyone, a load balancer above all: 503, the store down, nothing else.
+    let health = a
+        .app
+        .get("/api/reports/pmr/performance/health", &Who::Anonymous)
+        .await;
+    assert_eq!(health.status, 503, "{}", health.body);
+    let body = health.json();
+    assert_eq!(body["status"], "unhealthy", "{body}");
+    assert_eq!(body["components"]["store"], "down", "{body}");
+    assert!(body.get("store").is_none(), "no details for anyone: {body}");
     let during = ana.type_text(true, " During the outage.").await;
     let refused = ana
         .acked(during)
@@ -1044,6 +1054,15 @@ async fn redis_killed_under_load_keeps_serving_and_cross_instance_delivery_resum
     let health = "/api/reports/pmr/performance/health";
     let degraded = until_json(&a.app, health, &admin, &["cache", "status"], "degraded").await;
     assert_eq!(degraded["status"], "degraded", "{degraded}");
+    // Degraded still serves: 200 for a load balancer, with the cache's status.
+    let public = a.app.get(health, &Who::Anonymous).await;
+    assert_eq!(public.status, 200);
+    assert_eq!(
+        public.json()["components"]["cache"],
+        "degraded",
+        "{}",
+        public.body
+    );
     // Editing within an instance goes on.
     let r = ana.type_text(true, " Two.").await;
     ana.acked(r).await.expect("stored without Redis");

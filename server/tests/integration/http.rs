@@ -355,3 +355,54 @@ async fn responses_are_compressed_and_cached_by_what_they_are() {
     assert_eq!(plain.header("content-encoding"), "");
     assert!(plain.body.contains("\"status\":\"ok\""), "{}", plain.body);
 }
+
+/// A page paints with nothing but its HTML: the stylesheet is in it, under the response's CSP nonce
+/// (which the policy allows for styles, and nothing inline besides), and the code is not preloaded
+/// but fetched, JS and WASM together, once the page has painted.
+#[tokio::test]
+async fn pages_carry_their_stylesheet_and_fetch_their_code_after_painting() {
+    let site = tempfile::tempdir().expect("site");
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
+    let css = ".page > h1 { color: #123456; }";
+    std::fs::write(site.path().join("pkg/pmr.css"), css).expect("css");
+    let root = site.path().to_string_lossy().to_string();
+    let app = common::seeded_with(&["--site-root", &root], None).await;
+    let page = app.get("/login", &Who::Anonymous).await;
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy");
+    let style_src = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("style-src"))
+        .expect("a style-src directive");
+    assert!(style_src.contains(&format!("'nonce-{nonce}'")), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // The stylesheet as written, child combinator included (not escaped), with the nonce.
+    assert!(
+        page.body
+            .contains(&format!("<style nonce=\"{nonce}\">{css}</style>")),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("rel=\"stylesheet\""), "{}", page.body);
+    assert!(
+        !page.body.contains("preload"),
+        "nothing preloaded: {}",
+        page.body
+    );
+    // One script starts the code: after the paint, the WASM fetch and the JS import together.
+    let script = page
+        .body
+        .split(&format!("<script type=\"module\" nonce=\"{nonce}\">"))
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("the start script, with the nonce");
+    assert!(script.contains("requestAnimationFrame"), "{script}");
+    assert!(script.contains("fetch(\"/pkg/pmr"), "{script}");
+    assert!(script.contains("import(\"/pkg/pmr.js\")"), "{script}");
+    assert!(script.contains("m.hydrate()"), "{script}");
+}

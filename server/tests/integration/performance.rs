@@ -53,6 +53,28 @@ async fn stats_and_metrics_show_real_traffic() {
     assert_eq!(body["thresholds"].as_array().map(Vec::len), Some(7));
     assert!(body["cache"]["by_type"]["metrics"]["hits"].as_u64() >= Some(4));
 
+    // The cache's figures under the seed's names, overall and per type.
+    let cache = app.get(&format!("{BASE}/cache/stats"), &admin).await.json();
+    assert!(cache["hit_rate"].as_f64() >= Some(50.0), "{cache}");
+    assert!(cache["total_keys"].as_u64() >= Some(1), "{cache}");
+    assert!(cache["memory_used"].as_u64() > Some(0), "{cache}");
+    let metrics = &cache["by_type"]["metrics"];
+    assert!(metrics["hit_rate"].as_f64() >= Some(75.0), "{cache}");
+    assert!(metrics["total_keys"].as_u64() >= Some(1), "{cache}");
+    assert!(metrics["memory_used"].as_u64() > Some(0), "{cache}");
+    let keys: u64 = ["report", "insights", "monte_carlo", "metrics", "template"]
+        .iter()
+        .map(|t| {
+            cache["by_type"][t]["total_keys"]
+                .as_u64()
+                .expect("total_keys per type")
+        })
+        .sum();
+    assert_eq!(Some(keys), cache["total_keys"].as_u64());
+    // The health's failure field is the seed's `error` (none here: no Redis).
+    assert_eq!(cache["health"]["error"], serde_json::Value::Null);
+    assert!(cache["health"].get("error").is_some(), "{cache}");
+
     let recent = app
         .get(&format!("{BASE}/metrics?limit=3"), &admin)
         .await
@@ -242,6 +264,7 @@ async fn monitoring_switches_off_and_on_and_old_data_can_be_deleted() {
     let health = app.get(&format!("{BASE}/health"), &admin).await;
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["store"]["status"], "up");
+    assert_eq!(health.json()["store"]["backend"], "sqlite");
     let ws = app
         .get(&format!("{BASE}/websocket/stats"), &admin)
         .await
@@ -280,4 +303,52 @@ async fn recommendations_follow_crafted_figures() {
         .as_str()
         .is_some_and(|t| t.contains("/api/slow")));
     assert!(slow["evidence"].as_str().is_some_and(|e| e.contains("p95")));
+}
+
+/// The seed calls the health check without credentials (and so do load balancers): anyone gets the
+/// statuses, nothing more; admins get the details.
+#[tokio::test]
+async fn the_health_check_answers_anyone_with_statuses_only() {
+    let (app, admin) = app_with_admin(60).await;
+    app.account("vera", Role::Viewer, &[], None).await;
+    let viewer = app.session("vera").await;
+    let keys = |v: &serde_json::Value| {
+        let mut keys: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        keys.sort();
+        keys
+    };
+    for who in [&Who::Anonymous, &viewer] {
+        let reply = app.get(&format!("{BASE}/health"), who).await;
+        assert_eq!(reply.status, 200);
+        let body = reply.json();
+        assert_eq!(keys(&body), ["components", "status"], "{body}");
+        assert_eq!(
+            keys(&body["components"]),
+            ["cache", "monitor", "store"],
+            "{body}"
+        );
+        assert_eq!(body["status"], "healthy", "{body}");
+        assert_eq!(body["components"]["store"], "up");
+        assert_eq!(body["components"]["cache"], "healthy");
+        assert_eq!(body["components"]["monitor"], "enabled");
+    }
+    let full = app.get(&format!("{BASE}/health"), &admin).await.json();
+    assert_eq!(full["status"], "healthy");
+    assert!(full["uptime_seconds"].is_u64(), "{full}");
+    assert_eq!(full["cache"]["redis"], "not_configured", "{full}");
+
+    // Switched off by an admin: the public answer says so, and stays 200.
+    app.send(request(
+        Method::POST,
+        &format!("{BASE}/monitor/disable"),
+        &admin,
+        None,
+    ))
+    .await;
+    let off = app.get(&format!("{BASE}/health"), &Who::Anonymous).await;
+    assert_eq!(off.status, 200);
+    assert_eq!(off.json()["components"]["monitor"], "disabled");
 }

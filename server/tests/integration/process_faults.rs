@@ -14,6 +14,9 @@
 //! - a full disk (the process may not grow any file, its log included): edits, sign-ins and regenerations are refused
 //!   with a clear message (507 over HTTP), the server stays up and keeps serving reads, and after a restart with room again the
 //!   database is intact with every acknowledged edit.
+//!
+//! And what only the real binary's environment shows: the seed's `PERFORMANCE_MONITORING_ENABLED`
+//! (and its older name) switches monitoring at start.
 
 use crate::common;
 
@@ -99,7 +102,9 @@ impl Process {
             .env("PMR_SHUTDOWN_GRACE_SECS", "5")
             .env("PMR_COSTLY_RUNS_PER_MINUTE", "1000")
             .env("RUST_LOG", "warn")
-            .env_remove("REDIS_URL");
+            .env_remove("REDIS_URL")
+            .env_remove("PERFORMANCE_MONITORING_ENABLED")
+            .env_remove("PMR_MONITOR_ENABLED");
         if let Some(url) = redis {
             command.env("REDIS_URL", url);
         }
@@ -725,4 +730,52 @@ async fn a_client_flooding_sync_without_reading_is_closed_and_memory_stays_flat(
         .await
         .expect("login");
     assert!(admin.status().is_success());
+}
+
+/// The seed's variable switches monitoring at start, as its older name does; the public health check
+/// tells which. The two names disagreeing stops the start with a message naming both.
+#[tokio::test]
+async fn the_seeds_variable_switches_monitoring_at_start() {
+    let db = test_support::SqliteDb::new();
+    for (name, value, want) in [
+        ("PERFORMANCE_MONITORING_ENABLED", "false", "disabled"),
+        ("PMR_MONITOR_ENABLED", "false", "disabled"),
+        ("PERFORMANCE_MONITORING_ENABLED", "true", "enabled"),
+    ] {
+        let server = Process::start_with(&db, &[(name, value)]).await;
+        let health: Value = reqwest::get(format!(
+            "{}/api/reports/pmr/performance/health",
+            server.base()
+        ))
+        .await
+        .expect("health answered")
+        .json()
+        .await
+        .expect("health is JSON");
+        let monitor = health["components"]["monitor"].as_str().unwrap_or_default();
+        // "alerting" is enabled too, with an alert firing.
+        let got = if monitor == "alerting" {
+            "enabled"
+        } else {
+            monitor
+        };
+        assert_eq!(got, want, "{name}={value}: {health}");
+    }
+    let refused = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env(
+            "PMR_ADDR",
+            format!("127.0.0.1:{}", test_support::free_port()),
+        )
+        .env("DATABASE_URL", db.url())
+        .env("PERFORMANCE_MONITORING_ENABLED", "true")
+        .env("PMR_MONITOR_ENABLED", "false")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the server runs");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("PERFORMANCE_MONITORING_ENABLED") && said.contains("PMR_MONITOR_ENABLED"),
+        "{said}"
+    );
 }

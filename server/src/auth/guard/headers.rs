@@ -6,11 +6,12 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use super::PageNonce;
 
 /// The policy for `Content-Security-Policy` on pages, with the nonce of this response's inline
-/// hydration scripts. No other inline script runs; WebAssembly may compile; everything else comes
-/// from the app's own origin.
+/// script (the one that starts the browser code) and stylesheet (the page's styles). No other inline
+/// script or style applies; WebAssembly may compile; everything else comes from the app's own origin.
 pub fn page_csp(nonce: &str) -> String {
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-{nonce}'; \
          img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
          base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )
