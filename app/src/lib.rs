@@ -108,8 +108,8 @@ pub fn App() -> impl IntoView {
 
 // Lazily loaded pages, in three groups of one WASM chunk each. `--split` also makes a chunk for every
 // set of split functions that share code, one request each: with every page a split function of its
-// own, the dashboard needed 106 requests over a phone's six connections. The groups are who visits
-// them: readers (signing in, the portfolio and a project), editors (the month's progress), admins.
+// own, the dashboard needed 74 chunks over a phone's six connections. The groups are who visits them:
+// readers (signing in, the portfolio and a project), editors (the month's progress), admins.
 
 /// A reader's page besides the report.
 #[derive(Clone, Copy)]
