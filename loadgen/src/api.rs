@@ -104,17 +104,19 @@ impl Api {
             .await
     }
 
-    /// Overall cache hits and misses so far (admin).
-    pub async fn cache_lookups(&self) -> anyhow::Result<(u64, u64)> {
-        let report = self
-            .get_json("/api/reports/pmr/performance/cache/stats")
+    /// A POST to `path` of another instance of the same deployment (sessions are shared), with
+    /// that instance's origin.
+    pub async fn post_at(&self, base: &str, path: &str) -> anyhow::Result<()> {
+        let response = self
+            .client
+            .post(format!("{base}{path}"))
+            .header("origin", base)
+            .header("cookie", &self.cookie)
+            .send()
             .await?;
-        let overall = &report["overall"];
-        Ok((
-            overall["hits"].as_u64().context("no hits in cache stats")?,
-            overall["misses"]
-                .as_u64()
-                .context("no misses in cache stats")?,
-        ))
+        if !response.status().is_success() {
+            bail!("POST {path}: {}", response.status());
+        }
+        Ok(())
     }
 }

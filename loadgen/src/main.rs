@@ -2,12 +2,16 @@
 //! with its own settings, on free ports, with a harness-started Redis where a scenario needs two
 //! instances), drives them with real clients at a constant arrival rate, and records HDR histograms.
 //!
-//! - `loadgen ws`: the collaboration benchmarks (fan-out latency with batching on and off, frames and
-//!   bytes saved, force-send, the extra latency across two instances, memory per idle connection).
+//! - `loadgen ws`: the collaboration benchmarks, PMR beside the Socket.IO peer of `bench/peer` under
+//!   the same schedule (one and two instances, batching off and on: deliveries per server CPU-second,
+//!   latency from the intended send time, resident memory, TCP segments and bytes as the kernel
+//!   counts them), force-send, memory per idle connection.
 //!
 //! - `loadgen http`: reads over HTTP at a constant rate (the cached report API at 2,000 requests/s,
-//!   server-rendered report pages at 200/s), the cache hit rate of that workload, and the server's
-//!   memory idle and after the load.
+//!   server-rendered report pages at 200/s) and the server's memory idle and after the load; then
+//!   the cache as readers meet it (`usage`): many readers choosing among 240 reports with a Zipf
+//!   popularity, regenerations invalidating what they touch, two instances starting cold with Redis
+//!   between them: the hit rate and the latency of hits and misses.
 //!
 //! - `loadgen report`: BENCHMARKS.md from the figures of a `make bench` run.
 //!
@@ -16,8 +20,10 @@
 mod api;
 mod hist;
 mod http;
+mod kernel;
 mod process;
 mod report;
+mod usage;
 mod ws;
 
 use std::path::PathBuf;
@@ -28,7 +34,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use api::Api;
-use process::{Database, ServerProcess, ServerSpec, ADMIN_PASSWORD, DEMO_PASSWORD};
+use process::{Database, PeerProcess, ServerProcess, ServerSpec, ADMIN_PASSWORD, DEMO_PASSWORD};
 
 #[derive(Parser)]
 #[command(about = "PMR's load tool: real clients against real server processes")]
@@ -52,11 +58,19 @@ struct ServerArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Collaboration: fan-out latency (batching on and off, one and two instances), frames and bytes
-    /// saved, force-send latency, memory per idle connection.
+    /// Collaboration, PMR beside the Socket.IO peer (one and two instances, batching off and on):
+    /// deliveries per CPU-second, latency, memory, frames, segments and bytes; force-send; memory per
+    /// idle connection.
     Ws {
         #[command(flatten)]
         server: ServerArgs,
+        /// The Socket.IO peer's server script (its npm packages in `bench/node_modules`).
+        #[arg(long, default_value = "bench/peer/server.mjs")]
+        peer: PathBuf,
+        /// Only the fan-out runs whose label contains this (`PMR`, `peer`, `one instance`,
+        /// `batching off`, ...), for a profile of one of them.
+        #[arg(long)]
+        only: Option<String>,
         /// Connections in the fan-out.
         #[arg(long, default_value_t = 500)]
         conns: usize,
@@ -66,6 +80,9 @@ enum Command {
         /// Presence messages per second per connection.
         #[arg(long, default_value_t = 20.0)]
         rate: f64,
+        /// Saved revisions per second in each draft's session (0: none).
+        #[arg(long, default_value_t = 1.0)]
+        save_rate: f64,
         /// Seconds of load per fan-out run.
         #[arg(long, default_value_t = 20)]
         secs: u64,
@@ -120,10 +137,9 @@ enum Command {
 struct HttpReport {
     api: http::RateResult,
     pages: http::RateResult,
-    /// Cache hits over lookups during the API run, in percent.
-    hit_rate_percent: f64,
     idle_rss_bytes: u64,
     loaded_rss_bytes: u64,
+    usage: usage::UsageResult,
 }
 
 #[derive(Serialize)]
@@ -164,6 +180,21 @@ async fn users(server: &ServerProcess) -> anyhow::Result<(Api, Api)> {
 
 fn print_fanout(r: &ws::FanoutResult) {
     println!(
+        "{}: {:.2} CPU-s ({:.2} system) over {:.1} s: {:.0} deliveries per CPU-second; RSS {} MB; server TCP: {} sockets, {} segments and {} bytes out, {} segments in; loopback {} packets, {} bytes",
+        r.label,
+        r.cpu_seconds,
+        r.system_seconds,
+        r.window_secs,
+        r.deliveries_per_cpu_second(),
+        r.rss_bytes.iter().map(|b| format!("{:.1}", *b as f64 / 1e6)).collect::<Vec<_>>().join(" + "),
+        r.tcp.sockets,
+        r.tcp.segs_out,
+        r.tcp.bytes_sent,
+        r.tcp.segs_in,
+        r.loopback.packets,
+        r.loopback.bytes,
+    );
+    println!(
         "{}: sent {} presence, delivered {}/{} ({} out of order)\n  latency {}\n  force-send (saved) {}\n  server queued->written: forced p99 {:.2} ms (n={}), others p99 {:.2} ms (n={})\n  frames {} for {} messages ({:.1}% saved), {:.1} bytes/message; server: frames_out {}, frames_saved {}, bytes_saved {}, slow consumers {}",
         r.label,
         r.sent,
@@ -189,6 +220,8 @@ fn print_fanout(r: &ws::FanoutResult) {
 
 async fn run_ws(
     args: ServerArgs,
+    peer: PathBuf,
+    only: Option<&str>,
     params: Option<ws::FanoutParams>,
     idle: usize,
     per_session: usize,
@@ -197,44 +230,66 @@ async fn run_ws(
     let db = Database::new()?;
     let mut fanout = Vec::new();
     if let Some(params) = params {
+        // The demo is seeded here, by a server of its own: no instance measured below seeded it.
+        let reports = {
+            let seeder = ServerProcess::start(&spec, &db, &[]).await?;
+            users(&seeder).await?.0.reports().await?
+        };
         for batching in [false, true] {
-            let server =
-                ServerProcess::start(&spec, &db, &[("WS_ENABLE_BATCHING", batching.to_string())])
+            for instances in [1usize, 2] {
+                let redis = (instances > 1).then(test_support::RedisServer::start);
+                let shape = format!(
+                    "{}, batching {}",
+                    if instances == 1 {
+                        "one instance".to_string()
+                    } else {
+                        format!("{instances} instances via Redis")
+                    },
+                    if batching { "on" } else { "off" }
+                );
+                let wanted = |label: &str| only.is_none_or(|o| label.contains(o));
+                if wanted(&format!("PMR, {shape}")) {
+                    let r = pmr_fanout(
+                        &spec,
+                        &db,
+                        redis.as_ref(),
+                        instances,
+                        batching,
+                        &reports,
+                        params,
+                        &shape,
+                    )
                     .await?;
-            let (editor, admin) = users(&server).await?;
-            let reports = editor.reports().await?;
-            let label = if batching {
-                "one instance, batching on"
-            } else {
-                "one instance, batching off"
-            };
-            let r = ws::fanout(label, &editor, &[admin], &reports, params, batching).await?;
-            print_fanout(&r);
-            fanout.push(r);
+                    print_fanout(&r);
+                    fanout.push(r);
+                }
+                if let Some(redis) = &redis {
+                    redis_flush(redis).await?;
+                }
+                if wanted(&format!("Socket.IO peer, {shape}")) {
+                    let r = peer_fanout(
+                        &peer,
+                        redis.as_ref(),
+                        instances,
+                        batching,
+                        &reports,
+                        params,
+                        &shape,
+                    )
+                    .await?;
+                    print_fanout(&r);
+                    fanout.push(r);
+                }
+            }
         }
-        let redis = test_support::RedisServer::start();
-        let env = [("REDIS_URL", redis.url())];
-        let a = ServerProcess::start(&spec, &db, &env).await?;
-        let b = ServerProcess::start(&spec, &db, &env).await?;
-        let (editor, admin_a) = users(&a).await?;
-        let admin_b = Api::login(&b.base(), "admin", ADMIN_PASSWORD).await?;
-        let reports = editor.reports().await?;
-        let r = ws::fanout(
-            "two instances via Redis, batching on",
-            &editor,
-            &[admin_a, admin_b],
-            &reports,
-            params,
-            true,
-        )
-        .await?;
-        print_fanout(&r);
-        fanout.push(r);
     }
     // Idle connections `per_session` to a report, then as densely as the default cap allows (a
     // connection's cost grows with its session: the welcome lists every member).
     let mut idle_runs = Vec::new();
     for per_session in [per_session, 50] {
+        if idle == 0 {
+            break;
+        }
         let r = idle_run(&spec, idle, per_session).await?;
         println!(
             "idle: {} connections ({} per session) in {:.1} s; server RSS {:.1} MB -> {:.1} MB: {:.0} bytes per connection",
@@ -254,6 +309,99 @@ async fn run_ws(
             idle: idle_runs,
         },
     )
+}
+
+/// Empties the run's Redis between the two servers, so neither reads what the other left.
+async fn redis_flush(redis: &test_support::RedisServer) -> anyhow::Result<()> {
+    let status = std::process::Command::new("redis-cli")
+        .args(["-u", &redis.url(), "FLUSHALL"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running redis-cli")?;
+    anyhow::ensure!(status.success(), "redis-cli FLUSHALL failed");
+    Ok(())
+}
+
+/// A fan-out on `instances` PMR servers of the seeded `db` (through `redis` when several).
+#[allow(clippy::too_many_arguments)]
+async fn pmr_fanout(
+    spec: &ServerSpec,
+    db: &Database,
+    redis: Option<&test_support::RedisServer>,
+    instances: usize,
+    batching: bool,
+    reports: &[api::ReportLink],
+    params: ws::FanoutParams,
+    shape: &str,
+) -> anyhow::Result<ws::FanoutResult> {
+    let mut env = vec![("WS_ENABLE_BATCHING", batching.to_string())];
+    if let Some(redis) = redis {
+        env.push(("REDIS_URL", redis.url()));
+    }
+    let mut servers = Vec::new();
+    for _ in 0..instances {
+        servers.push(ServerProcess::start(spec, db, &env).await?);
+    }
+    let editor = Api::login(&servers[0].base(), "eddie", DEMO_PASSWORD).await?;
+    let mut targets = Vec::new();
+    for s in &servers {
+        targets.push(ws::Instance {
+            base: s.base(),
+            port: s.port,
+            pid: s.pid(),
+            admin: Some(Api::login(&s.base(), "admin", ADMIN_PASSWORD).await?),
+        });
+    }
+    let protocol = ws::Protocol::Pmr {
+        cookie: editor.cookie.clone(),
+    };
+    ws::fanout(
+        &format!("PMR, {shape}"),
+        &protocol,
+        &targets,
+        reports,
+        params,
+        batching,
+    )
+    .await
+}
+
+/// The same fan-out on `instances` Socket.IO peers.
+async fn peer_fanout(
+    script: &std::path::Path,
+    redis: Option<&test_support::RedisServer>,
+    instances: usize,
+    batching: bool,
+    reports: &[api::ReportLink],
+    params: ws::FanoutParams,
+    shape: &str,
+) -> anyhow::Result<ws::FanoutResult> {
+    let url = redis.map(|r| r.url());
+    let mut peers = Vec::new();
+    for _ in 0..instances {
+        peers.push(PeerProcess::start(script, batching, url.as_deref()).await?);
+    }
+    let targets: Vec<ws::Instance> = peers
+        .iter()
+        .map(|p| ws::Instance {
+            base: p.base(),
+            port: p.port,
+            pid: p.pid(),
+            admin: None,
+        })
+        .collect();
+    let protocol = ws::Protocol::SocketIo {
+        user: "eddie".into(),
+    };
+    ws::fanout(
+        &format!("Socket.IO peer, {shape}"),
+        &protocol,
+        &targets,
+        reports,
+        params,
+        batching,
+    )
+    .await
 }
 
 /// One idle-connection run on a server of its own, the demo seeded as often as `per_session` needs
@@ -318,7 +466,6 @@ async fn run_http(
             .map(|(id, _, cookie)| (format!("{prefix}{id}"), cookie.clone()))
             .collect(),
     };
-    let (hits_before, misses_before) = admin.cache_lookups().await?;
     let api = http::constant_rate(
         "GET /api/reports/{id}",
         workload("/api/reports/"),
@@ -326,11 +473,10 @@ async fn run_http(
         duration,
     )
     .await?;
-    let (hits_after, misses_after) = admin.cache_lookups().await?;
-    let (hits, misses) = (hits_after - hits_before, misses_after - misses_before);
-    let hit_rate_percent = 100.0 * hits as f64 / (hits + misses).max(1) as f64;
-    println!("{}: {} ({} ok, {} failed, {:.0} req/s); cache hit rate {hit_rate_percent:.2}% ({hits} hits, {misses} misses)",
-        api.label, api.latency, api.ok, api.failed, api.achieved_rate);
+    println!(
+        "{}: {} ({} ok, {} failed, {:.0} req/s)",
+        api.label, api.latency, api.ok, api.failed, api.achieved_rate
+    );
     let pages = http::constant_rate(
         "GET /reports/{id} (server-rendered)",
         workload("/reports/"),
@@ -348,16 +494,91 @@ async fn run_http(
         idle_rss_bytes as f64 / 1e6,
         loaded_rss_bytes as f64 / 1e6
     );
+    drop(server);
+    let usage = usage_run(&spec, duration).await?;
+    println!(
+        "usage: {} reads of {} reports by {} readers on {} cold instances ({:.0}% to the top 10), {} regenerations: hit rate {:.1}% ({} hits, {} misses, {} unlabelled, {} failed)\n  hits {}\n  misses {}",
+        usage.reads,
+        usage.reports,
+        usage.accounts,
+        usage.instances,
+        usage.top10_share_percent,
+        usage.regenerations,
+        usage.hit_rate_percent,
+        usage.hits,
+        usage.misses,
+        usage.unlabelled,
+        usage.failed,
+        usage.hit,
+        usage.miss
+    );
     write_json(
         &args.json,
         &HttpReport {
             api,
             pages,
-            hit_rate_percent,
             idle_rss_bytes,
             loaded_rss_bytes,
+            usage,
         },
     )
+}
+
+/// The cache under use: two cold instances sharing a harness-started Redis, the demo seeded ten
+/// times (240 reports), 20 reader sessions of the demo accounts.
+async fn usage_run(spec: &ServerSpec, duration: Duration) -> anyhow::Result<usage::UsageResult> {
+    let db = Database::new()?;
+    let redis = test_support::RedisServer::start();
+    let reports = {
+        let seeder = ServerProcess::start(spec, &db, &[("PMR_SEED_COPIES", "10".into())]).await?;
+        users(&seeder).await?.1.reports().await?
+    };
+    // One admin regenerates a draft a second: above the per-caller quota a person gets by default.
+    let env = [
+        ("PMR_SEED_COPIES", "10".to_string()),
+        ("REDIS_URL", redis.url()),
+        ("PMR_COSTLY_RUNS_PER_MINUTE", "600".to_string()),
+    ];
+    let a = ServerProcess::start(spec, &db, &env).await?;
+    let b = ServerProcess::start(spec, &db, &env).await?;
+    let bases = [a.base(), b.base()];
+    let admin = Api::login(&a.base(), "admin", ADMIN_PASSWORD).await?;
+    let mut readers: Vec<(Api, Vec<i64>)> = Vec::new();
+    for (user, password, sessions) in [
+        ("eddie", DEMO_PASSWORD, 8),
+        ("vera", DEMO_PASSWORD, 8),
+        ("admin", ADMIN_PASSWORD, 4),
+    ] {
+        for k in 0..sessions {
+            let api = Api::login(&bases[k % 2], user, password).await?;
+            let ids = api.reports().await?.iter().map(|r| r.id).collect();
+            readers.push((api, ids));
+        }
+    }
+    let readable = reports
+        .iter()
+        .map(|r| usage::Readable {
+            id: r.id,
+            draft: r.status == "draft",
+            readers: readers
+                .iter()
+                .filter(|(_, ids)| ids.contains(&r.id))
+                .map(|(api, _)| api.cookie.clone())
+                .collect(),
+        })
+        .collect();
+    usage::run(
+        &bases,
+        &admin,
+        readable,
+        usage::UsageParams {
+            rate: 500.0,
+            seconds: duration.as_secs_f64(),
+            zipf_s: 1.0,
+            regenerations_per_second: 1.0,
+        },
+    )
+    .await
 }
 
 #[tokio::main]
@@ -365,9 +586,12 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ws {
             server,
+            peer,
+            only,
             conns,
             sessions,
             rate,
+            save_rate,
             secs,
             idle,
             quick,
@@ -379,11 +603,13 @@ async fn main() -> anyhow::Result<()> {
                 sessions,
                 rate,
                 duration: Duration::from_secs(if quick { secs.min(5) } else { secs }),
-                save_rate: 1.0,
+                save_rate: save_rate.max(0.0),
             };
             let idle = if quick { idle.min(5_000) } else { idle };
             run_ws(
                 server,
+                peer,
+                only.as_deref(),
                 (!idle_only).then_some(params),
                 idle,
                 idle_per_session.max(1),

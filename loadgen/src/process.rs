@@ -88,24 +88,8 @@ impl ServerProcess {
     }
 
     async fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(120);
         let url = format!("{}/readyz", self.base());
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("the server exited with {status}:\n{}", self.log_tail());
-            }
-            if let Ok(r) = client.get(&url).send().await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!(
-            "the server was not ready within 120 s:\n{}",
-            self.log_tail()
-        )
+        wait_ready(&mut self.child, &url, &self.log).await
     }
 
     pub fn base(&self) -> String {
@@ -115,12 +99,92 @@ impl ServerProcess {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+}
 
-    /// The last lines of the server's log.
-    pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+/// Waits until `url` answers 200 (or the process exits: its log says why).
+async fn wait_ready(child: &mut Child, url: &str, log: &Path) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait()? {
+            bail!("the server exited with {status}:\n{}", log_tail(log));
+        }
+        if let Ok(r) = client.get(url).send().await {
+            if r.status().is_success() {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the server was not ready within 120 s:\n{}", log_tail(log))
+}
+
+/// The Socket.IO peer (`bench/peer/server.mjs`) on a free port; killed on drop.
+pub struct PeerProcess {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl PeerProcess {
+    /// Starts `node <script>` with batching on or off, across instances through `redis` if given, and
+    /// waits until `/healthz` answers.
+    pub async fn start(
+        script: &Path,
+        batching: bool,
+        redis: Option<&str>,
+    ) -> anyhow::Result<PeerProcess> {
+        anyhow::ensure!(
+            script.exists(),
+            "{} does not exist (the Socket.IO peer)",
+            script.display()
+        );
+        let dir = tempfile::Builder::new().prefix("pmr-peer-").tempdir()?;
+        let port = test_support::free_port();
+        let log = dir.path().join("peer.log");
+        let out = std::fs::File::create(&log)?;
+        let mut command = Command::new("node");
+        command
+            .arg(script)
+            .env("PORT", port.to_string())
+            .env("BATCHING", batching.to_string())
+            .env("NODE_ENV", "production")
+            .env_remove("REDIS_URL")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        if let Some(url) = redis {
+            command.env("REDIS_URL", url);
+        }
+        let mut child = command.spawn().context("cannot start node")?;
+        let base = format!("http://127.0.0.1:{port}");
+        wait_ready(&mut child, &format!("{base}/healthz"), &log).await?;
+        Ok(PeerProcess {
+            child,
+            port,
+            _dir: dir,
+        })
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -14,6 +14,12 @@
 //! the server sends `saved` with `force_send`, so its latency (save sent to `saved` received, which
 //! includes writing the revision to the store) is the urgent path's.
 //!
+//! The same schedule drives either server: PMR's socket, or the Socket.IO peer of `bench/peer`
+//! (Engine.IO 4 over a WebSocket: `42["m",<message>]` frames carrying the same JSON messages). Around
+//! the measured window each instance's CPU time (`/proc`), the TCP segments and bytes its clients'
+//! connections carried (the kernel's `TCP_INFO`, through `ss`) and the loopback interface's counters
+//! are read, and each instance's resident memory at the end.
+//!
 //! **Idle.** Many connections that only read, spread over every report; the server's resident memory
 //! before and after, per connection.
 
@@ -35,11 +41,87 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::api::{Api, ReportLink};
 use crate::hist::{self, Summary};
+use crate::kernel;
+use crate::process;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Section keys the presence messages name, in turn.
 const SECTIONS: [&str; 4] = ["executive-summary", "key-metrics", "milestones", "risks"];
+
+/// Which server a fan-out drives, and how its clients sign in.
+#[derive(Debug, Clone)]
+pub enum Protocol {
+    /// PMR's `/ws/reports/{id}`, with the session cookie.
+    Pmr { cookie: String },
+    /// The Socket.IO peer: the report and user in the query string.
+    SocketIo { user: String },
+}
+
+impl Protocol {
+    fn server(&self) -> &'static str {
+        match self {
+            Protocol::Pmr { .. } => "PMR",
+            Protocol::SocketIo { .. } => "Socket.IO peer",
+        }
+    }
+
+    fn is_socket_io(&self) -> bool {
+        matches!(self, Protocol::SocketIo { .. })
+    }
+
+    async fn connect(&self, base: &str, report: i64) -> anyhow::Result<(Ws, String)> {
+        match self {
+            Protocol::Pmr { cookie } => connect(base, cookie, report).await,
+            Protocol::SocketIo { user } => connect_socket_io(base, user, report).await,
+        }
+    }
+}
+
+/// One server instance of a run.
+pub struct Instance {
+    pub base: String,
+    pub port: u16,
+    pub pid: u32,
+    /// An admin of this instance, for PMR's own statistics (none for the peer).
+    pub admin: Option<Api>,
+}
+
+/// Opens a Socket.IO connection (Engine.IO 4, WebSocket transport), joins the default namespace and
+/// reads the peer's welcome; answers the socket and its connection id.
+async fn connect_socket_io(base: &str, user: &str, report: i64) -> anyhow::Result<(Ws, String)> {
+    let ws_base = base.replacen("http://", "ws://", 1);
+    let url = format!("{ws_base}/socket.io/?EIO=4&transport=websocket&report={report}&user={user}");
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(url.into_client_request()?, None, true)
+            .await
+            .with_context(|| format!("connecting to the peer's report {report}"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .context("no welcome from the peer within 30 s")?
+            .context("the peer closed before the welcome")??;
+        let Message::Text(text) = frame else {
+            continue;
+        };
+        let text = text.as_str();
+        if text.starts_with('0') {
+            // Engine.IO's open packet: join the default namespace.
+            ws.send(Message::Text("40".into())).await?;
+        } else if let Some(event) = text.strip_prefix("42") {
+            let (_, welcome): (serde::de::IgnoredAny, serde_json::Value) =
+                serde_json::from_str(event)?;
+            let id = welcome["you"]["connection"]
+                .as_str()
+                .with_context(|| format!("not a welcome: {text}"))?
+                .to_string();
+            return Ok((ws, id));
+        } else if text.starts_with("44") {
+            bail!("the peer refused the connection: {text}");
+        }
+    }
+}
 
 /// Opens a collaboration connection and reads the welcome; answers the socket and its connection id.
 pub async fn connect(base: &str, cookie: &str, report: i64) -> anyhow::Result<(Ws, String)> {
@@ -91,6 +173,8 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Clone, Serialize)]
 pub struct FanoutResult {
     pub label: String,
+    /// "PMR" or "Socket.IO peer".
+    pub server: String,
     pub instances: usize,
     pub batching: bool,
     pub params: FanoutParams,
@@ -118,6 +202,20 @@ pub struct FanoutResult {
     /// messages sent with `force_send`, and the others.
     pub server_forced: ServerLatency,
     pub server_queued: ServerLatency,
+    /// CPU time the instances used over the measured window (from the first intended send to the end
+    /// of the drain), summed.
+    pub cpu_seconds: f64,
+    /// The part of it the kernel spent on the servers' behalf (system calls, TCP).
+    pub system_seconds: f64,
+    pub window_secs: f64,
+    /// Each instance's resident memory at the end of the run, its clients still connected.
+    pub rss_bytes: Vec<u64>,
+    /// The kernel's counters of the clients' connections over the window, summed over instances
+    /// (the server's side: what it sent is what its clients received).
+    pub tcp: kernel::Tcp,
+    /// The loopback interface over the window: every packet of the run (both directions, Redis's
+    /// too), headers included.
+    pub loopback: kernel::Loopback,
 }
 
 /// One `websocket_message_latency` series since the server started.
@@ -174,6 +272,11 @@ impl FanoutResult {
 
     pub fn bytes_per_message(&self) -> f64 {
         self.frame_bytes_received as f64 / self.messages_received.max(1) as f64
+    }
+
+    /// Presence deliveries per CPU-second of the servers.
+    pub fn deliveries_per_cpu_second(&self) -> f64 {
+        self.deliveries as f64 / self.cpu_seconds.max(f64::MIN_POSITIVE)
     }
 }
 
@@ -240,8 +343,22 @@ fn header_bytes(len: usize) -> u64 {
     }
 }
 
+/// A received frame's message: PMR's frames are the message; the peer's are Socket.IO events,
+/// `42["m",<message>]` (anything else, a ping or a namespace packet, is not a message).
+fn parse_frame(text: &str, socket_io: bool) -> Option<Frame<'_>> {
+    if socket_io {
+        let event = text.strip_prefix("42")?;
+        serde_json::from_str::<(serde::de::IgnoredAny, Frame)>(event)
+            .ok()
+            .map(|(_, frame)| frame)
+    } else {
+        serde_json::from_str::<Frame>(text).ok()
+    }
+}
+
 async fn read_side(
     mut stream: futures_util::stream::SplitStream<Ws>,
+    socket_io: bool,
     me: usize,
     schedule: Arc<Schedule>,
     until: Instant,
@@ -266,7 +383,7 @@ async fn read_side(
         }
         tally.frames += 1;
         tally.frame_bytes += text.len() as u64 + header_bytes(text.len());
-        let Ok(frame) = serde_json::from_str::<Frame>(text.as_str()) else {
+        let Some(frame) = parse_frame(text.as_str(), socket_io) else {
             continue;
         };
         let mut one = |m: &Frame| {
@@ -320,6 +437,7 @@ async fn read_side(
 
 async fn write_side(
     mut sink: futures_util::stream::SplitSink<Ws, Message>,
+    socket_io: bool,
     me: usize,
     saves: bool,
     schedule: Arc<Schedule>,
@@ -347,25 +465,64 @@ async fn write_side(
                 SECTIONS[((k - 1) % SECTIONS.len() as u64) as usize]
             )
         };
+        let text = if socket_io {
+            format!(r#"42["m",{text}]"#)
+        } else {
+            text
+        };
         sink.send(Message::Text(text.into())).await?;
     }
     Ok((k, sink))
 }
 
-/// Runs a fan-out against `bases` (one per instance), as the signed-in `api` user.
+/// The kernel's and the processes' counters at one moment of a run.
+struct Counters {
+    cpu_seconds: f64,
+    system_seconds: f64,
+    tcp: kernel::Tcp,
+    loopback: kernel::Loopback,
+    at: Instant,
+}
+
+fn counters(instances: &[Instance]) -> anyhow::Result<Counters> {
+    let mut c = Counters {
+        cpu_seconds: 0.0,
+        system_seconds: 0.0,
+        tcp: kernel::Tcp::default(),
+        loopback: kernel::loopback()?,
+        at: Instant::now(),
+    };
+    for i in instances {
+        let (user, system) = kernel::cpu_seconds(i.pid)?;
+        c.cpu_seconds += user + system;
+        c.system_seconds += system;
+        let tcp = kernel::server_tcp(i.port)?;
+        c.tcp = kernel::Tcp {
+            sockets: c.tcp.sockets + tcp.sockets,
+            segs_out: c.tcp.segs_out + tcp.segs_out,
+            bytes_sent: c.tcp.bytes_sent + tcp.bytes_sent,
+            segs_in: c.tcp.segs_in + tcp.segs_in,
+            bytes_received: c.tcp.bytes_received + tcp.bytes_received,
+        };
+    }
+    Ok(c)
+}
+
+/// Runs a fan-out against `instances` (clients spread over them), speaking `protocol`.
 pub async fn fanout(
     label: &str,
-    api: &Api,
-    admins: &[Api],
+    protocol: &Protocol,
+    instances: &[Instance],
     reports: &[ReportLink],
     params: FanoutParams,
     batching: bool,
 ) -> anyhow::Result<FanoutResult> {
-    let bases: Vec<String> = admins.iter().map(|a| a.base.clone()).collect();
+    let bases: Vec<String> = instances.iter().map(|i| i.base.clone()).collect();
     let sessions = params.sessions.min(reports.len());
-    if sessions == 0 {
-        bail!("no report to open sessions on");
+    if sessions == 0 || bases.is_empty() {
+        bail!("no report or no instance to open sessions on");
     }
+    let socket_io = protocol.is_socket_io();
     // Connect everyone first, a few at a time, so no one misses the start.
     let plan: Vec<(usize, i64, String)> = (0..params.conns)
         .map(|i| {
@@ -374,15 +531,12 @@ pub async fn fanout(
             (i, reports[session].id, base)
         })
         .collect();
-    let cookie = api.cookie.clone();
     let mut connected: Vec<(usize, Ws, String)> = futures_util::stream::iter(plan)
-        .map(|(i, report, base)| {
-            let cookie = cookie.clone();
-            async move {
-                connect(&base, &cookie, report)
-                    .await
-                    .map(|(ws, id)| (i, ws, id))
-            }
+        .map(|(i, report, base)| async move {
+            protocol
+                .connect(&base, report)
+                .await
+                .map(|(ws, id)| (i, ws, id))
         })
         .buffer_unordered(32)
         .collect::<Vec<_>>()
@@ -417,13 +571,22 @@ pub async fn fanout(
         let saves = params.save_rate > 0.0 && i < sessions && reports[i].status == "draft";
         writers.push(tokio::spawn(write_side(
             sink,
+            socket_io,
             i,
             saves,
             schedule.clone(),
             end,
         )));
-        readers.push(tokio::spawn(read_side(stream, i, schedule.clone(), drain)));
+        readers.push(tokio::spawn(read_side(
+            stream,
+            socket_io,
+            i,
+            schedule.clone(),
+            drain,
+        )));
     }
+    tokio::time::sleep_until(schedule.t0).await;
+    let before = counters(instances)?;
     let mut sent_by = vec![0u64; params.conns];
     let mut sinks = Vec::new();
     for (i, w) in writers.into_iter().enumerate() {
@@ -433,6 +596,7 @@ pub async fn fanout(
     }
     let mut result = FanoutResult {
         label: label.to_string(),
+        server: protocol.server().to_string(),
         instances: bases.len(),
         batching,
         params,
@@ -452,6 +616,12 @@ pub async fn fanout(
         server_slow_consumers: 0,
         server_forced: ServerLatency::default(),
         server_queued: ServerLatency::default(),
+        cpu_seconds: 0.0,
+        system_seconds: 0.0,
+        window_secs: 0.0,
+        rss_bytes: Vec::new(),
+        tcp: kernel::Tcp::default(),
+        loopback: kernel::Loopback::default(),
     };
     let members = |session: usize| {
         (0..params.conns)
@@ -472,9 +642,19 @@ pub async fn fanout(
         result.frames_received += t.frames;
         result.frame_bytes_received += t.frame_bytes;
     }
+    // The readers stop at the end of the drain; the sockets stay open (the sinks hold them).
+    let after = counters(instances)?;
+    result.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+    result.system_seconds = after.system_seconds - before.system_seconds;
+    result.window_secs = after.at.duration_since(before.at).as_secs_f64();
+    result.tcp = after.tcp.since(before.tcp);
+    result.loopback = after.loopback.since(before.loopback);
+    for i in instances {
+        result.rss_bytes.push(process::rss_of(i.pid)?);
+    }
     result.latency = hist::summary(&latency);
     result.forced = hist::summary(&forced);
-    for admin in admins {
+    for admin in instances.iter().filter_map(|i| i.admin.as_ref()) {
         let stats = admin.websocket_stats().await?;
         let n = |k: &str| stats[k].as_i64().unwrap_or(0);
         result.server_frames_out += n("frames_out");
@@ -599,6 +779,22 @@ mod tests {
             (header_bytes(125), header_bytes(126), header_bytes(70_000)),
             (2, 4, 10)
         );
+    }
+
+    #[test]
+    fn socket_io_events_carry_the_same_messages() {
+        let event = r#"42["m",{"type":"presence","member":{"connection":"Xy1","user":"eddie","name":"eddie","color":3,"section":"risks"}}]"#;
+        let frame = parse_frame(event, true).expect("an event");
+        let member = frame.member.expect("member");
+        assert_eq!(
+            (member.connection.as_ref(), member.section.as_deref()),
+            ("Xy1", Some("risks"))
+        );
+        // Engine.IO pings and namespace packets are not messages; PMR's frames are read bare.
+        assert!(parse_frame("2", true).is_none());
+        assert!(parse_frame(r#"40{"sid":"a"}"#, true).is_none());
+        assert!(parse_frame(event, false).is_none());
+        assert!(parse_frame(r#"{"type":"batch","messages":[]}"#, false).is_some());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! - `GET /api/reports/{id}`: the whole report (outline and every section's content) as JSON, read
 //!   through the cache: a cached report is sent as the bytes the cache holds. Members of the report's
-//!   project (viewers and up), admins.
+//!   project (viewers and up), admins. `x-cache: hit` when the bytes came from the cache (memory or
+//!   Redis, or another request's load this one waited for), `miss` when this request loaded them.
 //! - `GET /api/reports/{id}/changes`: what changed since the previous month's report (figures,
 //!   status, milestones that moved or were reached, new and closed risks); `null` for a project's
 //!   first report. Members (viewers and up), admins.
@@ -68,12 +69,14 @@ async fn report_document(
         .await?
         .filter(|&project| who.reaches(project))
         .ok_or_else(|| ApiError::from(app::access::Access::report_not_found(id)))?;
+    let loaded = std::sync::atomic::AtomicBool::new(false);
     let bytes = state
         .cache
         .get_or_load_raw(
             &CacheKey::report_document(id),
             None,
             || async {
+                loaded.store(true, std::sync::atomic::Ordering::Relaxed);
                 let read = state.store.report_document(id);
                 match timed_query(&state.monitor, "report_document", read).await {
                     Ok(Some(doc)) => serde_json::to_vec(&doc)
@@ -86,7 +89,15 @@ async fn report_document(
             |bytes| serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok(),
         )
         .await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+    let source = if loaded.into_inner() { "miss" } else { "hit" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::HeaderName::from_static("x-cache"), source),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn report_changes(

@@ -1,6 +1,7 @@
 //! The report reader's server functions: each section read with typed content through the cache
 //! (and fresh again after a regeneration), bad arguments refused with a message, Monte Carlo reruns
-//! bounded and cached, and the browser's section load times reaching the monitor.
+//! bounded and cached, the browser's section load times reaching the monitor, and the report API's
+//! `x-cache` answer.
 
 use crate::common;
 
@@ -75,6 +76,39 @@ async fn sections_come_from_the_cache_until_the_report_changes() {
         first["version"].as_i64().map(|v| v + 1),
         "a regeneration drops the cached section"
     );
+}
+
+/// `GET /api/reports/{id}` says where its bytes came from: the first read loads them (`miss`), the
+/// next is served from the cache (`hit`), and a regeneration makes the next read load them again.
+#[tokio::test]
+async fn the_report_api_says_whether_it_was_a_cache_hit() {
+    let (app, who, draft) = app_with(Role::Editor).await;
+    let read = || {
+        common::request(
+            axum::http::Method::GET,
+            &format!("/api/reports/{draft}"),
+            &who,
+            None,
+        )
+    };
+    let first = app.send(read()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.header("x-cache"), "miss");
+    let second = app.send(read()).await;
+    assert_eq!(second.header("x-cache"), "hit");
+    assert_eq!(first.body, second.body, "the same bytes");
+    let regenerated = app
+        .send(common::request(
+            axum::http::Method::POST,
+            &format!("/api/reports/{draft}/regenerate"),
+            &who,
+            None,
+        ))
+        .await;
+    assert_eq!(regenerated.status, 200, "{}", regenerated.body);
+    let fresh = app.send(read()).await;
+    assert_eq!(fresh.header("x-cache"), "miss", "a regeneration drops it");
+    assert_eq!(app.send(read()).await.header("x-cache"), "hit");
 }
 
 #[tokio::test]
