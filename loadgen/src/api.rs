@@ -59,10 +59,15 @@ impl Api {
     }
 
     async fn post(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        self.post_to(&self.base, path).await
+    }
+
+    /// POSTs `path` to the instance at `base` (with this session's cookie), failing on a non-2xx.
+    async fn post_to(&self, base: &str, path: &str) -> anyhow::Result<reqwest::Response> {
         let response = self
             .client
-            .post(format!("{}{path}", self.base))
-            .header("origin", &self.base)
+            .post(format!("{base}{path}"))
+            .header("origin", base)
             .header("cookie", &self.cookie)
             .send()
             .await?;
@@ -107,16 +112,6 @@ impl Api {
     /// A POST to `path` of another instance of the same deployment (sessions are shared), with
     /// that instance's origin.
     pub async fn post_at(&self, base: &str, path: &str) -> anyhow::Result<()> {
-        let response = self
-            .client
-            .post(format!("{base}{path}"))
-            .header("origin", base)
-            .header("cookie", &self.cookie)
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            bail!("POST {path}: {}", response.status());
-        }
-        Ok(())
+        self.post_to(base, path).await.map(drop)
     }
 }

@@ -75,7 +75,7 @@ impl Tcp {
         }
     }
 
-    fn add(&mut self, other: Tcp) {
+    pub fn add(&mut self, other: Tcp) {
         self.sockets += other.sockets;
         self.segs_out += other.segs_out;
         self.bytes_sent += other.bytes_sent;

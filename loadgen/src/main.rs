@@ -238,15 +238,7 @@ async fn run_ws(
         for batching in [false, true] {
             for instances in [1usize, 2] {
                 let redis = (instances > 1).then(test_support::RedisServer::start);
-                let shape = format!(
-                    "{}, batching {}",
-                    if instances == 1 {
-                        "one instance".to_string()
-                    } else {
-                        format!("{instances} instances via Redis")
-                    },
-                    if batching { "on" } else { "off" }
-                );
+                let shape = ws::shape(instances, batching);
                 let wanted = |label: &str| only.is_none_or(|o| label.contains(o));
                 if wanted(&format!("PMR, {shape}")) {
                     let r = pmr_fanout(

@@ -664,15 +664,14 @@ fn peer_table(out: &mut String, dir: &Path) {
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     for batching in [false, true] {
         for instances in [1u64, 2] {
-            let config = format!(
-                "{}, batching {}",
-                if instances == 1 {
-                    "One instance".to_string()
-                } else {
-                    format!("{instances} instances via Redis")
-                },
-                if batching { "on" } else { "off" }
-            );
+            let config = {
+                let shape = crate::ws::shape(instances as usize, batching);
+                let mut first = shape.chars();
+                first
+                    .next()
+                    .map(|c| c.to_uppercase().chain(first).collect::<String>())
+                    .unwrap_or_default()
+            };
             let (Some(pmr), Some(peer)) = (
                 fanout_run(&w, "PMR", instances, batching),
                 fanout_run(&w, "Socket.IO peer", instances, batching),
@@ -1180,7 +1179,7 @@ pub fn render(inputs: &Inputs) -> anyhow::Result<String> {
         if inputs.quick { "This is a **quick** run (shorter measurements, 5,000 idle connections): read the ratios, and run `make bench` for the full figures." } else { "" });
     table(&mut out, "Monte Carlo", "Criterion, `cargo bench -p server --bench monte_carlo`: the simulation beside the bare sampling loop (draw every task's duration, nothing else).", &monte_carlo(c));
     table(&mut out, "Report generation", "Criterion, `cargo bench -p server --bench report_generation`: every section of a 300-task project from cold (earned value, Monte Carlo, insights, charts); the p95 is over Criterion's samples.", &generation(c));
-    table(&mut out, "Reads and the cache", "`loadgen http` (a release server on SQLite with the in-process cache, the demo seeded three times: 72 reports) at a constant arrival rate, latency from the intended send time; and `cargo bench -p server --bench cached_reads` for throughput against a bare handler serving the same bytes.", &reads(&inputs.dir));
+    table(&mut out, "Reads and the cache", "`loadgen http` at a constant arrival rate, latency from the intended send time (a release server on SQLite with the in-process cache and the demo seeded three times, 72 reports; the cache-under-use rows say their own portfolio and instances); and `cargo bench -p server --bench cached_reads` for throughput against a bare handler serving the same bytes.", &reads(&inputs.dir));
     table(&mut out, "Live collaboration (WebSocket)", "`loadgen ws`: real WebSocket clients against release servers; a presence message from every client at a constant rate, delivered to every other member of its session, and a save a second in every draft's session. One instance and two through a harness-started Redis, batching off and on, all in one run; kernel counters are read around each run.", &websocket(&inputs.dir));
     peer_table(&mut out, &inputs.dir);
     table(&mut out, "Performance monitor", "Criterion, `cargo bench -p server --bench monitor`, and the cached-read benchmark with monitoring on and off.", &monitor(c, &inputs.dir));

@@ -484,6 +484,17 @@ struct Counters {
     at: Instant,
 }
 
+/// A fan-out configuration's name, as the runs' labels and BENCHMARKS.md's rows carry it:
+/// "one instance, batching off", "2 instances via Redis, batching on".
+pub fn shape(instances: usize, batching: bool) -> String {
+    let where_ = if instances == 1 {
+        "one instance".to_string()
+    } else {
+        format!("{instances} instances via Redis")
+    };
+    format!("{where_}, batching {}", if batching { "on" } else { "off" })
+}
+
 fn counters(instances: &[Instance]) -> anyhow::Result<Counters> {
     let mut c = Counters {
         cpu_seconds: 0.0,
@@ -496,14 +507,7 @@ fn counters(instances: &[Instance]) -> anyhow::Result<Counters> {
         let (user, system) = kernel::cpu_seconds(i.pid)?;
         c.cpu_seconds += user + system;
         c.system_seconds += system;
-        let tcp = kernel::server_tcp(i.port)?;
-        c.tcp = kernel::Tcp {
-            sockets: c.tcp.sockets + tcp.sockets,
-            segs_out: c.tcp.segs_out + tcp.segs_out,
-            bytes_sent: c.tcp.bytes_sent + tcp.bytes_sent,
-            segs_in: c.tcp.segs_in + tcp.segs_in,
-            bytes_received: c.tcp.bytes_received + tcp.bytes_received,
-        };
+        c.tcp.add(kernel::server_tcp(i.port)?);
     }
     Ok(c)
 }
