@@ -122,11 +122,11 @@ bench-quick: BENCH_QUICK := --quick
 bench-quick: CRITERION_ARGS := --warm-up-time 1 --measurement-time 2 --sample-size 10
 bench-quick: export PMR_BENCH_SECS := 1
 bench-quick: export PMR_BENCH_POSTGRES := 0
+# loadgen is built in `build`'s environment (RUSTC_BOOTSTRAP=1): anyhow's and thiserror's build scripts
+# read that variable, so without it the dependencies loadgen shares with the server are rebuilt here,
+# and the server's again at the next `make build`.
 bench bench-quick: tools test-packages build $(BENCH_MODULES)
 	rm -rf $(BENCH_DIR) target/criterion && mkdir -p $(BENCH_DIR)
-	# The same environment as `build`'s: anyhow's and thiserror's build scripts read RUSTC_BOOTSTRAP, so
-	# without it the dependencies loadgen shares with the server are rebuilt here, and the server (its
-	# whole-program link) again at the next `make build`.
 	RUSTC_BOOTSTRAP=1 cargo build --release -p loadgen
 	node tools/wasm-size.js target/site/pkg > $(BENCH_DIR)/wasm.json
 	node tools/wasm-profile.js target/front/wasm32-unknown-unknown/wasm-release/frontend_split.wasm \
