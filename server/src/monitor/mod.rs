@@ -20,7 +20,7 @@ mod query;
 pub mod recommend;
 mod record;
 
-pub use record::timed_query;
+pub use record::{timed_query, Recorder};
 pub mod series;
 pub mod service;
 

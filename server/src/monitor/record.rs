@@ -23,6 +23,25 @@ impl Monitor {
             self.inner.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         };
+        self.record_into(series, value);
+    }
+
+    /// A recorder of one series, for a path that records into it often: the series is looked up on
+    /// the first value, not on every one.
+    pub fn recorder(
+        &self,
+        metric: Metric,
+        labels: &'static [(&'static str, &'static str)],
+    ) -> Recorder {
+        Recorder {
+            monitor: self.clone(),
+            metric,
+            labels,
+            series: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn record_into(&self, series: Arc<Series>, value: f64) {
         // One clock read gives both the window's minute and the timestamp.
         let elapsed = self.inner.started.elapsed();
         series.record(value, elapsed.as_secs() / 60, self.inner.window_minutes);
@@ -90,6 +109,41 @@ impl Monitor {
         let out = work.await;
         self.record(metric, started.elapsed().as_secs_f64() * 1000.0, labels);
         out
+    }
+}
+
+/// One series of a [`Monitor`], looked up once (series are never removed, so the one found stays
+/// the monitor's).
+pub struct Recorder {
+    monitor: Monitor,
+    metric: Metric,
+    labels: &'static [(&'static str, &'static str)],
+    series: std::sync::OnceLock<Arc<Series>>,
+}
+
+impl Recorder {
+    /// As [`Monitor::record`] into this recorder's series.
+    pub fn record(&self, value: f64) {
+        if !self.monitor.is_enabled() {
+            return;
+        }
+        let series = match self.series.get() {
+            Some(series) => series.clone(),
+            None => {
+                match self
+                    .monitor
+                    .series_for(self.metric.name(), self.metric.unit(), self.labels)
+                {
+                    // At the series cap: counted as dropped, and looked up again next time.
+                    None => {
+                        self.monitor.inner.dropped.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    Some(found) => self.series.get_or_init(|| found).clone(),
+                }
+            }
+        };
+        self.monitor.record_into(series, value);
     }
 }
 

@@ -14,6 +14,52 @@ fn series_past_the_cap_are_dropped_and_counted() {
     assert_eq!(m.dropped_values(), 50, "a known series still records");
 }
 
+#[test]
+fn a_recorder_records_into_the_series_record_would_and_respects_the_cap() {
+    let m = Monitor::new(MonitorConfig::default());
+    let queued = m.recorder(Metric::WebsocketMessageLatency, &[("delivery", "queued")]);
+    assert!(
+        m.series_list().is_empty(),
+        "no series before its first value"
+    );
+    queued.record(4.0);
+    queued.record(6.0);
+    m.record(
+        Metric::WebsocketMessageLatency,
+        8.0,
+        &[("delivery", "queued")],
+    );
+    let stats = m.operation_stats("websocket_message_latency");
+    assert_eq!(stats.len(), 1, "one series, whichever way it was recorded");
+    assert_eq!(stats[0].window.count, 3);
+    assert_eq!(stats[0].last, 8.0);
+    assert_eq!(m.recent(1)[0].value, 8.0);
+
+    // A recorder whose series does not exist yet when the cap is reached drops and counts.
+    let late = m.recorder(Metric::WebsocketMessageLatency, &[("delivery", "forced")]);
+    for i in 0..MAX_SERIES {
+        m.record(Metric::ApiResponseTime, 1.0, &[("n", &i.to_string())]);
+    }
+    let dropped = m.dropped_values();
+    late.record(1.0);
+    assert_eq!(m.dropped_values(), dropped + 1);
+    queued.record(2.0);
+    assert_eq!(
+        m.dropped_values(),
+        dropped + 1,
+        "a known series still records"
+    );
+    m.set_enabled(false);
+    queued.record(3.0);
+    assert_eq!(
+        m.operation_stats("websocket_message_latency")[0]
+            .window
+            .count,
+        4,
+        "monitoring off: nothing recorded"
+    );
+}
+
 #[tokio::test]
 async fn timings_and_gauges_are_recorded_with_labels() {
     let m = Monitor::new(MonitorConfig::default());

@@ -67,7 +67,7 @@ impl Outbox {
     /// have held when refused.
     pub fn push(&self, out: Outgoing, cap: usize) -> Result<(), usize> {
         let len = out.frame.len();
-        let queued = self.bytes.fetch_add(len, Ordering::Relaxed) + len;
+        let queued = self.bytes.fetch_add(len, Ordering::AcqRel) + len;
         if queued > cap {
             self.bytes.fetch_sub(len, Ordering::Relaxed);
             return Err(queued);
@@ -79,13 +79,28 @@ impl Outbox {
 
     /// Asks the connection to close with `code`; false if a close was already asked for.
     pub fn ask_close(&self, code: CloseCode) -> bool {
-        self.close.send_if_modified(|c| {
+        let first = self.close.send_if_modified(|c| {
             let first = c.is_none();
             if first {
                 *c = Some(code);
             }
             first
-        })
+        });
+        if first {
+            self.wake();
+        }
+        first
+    }
+
+    /// Asks the connection to close with `code`, whatever was asked before (a shutdown).
+    pub fn close_now(&self, code: CloseCode) {
+        self.close.send_replace(Some(code));
+        self.wake();
+    }
+
+    /// Wakes the connection's writer: it looks at the close, its replies and its frames.
+    pub fn wake(&self) {
+        self.ready.notify_one();
     }
 
     fn pop(&self) -> Option<Outgoing> {
@@ -97,18 +112,19 @@ impl Outbox {
         next
     }
 
-    /// The next frame, once there is one (one reader per outbox).
-    pub async fn next(&self) -> Outgoing {
-        loop {
-            if let Some(out) = self.pop() {
-                return out;
-            }
-            self.ready.notified().await;
-        }
+    /// Waits for a wake (a frame queued, a close asked for, [`wake`](Self::wake)); one that came
+    /// while nobody waited returns at once.
+    pub async fn ready(&self) {
+        self.ready.notified().await;
     }
 
     /// The next frame if one waits.
     pub fn try_next(&self) -> Option<Outgoing> {
+        // Nothing queued or being written: no frame, and no lock taken (the writer asks after every
+        // frame). A frame queued after this look wakes the writer.
+        if self.bytes.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         self.pop()
     }
 
@@ -285,7 +301,8 @@ mod tests {
         assert!(outbox.push(frame(500), 1000).is_ok());
         assert_eq!(outbox.push(frame(200), 1000), Err(1100), "past the cap");
         assert_eq!(outbox.bytes(), 900, "the refused frame holds nothing");
-        let first = outbox.next().await;
+        outbox.ready().await;
+        let first = outbox.try_next().expect("the first frame");
         assert_eq!(first.frame.len(), 400);
         assert_eq!(outbox.bytes(), 900, "bytes count until written");
         outbox.written(&first);
@@ -296,15 +313,43 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_waiting_reader_wakes_on_a_frame() {
+    async fn a_waiting_reader_wakes_on_a_frame_or_a_close() {
         let outbox = Arc::new(Outbox::new());
         let reader = tokio::spawn({
             let outbox = outbox.clone();
-            async move { outbox.next().await.frame.len() }
+            async move {
+                outbox.ready().await;
+                outbox.try_next().map(|o| o.frame.len())
+            }
         });
         tokio::task::yield_now().await;
         outbox.push(frame(7), 100).expect("room");
-        assert_eq!(reader.await.expect("reader"), 7);
+        assert_eq!(reader.await.expect("reader"), Some(7));
+
+        let closing = tokio::spawn({
+            let outbox = outbox.clone();
+            async move { outbox.ready().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(outbox.ask_close(CloseCode::IDLE));
+        tokio::time::timeout(std::time::Duration::from_secs(10), closing)
+            .await
+            .expect("the close wakes the writer")
+            .expect("reader");
+    }
+
+    #[tokio::test]
+    async fn a_wake_while_nobody_waits_is_kept() {
+        let outbox = Outbox::new();
+        outbox.wake();
+        outbox.wake();
+        tokio::time::timeout(std::time::Duration::from_secs(10), outbox.ready())
+            .await
+            .expect("the wake was kept");
+        assert!(
+            futures_util::FutureExt::now_or_never(outbox.ready()).is_none(),
+            "two wakes while nobody waited are one"
+        );
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub use self::relaying::{RelayOutbox, Relayed};
 use self::stats::{count, Counters};
 pub use self::stats::{MemberStats, OptimizerStats, SessionStats};
 use super::WsConfig;
-use crate::monitor::{Metric, Monitor};
+use crate::monitor::{Metric, Monitor, Recorder};
 
 /// Why a connection could not join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,13 @@ struct Inner {
     registry: Registry,
     counters: Counters,
     relay: OnceLock<RelayOutbox>,
-    monitor: Option<Monitor>,
+    /// `websocket_message_latency` of the frames sent alone with `force_send`, and of the others.
+    latency: Option<Latency>,
+}
+
+struct Latency {
+    forced: Recorder,
+    queued: Recorder,
 }
 
 /// A handle that does not keep the optimizer alive (for its background tasks).
@@ -77,9 +83,17 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// The next frame the session sends this connection, once there is one.
-    pub async fn next_frame(&self) -> Outgoing {
-        self.outbox.next().await
+    /// Waits until something may be there for the connection's writer: a frame, a close asked for,
+    /// or whatever its [`Wake`] handles were woken for. A wake while nobody waits is kept (one), so
+    /// a writer that looks at everything first and then waits misses nothing.
+    pub async fn ready(&self) {
+        self.outbox.ready().await;
+    }
+
+    /// A handle that wakes this connection's writer (for the frames it sends that are not the
+    /// session's: the replies to what its client sent).
+    pub fn wake_handle(&self) -> Wake {
+        Wake(self.outbox.clone())
     }
 
     /// The next frame if one waits.
@@ -90,20 +104,30 @@ impl Connection {
     /// Marks a frame as written: its bytes leave the queue, and its latency is recorded.
     pub fn written(&self, out: &Outgoing) {
         self.outbox.written(out);
-        if let Some(monitor) = &self.optimizer.inner.monitor {
+        if let Some(latency) = &self.optimizer.inner.latency {
             let ms = out.queued_at.elapsed().as_secs_f64() * 1000.0;
-            let delivery = if out.forced { "forced" } else { "queued" };
-            monitor.record(
-                Metric::WebsocketMessageLatency,
-                ms,
-                &[("delivery", delivery)],
-            );
+            let series = if out.forced {
+                &latency.forced
+            } else {
+                &latency.queued
+            };
+            series.record(ms);
         }
     }
 
     /// Bytes queued for this connection and not yet written.
     pub fn queued_bytes(&self) -> usize {
         self.outbox.bytes()
+    }
+}
+
+/// Wakes one connection's writer ([`Connection::wake_handle`]).
+#[derive(Clone)]
+pub struct Wake(Arc<Outbox>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.wake();
     }
 }
 
@@ -127,7 +151,10 @@ impl WebSocketOptimizer {
                 registry: Registry::new(),
                 counters: Counters::default(),
                 relay: OnceLock::new(),
-                monitor,
+                latency: monitor.map(|m| Latency {
+                    forced: m.recorder(Metric::WebsocketMessageLatency, &[("delivery", "forced")]),
+                    queued: m.recorder(Metric::WebsocketMessageLatency, &[("delivery", "queued")]),
+                }),
             }),
         }
     }

@@ -230,7 +230,7 @@ impl Registry {
     pub fn close_all(&self, code: CloseCode) {
         let sessions = self.sessions();
         for member in sessions.values().flat_map(|s| s.members.values()) {
-            member.outbox.close.send_replace(Some(code));
+            member.outbox.close_now(code);
         }
     }
 

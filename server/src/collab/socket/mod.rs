@@ -20,6 +20,8 @@ use std::time::Duration;
 use app::access::Access;
 use app::collab::protocol::{color_of, BatchingInfo, CloseCode, MemberInfo, ServerMessage};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use futures_util::future::Either;
+use futures_util::stream::FuturesUnordered;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
 
@@ -219,10 +221,11 @@ fn welcome(
     }
 }
 
-/// Serves the connection with three parts polled together: the writer (session frames, direct
+/// Serves the connection with three parts in one task: the writer (session frames, direct
 /// replies, pings, the close the optimizer asks for), the reader (what the client sends, with the
 /// store work some messages need) and the watch over the connection's rights. A slow store call
-/// therefore never holds up the frames others send.
+/// therefore never holds up the frames others send. Each part is polled only when what it waits
+/// for woke it (not all three at every frame), and the connection ends when the first one ends.
 async fn run<K, R, E>(
     sink: &mut K,
     stream: &mut R,
@@ -234,7 +237,7 @@ async fn run<K, R, E>(
     R: Stream<Item = Result<Message, E>> + Unpin,
     E: ReadError,
 {
-    let replies = Replies::default();
+    let replies = Replies::new(conn.wake_handle());
     let last_heard = std::sync::Mutex::new(Instant::now());
     let id = conn.id;
     let user = peer.me.user.clone();
@@ -255,9 +258,15 @@ async fn run<K, R, E>(
         // The writer sends the close and ends the connection.
         std::future::pending::<()>().await;
     };
-    tokio::select! {
-        () = write(sink, conn, &replies, &last_heard, optimizer, &user) => {}
-        () = read(stream, &replies, &last_heard, peer, id) => {}
-        () = guard => {}
-    }
+    let write = std::pin::pin!(write(sink, conn, &replies, &last_heard, optimizer, &user));
+    let read = std::pin::pin!(read(stream, &replies, &last_heard, peer, id));
+    let guard = std::pin::pin!(guard);
+    let mut parts: FuturesUnordered<_> = [
+        Either::Left(write),
+        Either::Right(Either::Left(read)),
+        Either::Right(Either::Right(guard)),
+    ]
+    .into_iter()
+    .collect();
+    parts.next().await;
 }
