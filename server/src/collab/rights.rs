@@ -130,7 +130,9 @@ pub async fn watch(mut w: Watch, rights: &Rights, changed: impl Fn(bool)) -> Clo
             _ = periodic.tick() => None,
         };
         let active = rights.active.swap(false, Ordering::Relaxed);
-        let verdict = match w.authority.recheck(&w.credential, active).await {
+        // Boxed: the store call's future exists only during a recheck, not in every connection's
+        // state for its whole life (about 900 bytes each).
+        let verdict = match Box::pin(w.authority.recheck(&w.credential, active)).await {
             Ok(found) => judge(found, w.project_id, why, rights.may_edit()),
             Err(e) => {
                 // The store cannot say: the socket keeps what it has until it can.

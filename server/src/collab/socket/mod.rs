@@ -97,7 +97,12 @@ pub struct Context {
 }
 
 /// Serves one connection to a report's session until either side ends it.
-pub async fn serve<S, E>(socket: S, context: Context)
+///
+/// The connection's future lives as long as the connection, so its size is memory per connection:
+/// what only the start needs (the context's handles) is taken apart here, before the future, which
+/// then holds only what it uses (an `async fn` would keep its arguments beside what it moved out of
+/// them for its whole life, about 750 bytes).
+pub fn serve<S, E>(socket: S, context: Context) -> impl std::future::Future<Output = ()>
 where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
     E: ReadError,
@@ -126,69 +131,72 @@ where
         offset: Duration::ZERO,
     };
     let (mut sink, mut stream) = socket.split();
-    if let Some(code) = super::rights::confirm(&mut watch, &rights).await {
-        tracing::info!(user = %who.name(), reason = code.reason, "collaboration connection refused: its rights ended");
-        send_close(&mut sink, code).await;
-        return;
-    }
-    let may_edit = rights.may_edit();
-    let who = who.principal();
-    let session = super::report_session(report_id);
-    let conn = match optimizer.register_connection(&session, &who.name, serde_json::Value::Null) {
-        Ok(conn) => conn,
-        Err(refused) => {
-            tracing::info!(session, user = %who.name, reason = refused.0.reason, "collaboration connection refused");
-            send_close(&mut sink, refused.0).await;
+    async move {
+        if let Some(code) = super::rights::confirm(&mut watch, &rights).await {
+            tracing::info!(user = %who.name(), reason = code.reason, "collaboration connection refused: its rights ended");
+            send_close(&mut sink, code).await;
             return;
         }
-    };
-    let mut me = MemberInfo {
-        connection: format!("{}:{}", optimizer.instance_id(), conn.id),
-        user: who.name.clone(),
-        name: who.display_name.clone(),
-        color: color_of(&who.name),
-        section: None,
-    };
-    optimizer.set_metadata(
-        &session,
-        conn.id,
-        serde_json::to_value(&me).unwrap_or_default(),
-    );
-    let welcome = welcome(&optimizer, &session, &me, may_edit);
-    let welcomed = match text(&welcome) {
-        Some(frame) => sink.send(frame).await.is_ok(),
-        None => false,
-    };
-    if welcomed {
+        let may_edit = rights.may_edit();
+        let who = who.principal();
+        let session = super::report_session(report_id);
+        let conn = match optimizer.register_connection(&session, &who.name, serde_json::Value::Null)
+        {
+            Ok(conn) => conn,
+            Err(refused) => {
+                tracing::info!(session, user = %who.name, reason = refused.0.reason, "collaboration connection refused");
+                send_close(&mut sink, refused.0).await;
+                return;
+            }
+        };
+        let mut me = MemberInfo {
+            connection: format!("{}:{}", optimizer.instance_id(), conn.id),
+            user: who.name.clone(),
+            name: who.display_name.clone(),
+            color: color_of(&who.name),
+            section: None,
+        };
+        optimizer.set_metadata(
+            &session,
+            conn.id,
+            serde_json::to_value(&me).unwrap_or_default(),
+        );
+        let welcome = welcome(&optimizer, &session, &me, may_edit);
+        let welcomed = match text(&welcome) {
+            Some(frame) => sink.send(frame).await.is_ok(),
+            None => false,
+        };
+        if welcomed {
+            optimizer.queue_message(
+                &session,
+                &ServerMessage::Joined { member: me.clone() },
+                false,
+            );
+            watch.offset = super::rights::RECHECK_EVERY.mul_f64((conn.id % 997) as f64 / 997.0);
+            let mut peer = Peer {
+                optimizer: &optimizer,
+                documents: &documents,
+                report_id,
+                session: &session,
+                rights: &rights,
+                me: &mut me,
+                syncs: SyncBudget::new(Instant::now()),
+            };
+            run(&mut sink, &mut stream, conn, &mut peer, watch).await;
+        }
         optimizer.queue_message(
             &session,
-            &ServerMessage::Joined { member: me.clone() },
+            &ServerMessage::Left {
+                connection: me.connection.clone(),
+                user: me.user.clone(),
+            },
             false,
         );
-        watch.offset = super::rights::RECHECK_EVERY.mul_f64((conn.id % 997) as f64 / 997.0);
-        let mut peer = Peer {
-            optimizer: &optimizer,
-            documents: &documents,
-            report_id,
-            session: &session,
-            rights: &rights,
-            me: &mut me,
-            syncs: SyncBudget::new(Instant::now()),
-        };
-        run(&mut sink, &mut stream, conn, &mut peer, watch).await;
-    }
-    optimizer.queue_message(
-        &session,
-        &ServerMessage::Left {
-            connection: me.connection.clone(),
-            user: me.user.clone(),
-        },
-        false,
-    );
-    if optimizer.get_session_stats(&session).is_none() {
-        // The last one out on this instance: write the document back and compact its log.
-        if let Err(e) = documents.session_ended(report_id).await {
-            tracing::warn!(report_id, error = %e, "the document was not compacted at the session's end");
+        if optimizer.get_session_stats(&session).is_none() {
+            // The last one out on this instance: write the document back and compact its log.
+            if let Err(e) = documents.session_ended(report_id).await {
+                tracing::warn!(report_id, error = %e, "the document was not compacted at the session's end");
+            }
         }
     }
 }
