@@ -4,7 +4,9 @@
 //! It waits on one thing, the connection's wake (a frame queued, a reply pushed, a close asked for),
 //! and the ping interval; once woken it looks at everything, in order of precedence: the close, then
 //! the replies, then the frames. So a frame costs one wake and one write, not a round of every
-//! source's waiting anew (which was a fifth of the server's CPU under a fan-out).
+//! source's waiting anew. Together with polling each part of a connection only when it was woken
+//! (`run`), this cut the server's user-space CPU per delivered frame by about a quarter under the
+//! fan-out of `loadgen ws`.
 
 use axum::extract::ws::Message;
 use futures_util::{FutureExt, Sink, SinkExt};
