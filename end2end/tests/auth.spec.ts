@@ -115,6 +115,37 @@ test.describe('editor', () => {
     await expect(page.locator('.chip--draft')).toBeVisible();
     expect(consoleErrors).toEqual([]);
   });
+
+  test('a publishing confirmation opened while a regeneration reloads the report stays open', async ({ page, consoleErrors }) => {
+    const portfolio = new PortfolioPage(page);
+    await portfolio.open();
+    await portfolio.project('Customer Portal Replatform').getByRole('link', { name: /Latest report/ }).click();
+    const regenerate = page.getByRole('button', { name: 'Regenerate from current data' });
+    await expect(regenerate).toBeVisible();
+    await hydrated(page);
+    // The reload of the report that follows a regeneration is held until the confirmation is open,
+    // and its title marked, so the rebuilt header can be told from the old one.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    await page.route('**/api/get_report_outline*', async (route) => {
+      await held;
+      const response = await route.fetch();
+      const outline = await response.json();
+      await route.fulfill({ response, json: { ...outline, title: `${outline.title} (reloaded)` } });
+    });
+    await regenerate.click();
+    await expect(page.getByRole('status').filter({ hasText: /Regenerated in \d+ ms\./ })).toBeVisible();
+    await page.getByRole('button', { name: 'Publish…' }).click();
+    const confirm = page.getByRole('group', { name: 'Confirm publishing' });
+    await expect(confirm).toBeVisible();
+    release();
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('(reloaded)');
+    await expect(confirm).toBeVisible();
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await expect(confirm).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Publish…' })).toBeVisible();
+    expect(consoleErrors).toEqual([]);
+  });
 });
 
 test.describe('admin', () => {

@@ -43,11 +43,20 @@ pub fn ReportPage() -> impl IntoView {
             outline.refetch();
         }
     });
+    // The header is rebuilt whenever the outline reloads (after a regeneration, say): an open
+    // "Publish…" confirmation must survive that, so its state lives here too.
+    let publish_confirming = RwSignal::new(false);
+    let actions = DraftActions {
+        regenerate,
+        publish,
+        publish_confirming,
+    };
     Effect::new(move |previous: Option<i64>| {
         let id = report_id();
         if previous.is_some_and(|p| p != id) {
             regenerate.value().set(None);
             publish.value().set(None);
+            publish_confirming.set(false);
         }
         id
     });
@@ -60,7 +69,7 @@ pub fn ReportPage() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     outline.await.map(|outline| view! {
-                        <ReportView outline regenerate publish/>
+                        <ReportView outline actions/>
                     })
                 })}
             </ErrorBoundary>
@@ -73,6 +82,15 @@ type Regenerate = Action<i64, Result<GenerationTimings, AppError>>;
 
 /// Publishing a draft: the id in, the report's outline as published out.
 type Publish = Action<i64, Result<ReportOutline, AppError>>;
+
+/// A draft's actions and the open publishing confirmation: they live with the page, not the loaded
+/// report, so their state outlasts the reload they trigger.
+#[derive(Clone, Copy)]
+struct DraftActions {
+    regenerate: Regenerate,
+    publish: Publish,
+    publish_confirming: RwSignal<bool>,
+}
 
 /// How long after a jump from the contents list the page keeps its target in view while sections load.
 #[cfg(feature = "hydrate")]
@@ -110,7 +128,7 @@ fn keep_in_view(target: String, started: f64, jump: StoredValue<Option<(String, 
 
 /// A loaded report: header, contents and the lazily loaded sections.
 #[component]
-fn ReportView(outline: ReportOutline, regenerate: Regenerate, publish: Publish) -> impl IntoView {
+fn ReportView(outline: ReportOutline, actions: DraftActions) -> impl IntoView {
     let filter = RwSignal::new(None::<Priority>);
     let loaded = RwSignal::new(Vec::<String>::new());
     let failed = RwSignal::new(Vec::<String>::new());
@@ -164,7 +182,7 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate, publish: Publish) 
     let on_error = move |(key, _message): (String, String)| failed.update(|f| f.push(key));
     view! {
         <Title text=format!("{} · {}", outline.project_code, period_label(&outline.period))/>
-        <ReportHeader outline=outline.clone() regenerate publish/>
+        <ReportHeader outline=outline.clone() actions/>
         {collab}
         <div class="report-layout">
             <nav class="toc" aria-label="Contents">
@@ -210,7 +228,7 @@ fn ReportView(outline: ReportOutline, regenerate: Regenerate, publish: Publish) 
 
 /// Project, period, status, the editors' actions, and links to the neighbouring months.
 #[component]
-fn ReportHeader(outline: ReportOutline, regenerate: Regenerate, publish: Publish) -> impl IntoView {
+fn ReportHeader(outline: ReportOutline, actions: DraftActions) -> impl IntoView {
     let user = use_current_user();
     let is_draft = outline.status == ReportStatus::Draft;
     let report_id = outline.id;
@@ -241,8 +259,8 @@ fn ReportHeader(outline: ReportOutline, regenerate: Regenerate, publish: Publish
                 {revision}
                 <RagBadge rag=outline.declared_overall prefix="Declared"/>
                 {move || (is_draft && user.has_role(Role::Editor)).then(|| view! {
-                    <RegenerateButton report_id regenerate/>
-                    <PublishButton report_id publish/>
+                    <RegenerateButton report_id regenerate=actions.regenerate/>
+                    <PublishButton report_id publish=actions.publish confirming=actions.publish_confirming/>
                 })}
                 {move || (correctable && user.has_role(Role::Editor)).then(|| view! {
                     <CorrectButton report_id/>
@@ -348,8 +366,9 @@ fn CorrectButton(report_id: i64) -> impl IntoView {
             );
         }
     });
+    let confirming = RwSignal::new(false);
     view! {
-        <ConfirmedAction report_id action=correct primary=false
+        <ConfirmedAction report_id action=correct confirming primary=false
             label="Correct…"
             title="Start a corrected revision of this report; this one stays as it was published"
             group="Confirm correcting"
@@ -360,9 +379,9 @@ fn CorrectButton(report_id: i64) -> impl IntoView {
 
 /// Publishes a draft, after a confirmation: it becomes final and read-only for everyone.
 #[component]
-fn PublishButton(report_id: i64, publish: Publish) -> impl IntoView {
+fn PublishButton(report_id: i64, publish: Publish, confirming: RwSignal<bool>) -> impl IntoView {
     view! {
-        <ConfirmedAction report_id action=publish primary=true
+        <ConfirmedAction report_id action=publish confirming primary=true
             label="Publish…"
             title="Make this report final: a read-only snapshot that readers see as the month's report"
             group="Confirm publishing"
@@ -377,6 +396,7 @@ fn PublishButton(report_id: i64, publish: Publish) -> impl IntoView {
 fn ConfirmedAction<T: Send + Sync + 'static>(
     report_id: i64,
     action: Action<i64, Result<T, AppError>>,
+    confirming: RwSignal<bool>,
     primary: bool,
     label: &'static str,
     title: &'static str,
@@ -385,7 +405,6 @@ fn ConfirmedAction<T: Send + Sync + 'static>(
     confirm: &'static str,
     pending: &'static str,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(false);
     let class = if primary {
         "button button--primary"
     } else {
