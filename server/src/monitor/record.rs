@@ -19,11 +19,9 @@ impl Monitor {
         if !self.is_enabled() {
             return;
         }
-        let Some(series) = self.series_for(metric.name(), metric.unit(), labels) else {
-            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        self.record_into(series, value);
+        if let Some(series) = self.series_or_drop(metric, labels) {
+            self.record_into(series, value);
+        }
     }
 
     /// A recorder of one series, for a path that records into it often: the series is looked up on
@@ -51,6 +49,16 @@ impl Monitor {
             recent.pop_front();
         }
         recent.push_back((series, value, at));
+    }
+
+    /// The series of `metric` and `labels`, or, at the series cap, none and the value counted as
+    /// dropped.
+    fn series_or_drop(&self, metric: Metric, labels: &[(&str, &str)]) -> Option<Arc<Series>> {
+        let found = self.series_for(metric.name(), metric.unit(), labels);
+        if found.is_none() {
+            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        found
     }
 
     /// The series of `name` and `labels`, made when it is new and there is room for it.
@@ -129,19 +137,11 @@ impl Recorder {
         }
         let series = match self.series.get() {
             Some(series) => series.clone(),
-            None => {
-                match self
-                    .monitor
-                    .series_for(self.metric.name(), self.metric.unit(), self.labels)
-                {
-                    // At the series cap: counted as dropped, and looked up again next time.
-                    None => {
-                        self.monitor.inner.dropped.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
-                    Some(found) => self.series.get_or_init(|| found).clone(),
-                }
-            }
+            // At the series cap the value is dropped, and the series looked up again next time.
+            None => match self.monitor.series_or_drop(self.metric, self.labels) {
+                Some(found) => self.series.get_or_init(|| found).clone(),
+                None => return,
+            },
         };
         self.monitor.record_into(series, value);
     }
