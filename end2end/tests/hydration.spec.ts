@@ -1,4 +1,4 @@
-import { test, expect } from './fixtures';
+import { test, expect, hydrated } from './fixtures';
 import { PortfolioPage, ReportPage } from './pages';
 
 test('the project filter narrows the list as you type', async ({ page, consoleErrors }) => {
@@ -25,5 +25,20 @@ test('the priority filter shows one priority at a time', async ({ page, consoleE
   await expect(report.sections).toHaveCount(3);
   await report.showOnly(/^All/).click();
   await expect(report.sections).toHaveCount(8);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('the browser code is fetched only after the first contentful paint is on the screen', async ({ page, consoleErrors }) => {
+  await page.goto('/');
+  await hydrated(page);
+  const timings = await page.evaluate(() => ({
+    paint: performance.getEntriesByName('first-contentful-paint')[0]?.startTime,
+    code: performance.getEntriesByType('resource')
+      .filter((e) => /\/pkg\/pmr[^/]*\.(wasm|js)$/.test(e.name))
+      .map((e) => e.startTime),
+  }));
+  expect(timings.paint).toBeDefined();
+  expect(timings.code).toHaveLength(2);
+  for (const start of timings.code) expect(start).toBeGreaterThanOrEqual(timings.paint!);
   expect(consoleErrors).toEqual([]);
 });

@@ -401,6 +401,7 @@ async fn pages_carry_their_stylesheet_and_fetch_their_code_after_painting() {
         .nth(1)
         .and_then(|rest| rest.split("</script>").next())
         .expect("the start script, with the nonce");
+    assert!(script.contains("first-contentful-paint"), "{script}");
     assert!(script.contains("requestAnimationFrame"), "{script}");
     assert!(script.contains("fetch(\"/pkg/pmr"), "{script}");
     assert!(script.contains("import(\"/pkg/pmr.js\")"), "{script}");
