@@ -11,8 +11,8 @@
 //! hydration asks for them. Starting in the frame after `requestAnimationFrame` instead was too early:
 //! the frame reaches the screen later, so on a fast link the WASM could have arrived before the paint
 //! was shown, and Lighthouse's simulation then counted the whole download in the paint (the report
-//! page's simulated largest contentful paint was 0.8 s or 3.2 s from run to run). The stylesheet is in the page ([`super::PageStyle`]), so the first paint
-//! waits for nothing but the HTML.
+//! page's simulated largest contentful paint was 0.8 s or 3.2 s from run to run). The stylesheet is
+//! in the page ([`super::PageStyle`]), so the first paint waits for nothing but the HTML.
 
 use std::sync::OnceLock;
 
