@@ -5,7 +5,10 @@
 // - the report page again with devtools throttling (the same slow 4G and 4x CPU applied to the real
 //   browser), for its largest contentful paint and time to interactive;
 // - bytes on the wire of a first and a repeat visit to the report page, as Chromium counts them (each
-//   response's encoded length: headers and body as transferred), in a phone-sized window.
+//   response's encoded length: headers and body as transferred), in a phone-sized window;
+// - the report page's longest main-thread task on a first visit, from a Chromium trace: how much of it
+//   is V8 compiling WASM functions on their first call, and the same task with that compilation done
+//   eagerly instead (a V8 flag), for what stands between the page and its blocking-time score.
 // Each Lighthouse figure is the median of RUNS runs. It starts its own server (the release binary, a
 // fresh SQLite database seeded with the demo portfolio, the in-process cache) on a free port.
 //
@@ -129,6 +132,9 @@ async function lighthouseRun(url, cookie, throttlingMethod) {
       bytes: ms('total-byte-weight'),
       failed_accessibility: failed('accessibility'),
       failed_best_practices: failed('best-practices'),
+      // Lighthouse's own measure of the machine's speed at the time of the run (higher is faster):
+      // the simulation scales what it observed on this CPU, so a busy or slowed machine scores lower.
+      benchmark_index: lhr.environment?.benchmarkIndex ?? null,
     };
   } finally {
     await chrome.kill();
@@ -137,7 +143,8 @@ async function lighthouseRun(url, cookie, throttlingMethod) {
 
 /** Medians of the numeric fields over the runs; the failed audits of the first run. */
 function summarize(runs) {
-  const keys = ['performance', 'accessibility', 'best_practices', 'fcp_ms', 'lcp_ms', 'tti_ms', 'tbt_ms', 'cls', 'bytes'];
+  const keys = ['performance', 'accessibility', 'best_practices', 'fcp_ms', 'lcp_ms', 'tti_ms', 'tbt_ms', 'cls', 'bytes',
+    'benchmark_index'];
   const summary = Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]))]));
   summary.failed_accessibility = [...new Set(runs.flatMap((r) => r.failed_accessibility))];
   summary.failed_best_practices = [...new Set(runs.flatMap((r) => r.failed_best_practices))];
@@ -194,6 +201,59 @@ async function wire(url, cookie) {
   }
 }
 
+/** The report page's longest main-thread task, from a Chromium trace of a first visit in a fresh
+ * browser (no throttling: these are this machine's own milliseconds, which Lighthouse's simulation
+ * multiplies by four): its length, and how much of it V8 spent compiling WASM functions the first
+ * time they were called (`wasm.CompileLazy`), and how many. `jsFlags` are V8 flags for the browser
+ * (the comparison run turns lazy compilation off, which no page can ask for). */
+async function longestTask(url, cookie, jsFlags) {
+  const args = CHROME_FLAGS.filter((f) => !f.startsWith('--headless'));
+  if (jsFlags) args.push(`--js-flags=${jsFlags}`);
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, args, headless: true });
+  const file = path.join(os.tmpdir(), `pmr-trace-${process.pid}.json`);
+  try {
+    const { hostname } = new URL(url);
+    const [name, value] = cookie.split('=');
+    await browser.setCookie({ name, value, domain: hostname, path: '/', httpOnly: true });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 412, height: 823, deviceScaleFactor: 1.75, isMobile: true, hasTouch: true });
+    await page.tracing.start({ path: file, categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.wasm', 'v8'] });
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForSelector('html[data-hydrated="true"]', { timeout: 60_000 });
+    await page.waitForNetworkIdle({ idleTime: 500, timeout: 60_000 });
+    await page.tracing.stop();
+    const events = JSON.parse(fs.readFileSync(file, 'utf8')).traceEvents;
+    // The page's renderer main thread: the one that ran the scripts.
+    const calls = new Map();
+    for (const e of events) {
+      if (e.name === 'FunctionCall') calls.set(`${e.pid}:${e.tid}`, (calls.get(`${e.pid}:${e.tid}`) ?? 0) + 1);
+    }
+    const thread = [...calls].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const mine = events.filter((e) => `${e.pid}:${e.tid}` === thread && e.ph === 'X');
+    const tasks = mine.filter((e) => e.name === 'RunTask');
+    const longest = tasks.sort((a, b) => b.dur - a.dur)[0];
+    if (!longest) throw new Error('the trace of the report page has no tasks');
+    const compiles = mine.filter((e) => e.name === 'wasm.CompileLazy');
+    const inside = compiles.filter((e) => e.ts >= longest.ts && e.ts + e.dur <= longest.ts + longest.dur);
+    return {
+      task_ms: longest.dur / 1000,
+      compile_ms: inside.reduce((sum, e) => sum + e.dur, 0) / 1000,
+      functions_compiled: inside.length,
+      functions_compiled_in_all: compiles.length,
+    };
+  } finally {
+    await browser.close();
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** Medians of `longestTask` over the runs. */
+async function tasks(url, cookie, jsFlags) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await longestTask(url, cookie, jsFlags));
+  return Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(runs.map((r) => r[k]))]));
+}
+
 const { base, child, dir } = await startServer();
 try {
   const cookie = await signIn(base);
@@ -203,7 +263,7 @@ try {
     { name: 'report', path: report },
     { name: 'dashboard', path: '/admin/performance' },
   ];
-  const result = { runs: RUNS, report_path: report, pages: {}, report_devtools: null, wire: null };
+  const result = { runs: RUNS, report_path: report, pages: {}, report_devtools: null, wire: null, report_task: null, report_task_eager: null };
   for (const p of pages) {
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await lighthouseRun(base + p.path, cookie));
@@ -214,6 +274,9 @@ try {
   for (let i = 0; i < RUNS; i++) devtools.push(await lighthouseRun(base + report, cookie, 'devtools'));
   result.report_devtools = summarize(devtools);
   result.wire = await wire(base + report, cookie);
+  result.report_task = await tasks(base + report, cookie);
+  result.report_task_eager = await tasks(base + report, cookie, '--no-wasm-lazy-compilation');
+  console.error(`report page's longest task: ${result.report_task.task_ms} ms (${result.report_task.compile_ms} ms compiling); eager compilation: ${result.report_task_eager.task_ms} ms`);
   console.error(`report page: LCP ${result.report_devtools.lcp_ms} ms, TTI ${result.report_devtools.tti_ms} ms (devtools); wire ${result.wire.first.bytes} B first, ${result.wire.repeat.bytes} B repeat`);
   fs.writeFileSync(out, JSON.stringify(result, null, 2));
 } finally {

@@ -42,3 +42,26 @@ test('the browser code is fetched only after the first contentful paint is on th
   for (const start of timings.code) expect(start).toBeGreaterThanOrEqual(timings.paint!);
   expect(consoleErrors).toEqual([]);
 });
+
+test('the page is marked hydrated only once the live bar has replaced its placeholder', async ({ page, consoleErrors }) => {
+  // The bar is built in a task after the hydration's own; the mark waits for that task. Checked at
+  // the moment the mark is set, by an observer installed before any of the page's scripts run.
+  await page.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.documentElement?.dataset.hydrated === 'true') {
+        (window as unknown as { barAtMark: object }).barAtMark = {
+          placeholder: document.querySelector('.collab--pending') !== null,
+          bar: document.querySelector('[data-testid="collab"]') !== null,
+        };
+        observer.disconnect();
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
+  });
+  const report = new ReportPage(page);
+  await report.open(1);
+  expect(await page.evaluate(() => (window as unknown as { barAtMark?: object }).barAtMark)).toEqual({
+    placeholder: false,
+    bar: true,
+  });
+  expect(consoleErrors).toEqual([]);
+});

@@ -49,6 +49,8 @@ pub fn CollabPanel(settings: CollabSettings) -> impl IntoView {
                 // then is never built. (A task spawned without the owner left the previous panel
                 // connected after every re-render: a phantom in everyone's presence bar.)
                 leptos::task::spawn_local_scoped_with_cancellation(async move {
+                    // Built in a task of its own, not in the page's hydration.
+                    crate::components::next_task_while_hydrating().await;
                     let view = panel::collab_panel(settings);
                     slot.set(Some(view));
                 });

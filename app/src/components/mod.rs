@@ -16,6 +16,8 @@ mod start_scripts;
 
 pub use error_notice::ErrorNotice;
 pub use form_problems::FormProblems;
+#[cfg(feature = "hydrate")]
+pub use hydration_marker::next_task_while_hydrating;
 pub use hydration_marker::HydrationMarker;
 #[cfg(feature = "ssr")]
 pub use page_style::PageStyle;
