@@ -73,6 +73,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Hydrates the page's `<body>` with [`App`] in the browser, as `leptos::mount::hydrate_lazy` does
+/// (lazily loaded pages hydrate once their chunk is in), then tells the hydration marker that the
+/// whole page is live.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = document().body() else {
+            return;
+        };
+        let mounted = leptos::mount::hydrate_from_async(body, App).await;
+        // The page lives as long as the tab: nothing ever unmounts it.
+        mounted.forget();
+        components::hydration_finished();
+    });
+}
+
 /// The application: head tags, the site header and the routes.
 #[component]
 pub fn App() -> impl IntoView {

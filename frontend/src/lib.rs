@@ -10,5 +10,5 @@ use wasm_bindgen::prelude::wasm_bindgen;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Lazy routes: pages other than the report are separate WASM chunks, loaded when visited.
-    leptos::mount::hydrate_lazy(app::App);
+    app::hydrate();
 }

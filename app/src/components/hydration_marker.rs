@@ -12,6 +12,8 @@ use std::cell::Cell;
 thread_local! {
     /// Set once the page is marked hydrated.
     static HYDRATED: Cell<bool> = const { Cell::new(false) };
+    /// Set when Leptos has hydrated the whole page ([`hydration_finished`]).
+    static FINISHED: Cell<bool> = const { Cell::new(false) };
     /// Parts of the page waiting in [`next_task_while_hydrating`] for their task.
     static WAITING: Cell<usize> = const { Cell::new(0) };
 }
@@ -23,8 +25,9 @@ thread_local! {
 /// (spawned as microtasks once their resources' server-sent values are read), after this effect
 /// has run. A button inside them has no handler until then, and a click that lands in between is
 /// lost (seen as a flaky test: "Change" on the templates page opened nothing). A timeout of zero
-/// runs after every pending microtask, so the mark waits for those contents too; and while a part of
-/// the page still waits for its own task, the mark waits another timeout.
+/// runs after every pending microtask, so the mark waits for those contents too; and until the whole
+/// page has hydrated ([`hydration_finished`]) or while a part of it still waits for its own task, the
+/// mark waits another timeout.
 #[component]
 pub fn HydrationMarker() -> impl IntoView {
     #[cfg(feature = "hydrate")]
@@ -35,7 +38,7 @@ pub fn HydrationMarker() -> impl IntoView {
 fn mark_when_settled() {
     set_timeout(
         || {
-            if WAITING.get() > 0 {
+            if !FINISHED.get() || WAITING.get() > 0 {
                 mark_when_settled();
                 return;
             }
@@ -47,6 +50,14 @@ fn mark_when_settled() {
         },
         std::time::Duration::ZERO,
     );
+}
+
+/// Called once Leptos has hydrated the whole page (`crate::hydrate`). A lazily loaded page's code
+/// arrives in a chunk, and the page hydrates only then: the mark waits for it (without this, a test
+/// could find the page's own `<title>` not yet set, as axe once did on the dashboard).
+#[cfg(feature = "hydrate")]
+pub fn hydration_finished() {
+    FINISHED.set(true);
 }
 
 /// While the page hydrates, resolves in a later task of the browser's event loop; afterwards at

@@ -16,9 +16,9 @@ mod start_scripts;
 
 pub use error_notice::ErrorNotice;
 pub use form_problems::FormProblems;
-#[cfg(feature = "hydrate")]
-pub use hydration_marker::next_task_while_hydrating;
 pub use hydration_marker::HydrationMarker;
+#[cfg(feature = "hydrate")]
+pub use hydration_marker::{hydration_finished, next_task_while_hydrating};
 #[cfg(feature = "ssr")]
 pub use page_style::PageStyle;
 pub use plot::{ticks, Bar, Histogram, Marker, Plot, Series, Swing, Tornado};
