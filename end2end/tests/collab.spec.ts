@@ -1,7 +1,8 @@
 // Live collaboration in two real browsers: an editor and an admin open the same draft, see each other
 // and where each is, type into the same text at once, both end with the same merged text, and after a
 // reload the merged text is there (and readers see the commentary). A viewer is told nothing of an
-// editor it cannot use. Markup typed into a narrative comes back as text in the browser-rendered section.
+// editor it cannot use. A regeneration reloads the report over the same connection, the editor
+// left open. Markup typed into a narrative comes back as text in the browser-rendered section.
 // Over a slow network, a page that leaves a report before its socket has opened closes that socket
 // once it opens, without the browser's "closed before the connection is established" warning.
 import * as net from 'node:net';
@@ -144,6 +145,29 @@ test('a page whose session is signed out elsewhere is told so and stops editing'
   expect(out.status()).toBe(200);
   await expect(page.getByTestId('collab-state')).toContainText('You were signed out');
   await expect(page.getByTestId('collab-state')).toHaveAttribute('data-link', 'down');
+  expect(consoleErrors).toEqual([]);
+});
+
+// A regeneration reloads the report and rebuilds its view: the live bar is rebuilt over the same
+// connection (nobody sees this reader leave and come back), and an open editor stays open.
+test('regenerating a report keeps its live connection and the open editor', async ({ page, baseURL, consoleErrors }) => {
+  const id = await latestReportId(baseURL ?? '', 'CPR');
+  const sockets: string[] = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  await openLive(page, id);
+  await page.getByTestId('edit-toggle').click();
+  await expect(page.getByTestId('edit-risks')).toBeVisible();
+  // The reload that follows the regeneration is marked, so the rebuilt view can be told from the old.
+  await page.route('**/api/get_report_outline*', async (route) => {
+    const response = await route.fetch();
+    const outline = await response.json();
+    await route.fulfill({ response, json: { ...outline, title: `${outline.title} (reloaded)` } });
+  });
+  await page.getByRole('button', { name: 'Regenerate from current data' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('(reloaded)');
+  await expect(page.getByTestId('edit-risks')).toBeVisible();
+  await expect(page.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
+  expect(sockets).toHaveLength(1);
   expect(consoleErrors).toEqual([]);
 });
 

@@ -100,6 +100,8 @@ test.describe('the monthly cycle', () => {
       if (msg.type() === 'error' || msg.type() === 'warning') editorErrors.push(`${msg.type()}: ${msg.text()}`);
     });
     editor.on('pageerror', (err) => editorErrors.push(`pageerror: ${err.message}`));
+    const editorSockets: string[] = [];
+    editor.on('websocket', (ws) => editorSockets.push(ws.url()));
     await editor.goto(`/projects/${code}`);
     await hydrated(editor);
     await editor.getByRole('link', { name: 'Record progress' }).click();
@@ -169,6 +171,12 @@ test.describe('the monthly cycle', () => {
     await expect(editor.getByRole('heading', { level: 1 })).toHaveText('Depot extension: monthly report');
     await expect(editor.locator('.chip--draft')).toBeVisible();
 
+    // The admin reads the draft on the other instance while the editor works on it.
+    await page.goto(new URL(editor.url()).pathname);
+    await hydrated(page);
+    await expect(page.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
+    await expect(page.locator('.chip--draft')).toBeVisible();
+
     // Writes the summary together-live, then publishes.
     await expect(editor.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
     await editor.getByTestId('edit-toggle').click();
@@ -178,9 +186,18 @@ test.describe('the monthly cycle', () => {
     await expect(editor.getByTestId('collab-state')).not.toContainText('saving');
     await editor.getByRole('button', { name: 'Publish…' }).click();
     const confirm = editor.getByRole('group', { name: 'Confirm publishing' });
+    const socketsBefore = editorSockets.length;
     await confirm.getByRole('button', { name: /^Publish/ }).click();
     await expect(editor.getByText(/Published by Eddie Editor/)).toBeVisible();
     const reportUrl = new URL(editor.url()).pathname;
+    // The editor's page reloaded the report over the same live connection, the editor closed.
+    await expect(editor.getByTestId('collab-state')).toHaveAttribute('data-link', 'live');
+    await expect(editor.getByTestId('editor')).toHaveCount(0);
+    expect(editorSockets).toHaveLength(socketsBefore);
+    // The admin's page, on the other instance, shows it published without being reloaded by hand.
+    await expect(page.getByText(/Published by Eddie Editor/)).toBeVisible();
+    await expect(page.locator('.chip--final')).toBeVisible();
+    await expect(page.getByTestId('collab-notice')).toHaveText('Eddie Editor published this report: it is read-only now.');
 
     // A published report is corrected by a new revision, never edited in place: the correction
     // starts as a draft holding what was published and, once published, replaces it.

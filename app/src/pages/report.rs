@@ -9,7 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{correct_report, get_report_outline, publish_report, regenerate_report};
-use crate::collab::{CollabPanel, CollabSettings, EditableSection};
+use crate::collab::{CollabKeeper, CollabPanel, CollabSettings, EditableSection};
 use crate::components::{ErrorNotice, RagBadge, Skeleton};
 use crate::error::AppError;
 use crate::model::{
@@ -30,6 +30,9 @@ pub fn ReportPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let outline = Resource::new(report_id, get_report_outline);
+    // The live bar's session outlasts the view's rebuilds when the outline reloads; when someone
+    // publishes the report while it is open, the page reloads it.
+    CollabKeeper::provide(move || outline.refetch());
     // Lives with the page, not the loaded report, so its message outlasts the reload it triggers.
     let regenerate = Action::new(|id: &i64| regenerate_report(*id));
     Effect::new(move |_| {

@@ -56,32 +56,67 @@ pub struct Shared {
     pub synced: RwSignal<bool>,
 }
 
-/// The panel.
-pub fn collab_panel(props: CollabSettings) -> AnyView {
-    let shared = Shared {
-        link: RwSignal::new(Link::Connecting),
-        members: RwSignal::new(Vec::new()),
-        me: RwSignal::new(String::new()),
-        may_edit: RwSignal::new(false),
-        typing: RwSignal::new(BTreeMap::new()),
-        texts: RwSignal::new(BTreeMap::new()),
-        status: RwSignal::new(String::new()),
-        justification: RwSignal::new(String::new()),
-        unsaved: RwSignal::new(0),
-        notice: RwSignal::new(None),
-        revisions_changed: RwSignal::new(0),
-        synced: RwSignal::new(false),
-    };
-    let session = session::start(props.report_id, shared);
-    view! { <Panel settings=props shared session/> }.into_any()
+/// A report's live session and what its bar shows, kept by the report page across re-renders of the
+/// report's view ([`super::CollabKeeper`]).
+#[derive(Clone, Copy)]
+pub struct Live {
+    shared: Shared,
+    session: SessionHandle,
+    /// The editor is open (kept, so that the editor stays open when the report reloads).
+    editing: RwSignal<bool>,
+}
+
+impl Live {
+    /// Connects to the report's session, under the current owner: the session closes when that
+    /// owner is cleaned up. `reload` reloads the page's report when someone publishes it.
+    pub fn start(report_id: i64, reload: Option<Callback<()>>) -> Self {
+        let shared = Shared {
+            link: RwSignal::new(Link::Connecting),
+            members: RwSignal::new(Vec::new()),
+            me: RwSignal::new(String::new()),
+            may_edit: RwSignal::new(false),
+            typing: RwSignal::new(BTreeMap::new()),
+            texts: RwSignal::new(BTreeMap::new()),
+            status: RwSignal::new(String::new()),
+            justification: RwSignal::new(String::new()),
+            unsaved: RwSignal::new(0),
+            notice: RwSignal::new(None),
+            revisions_changed: RwSignal::new(0),
+            synced: RwSignal::new(false),
+        };
+        let session = session::start(report_id, shared, reload);
+        Live {
+            shared,
+            session,
+            editing: RwSignal::new(false),
+        }
+    }
+}
+
+/// The panel (the bar, the editor when open, the revisions) over a live session.
+pub fn collab_panel(settings: CollabSettings, live: Live) -> AnyView {
+    // A report that is no longer a draft (published since the editor was opened) has no editor.
+    if !settings.editable {
+        live.editing.set(false);
+    }
+    let Live {
+        shared,
+        session,
+        editing,
+    } = live;
+    view! { <Panel settings shared session editing/> }.into_any()
 }
 
 /// The browser session.
 type SessionHandle = StoredValue<std::rc::Rc<session::Session>, LocalStorage>;
 
 #[component]
-fn Panel(settings: CollabSettings, shared: Shared, session: SessionHandle) -> impl IntoView {
-    let editing = RwSignal::new(false);
+fn Panel(
+    settings: CollabSettings,
+    shared: Shared,
+    session: SessionHandle,
+    editing: RwSignal<bool>,
+) -> impl IntoView {
     // The editor's chunk, fetched the first time it opens; its view is built again at each opening.
     let editor = RwSignal::new_local(None::<AnyView>);
     let opening = RwSignal::new(false);

@@ -61,14 +61,17 @@ pub struct Session {
     focus: RefCell<Option<String>>,
     last_typing: Cell<f64>,
     myself: RefCell<std::rc::Weak<Session>>,
+    /// Reloads the page's report (when someone publishes it); without it the reader is told to.
+    reload: Option<Callback<()>>,
 }
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// Starts the session; it closes when the panel goes away.
-pub fn start(report_id: i64, shared: Shared) -> super::SessionHandle {
+/// Starts the session; it closes when the current owner is cleaned up (the report page keeps it across
+/// re-renders of the report view: `super::super::CollabKeeper`).
+pub fn start(report_id: i64, shared: Shared, reload: Option<Callback<()>>) -> super::SessionHandle {
     let session = Rc::new(Session {
         report_id,
         shared,
@@ -81,6 +84,7 @@ pub fn start(report_id: i64, shared: Shared) -> super::SessionHandle {
         focus: RefCell::new(None),
         last_typing: Cell::new(0.0),
         myself: RefCell::new(std::rc::Weak::new()),
+        reload,
     });
     *session.myself.borrow_mut() = Rc::downgrade(&session);
     session.connect();
@@ -393,13 +397,18 @@ impl Session {
             }
             // The role changed while connected: the editor follows what the server allows.
             ServerMessage::Access { can_edit } => shared.may_edit.set(can_edit),
-            // Published while open: nobody edits it any more; edits not yet stored are refused.
+            // Published while open: nobody edits it any more; edits not yet stored are refused. The
+            // page reloads the report (this session stays), or the reader is told to.
             ServerMessage::Published { by } => {
                 shared.may_edit.set(false);
-                shared.notice.set(Some((
-                    true,
-                    format!("{by} published this report: it is read-only now. Reload the page to read it as published."),
-                )));
+                let text = match self.reload {
+                    Some(reload) => {
+                        reload.run(());
+                        format!("{by} published this report: it is read-only now.")
+                    }
+                    None => format!("{by} published this report: it is read-only now. Reload the page to read it as published."),
+                };
+                shared.notice.set(Some((true, text)));
             }
         }
     }
