@@ -129,16 +129,20 @@ bench-quick: export PMR_BENCH_POSTGRES := 0
 # and the server's again at the next `make build`.
 bench bench-quick: tools test-packages build $(BENCH_MODULES)
 	rm -rf $(BENCH_DIR) target/criterion && mkdir -p $(BENCH_DIR)
+	# `cargo bench` builds the server's binary too, with the `bench` profile (no LTO), into the same
+	# target/release/server: the pages and the load tools measure a copy of the release build (and
+	# its hash.txt, which names the site's files), as `make build` made it.
+	cp target/release/server target/release/hash.txt $(BENCH_DIR)/
 	RUSTC_BOOTSTRAP=1 cargo build --release -p loadgen
 	node tools/wasm-size.js target/site/pkg > $(BENCH_DIR)/wasm.json
 	node tools/wasm-profile.js target/front/wasm32-unknown-unknown/wasm-release/frontend_split.wasm \
 		> $(BENCH_DIR)/wasm-profile.json
-	node bench/pages.mjs target/release/server target/site $(BENCH_DIR)/pages.json $(BENCH_QUICK)
+	node bench/pages.mjs $(BENCH_DIR)/server target/site $(BENCH_DIR)/pages.json $(BENCH_QUICK)
 	PMR_BENCH_DIR=$(BENCH_DIR) cargo bench -p server --bench monte_carlo --bench report_generation \
 		--bench monitor --bench cached_reads -- $(CRITERION_ARGS)
 	PMR_BENCH_DIR=$(BENCH_DIR) cargo bench -p server --bench schedule_import
-	./target/release/loadgen http $(BENCH_QUICK) --json $(BENCH_DIR)/http.json
-	./target/release/loadgen ws $(BENCH_QUICK) --json $(BENCH_DIR)/ws.json
+	./target/release/loadgen http $(BENCH_QUICK) --server $(BENCH_DIR)/server --json $(BENCH_DIR)/http.json
+	./target/release/loadgen ws $(BENCH_QUICK) --server $(BENCH_DIR)/server --json $(BENCH_DIR)/ws.json
 	./target/release/loadgen report $(BENCH_QUICK) --dir $(BENCH_DIR) --out BENCHMARKS.md
 
 clean:
