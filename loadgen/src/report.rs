@@ -1053,7 +1053,8 @@ fn notes(out: &mut String, inputs: &Inputs) {
         if raw > 600_000.0 || br > 200_000.0 {
             let mut text = String::from(
                 "**Initial WASM.** Everything only editors, admins or later sections need is already split out \
-                 (`#[lazy]` routes and section views, the collaboration panel: the chunks above), and the bundle \
+                 (`#[lazy]` routes and section views, the shared editor and its `yrs` document: the chunks above; \
+                 the live bar every reader sees stays in the main file), and the bundle \
                  is built for size: `opt-level = \"z\"`, LTO, one codegen unit, `wasm-opt -Oz`; panics abort at \
                  once with a standard library rebuilt for size (`make build`: `-Cpanic=immediate-abort`, \
                  `-Zbuild-std`, `optimize_for_size`: 13% of the main file); server functions' answers are JSON \
@@ -1061,7 +1062,7 @@ fn notes(out: &mut String, inputs: &Inputs) {
                  the pages' few date sums are the app's own (`app::calendar`) instead of `chrono`. Together \
                  these took the main file from 1170 KB raw / 353 KB brotli to the figure above. What stays is \
                  what hydrating a page needs: the Leptos runtime (`reactive_graph`, `tachys`, the router), \
-                 serde for the server functions' answers, and the report page's own views. The runtime alone is \
+                 serde for the server functions' answers, and the report page's own views and live bar. The runtime alone is \
                  over the target: with every page lazy, the report page too, the main file is still 620 KB raw \
                  / 211 KB brotli (measured at `d38e924` by giving the report route `Lazy::<…>` like the others). \
                  Meeting it would take islands (`leptos/islands`: only interactive parts hydrate), a different \
