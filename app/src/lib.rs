@@ -42,7 +42,7 @@ use leptos_router::{
     path, Lazy, LazyRoute, SsrMode,
 };
 
-use crate::components::{HydrationMarker, SiteHeader};
+use crate::components::SiteHeader;
 use crate::pages::{
     AdminPage, HomePage, LoginPage, NewProjectPage, NotFoundPage, PerformancePage, ProgressPage,
     ProjectPage, ReportPage, TemplatesPage,
@@ -98,7 +98,6 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="description" content="Project monthly reports: status, earned value and risk."/>
         <Title formatter=|title: String| format!("{title} · PMR")/>
-        <HydrationMarker/>
         <Router>
             <SiteHeader/>
             <main id="main" class="page">

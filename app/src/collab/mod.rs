@@ -42,7 +42,7 @@ pub struct CollabSettings {
 /// editor is open) belongs to the report page instead, through this keeper: the rebuilt bar shows the
 /// same connection, so nobody sees this reader leave and come back, and an open editor stays open.
 /// Another report (the previous month, say) gets a session of its own, and the last one closes.
-/// Provided by the report page; the session closes when the page goes away.
+/// Made by the report page ([`CollabKeeper::new`]); the session closes when the page goes away.
 #[derive(Clone, Copy)]
 pub struct CollabKeeper {
     #[cfg(feature = "hydrate")]
@@ -60,21 +60,24 @@ struct Keeper {
 }
 
 impl CollabKeeper {
-    /// Provides the keeper under the current owner (the report page's); `reload` reloads the page's
-    /// report, and is called when someone publishes it while it is open.
-    pub fn provide(reload: impl Fn() + Send + Sync + 'static) {
+    /// Made by the report page, under its owner (the sessions close when the page goes away);
+    /// `reload` reloads the page's report, and is called when someone publishes it while it is open.
+    pub fn new(reload: impl Fn() + Send + Sync + 'static) -> Self {
         #[cfg(feature = "hydrate")]
-        if let Some(page) = Owner::current() {
-            provide_context(CollabKeeper {
+        {
+            CollabKeeper {
                 inner: StoredValue::new_local(Keeper {
-                    page,
+                    page: Owner::current().unwrap_or_default(),
                     reload: Callback::new(move |()| reload()),
                     kept: None,
                 }),
-            });
+            }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = reload;
+        {
+            let _ = reload;
+            CollabKeeper {}
+        }
     }
 
     /// The live session of `report_id`: the kept one if it is this report's, else a new one (and the
@@ -92,7 +95,7 @@ impl CollabKeeper {
             }
         }
         let owner = page.child();
-        let live = owner.with(|| panel::Live::start(report_id, Some(reload)));
+        let live = owner.with(|| panel::Live::start(report_id, reload));
         let previous = self
             .inner
             .try_update_value(|k| k.kept.replace((report_id, owner, live)))?;
@@ -104,14 +107,12 @@ impl CollabKeeper {
 
 /// The collaboration bar under the report header. The server renders the placeholder; in the
 /// browser, once the page has hydrated, the panel takes its place. Both sides render it through a
-/// closure, so the hydrated markup matches. The session behind it comes from the page's
-/// [`CollabKeeper`].
+/// closure, so the hydrated markup matches. The session behind it comes from the page's `keeper`.
 #[component]
-pub fn CollabPanel(settings: CollabSettings) -> impl IntoView {
+pub fn CollabPanel(settings: CollabSettings, keeper: CollabKeeper) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let slot = RwSignal::new_local(None::<AnyView>);
-        let keeper = use_context::<CollabKeeper>();
         Effect::new(move |started: Option<()>| {
             if started.is_none() {
                 let settings = settings.clone();
@@ -121,10 +122,10 @@ pub fn CollabPanel(settings: CollabSettings) -> impl IntoView {
                 leptos::task::spawn_local_scoped_with_cancellation(async move {
                     // Built in a task of its own, not in the page's hydration.
                     crate::components::next_task_while_hydrating().await;
-                    // Without a keeper (outside the report page) the session lives with this bar.
-                    let live = keeper
-                        .and_then(|k| k.live(settings.report_id))
-                        .unwrap_or_else(|| panel::Live::start(settings.report_id, None));
+                    // The keeper is gone only with the page, and this task with it.
+                    let Some(live) = keeper.live(settings.report_id) else {
+                        return;
+                    };
                     let view = panel::collab_panel(settings, live);
                     slot.set(Some(view));
                 });
@@ -139,7 +140,7 @@ pub fn CollabPanel(settings: CollabSettings) -> impl IntoView {
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = settings;
+        let _ = (settings, keeper);
         placeholder
     }
 }

@@ -1,44 +1,37 @@
-//! Marks the document once the WASM has hydrated it, so end-to-end tests (and curious readers of the
-//! DOM) can tell a live page from server-rendered HTML; and lets browser-only work that starts with the
-//! page wait for a task of its own ([`next_task_while_hydrating`]), so that it does not lengthen the
-//! hydration task.
+//! Browser only. Marks the document once the WASM has hydrated it ([`hydration_finished`]), so
+//! end-to-end tests (and curious readers of the DOM) can tell a live page from server-rendered HTML;
+//! and lets browser-only work that starts with the page wait for a task of its own
+//! ([`next_task_while_hydrating`]), so that it does not lengthen the hydration task.
+
+use std::cell::Cell;
 
 use leptos::prelude::*;
 
-#[cfg(feature = "hydrate")]
-use std::cell::Cell;
-
-#[cfg(feature = "hydrate")]
 thread_local! {
     /// Set once the page is marked hydrated.
     static HYDRATED: Cell<bool> = const { Cell::new(false) };
-    /// Set when Leptos has hydrated the whole page ([`hydration_finished`]).
-    static FINISHED: Cell<bool> = const { Cell::new(false) };
     /// Parts of the page waiting in [`next_task_while_hydrating`] for their task.
     static WAITING: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Sets `data-hydrated="true"` on `<html>` when it runs in the browser. Effects never run on the
-/// server, so the attribute appears only after hydration.
+/// Called once Leptos has hydrated the whole page (`crate::hydrate`, after `hydrate_from_async`: a
+/// lazily loaded page's chunk included; without that wait a test could find the page's own `<title>`
+/// not yet set, as axe once did on the dashboard). Sets `data-hydrated="true"` on `<html>`.
 ///
 /// Not at once: the page's `Suspense` and `Transition` contents hydrate in futures of their own
-/// (spawned as microtasks once their resources' server-sent values are read), after this effect
-/// has run. A button inside them has no handler until then, and a click that lands in between is
-/// lost (seen as a flaky test: "Change" on the templates page opened nothing). A timeout of zero
-/// runs after every pending microtask, so the mark waits for those contents too; and until the whole
-/// page has hydrated ([`hydration_finished`]) or while a part of it still waits for its own task, the
-/// mark waits another timeout.
-#[component]
-pub fn HydrationMarker() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| mark_when_settled());
+/// (spawned as microtasks once their resources' server-sent values are read). A button inside them
+/// has no handler until then, and a click that lands in between is lost (seen as a flaky test:
+/// "Change" on the templates page opened nothing). A timeout of zero runs after every pending
+/// microtask, so the mark waits for those contents too; and while a part of the page still waits for
+/// its own task, the mark waits another timeout.
+pub fn hydration_finished() {
+    mark_when_settled();
 }
 
-#[cfg(feature = "hydrate")]
 fn mark_when_settled() {
     set_timeout(
         || {
-            if !FINISHED.get() || WAITING.get() > 0 {
+            if WAITING.get() > 0 {
                 mark_when_settled();
                 return;
             }
@@ -52,14 +45,6 @@ fn mark_when_settled() {
     );
 }
 
-/// Called once Leptos has hydrated the whole page (`crate::hydrate`). A lazily loaded page's code
-/// arrives in a chunk, and the page hydrates only then: the mark waits for it (without this, a test
-/// could find the page's own `<title>` not yet set, as axe once did on the dashboard).
-#[cfg(feature = "hydrate")]
-pub fn hydration_finished() {
-    FINISHED.set(true);
-}
-
 /// While the page hydrates, resolves in a later task of the browser's event loop; afterwards at
 /// once.
 ///
@@ -71,7 +56,6 @@ pub fn hydration_finished() {
 /// split this way: Leptos 0.8 hydrates a `Suspense` or a route whose content is not ready at that
 /// moment as empty, and the server's HTML then no longer matches.) The page is marked hydrated only
 /// once such work has had its task.
-#[cfg(feature = "hydrate")]
 pub async fn next_task_while_hydrating() {
     if !HYDRATED.get() {
         /// Counts the wait while it lasts, also when the waiting part is dropped first.

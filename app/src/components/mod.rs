@@ -3,6 +3,7 @@
 
 mod error_notice;
 mod form_problems;
+#[cfg(feature = "hydrate")]
 mod hydration_marker;
 #[cfg(feature = "ssr")]
 mod page_style;
@@ -16,7 +17,6 @@ mod start_scripts;
 
 pub use error_notice::ErrorNotice;
 pub use form_problems::FormProblems;
-pub use hydration_marker::HydrationMarker;
 #[cfg(feature = "hydrate")]
 pub use hydration_marker::{hydration_finished, next_task_while_hydrating};
 #[cfg(feature = "ssr")]

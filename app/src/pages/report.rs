@@ -32,7 +32,7 @@ pub fn ReportPage() -> impl IntoView {
     let outline = Resource::new(report_id, get_report_outline);
     // The live bar's session outlasts the view's rebuilds when the outline reloads; when someone
     // publishes the report while it is open, the page reloads it.
-    CollabKeeper::provide(move || outline.refetch());
+    let keeper = CollabKeeper::new(move || outline.refetch());
     // Lives with the page, not the loaded report, so its message outlasts the reload it triggers.
     let regenerate = Action::new(|id: &i64| regenerate_report(*id));
     Effect::new(move |_| {
@@ -72,7 +72,7 @@ pub fn ReportPage() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     outline.await.map(|outline| view! {
-                        <ReportView outline actions/>
+                        <ReportView outline actions keeper/>
                     })
                 })}
             </ErrorBoundary>
@@ -131,7 +131,11 @@ fn keep_in_view(target: String, started: f64, jump: StoredValue<Option<(String, 
 
 /// A loaded report: header, contents and the lazily loaded sections.
 #[component]
-fn ReportView(outline: ReportOutline, actions: DraftActions) -> impl IntoView {
+fn ReportView(
+    outline: ReportOutline,
+    actions: DraftActions,
+    keeper: CollabKeeper,
+) -> impl IntoView {
     let filter = RwSignal::new(None::<Priority>);
     let loaded = RwSignal::new(Vec::<String>::new());
     let failed = RwSignal::new(Vec::<String>::new());
@@ -165,7 +169,7 @@ fn ReportView(outline: ReportOutline, actions: DraftActions) -> impl IntoView {
             editable: status == ReportStatus::Draft,
             is_final: status == ReportStatus::Final,
         };
-        view! { <CollabPanel settings/> }
+        view! { <CollabPanel settings keeper/> }
     };
     // A jump from the contents list lands on its section, but the sections above it load right then
     // and grow past their skeletons, pushing it down the page (the browser's scroll anchoring loses

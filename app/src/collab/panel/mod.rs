@@ -69,7 +69,7 @@ pub struct Live {
 impl Live {
     /// Connects to the report's session, under the current owner: the session closes when that
     /// owner is cleaned up. `reload` reloads the page's report when someone publishes it.
-    pub fn start(report_id: i64, reload: Option<Callback<()>>) -> Self {
+    pub fn start(report_id: i64, reload: Callback<()>) -> Self {
         let shared = Shared {
             link: RwSignal::new(Link::Connecting),
             members: RwSignal::new(Vec::new()),

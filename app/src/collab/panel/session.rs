@@ -61,8 +61,8 @@ pub struct Session {
     focus: RefCell<Option<String>>,
     last_typing: Cell<f64>,
     myself: RefCell<std::rc::Weak<Session>>,
-    /// Reloads the page's report (when someone publishes it); without it the reader is told to.
-    reload: Option<Callback<()>>,
+    /// Reloads the page's report (when someone publishes it).
+    reload: Callback<()>,
 }
 
 fn now_ms() -> f64 {
@@ -71,7 +71,7 @@ fn now_ms() -> f64 {
 
 /// Starts the session; it closes when the current owner is cleaned up (the report page keeps it across
 /// re-renders of the report view: `super::super::CollabKeeper`).
-pub fn start(report_id: i64, shared: Shared, reload: Option<Callback<()>>) -> super::SessionHandle {
+pub fn start(report_id: i64, shared: Shared, reload: Callback<()>) -> super::SessionHandle {
     let session = Rc::new(Session {
         report_id,
         shared,
@@ -398,17 +398,14 @@ impl Session {
             // The role changed while connected: the editor follows what the server allows.
             ServerMessage::Access { can_edit } => shared.may_edit.set(can_edit),
             // Published while open: nobody edits it any more; edits not yet stored are refused. The
-            // page reloads the report (this session stays), or the reader is told to.
+            // page reloads the report (this session stays).
             ServerMessage::Published { by } => {
                 shared.may_edit.set(false);
-                let text = match self.reload {
-                    Some(reload) => {
-                        reload.run(());
-                        format!("{by} published this report: it is read-only now.")
-                    }
-                    None => format!("{by} published this report: it is read-only now. Reload the page to read it as published."),
-                };
-                shared.notice.set(Some((true, text)));
+                self.reload.run(());
+                shared.notice.set(Some((
+                    true,
+                    format!("{by} published this report: it is read-only now."),
+                )));
             }
         }
     }
