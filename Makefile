@@ -39,10 +39,13 @@ test: tools test-packages $(E2E_MODULES) fmt clippy unit e2e
 # The browser bundle is built for size (BENCHMARKS.md has the figures). Besides the `wasm-release`
 # profile and the lazy chunks of `--split`, a panic in the browser aborts at once
 # (`-Cpanic=immediate-abort`: no panic message formatting is compiled in), and the standard library is
-# compiled for that, optimised for size (`-Zbuild-std`, `optimize_for_size`).
-# Both flags are unstable: RUSTC_BOOTSTRAP lets the pinned stable toolchain accept them, for this
+# compiled for that, optimised for size (`-Zbuild-std`, `optimize_for_size`). Panic locations
+# (`-Zlocation-detail=none`) and `{:?}` formatting (`-Zfmt-debug=none`: it prints nothing) are left
+# out too; nothing the browser shows or sends is written with `{:?}` (a network failure's message is
+# the app's own, `app::error`), only the console's diagnostics lose that detail.
+# These flags are unstable: RUSTC_BOOTSTRAP lets the pinned stable toolchain accept them, for this
 # build only (the tests and clippy run without it). The standard library's source is `rust-src`.
-WASM_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort
+WASM_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none
 WASM_CARGO_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-Zbuild-std-features=optimize_for_size
 
 # `hash-files` (Cargo.toml) names the files by their content, and `--precompress` writes a brotli

@@ -95,13 +95,21 @@ impl AppError {
     }
 }
 
+/// What a reader sees when the browser could not reach the server at all.
+pub const UNREACHABLE: &str =
+    "The server could not be reached. Check your connection and try again.";
+
 impl FromServerFnError for AppError {
     type Encoder = crate::codec::JsonText;
 
     /// On the server, arguments that do not decode (a number that is not one, a missing field) are
-    /// the caller's mistake: 400 with the decoder's message. Everything else, and every error in the
-    /// browser, stays a machinery error.
+    /// the caller's mistake: 400 with the decoder's message. In the browser, a request that never
+    /// reached the server (offline, connection refused) says so in words the reader can act on.
+    /// Everything else stays a machinery error.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        if let ServerFnErrorErr::Request(_) = value {
+            return AppError::Unavailable(UNREACHABLE.into());
+        }
         #[cfg(feature = "ssr")]
         if let ServerFnErrorErr::Args(detail)
         | ServerFnErrorErr::MissingArg(detail)
@@ -119,6 +127,18 @@ impl FromServerFnError for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_that_never_reached_the_server_says_so() {
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::Request(
+            "JsValue(TypeError: Failed to fetch)".into(),
+        ));
+        assert_eq!(error, AppError::Unavailable(UNREACHABLE.into()));
+        assert_eq!(error.status(), 503);
+        // Other machinery errors keep their own words.
+        let other = AppError::from_server_fn_error(ServerFnErrorErr::Response("bad".into()));
+        assert!(matches!(other, AppError::ServerFn(_)), "{other:?}");
+    }
 
     #[test]
     fn retry_after_comes_from_the_message() {

@@ -135,6 +135,35 @@ test.describe('a failing section', () => {
   });
 });
 
+test.describe('a section whose request never reaches the server', () => {
+  test.use({ allowedConsole: [/ERR_INTERNET_DISCONNECTED/] });
+
+  test('says the server could not be reached, and Retry recovers', async ({ page, consoleErrors }) => {
+    let failures = 0;
+    await page.route('**/api/get_report_section', async (route) => {
+      const key = new URLSearchParams(route.request().postData() ?? '').get('key');
+      if (key === 'ai-insights' && failures === 0) {
+        failures += 1;
+        await route.abort('internetdisconnected');
+      } else {
+        await route.continue();
+      }
+    });
+    const report = new ReportPage(page);
+    await report.open(1);
+    const insights = page.locator('#ai-insights');
+    await insights.scrollIntoViewIfNeeded();
+    await expect(insights.getByRole('alert')).toHaveText(
+      /The server could not be reached\. Check your connection and try again\./,
+    );
+    await insights.getByRole('button', { name: 'Retry' }).click();
+    await expect(insights.locator('.insight').first()).toBeVisible();
+    await expect(insights.getByRole('alert')).toHaveCount(0);
+    expect(failures).toBe(1);
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
 test('key metric tiles explain themselves on focus', async ({ page, consoleErrors }) => {
   const report = new ReportPage(page);
   await report.open(1);
