@@ -2,10 +2,11 @@
 // visible, none twice), a failing section shows its error and recovers on Retry, and the sections are
 // usable (tile meanings, Monte Carlo rerun, a sortable, paginated task table) at phone and desktop widths.
 import { test, expect, hydrated } from './fixtures';
+import type { Page, Route } from '@playwright/test';
 import { ReportPage } from './pages';
 
 /** Keys of the sections whose server function the page called, in order. */
-function sectionCalls(page: import('@playwright/test').Page): string[] {
+function sectionCalls(page: Page): string[] {
   const calls: string[] = [];
   page.on('request', (request) => {
     if (new URL(request.url()).pathname === '/api/get_report_section') {
@@ -102,24 +103,33 @@ test('a contents jump stays on its section while the sections above it load and 
   expect(consoleErrors).toEqual([]);
 });
 
+/** Fails the first request for the AI insights section with `fail`; every other request goes
+ * through. Returns how many requests were failed so far. */
+async function failInsightsOnce(page: Page, fail: (route: Route) => Promise<void>): Promise<() => number> {
+  let failures = 0;
+  await page.route('**/api/get_report_section', async (route) => {
+    const key = new URLSearchParams(route.request().postData() ?? '').get('key');
+    if (key === 'ai-insights' && failures === 0) {
+      failures += 1;
+      await fail(route);
+    } else {
+      await route.continue();
+    }
+  });
+  return () => failures;
+}
+
 test.describe('a failing section', () => {
   test.use({ allowedConsole: [/status of 503/] });
 
   test('shows its error and Retry while the others render, and Retry recovers', async ({ page, consoleErrors }) => {
-    let failures = 0;
-    await page.route('**/api/get_report_section', async (route) => {
-      const key = new URLSearchParams(route.request().postData() ?? '').get('key');
-      if (key === 'ai-insights' && failures === 0) {
-        failures += 1;
-        await route.fulfill({
-          status: 503,
-          contentType: 'application/json',
-          body: JSON.stringify({ Unavailable: 'The report database is unavailable right now; try again in a moment.' }),
-        });
-      } else {
-        await route.continue();
-      }
-    });
+    await failInsightsOnce(page, (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ Unavailable: 'The report database is unavailable right now; try again in a moment.' }),
+      }),
+    );
     const report = new ReportPage(page);
     await report.open(1);
     const insights = page.locator('#ai-insights');
@@ -139,16 +149,7 @@ test.describe('a section whose request never reaches the server', () => {
   test.use({ allowedConsole: [/ERR_INTERNET_DISCONNECTED/] });
 
   test('says the server could not be reached, and Retry recovers', async ({ page, consoleErrors }) => {
-    let failures = 0;
-    await page.route('**/api/get_report_section', async (route) => {
-      const key = new URLSearchParams(route.request().postData() ?? '').get('key');
-      if (key === 'ai-insights' && failures === 0) {
-        failures += 1;
-        await route.abort('internetdisconnected');
-      } else {
-        await route.continue();
-      }
-    });
+    const failures = await failInsightsOnce(page, (route) => route.abort('internetdisconnected'));
     const report = new ReportPage(page);
     await report.open(1);
     const insights = page.locator('#ai-insights');
@@ -159,7 +160,7 @@ test.describe('a section whose request never reaches the server', () => {
     await insights.getByRole('button', { name: 'Retry' }).click();
     await expect(insights.locator('.insight').first()).toBeVisible();
     await expect(insights.getByRole('alert')).toHaveCount(0);
-    expect(failures).toBe(1);
+    expect(failures()).toBe(1);
     expect(consoleErrors).toEqual([]);
   });
 });
