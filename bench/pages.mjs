@@ -29,6 +29,7 @@ if (!server || !siteRoot || !out) {
 }
 const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 1 : 3;
+const IDLE_SECONDS = 5;
 const CHROMIUM = process.env.PMR_CHROMIUM ?? '/usr/bin/chromium';
 const CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -201,22 +202,29 @@ async function wire(url, cookie) {
   }
 }
 
+/** A fresh headless Chromium signed in with `cookie` for `url`'s host (V8 flags `jsFlags`, if
+ * any), and a phone-sized page in it. */
+async function phonePage(url, cookie, jsFlags) {
+  const args = CHROME_FLAGS.filter((f) => !f.startsWith('--headless'));
+  if (jsFlags) args.push(`--js-flags=${jsFlags}`);
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, args, headless: true });
+  const { hostname } = new URL(url);
+  const [name, value] = cookie.split('=');
+  await browser.setCookie({ name, value, domain: hostname, path: '/', httpOnly: true });
+  const page = await browser.newPage();
+  await page.setViewport({ width: 412, height: 823, deviceScaleFactor: 1.75, isMobile: true, hasTouch: true });
+  return { browser, page };
+}
+
 /** The report page's longest main-thread task, from a Chromium trace of a first visit in a fresh
  * browser (no throttling: these are this machine's own milliseconds, which Lighthouse's simulation
  * multiplies by four): its length, and how much of it V8 spent compiling WASM functions the first
  * time they were called (`wasm.CompileLazy`), and how many. `jsFlags` are V8 flags for the browser
  * (the comparison run turns lazy compilation off, which no page can ask for). */
 async function longestTask(url, cookie, jsFlags) {
-  const args = CHROME_FLAGS.filter((f) => !f.startsWith('--headless'));
-  if (jsFlags) args.push(`--js-flags=${jsFlags}`);
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM, args, headless: true });
+  const { browser, page } = await phonePage(url, cookie, jsFlags);
   const file = path.join(os.tmpdir(), `pmr-trace-${process.pid}.json`);
   try {
-    const { hostname } = new URL(url);
-    const [name, value] = cookie.split('=');
-    await browser.setCookie({ name, value, domain: hostname, path: '/', httpOnly: true });
-    const page = await browser.newPage();
-    await page.setViewport({ width: 412, height: 823, deviceScaleFactor: 1.75, isMobile: true, hasTouch: true });
     await page.tracing.start({ path: file, categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.wasm', 'v8'] });
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForSelector('html[data-hydrated="true"]', { timeout: 60_000 });
@@ -247,6 +255,34 @@ async function longestTask(url, cookie, jsFlags) {
   }
 }
 
+/** What the report page costs while a reader reads its top, in a phone-sized window without
+ * throttling: once it has hydrated and the sections in view have loaded, Chromium's main-thread task
+ * time (`Performance.getMetrics`: `TaskDuration`, and of it style and layout) over the next
+ * `IDLE_SECONDS`, per second, and the animations running at the end (`document.getAnimations()`). */
+async function idleWork(url, cookie) {
+  const { browser, page } = await phonePage(url, cookie);
+  try {
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForSelector('html[data-hydrated="true"]', { timeout: 60_000 });
+    await page.waitForNetworkIdle({ idleTime: 1000, timeout: 60_000 });
+    const cdp = await page.createCDPSession();
+    await cdp.send('Performance.enable');
+    const read = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+    const before = await read();
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const after = await read();
+    const perSecond = (k) => ((after[k] - before[k]) * 1000) / IDLE_SECONDS;
+    return {
+      seconds: IDLE_SECONDS,
+      task_ms_per_s: perSecond('TaskDuration'),
+      style_layout_ms_per_s: perSecond('RecalcStyleDuration') + perSecond('LayoutDuration'),
+      animations: await page.evaluate(() => document.getAnimations().length),
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
 /** Medians of `longestTask` over the runs. */
 async function tasks(url, cookie, jsFlags) {
   const runs = [];
@@ -263,7 +299,7 @@ try {
     { name: 'report', path: report },
     { name: 'dashboard', path: '/admin/performance' },
   ];
-  const result = { runs: RUNS, report_path: report, pages: {}, report_devtools: null, wire: null, report_task: null, report_task_eager: null };
+  const result = { runs: RUNS, report_path: report, pages: {}, report_devtools: null, wire: null, report_task: null, report_task_eager: null, report_idle: null };
   for (const p of pages) {
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await lighthouseRun(base + p.path, cookie));
@@ -274,9 +310,11 @@ try {
   for (let i = 0; i < RUNS; i++) devtools.push(await lighthouseRun(base + report, cookie, 'devtools'));
   result.report_devtools = summarize(devtools);
   result.wire = await wire(base + report, cookie);
+  result.report_idle = await idleWork(base + report, cookie);
   result.report_task = await tasks(base + report, cookie);
   result.report_task_eager = await tasks(base + report, cookie, '--no-wasm-lazy-compilation');
   console.error(`report page's longest task: ${result.report_task.task_ms} ms (${result.report_task.compile_ms} ms compiling); eager compilation: ${result.report_task_eager.task_ms} ms`);
+  console.error(`report page left open: ${result.report_idle.task_ms_per_s} ms of main-thread tasks per second, ${result.report_idle.animations} animations running`);
   console.error(`report page: LCP ${result.report_devtools.lcp_ms} ms, TTI ${result.report_devtools.tti_ms} ms (devtools); wire ${result.wire.first.bytes} B first, ${result.wire.repeat.bytes} B repeat`);
   fs.writeFileSync(out, JSON.stringify(result, null, 2));
 } finally {

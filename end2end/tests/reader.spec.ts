@@ -103,27 +103,62 @@ test('a contents jump stays on its section while the sections above it load and 
   expect(consoleErrors).toEqual([]);
 });
 
-/** Fails the first request for the AI insights section with `fail`; every other request goes
- * through. Returns how many requests were failed so far. */
-async function failInsightsOnce(page: Page, fail: (route: Route) => Promise<void>): Promise<() => number> {
-  let failures = 0;
+/** Hands the first request for the AI insights section to `handle` (which fails it, or holds it);
+ * every other request goes through. Returns how many requests were handed over so far. */
+async function routeInsightsOnce(page: Page, handle: (route: Route) => Promise<void>): Promise<() => number> {
+  let handled = 0;
   await page.route('**/api/get_report_section', async (route) => {
     const key = new URLSearchParams(route.request().postData() ?? '').get('key');
-    if (key === 'ai-insights' && failures === 0) {
-      failures += 1;
-      await fail(route);
+    if (key === 'ai-insights' && handled === 0) {
+      handled += 1;
+      await handle(route);
     } else {
       await route.continue();
     }
   });
-  return () => failures;
+  return () => handled;
 }
+
+test('only a loading section\'s placeholder shimmers', async ({ page, consoleErrors }) => {
+  // The insights' request is held until the test lets it through.
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await routeInsightsOnce(page, async (route) => {
+    await released;
+    await route.continue();
+  });
+  /** The sections whose placeholders are animating. */
+  const moving = () =>
+    page.evaluate(() => [
+      ...new Set(
+        document
+          .getAnimations()
+          .map((a) => ((a.effect as KeyframeEffect | null)?.target as Element | null)?.closest('section')?.id ?? '?'),
+      ),
+    ]);
+  const report = new ReportPage(page);
+  await report.open(1);
+  // The sections below wait to be scrolled near, their placeholders still: an endless shimmer would
+  // repaint every frame for as long as the report stays open.
+  await expect(page.locator('#ai-insights')).toHaveAttribute('data-state', 'waiting');
+  await expect(page.locator('#ai-insights .skeleton__line').first()).toBeAttached();
+  expect(await moving()).toEqual([]);
+  // In range, its request out: its placeholder, and only its, shimmers until the content is in.
+  await scrollToBelow(page, 'ai-insights', 120);
+  await expect(page.locator('#ai-insights')).toHaveAttribute('data-state', 'loading');
+  await expect.poll(moving).toEqual(['ai-insights']);
+  release();
+  await expect(page.locator('#ai-insights .insight').first()).toBeAttached();
+  await expect(page.locator('#ai-insights')).toHaveAttribute('data-state', 'done');
+  await expect.poll(moving).toEqual([]);
+  expect(consoleErrors).toEqual([]);
+});
 
 test.describe('a failing section', () => {
   test.use({ allowedConsole: [/status of 503/] });
 
   test('shows its error and Retry while the others render, and Retry recovers', async ({ page, consoleErrors }) => {
-    await failInsightsOnce(page, (route) =>
+    await routeInsightsOnce(page, (route) =>
       route.fulfill({
         status: 503,
         contentType: 'application/json',
@@ -149,7 +184,7 @@ test.describe('a section whose request never reaches the server', () => {
   test.use({ allowedConsole: [/ERR_INTERNET_DISCONNECTED/] });
 
   test('says the server could not be reached, and Retry recovers', async ({ page, consoleErrors }) => {
-    const failures = await failInsightsOnce(page, (route) => route.abort('internetdisconnected'));
+    const failures = await routeInsightsOnce(page, (route) => route.abort('internetdisconnected'));
     const report = new ReportPage(page);
     await report.open(1);
     const insights = page.locator('#ai-insights');

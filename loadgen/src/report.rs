@@ -890,6 +890,22 @@ fn phone(dir: &Path) -> Vec<Row> {
         target: "< 3,500 ms".into(),
         verdict: upper(tti, 3500.0, "ms"),
     });
+    let idle = &p["report_idle"];
+    if idle.is_object() {
+        let ms = |k: &str| idle[k].as_f64().unwrap_or(f64::NAN);
+        rows.push(Row {
+            figure: format!(
+                "The report page left open at its top (a phone-sized window, no throttling; after hydration and the sections in view have loaded): Chromium's main-thread task time per second over the next {:.0} s (`TaskDuration`; of it style and layout {:.1} ms/s), and the animations still running ({}). Only a placeholder whose section is loading shimmers; an endless shimmer on the placeholders waiting below repainted every frame for as long as the page was open",
+                ms("seconds"),
+                ms("style_layout_ms_per_s"),
+                idle["animations"],
+            ),
+            measured: fmt_num(ms("task_ms_per_s"), "ms/s"),
+            promise: "",
+            target: "reported".into(),
+            verdict: "—".into(),
+        });
+    }
     let (lazy, eager) = (&p["report_task"], &p["report_task_eager"]);
     if lazy.is_object() && eager.is_object() {
         let ms = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
