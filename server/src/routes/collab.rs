@@ -21,7 +21,8 @@ use crate::state::AppState;
 /// Bytes a connection reads from its socket at a time. Client messages are small (presence, typing,
 /// a CRDT update of a few keystrokes); tungstenite grows the buffer for a larger one. The library's
 /// default (128 KiB, plus as much again for writing) would make 10,000 idle connections cost GBs.
-/// Frames are written as soon as they are made (`write_buffer_size(0)`): nothing waits in a buffer.
+/// The write buffer is the most the writer gathers into one write when frames wait behind each other
+/// (`socket::COALESCE_BYTES`): a frame alone is flushed at once, so nothing waits in it.
 const READ_BUFFER: usize = 1024;
 
 /// Routes of this module.
@@ -62,7 +63,7 @@ async fn connect(
     };
     Ok(upgrade
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(socket::COALESCE_BYTES)
         .max_write_buffer_size(config.outbound_queue_bytes)
         .max_message_size(socket::hard_message_limit(config.max_message_bytes))
         .max_frame_size(socket::hard_message_limit(config.max_message_bytes))

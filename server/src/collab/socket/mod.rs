@@ -12,6 +12,8 @@ mod read;
 mod replies;
 mod write;
 
+pub use write::COALESCE_BYTES;
+
 #[cfg(test)]
 mod tests;
 
