@@ -81,16 +81,15 @@ pub async fn write<K: Sink<Message> + Unpin>(
             continue;
         }
         if let Some(first) = conn.try_next_frame() {
-            let mut taken = Vec::new();
+            // Allocates only for frames behind the first: a frame alone costs no more than before.
+            let mut more = Vec::new();
             // Closed while this write was stuck (a slow consumer): give up on it.
             let written = tokio::select! {
                 biased;
-                ok = write_frames(sink, &conn, first, &mut taken) => Some(ok),
+                ok = write_frames(sink, &conn, &first, &mut more) => Some(ok),
                 _ = close.changed() => None,
             };
-            for out in &taken {
-                conn.written(out);
-            }
+            written_all(&conn, &first, &more);
             if written != Some(true) {
                 return;
             }
@@ -113,35 +112,46 @@ pub async fn write<K: Sink<Message> + Unpin>(
 /// [`COALESCE_FRAMES`]), in one write: a connection that fell behind catches up in a few system
 /// calls and TCP segments instead of one per frame, and no frame waits for one that has not come
 /// (a frame alone is written at once). A frame that would not fit goes out in the next write.
-/// Every frame taken off the queue ends in `taken`, written or not; false when the sink failed.
+/// Every frame it takes off the queue after `first` ends in `more`, written or not (the caller
+/// marks them written, also when it gives the write up); false when the sink failed.
 async fn write_frames<K: Sink<Message> + Unpin>(
     sink: &mut K,
     conn: &Connection,
-    first: Outgoing,
-    taken: &mut Vec<Outgoing>,
+    first: &Outgoing,
+    more: &mut Vec<Outgoing>,
 ) -> bool {
     let mut buffered = 0;
-    let mut next = Some(first);
-    while let Some(out) = next.take() {
-        let len = out.frame.len();
+    let mut frame = first.frame.clone();
+    loop {
+        let len = frame.len();
         if buffered > 0 && buffered + len > COALESCE_BYTES {
             if sink.flush().await.is_err() {
-                taken.push(out);
                 return false;
             }
             buffered = 0;
         }
-        let fed = sink.feed(Message::Text(out.frame.clone())).await.is_ok();
-        taken.push(out);
-        if !fed {
+        if sink.feed(Message::Text(frame)).await.is_err() {
             return false;
         }
         buffered += len;
-        if taken.len() < COALESCE_FRAMES {
-            next = conn.try_next_frame();
+        if 1 + more.len() >= COALESCE_FRAMES {
+            break;
         }
+        let Some(next) = conn.try_next_frame() else {
+            break;
+        };
+        frame = next.frame.clone();
+        more.push(next);
     }
     sink.flush().await.is_ok()
+}
+
+/// The frames of one [`write_frames`] leave the queue (written or given up).
+fn written_all(conn: &Connection, first: &Outgoing, more: &[Outgoing]) {
+    conn.written(first);
+    for out in more {
+        conn.written(out);
+    }
 }
 
 /// Sends `message` unless the close comes while the write cannot finish: `None` then. A write that
@@ -179,11 +189,13 @@ async fn keep_alive<K: Sink<Message> + Unpin>(
 /// within the close's own time limit.
 async fn flush<K: Sink<Message> + Unpin>(sink: &mut K, conn: &Connection) {
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
-        while let Some(out) = conn.try_next_frame() {
-            if sink.send(Message::Text(out.frame.clone())).await.is_err() {
+        while let Some(first) = conn.try_next_frame() {
+            let mut more = Vec::new();
+            let ok = write_frames(sink, conn, &first, &mut more).await;
+            written_all(conn, &first, &more);
+            if !ok {
                 break;
             }
-            conn.written(&out);
         }
     })
     .await;
@@ -291,11 +303,9 @@ mod tests {
     async fn write_all(sink: &mut Recorder, conn: &Connection) -> usize {
         let mut rounds = 0;
         while let Some(first) = conn.try_next_frame() {
-            let mut taken = Vec::new();
-            assert!(write_frames(sink, conn, first, &mut taken).await);
-            for out in &taken {
-                conn.written(out);
-            }
+            let mut more = Vec::new();
+            assert!(write_frames(sink, conn, &first, &mut more).await);
+            written_all(conn, &first, &more);
             rounds += 1;
         }
         rounds
@@ -385,12 +395,10 @@ mod tests {
             ..Recorder::default()
         };
         let first = conn.try_next_frame().expect("a frame");
-        let mut taken = Vec::new();
-        assert!(!write_frames(&mut sink, &conn, first, &mut taken).await);
-        assert_eq!(taken.len(), 4, "three fed, the fourth failed");
-        for out in &taken {
-            conn.written(out);
-        }
+        let mut more = Vec::new();
+        assert!(!write_frames(&mut sink, &conn, &first, &mut more).await);
+        assert_eq!(1 + more.len(), 4, "three fed, the fourth failed");
+        written_all(&conn, &first, &more);
         let left = std::iter::from_fn(|| conn.try_next_frame()).count();
         assert_eq!(left, 6, "the rest still wait");
     }
