@@ -45,7 +45,9 @@ test: tools test-packages $(E2E_MODULES) fmt clippy unit e2e
 # the app's own, `app::error`), only the console's diagnostics lose that detail.
 # These flags are unstable: RUSTC_BOOTSTRAP lets the pinned stable toolchain accept them, for this
 # build only (the tests and clippy run without it). The standard library's source is `rust-src`.
-WASM_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none
+# `--cfg erase_components` repeats `.cargo/config.toml`'s flag, which this variable replaces for the
+# browser build: the server and the browser must both have type-erased components.
+WASM_RUSTFLAGS := --cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none
 WASM_CARGO_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-Zbuild-std-features=optimize_for_size
 
 # `hash-files` (Cargo.toml) names the files by their content, and `--precompress` writes a brotli
