@@ -1,7 +1,9 @@
 //! HTTP at a constant arrival rate: request `i` has the intended send time `t0 + i / rate` and is
 //! sent then on its own task, however many are still in flight (an open model: a slow server gets
 //! more concurrent requests, as it would from real users, instead of fewer). Latency is the response's
-//! end minus the intended time, so queueing anywhere (client, network, server) is in it.
+//! end minus the intended time, so queueing anywhere (client, network, server) is in it. Requests
+//! are released on time by `pace` (tokio's timer would send them a millisecond or more late), and
+//! how late the generator still sent them is measured and reported beside the latency.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +12,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::hist::{self, Summary};
+use crate::pace::pace;
 
 /// What one constant-rate run measured.
 #[derive(Debug, Clone, Serialize)]
@@ -18,6 +21,9 @@ pub struct RateResult {
     pub rate: f64,
     pub seconds: f64,
     pub latency: Summary,
+    /// How late the generator itself released the requests (the instant it started each one minus
+    /// its intended send time): part of `latency` that is not the server's.
+    pub send_lateness: Summary,
     pub ok: u64,
     /// Responses other than 2xx, and transport errors.
     pub failed: u64,
@@ -47,9 +53,16 @@ pub async fn constant_rate(
     let period = Duration::from_secs_f64(1.0 / rate);
     let t0 = Instant::now() + Duration::from_millis(200);
     let (done, mut results) = tokio::sync::mpsc::unbounded_channel::<(Duration, bool, u64)>();
-    for i in 0..total {
+    let (due, mut released) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let schedule = (0..total).map(move |i| ((t0 + period.mul_f64(i as f64)).into_std(), i));
+    let pacer = pace(schedule, move |i| due.send(i).is_ok());
+    let mut send_lateness = hist::new();
+    while let Some(i) = released.recv().await {
         let intended = t0 + period.mul_f64(i as f64);
-        tokio::time::sleep_until(intended).await;
+        hist::record(
+            &mut send_lateness,
+            Instant::now().saturating_duration_since(intended),
+        );
         let (client, workload, done) = (client.clone(), workload.clone(), done.clone());
         tokio::spawn(async move {
             let (path, cookie) = &workload.requests[i as usize % workload.requests.len()];
@@ -72,6 +85,9 @@ pub async fn constant_rate(
             ));
         });
     }
+    pacer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the pacing thread panicked"))?;
     drop(done);
     let mut latency = hist::new();
     let (mut ok, mut failed, mut bytes) = (0, 0, 0);
@@ -92,6 +108,7 @@ pub async fn constant_rate(
         rate,
         seconds,
         latency: hist::summary(&latency),
+        send_lateness: hist::summary(&send_lateness),
         ok,
         failed,
         achieved_rate: ok as f64 / seconds.max(1e-9),

@@ -21,6 +21,7 @@ mod api;
 mod hist;
 mod http;
 mod kernel;
+mod pace;
 mod process;
 mod report;
 mod usage;

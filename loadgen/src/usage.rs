@@ -4,8 +4,8 @@
 //! memory or Redis; `miss`: this request loaded it from the store), so the hit rate and the latency
 //! of hits and misses come from the same requests.
 //!
-//! Reads arrive at a constant rate (an open model, as in [`crate::http`]); latency is from the
-//! intended send time. A report's popularity rank is a fixed shuffle of the portfolio; each read
+//! Reads arrive at a constant rate (an open model, as in [`crate::http`], released on time by
+//! [`crate::pace`]); latency is from the intended send time. A report's popularity rank is a fixed shuffle of the portfolio; each read
 //! picks its report by rank with probability ∝ 1/rank^s, then a reader among the accounts that may
 //! see it, then an instance in turn. Regenerations pick a draft the same way (popular reports are the
 //! ones being worked on).
@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::api::Api;
 use crate::hist::{self, Summary};
+use crate::pace::pace;
 
 /// SplitMix64: a small, fixed-seed generator, so every run makes the same choices.
 pub struct Rng(u64);
@@ -119,6 +120,8 @@ pub struct UsageResult {
     pub top10_share_percent: f64,
     pub hit: Summary,
     pub miss: Summary,
+    /// How late the generator itself released the reads (see [`crate::http::RateResult`]).
+    pub send_lateness: Summary,
     pub regenerations: u64,
     pub regenerations_failed: u64,
 }
@@ -193,9 +196,16 @@ pub async fn run(
     };
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Duration, Outcome, usize)>();
-    for i in 0..total {
+    let (due, mut released) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let schedule = (0..total).map(move |i| ((t0 + period.mul_f64(i as f64)).into_std(), i));
+    let pacer = pace(schedule, move |i| due.send(i).is_ok());
+    let mut send_lateness = hist::new();
+    while let Some(i) = released.recv().await {
         let intended = t0 + period.mul_f64(i as f64);
-        tokio::time::sleep_until(intended).await;
+        hist::record(
+            &mut send_lateness,
+            Instant::now().saturating_duration_since(intended),
+        );
         let rank = zipf.sample(&mut rng);
         let report = &ranked[rank];
         let cookie = report.readers[rng.below(report.readers.len())].clone();
@@ -229,6 +239,9 @@ pub async fn run(
             ));
         });
     }
+    pacer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the pacing thread panicked"))?;
     drop(tx);
     let (mut hit, mut miss) = (hist::new(), hist::new());
     let (mut hits, mut misses, mut unlabelled, mut failed, mut top10) = (0, 0, 0, 0, 0u64);
@@ -264,6 +277,7 @@ pub async fn run(
         top10_share_percent: 100.0 * top10 as f64 / total.max(1) as f64,
         hit: hist::summary(&hit),
         miss: hist::summary(&miss),
+        send_lateness: hist::summary(&send_lateness),
         regenerations,
         regenerations_failed,
     })

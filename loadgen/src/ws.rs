@@ -6,7 +6,9 @@
 //! `presence` message at a constant rate; message `k` of client `c` has an intended send time
 //! `t0 + offset(c) + k / rate`, fixed in advance. A client that falls behind sends late but keeps the
 //! intended times, so latency counts the queueing a slow sender or server causes (no coordinated
-//! omission). Every receiver knows each sender's schedule: a session delivers one sender's messages in
+//! omission). One thread releases every client's sends at their intended times (`pace`, on the
+//! system's high-resolution timer: tokio's timer is millisecond-granular, and a send released late
+//! is latency that is not the server's). Every receiver knows each sender's schedule: a session delivers one sender's messages in
 //! order, so the `k`-th presence from `c` is message `k`, checked against the section it names. Latency
 //! is receipt minus intended send time, for every delivery to every other member.
 //!
@@ -24,7 +26,8 @@
 //! before and after, per connection.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +45,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::api::{Api, ReportLink};
 use crate::hist::{self, Summary};
 use crate::kernel;
+use crate::pace::pace;
 use crate::process;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -435,26 +439,66 @@ async fn read_side(
     tally
 }
 
+/// Every client's sends in time order, up to `end`: `(instant, (client, is_save))`, for `pace` to
+/// release (a presence before a save of the same client at the same instant, as each client's own
+/// order would have it).
+struct Sends {
+    schedule: Arc<Schedule>,
+    end: Instant,
+    /// Each client's next presence and next save, earliest first.
+    next: BinaryHeap<Reverse<(Instant, usize, bool)>>,
+    presences: Vec<u64>,
+    saves: Vec<u64>,
+}
+
+impl Sends {
+    fn new(schedule: Arc<Schedule>, saving: &[bool], end: Instant) -> Sends {
+        let mut next = BinaryHeap::new();
+        for (client, &saves) in saving.iter().enumerate() {
+            next.push(Reverse((schedule.presence_at(client, 0), client, false)));
+            if saves {
+                next.push(Reverse((schedule.save_at(client, 0), client, true)));
+            }
+        }
+        next.retain(|Reverse((at, _, _))| *at < end);
+        Sends {
+            schedule,
+            end,
+            next,
+            presences: vec![0; saving.len()],
+            saves: vec![0; saving.len()],
+        }
+    }
+}
+
+impl Iterator for Sends {
+    type Item = (std::time::Instant, (usize, bool));
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let Reverse((at, client, is_save)) = self.next.pop()?;
+        let following = if is_save {
+            self.saves[client] += 1;
+            self.schedule.save_at(client, self.saves[client])
+        } else {
+            self.presences[client] += 1;
+            self.schedule.presence_at(client, self.presences[client])
+        };
+        if following < self.end {
+            self.next.push(Reverse((following, client, is_save)));
+        }
+        Some((at.into_std(), (client, is_save)))
+    }
+}
+
+/// Sends what `pace` releases for this client (`true`: a save), until the schedule ends.
 async fn write_side(
     mut sink: futures_util::stream::SplitSink<Ws, Message>,
     socket_io: bool,
     me: usize,
-    saves: bool,
-    schedule: Arc<Schedule>,
-    end: Instant,
+    mut due: tokio::sync::mpsc::UnboundedReceiver<bool>,
 ) -> anyhow::Result<(u64, futures_util::stream::SplitSink<Ws, Message>)> {
     let (mut k, mut s) = (0u64, 0u64);
-    loop {
-        let next_presence = schedule.presence_at(me, k);
-        let next_save = saves.then(|| schedule.save_at(me, s));
-        let (at, is_save) = match next_save {
-            Some(save) if save < next_presence => (save, true),
-            _ => (next_presence, false),
-        };
-        if at >= end {
-            break;
-        }
-        tokio::time::sleep_until(at).await;
+    while let Some(is_save) = due.recv().await {
         let text = if is_save {
             s += 1;
             format!(r#"{{"type":"save","name":"loadgen {me} {}"}}"#, s - 1)
@@ -570,17 +614,14 @@ pub async fn fanout(
     let drain = end + Duration::from_millis(1500);
     let mut writers = Vec::new();
     let mut readers = Vec::new();
+    let mut saving = Vec::new();
+    let mut release = Vec::new();
     for (i, ws, _) in connected {
         let (sink, stream) = ws.split();
-        let saves = params.save_rate > 0.0 && i < sessions && reports[i].status == "draft";
-        writers.push(tokio::spawn(write_side(
-            sink,
-            socket_io,
-            i,
-            saves,
-            schedule.clone(),
-            end,
-        )));
+        saving.push(params.save_rate > 0.0 && i < sessions && reports[i].status == "draft");
+        let (tx, due) = tokio::sync::mpsc::unbounded_channel();
+        release.push(tx);
+        writers.push(tokio::spawn(write_side(sink, socket_io, i, due)));
         readers.push(tokio::spawn(read_side(
             stream,
             socket_io,
@@ -589,6 +630,15 @@ pub async fn fanout(
             drain,
         )));
     }
+    // One thread releases every client's sends on time (`pace`); a client whose writer has
+    // failed misses its own, the others go on.
+    let pacer = pace(
+        Sends::new(schedule.clone(), &saving, end),
+        move |(client, is_save)| {
+            let _ = release[client].send(is_save);
+            true
+        },
+    );
     tokio::time::sleep_until(schedule.t0).await;
     let before = counters(instances)?;
     let mut sent_by = vec![0u64; params.conns];
@@ -598,6 +648,9 @@ pub async fn fanout(
         sent_by[i] = sent;
         sinks.push(sink);
     }
+    pacer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the pacing thread panicked"))?;
     let mut result = FanoutResult {
         label: label.to_string(),
         server: protocol.server().to_string(),
@@ -763,6 +816,51 @@ mod tests {
         assert_eq!(schedule.presence_at(1, 2), t0 + Duration::from_millis(131));
         // Saves fall between two presence messages of the same client.
         assert_eq!(schedule.save_at(0, 1), t0 + Duration::from_millis(1025));
+    }
+
+    #[test]
+    fn the_paced_sends_are_every_clients_own_schedule_merged_in_time_order() {
+        let t0 = Instant::now();
+        let schedule = Arc::new(Schedule {
+            t0,
+            period: Duration::from_millis(50),
+            offsets: vec![
+                Duration::ZERO,
+                Duration::from_millis(31),
+                Duration::from_millis(12),
+            ],
+            save_period: Duration::from_millis(300),
+            index: HashMap::new(),
+        });
+        let saving = [true, false, true];
+        let end = t0 + Duration::from_millis(2_000);
+        // The plain rule, client by client: the earlier of its next presence and next save (the
+        // presence on a tie), until that is at the end; then every client's sends sorted by time.
+        let mut expected = Vec::new();
+        for (client, &saves) in saving.iter().enumerate() {
+            let (mut k, mut s) = (0u64, 0u64);
+            loop {
+                let presence = schedule.presence_at(client, k);
+                let save = saves.then(|| schedule.save_at(client, s));
+                let (at, is_save) = match save {
+                    Some(save) if save < presence => (save, true),
+                    _ => (presence, false),
+                };
+                if at >= end {
+                    break;
+                }
+                if is_save {
+                    s += 1;
+                } else {
+                    k += 1;
+                }
+                expected.push((at.into_std(), (client, is_save)));
+            }
+        }
+        expected.sort_by_key(|&(at, (client, is_save))| (at, client, is_save));
+        let merged: Vec<_> = Sends::new(schedule, &saving, end).collect();
+        assert_eq!(merged.len(), 3 * 40 + 2 * 7);
+        assert_eq!(merged, expected);
     }
 
     #[test]
