@@ -1185,6 +1185,63 @@ async fn a_gap_in_another_instances_relayed_stream_resyncs_clients_and_is_counte
     assert!(resync.is_ok(), "a stream that stopped unconfirmed resyncs");
 }
 
+/// Another instance packs several messages into one pub/sub message (a JSON array): each reaches the
+/// clients here, in order, and a number missing inside a packed message still resyncs them.
+#[tokio::test]
+async fn packed_relay_messages_arrive_in_order_and_their_gaps_are_noticed() {
+    let redis = test_support::RedisServer::start();
+    let s = served_with(&[], Some(&redis.url())).await;
+    let report = s.app.report_id("HBR", false).await;
+    let (mut ben, _) = s.join(report, "ben").await;
+    let client = redis::Client::open(redis.url()).expect("client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let session = format!("report-{report}");
+    let forged = |origin: &str, n: u64| {
+        json!({"o": origin, "s": session, "f": false, "n": n, "h": false,
+               "m": {"type": "left", "connection": format!("{origin}:{n}"), "user": "x"}})
+    };
+    let mut publish = async |payload: String| {
+        let _: () = redis::cmd("PUBLISH")
+            .arg(server::collab::relay::CHANNEL)
+            .arg(payload)
+            .query_async(&mut conn)
+            .await
+            .expect("publish");
+    };
+    // Wait until the subscriber listens: the first message of a new stream reaches ben.
+    let mut origin = String::new();
+    for attempt in 0.. {
+        assert!(attempt < 40, "the instance never heard the relay");
+        origin = format!("packer-{attempt}");
+        publish(forged(&origin, 1).to_string()).await;
+        if tokio::time::timeout(Duration::from_millis(300), ben.until("left"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+    }
+    // Numbers 2 to 4 in one message: three deliveries, in order, no resync.
+    publish(json!([forged(&origin, 2), forged(&origin, 3), forged(&origin, 4)]).to_string()).await;
+    for n in 2..=4 {
+        let m = ben.next().await;
+        assert_eq!(m["type"], "left", "{m}");
+        assert_eq!(m["connection"], format!("{origin}:{n}"), "in order");
+    }
+    // 5 and 7 packed together, 6 never sent: the gap inside the packed message resyncs.
+    publish(json!([forged(&origin, 5), forged(&origin, 7)]).to_string()).await;
+    assert_eq!(ben.next().await["connection"], format!("{origin}:5"));
+    assert_eq!(
+        ben.next().await["type"],
+        "resync",
+        "the skipped number resyncs"
+    );
+    assert_eq!(ben.next().await["connection"], format!("{origin}:7"));
+}
+
 /// A connection may sync a few times in a row (connect, reconnect, resync), then once per period:
 /// past that, each sync is refused with `rate_limited` and the connection stays.
 #[tokio::test]

@@ -2,7 +2,11 @@
 //! channel, and every instance queues the messages of the other instances for its own members of the
 //! session (its own echoes are recognised by the instance id and ignored).
 //!
-//! The publisher drains what is waiting and sends it as one pipeline. Redis pub/sub is at-most-once:
+//! The publisher drains what is waiting and publishes it packed: several envelopes go out as one
+//! pub/sub message (a JSON array, up to [`PACK_BYTES`]), so Redis, the network and every other
+//! instance handle one message where there were many. With batching on, it first lingers a moment
+//! ([`linger`]) for more to pack, unless a forced message is among them: a batched message waits
+//! for its batch's window anyway. Redis pub/sub is at-most-once:
 //! a message is lost when the outbox is full, when Redis refuses a pipeline, or while a subscriber
 //! is away. So every message carries its number in its instance's stream ([`RelayOutbox`]), and the
 //! subscriber follows each instance's numbers ([`StreamGaps`]): a number missing means a message
@@ -34,6 +38,11 @@ pub const CHANNEL: &str = "pmr:ws";
 const OUTBOX: usize = 16_384;
 /// Most messages in one pipeline.
 const PIPELINE: usize = 256;
+/// Largest packed pub/sub message: envelopes are added to one while it stays under this (an
+/// envelope larger than this goes alone).
+pub const PACK_BYTES: usize = 256 * 1024;
+/// Longest the publisher lingers for more to pack, with batching on.
+const LINGER_MAX: Duration = Duration::from_millis(5);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// How long a publisher waits, idle after sending, before saying how far its stream has got.
@@ -70,6 +79,45 @@ struct Envelope<'a> {
     m: &'a RawValue,
 }
 
+/// How long the publisher waits for more messages to pack before it publishes: nothing with
+/// batching off (a message goes out at once), with batching on a tenth of the batch window, at
+/// most [`LINGER_MAX`]: small beside the wait a batched message has anyway.
+pub fn linger(config: &super::WsConfig) -> Duration {
+    if config.batching {
+        (config.batch_max_wait / 10).min(LINGER_MAX)
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// The pub/sub messages that carry `envelopes`, in order: consecutive envelopes packed into one
+/// JSON array while it stays within [`PACK_BYTES`]; an envelope alone in its message is sent as it
+/// is (as heartbeats always are), so a subscriber reads either form.
+pub fn pack(envelopes: Vec<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut group: Vec<String> = Vec::new();
+    let mut bytes = 0;
+    let close = |group: &mut Vec<String>, out: &mut Vec<String>| match group.len() {
+        0 => {}
+        1 => out.extend(group.pop()),
+        _ => {
+            out.push(format!("[{}]", group.join(",")));
+            group.clear();
+        }
+    };
+    for e in envelopes {
+        // The array's brackets and a comma per envelope count too.
+        if !group.is_empty() && bytes + e.len() + 1 > PACK_BYTES {
+            close(&mut group, &mut out);
+            bytes = 1;
+        }
+        bytes += e.len() + 1;
+        group.push(e);
+    }
+    close(&mut group, &mut out);
+    out
+}
+
 /// Starts relaying `optimizer`'s sessions through the Redis at `client`.
 pub fn spawn(optimizer: &WebSocketOptimizer, client: redis::Client) {
     let (tx, rx) = mpsc::channel(OUTBOX);
@@ -80,7 +128,13 @@ pub fn spawn(optimizer: &WebSocketOptimizer, client: redis::Client) {
         numbered,
         instance: optimizer.instance_id().to_string(),
     };
-    tokio::spawn(publisher(client.clone(), outbox, optimizer.downgrade()));
+    let linger = linger(optimizer.config());
+    tokio::spawn(publisher(
+        client.clone(),
+        outbox,
+        linger,
+        optimizer.downgrade(),
+    ));
     tokio::spawn(subscriber(client, optimizer.downgrade()));
 }
 
@@ -133,7 +187,12 @@ impl Outbox {
     }
 }
 
-async fn publisher(client: redis::Client, mut outbox: Outbox, optimizer: WeakOptimizer) {
+async fn publisher(
+    client: redis::Client,
+    mut outbox: Outbox,
+    linger: Duration,
+    optimizer: WeakOptimizer,
+) {
     let dropped = |n: usize| {
         if let Some(o) = optimizer.upgrade() {
             o.count_relay_dropped(n as u64);
@@ -166,12 +225,24 @@ async fn publisher(client: redis::Client, mut outbox: Outbox, optimizer: WeakOpt
         let mut pipe = redis::pipe();
         let count = match received {
             Ok(0) => return,
-            Ok(count) => {
+            Ok(_) => {
                 busy = true;
-                for m in batch.drain(..) {
-                    if let Some(payload) = outbox.envelope(m) {
-                        pipe.publish(CHANNEL, payload).ignore();
+                if !linger.is_zero() {
+                    let until = tokio::time::Instant::now() + linger;
+                    while batch.len() < PIPELINE && !batch.iter().any(|m| m.force) {
+                        let room = PIPELINE - batch.len();
+                        match tokio::time::timeout_at(until, outbox.rx.recv_many(&mut batch, room))
+                            .await
+                        {
+                            Ok(n) if n > 0 => {}
+                            _ => break,
+                        }
                     }
+                }
+                let count = batch.len();
+                let envelopes = batch.drain(..).filter_map(|m| outbox.envelope(m)).collect();
+                for payload in pack(envelopes) {
+                    pipe.publish(CHANNEL, payload).ignore();
                 }
                 count
             }
@@ -251,17 +322,29 @@ async fn subscriber(client: redis::Client, optimizer: WeakOptimizer) {
     }
 }
 
-/// Delivers one relayed message (or heartbeat) to this instance's sessions; a gap in its stream
-/// resyncs them.
+/// Delivers one pub/sub message of the relay (an envelope, or several packed in an array) to this
+/// instance's sessions.
 fn receive(o: &WebSocketOptimizer, me: &str, gaps: &mut StreamGaps, payload: &[u8]) {
-    let e = match serde_json::from_slice::<Envelope>(payload) {
-        Ok(e) if e.o == me => return,
-        Ok(e) => e,
-        Err(e) => {
-            tracing::warn!(error = %e, "unreadable collaboration relay message");
-            return;
-        }
+    let read = if payload.first() == Some(&b'[') {
+        serde_json::from_slice::<Vec<Envelope>>(payload)
+    } else {
+        serde_json::from_slice::<Envelope>(payload).map(|e| vec![e])
     };
+    match read {
+        Ok(envelopes) => {
+            for e in envelopes {
+                if e.o != me {
+                    receive_one(o, gaps, e);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "unreadable collaboration relay message"),
+    }
+}
+
+/// Delivers one relayed message (or heartbeat) of another instance; a gap in its stream resyncs
+/// this instance's sessions.
+fn receive_one(o: &WebSocketOptimizer, gaps: &mut StreamGaps, e: Envelope<'_>) {
     let known = gaps.knows(e.o);
     let whole = if e.h {
         gaps.heard_up_to(e.o, e.n)
@@ -292,5 +375,86 @@ fn receive(o: &WebSocketOptimizer, me: &str, gaps: &mut StreamGaps, payload: &[u
             conflate: e.c.map(Into::into),
             number: e.n,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(n: u64, body: &str) -> String {
+        format!(r#"{{"o":"a","s":"report-1","n":{n},"m":{{"text":"{body}"}}}}"#)
+    }
+
+    #[test]
+    fn packing_keeps_every_envelope_in_order_within_the_size_bound() {
+        let big = "x".repeat(PACK_BYTES / 3);
+        let huge = "y".repeat(PACK_BYTES + 10);
+        let mut envelopes: Vec<String> = (0..40).map(|n| envelope(n, "small")).collect();
+        envelopes.extend((40..45).map(|n| envelope(n, &big)));
+        envelopes.push(envelope(45, &huge));
+        envelopes.extend((46..50).map(|n| envelope(n, "small")));
+        let packed = pack(envelopes.clone());
+        // Every message reads back as the subscriber reads it: the envelopes, in order, once each.
+        let mut read = Vec::new();
+        for message in &packed {
+            assert!(
+                message.len() <= PACK_BYTES || !message.starts_with('['),
+                "a packed message over the bound: {} bytes",
+                message.len()
+            );
+            if message.starts_with('[') {
+                let list: Vec<Box<RawValue>> = serde_json::from_str(message).expect("an array");
+                assert!(list.len() > 1, "one envelope alone goes as it is");
+                read.extend(list.iter().map(|e| e.get().to_string()));
+            } else {
+                serde_json::from_str::<Envelope>(message).expect("an envelope");
+                read.push(message.clone());
+            }
+        }
+        assert_eq!(read, envelopes);
+        // Fewer messages than envelopes, and each packed one is full: the next envelope would
+        // not have fitted.
+        assert!(packed.len() < 10, "{} messages", packed.len());
+        let mut next = 0;
+        for message in &packed {
+            let taken = if message.starts_with('[') {
+                serde_json::from_str::<Vec<Box<RawValue>>>(message)
+                    .expect("an array")
+                    .len()
+            } else {
+                1
+            };
+            next += taken;
+            // What the message counted toward the bound: an array's bytes; an envelope alone
+            // counted its brackets-to-be and comma too.
+            let counted = if taken == 1 {
+                message.len() + 2
+            } else {
+                message.len()
+            };
+            if let Some(following) = envelopes.get(next) {
+                assert!(
+                    counted + following.len() + 1 > PACK_BYTES,
+                    "message ending before envelope {next} could have taken it"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_envelope_goes_as_it_is_and_nothing_packs_to_nothing() {
+        assert_eq!(pack(vec![envelope(1, "a")]), vec![envelope(1, "a")]);
+        assert!(pack(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn only_batching_lingers_and_never_longer_than_its_window_allows() {
+        let mut config = crate::collab::WsConfig::DEFAULT;
+        assert_eq!(linger(&config), Duration::from_millis(5));
+        config.batch_max_wait = Duration::from_millis(20);
+        assert_eq!(linger(&config), Duration::from_millis(2));
+        config.batching = false;
+        assert_eq!(linger(&config), Duration::ZERO);
     }
 }
