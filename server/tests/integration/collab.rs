@@ -1114,6 +1114,63 @@ async fn redis_killed_under_load_keeps_serving_and_cross_instance_delivery_resum
     assert_eq!(statuses.keys().collect::<Vec<_>>(), [&200], "{statuses:?}");
 }
 
+/// Another instance, as the relay sees it: envelopes of a stream of its own published straight to
+/// Redis, each a `left` whose connection names the stream and the message's number.
+struct ForgedInstance {
+    conn: redis::aio::MultiplexedConnection,
+    session: String,
+    origin: String,
+}
+
+impl ForgedInstance {
+    /// Connects to `redis` and waits until the instance under test listens: the first message of a
+    /// new stream (number 1) reaches `member`, in `report`'s session.
+    async fn heard_by(
+        redis: &test_support::RedisServer,
+        report: i64,
+        member: &mut Client,
+    ) -> ForgedInstance {
+        let client = redis::Client::open(redis.url()).expect("client");
+        let conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis");
+        let mut forged = ForgedInstance {
+            conn,
+            session: format!("report-{report}"),
+            origin: String::new(),
+        };
+        for attempt in 0.. {
+            assert!(attempt < 40, "the instance never heard the relay");
+            forged.origin = format!("elsewhere-{attempt}");
+            forged.publish(forged.envelope(1).to_string()).await;
+            if tokio::time::timeout(Duration::from_millis(300), member.until("left"))
+                .await
+                .is_ok()
+            {
+                return forged;
+            }
+        }
+        unreachable!("the loop returns or fails")
+    }
+
+    /// Message `n` of this instance's stream.
+    fn envelope(&self, n: u64) -> Value {
+        let origin = &self.origin;
+        json!({"o": origin, "s": self.session, "f": false, "n": n, "h": false,
+               "m": {"type": "left", "connection": format!("{origin}:{n}"), "user": "x"}})
+    }
+
+    async fn publish(&mut self, payload: String) {
+        let _: () = redis::cmd("PUBLISH")
+            .arg(server::collab::relay::CHANNEL)
+            .arg(payload)
+            .query_async(&mut self.conn)
+            .await
+            .expect("publish");
+    }
+}
+
 /// Another instance's relayed stream skips a number (a message lost between instances): the
 /// clients here are told to resync, and the gap is counted on the performance API and in
 /// `/metrics`. A stream that stops without the heartbeat confirming its last message (its
@@ -1125,42 +1182,9 @@ async fn a_gap_in_another_instances_relayed_stream_resyncs_clients_and_is_counte
     let report = s.app.report_id("HBR", false).await;
     let admin = s.app.api_token("watcher", Role::Admin, &[]).await;
     let (mut ben, _) = s.join(report, "ben").await;
-    let client = redis::Client::open(redis.url()).expect("client");
-    let mut conn = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
-    let session = format!("report-{report}");
-    let forged = |origin: &str, n: u64| {
-        json!({"o": origin, "s": session, "f": false, "n": n, "h": false,
-               "m": {"type": "left", "connection": format!("{origin}:1"), "user": "x"}})
-        .to_string()
-    };
-    // Wait until the subscriber listens: the first message of a new stream reaches ben.
-    let mut origin = String::new();
-    for attempt in 0.. {
-        assert!(attempt < 40, "the instance never heard the relay");
-        origin = format!("elsewhere-{attempt}");
-        let _: () = redis::cmd("PUBLISH")
-            .arg(server::collab::relay::CHANNEL)
-            .arg(forged(&origin, 1))
-            .query_async(&mut conn)
-            .await
-            .expect("publish");
-        if tokio::time::timeout(Duration::from_millis(300), ben.until("left"))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-    }
+    let mut other = ForgedInstance::heard_by(&redis, report, &mut ben).await;
     // Number 2 never comes: 3 does.
-    let _: () = redis::cmd("PUBLISH")
-        .arg(server::collab::relay::CHANNEL)
-        .arg(forged(&origin, 3))
-        .query_async(&mut conn)
-        .await
-        .expect("publish");
+    other.publish(other.envelope(3).to_string()).await;
     assert_eq!(
         ben.next().await["type"],
         "resync",
@@ -1193,46 +1217,19 @@ async fn packed_relay_messages_arrive_in_order_and_their_gaps_are_noticed() {
     let s = served_with(&[], Some(&redis.url())).await;
     let report = s.app.report_id("HBR", false).await;
     let (mut ben, _) = s.join(report, "ben").await;
-    let client = redis::Client::open(redis.url()).expect("client");
-    let mut conn = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
-    let session = format!("report-{report}");
-    let forged = |origin: &str, n: u64| {
-        json!({"o": origin, "s": session, "f": false, "n": n, "h": false,
-               "m": {"type": "left", "connection": format!("{origin}:{n}"), "user": "x"}})
-    };
-    let mut publish = async |payload: String| {
-        let _: () = redis::cmd("PUBLISH")
-            .arg(server::collab::relay::CHANNEL)
-            .arg(payload)
-            .query_async(&mut conn)
-            .await
-            .expect("publish");
-    };
-    // Wait until the subscriber listens: the first message of a new stream reaches ben.
-    let mut origin = String::new();
-    for attempt in 0.. {
-        assert!(attempt < 40, "the instance never heard the relay");
-        origin = format!("packer-{attempt}");
-        publish(forged(&origin, 1).to_string()).await;
-        if tokio::time::timeout(Duration::from_millis(300), ben.until("left"))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-    }
+    let mut other = ForgedInstance::heard_by(&redis, report, &mut ben).await;
+    let origin = other.origin.clone();
     // Numbers 2 to 4 in one message: three deliveries, in order, no resync.
-    publish(json!([forged(&origin, 2), forged(&origin, 3), forged(&origin, 4)]).to_string()).await;
+    let packed = json!([other.envelope(2), other.envelope(3), other.envelope(4)]);
+    other.publish(packed.to_string()).await;
     for n in 2..=4 {
         let m = ben.next().await;
         assert_eq!(m["type"], "left", "{m}");
         assert_eq!(m["connection"], format!("{origin}:{n}"), "in order");
     }
     // 5 and 7 packed together, 6 never sent: the gap inside the packed message resyncs.
-    publish(json!([forged(&origin, 5), forged(&origin, 7)]).to_string()).await;
+    let packed = json!([other.envelope(5), other.envelope(7)]);
+    other.publish(packed.to_string()).await;
     assert_eq!(ben.next().await["connection"], format!("{origin}:5"));
     assert_eq!(
         ben.next().await["type"],
