@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::hist::{self, Summary};
-use crate::pace::pace;
+use crate::pace::ConstantRate;
 
 /// What one constant-rate run measured.
 #[derive(Debug, Clone, Serialize)]
@@ -53,16 +53,8 @@ pub async fn constant_rate(
     let period = Duration::from_secs_f64(1.0 / rate);
     let t0 = Instant::now() + Duration::from_millis(200);
     let (done, mut results) = tokio::sync::mpsc::unbounded_channel::<(Duration, bool, u64)>();
-    let (due, mut released) = tokio::sync::mpsc::unbounded_channel::<u64>();
-    let schedule = (0..total).map(move |i| ((t0 + period.mul_f64(i as f64)).into_std(), i));
-    let pacer = pace(schedule, move |i| due.send(i).is_ok());
-    let mut send_lateness = hist::new();
-    while let Some(i) = released.recv().await {
-        let intended = t0 + period.mul_f64(i as f64);
-        hist::record(
-            &mut send_lateness,
-            Instant::now().saturating_duration_since(intended),
-        );
+    let mut requests = ConstantRate::start(t0, period, total);
+    while let Some((i, intended)) = requests.next().await {
         let (client, workload, done) = (client.clone(), workload.clone(), done.clone());
         tokio::spawn(async move {
             let (path, cookie) = &workload.requests[i as usize % workload.requests.len()];
@@ -85,9 +77,7 @@ pub async fn constant_rate(
             ));
         });
     }
-    pacer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the pacing thread panicked"))?;
+    let send_lateness = requests.lateness()?;
     drop(done);
     let mut latency = hist::new();
     let (mut ok, mut failed, mut bytes) = (0, 0, 0);
@@ -108,7 +98,7 @@ pub async fn constant_rate(
         rate,
         seconds,
         latency: hist::summary(&latency),
-        send_lateness: hist::summary(&send_lateness),
+        send_lateness,
         ok,
         failed,
         achieved_rate: ok as f64 / seconds.max(1e-9),

@@ -8,7 +8,12 @@
 //! measured by the caller and reported beside the latencies.
 
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::sync::mpsc;
+
+use crate::hist::{self, Summary};
 
 /// Calls `fire` with each item of `schedule` once its instant has come, in order, on a thread of its
 /// own; an item whose instant has passed fires at once (a generator that fell behind catches up, it
@@ -36,6 +41,50 @@ where
             }
         })
         .unwrap_or_else(|e| panic!("starting the pacing thread: {e}"))
+}
+
+/// The requests of a constant-rate run: request `i` has the intended send time `t0 + i × period`,
+/// released then by [`pace`]; how late each one reached the caller is recorded.
+pub struct ConstantRate {
+    released: mpsc::UnboundedReceiver<u64>,
+    pacer: JoinHandle<()>,
+    t0: tokio::time::Instant,
+    period: Duration,
+    lateness: Histogram<u64>,
+}
+
+impl ConstantRate {
+    pub fn start(t0: tokio::time::Instant, period: Duration, total: u64) -> ConstantRate {
+        let (due, released) = mpsc::unbounded_channel();
+        let schedule = (0..total).map(move |i| ((t0 + period.mul_f64(i as f64)).into_std(), i));
+        ConstantRate {
+            released,
+            pacer: pace(schedule, move |i| due.send(i).is_ok()),
+            t0,
+            period,
+            lateness: hist::new(),
+        }
+    }
+
+    /// The next request's number and intended send time, once it is due; `None` after the last.
+    pub async fn next(&mut self) -> Option<(u64, tokio::time::Instant)> {
+        let i = self.released.recv().await?;
+        let intended = self.t0 + self.period.mul_f64(i as f64);
+        hist::record(
+            &mut self.lateness,
+            tokio::time::Instant::now().saturating_duration_since(intended),
+        );
+        Some((i, intended))
+    }
+
+    /// How late the requests were released (the instant each reached the caller minus its intended
+    /// send time): part of every latency measured from the intended time that is not the server's.
+    pub fn lateness(self) -> anyhow::Result<Summary> {
+        self.pacer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the pacing thread panicked"))?;
+        Ok(hist::summary(&self.lateness))
+    }
 }
 
 #[cfg(test)]

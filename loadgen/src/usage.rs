@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::api::Api;
 use crate::hist::{self, Summary};
-use crate::pace::pace;
+use crate::pace::ConstantRate;
 
 /// SplitMix64: a small, fixed-seed generator, so every run makes the same choices.
 pub struct Rng(u64);
@@ -196,16 +196,8 @@ pub async fn run(
     };
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Duration, Outcome, usize)>();
-    let (due, mut released) = tokio::sync::mpsc::unbounded_channel::<u64>();
-    let schedule = (0..total).map(move |i| ((t0 + period.mul_f64(i as f64)).into_std(), i));
-    let pacer = pace(schedule, move |i| due.send(i).is_ok());
-    let mut send_lateness = hist::new();
-    while let Some(i) = released.recv().await {
-        let intended = t0 + period.mul_f64(i as f64);
-        hist::record(
-            &mut send_lateness,
-            Instant::now().saturating_duration_since(intended),
-        );
+    let mut requests = ConstantRate::start(t0, period, total);
+    while let Some((i, intended)) = requests.next().await {
         let rank = zipf.sample(&mut rng);
         let report = &ranked[rank];
         let cookie = report.readers[rng.below(report.readers.len())].clone();
@@ -239,9 +231,7 @@ pub async fn run(
             ));
         });
     }
-    pacer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the pacing thread panicked"))?;
+    let send_lateness = requests.lateness()?;
     drop(tx);
     let (mut hit, mut miss) = (hist::new(), hist::new());
     let (mut hits, mut misses, mut unlabelled, mut failed, mut top10) = (0, 0, 0, 0, 0u64);
@@ -277,7 +267,7 @@ pub async fn run(
         top10_share_percent: 100.0 * top10 as f64 / total.max(1) as f64,
         hit: hist::summary(&hit),
         miss: hist::summary(&miss),
-        send_lateness: hist::summary(&send_lateness),
+        send_lateness,
         regenerations,
         regenerations_failed,
     })

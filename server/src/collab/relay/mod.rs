@@ -92,29 +92,40 @@ pub fn linger(config: &super::WsConfig) -> Duration {
 
 /// The pub/sub messages that carry `envelopes`, in order: consecutive envelopes packed into one
 /// JSON array while it stays within [`PACK_BYTES`]; an envelope alone in its message is sent as it
-/// is (as heartbeats always are), so a subscriber reads either form.
-pub fn pack(envelopes: Vec<String>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut group: Vec<String> = Vec::new();
-    let mut bytes = 0;
-    let close = |group: &mut Vec<String>, out: &mut Vec<String>| match group.len() {
-        0 => {}
-        1 => out.extend(group.pop()),
-        _ => {
-            out.push(format!("[{}]", group.join(",")));
-            group.clear();
+/// is (as heartbeats always are), so a subscriber reads either form. Each envelope is appended to
+/// the message being filled, not collected and joined afterwards.
+pub fn pack(envelopes: impl IntoIterator<Item = String>) -> Vec<String> {
+    // The message being filled (an array without its closing bracket once it holds two), and how
+    // many envelopes it holds.
+    fn close((mut message, n): (String, usize)) -> String {
+        if n > 1 {
+            message.push(']');
         }
-    };
-    for e in envelopes {
-        // The array's brackets and a comma per envelope count too.
-        if !group.is_empty() && bytes + e.len() + 1 > PACK_BYTES {
-            close(&mut group, &mut out);
-            bytes = 1;
-        }
-        bytes += e.len() + 1;
-        group.push(e);
+        message
     }
-    close(&mut group, &mut out);
+    let mut out = Vec::new();
+    let mut open: Option<(String, usize)> = None;
+    for e in envelopes {
+        open = Some(match open.take() {
+            None => (e, 1),
+            Some((mut message, n)) => {
+                // The array's size with `e` in it: brackets and commas included.
+                let packed = message.len() + e.len() + if n == 1 { 3 } else { 2 };
+                if packed <= PACK_BYTES {
+                    if n == 1 {
+                        message.insert(0, '[');
+                    }
+                    message.push(',');
+                    message.push_str(&e);
+                    (message, n + 1)
+                } else {
+                    out.push(close((message, n)));
+                    (e, 1)
+                }
+            }
+        });
+    }
+    out.extend(open.map(close));
     out
 }
 
@@ -229,19 +240,19 @@ async fn publisher(
                 busy = true;
                 if !linger.is_zero() {
                     let until = tokio::time::Instant::now() + linger;
-                    while batch.len() < PIPELINE && !batch.iter().any(|m| m.force) {
-                        let room = PIPELINE - batch.len();
+                    let mut forced = batch.iter().any(|m| m.force);
+                    while batch.len() < PIPELINE && !forced {
+                        let (before, room) = (batch.len(), PIPELINE - batch.len());
                         match tokio::time::timeout_at(until, outbox.rx.recv_many(&mut batch, room))
                             .await
                         {
-                            Ok(n) if n > 0 => {}
+                            Ok(n) if n > 0 => forced = batch[before..].iter().any(|m| m.force),
                             _ => break,
                         }
                     }
                 }
                 let count = batch.len();
-                let envelopes = batch.drain(..).filter_map(|m| outbox.envelope(m)).collect();
-                for payload in pack(envelopes) {
+                for payload in pack(batch.drain(..).filter_map(|m| outbox.envelope(m))) {
                     pipe.publish(CHANNEL, payload).ignore();
                 }
                 count
@@ -325,20 +336,20 @@ async fn subscriber(client: redis::Client, optimizer: WeakOptimizer) {
 /// Delivers one pub/sub message of the relay (an envelope, or several packed in an array) to this
 /// instance's sessions.
 fn receive(o: &WebSocketOptimizer, me: &str, gaps: &mut StreamGaps, payload: &[u8]) {
+    let mut deliver = |e: Envelope<'_>| {
+        if e.o != me {
+            receive_one(o, gaps, e);
+        }
+    };
+    // A lone envelope (the common case with batching off) is read without a list around it.
     let read = if payload.first() == Some(&b'[') {
         serde_json::from_slice::<Vec<Envelope>>(payload)
+            .map(|all| all.into_iter().for_each(&mut deliver))
     } else {
-        serde_json::from_slice::<Envelope>(payload).map(|e| vec![e])
+        serde_json::from_slice::<Envelope>(payload).map(deliver)
     };
-    match read {
-        Ok(envelopes) => {
-            for e in envelopes {
-                if e.o != me {
-                    receive_one(o, gaps, e);
-                }
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "unreadable collaboration relay message"),
+    if let Err(e) = read {
+        tracing::warn!(error = %e, "unreadable collaboration relay message");
     }
 }
 
