@@ -5,9 +5,9 @@
 //! of hits and misses come from the same requests.
 //!
 //! Reads arrive at a constant rate (an open model, as in [`crate::http`], released on time by
-//! [`crate::pace`]); latency is from the intended send time. A report's popularity rank is a fixed shuffle of the portfolio; each read
-//! picks its report by rank with probability ∝ 1/rank^s, then a reader among the accounts that may
-//! see it, then an instance in turn. Regenerations pick a draft the same way (popular reports are the
+//! [`crate::pace`]); latency is from the intended send time. A report's popularity rank is a fixed
+//! shuffle of the portfolio; each read picks its report by rank with probability ∝ 1/rank^s, then a
+//! reader among the accounts that may see it, then an instance in turn. Regenerations pick a draft the same way (popular reports are the
 //! ones being worked on).
 
 use std::sync::Arc;

@@ -8,9 +8,10 @@
 //! intended times, so latency counts the queueing a slow sender or server causes (no coordinated
 //! omission). One thread releases every client's sends at their intended times (`pace`, on the
 //! system's high-resolution timer: tokio's timer is millisecond-granular, and a send released late
-//! is latency that is not the server's). Every receiver knows each sender's schedule: a session delivers one sender's messages in
-//! order, so the `k`-th presence from `c` is message `k`, checked against the section it names. Latency
-//! is receipt minus intended send time, for every delivery to every other member.
+//! is latency that is not the server's). Every receiver knows each sender's schedule: a session
+//! delivers one sender's messages in order, so the `k`-th presence from `c` is message `k`, checked
+//! against the section it names. Latency is receipt minus intended send time, for every delivery to
+//! every other member.
 //!
 //! Alongside, the first client of each draft report's session saves a named revision once a second:
 //! the server sends `saved` with `force_send`, so its latency (save sent to `saved` received, which
