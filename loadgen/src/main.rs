@@ -13,11 +13,16 @@
 //!   popularity, regenerations invalidating what they touch, two instances starting cold with Redis
 //!   between them: the hit rate and the latency of hits and misses.
 //!
+//! - `loadgen floor`: the bare Rust fan-out `loadgen ws` also measures (one instance, batching off
+//!   and on), the least a server can do for the same messages (`floor`): the bound on what any
+//!   change to PMR's own code could reach on the machine.
+//!
 //! - `loadgen report`: BENCHMARKS.md from the figures of a `make bench` run.
 //!
 //! Each command prints its figures and, with `--json FILE`, writes them for `make bench`.
 
 mod api;
+mod floor;
 mod hist;
 mod http;
 mod kernel;
@@ -99,6 +104,15 @@ enum Command {
         /// Idle connections per report session (the demo is seeded as many times as that needs).
         #[arg(long, default_value_t = 10)]
         idle_per_session: usize,
+    },
+    /// The bare Rust fan-out server (`loadgen ws` starts it as a process of its own).
+    Floor {
+        /// The port to listen on (127.0.0.1).
+        #[arg(long)]
+        port: u16,
+        /// Batch each room's messages (10 or 50 ms).
+        #[arg(long)]
+        batching: bool,
     },
     /// Write BENCHMARKS.md from the figures in `--dir` and Criterion's output.
     Report {
@@ -250,7 +264,6 @@ async fn run_ws(
                         batching,
                         &reports,
                         params,
-                        &shape,
                     )
                     .await?;
                     print_fanout(&r);
@@ -260,16 +273,15 @@ async fn run_ws(
                     redis_flush(redis).await?;
                 }
                 if wanted(&format!("Socket.IO peer, {shape}")) {
-                    let r = peer_fanout(
-                        &peer,
-                        redis.as_ref(),
-                        instances,
-                        batching,
-                        &reports,
-                        params,
-                        &shape,
-                    )
-                    .await?;
+                    let r =
+                        peer_fanout(&peer, redis.as_ref(), instances, batching, &reports, params)
+                            .await?;
+                    print_fanout(&r);
+                    fanout.push(r);
+                }
+                // The floor has no relay: one instance only.
+                if instances == 1 && wanted(&format!("{}, {shape}", ws::BARE)) {
+                    let r = bare_fanout(batching, &reports, params).await?;
                     print_fanout(&r);
                     fanout.push(r);
                 }
@@ -325,7 +337,6 @@ async fn pmr_fanout(
     batching: bool,
     reports: &[api::ReportLink],
     params: ws::FanoutParams,
-    shape: &str,
 ) -> anyhow::Result<ws::FanoutResult> {
     let mut env = vec![("WS_ENABLE_BATCHING", batching.to_string())];
     if let Some(redis) = redis {
@@ -348,15 +359,7 @@ async fn pmr_fanout(
     let protocol = ws::Protocol::Pmr {
         cookie: editor.cookie.clone(),
     };
-    ws::fanout(
-        &format!("PMR, {shape}"),
-        &protocol,
-        &targets,
-        reports,
-        params,
-        batching,
-    )
-    .await
+    ws::fanout(&protocol, &targets, reports, params, batching).await
 }
 
 /// The same fan-out on `instances` Socket.IO peers.
@@ -367,34 +370,31 @@ async fn peer_fanout(
     batching: bool,
     reports: &[api::ReportLink],
     params: ws::FanoutParams,
-    shape: &str,
 ) -> anyhow::Result<ws::FanoutResult> {
     let url = redis.map(|r| r.url());
     let mut peers = Vec::new();
     for _ in 0..instances {
         peers.push(PeerProcess::start(script, batching, url.as_deref()).await?);
     }
-    let targets: Vec<ws::Instance> = peers
-        .iter()
-        .map(|p| ws::Instance {
-            base: p.base(),
-            port: p.port,
-            pid: p.pid(),
-            admin: None,
-        })
-        .collect();
+    let targets: Vec<ws::Instance> = peers.iter().map(PeerProcess::instance).collect();
     let protocol = ws::Protocol::SocketIo {
         user: "eddie".into(),
     };
-    ws::fanout(
-        &format!("Socket.IO peer, {shape}"),
-        &protocol,
-        &targets,
-        reports,
-        params,
-        batching,
-    )
-    .await
+    ws::fanout(&protocol, &targets, reports, params, batching).await
+}
+
+/// The same fan-out on the bare Rust server of `loadgen floor` (one instance).
+async fn bare_fanout(
+    batching: bool,
+    reports: &[api::ReportLink],
+    params: ws::FanoutParams,
+) -> anyhow::Result<ws::FanoutResult> {
+    let floor = PeerProcess::start_floor(batching).await?;
+    let targets = [floor.instance()];
+    let protocol = ws::Protocol::Bare {
+        user: "eddie".into(),
+    };
+    ws::fanout(&protocol, &targets, reports, params, batching).await
 }
 
 /// One idle-connection run on a server of its own, the demo seeded as often as `per_session` needs
@@ -609,6 +609,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Floor { port, batching } => floor::serve(port, batching).await,
         Command::Report {
             dir,
             criterion,

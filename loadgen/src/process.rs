@@ -125,7 +125,8 @@ async fn wait_ready(child: &mut Child, url: &str, log: &Path) -> anyhow::Result<
     bail!("the server was not ready within 120 s:\n{}", log_tail(log))
 }
 
-/// The Socket.IO peer (`bench/peer/server.mjs`) on a free port; killed on drop.
+/// The Socket.IO peer (`bench/peer/server.mjs`), or the bare fan-out (`loadgen floor`), on a free
+/// port; killed on drop.
 pub struct PeerProcess {
     child: Child,
     pub port: u16,
@@ -162,9 +163,42 @@ impl PeerProcess {
         if let Some(url) = redis {
             command.env("REDIS_URL", url);
         }
-        let mut child = command.spawn().context("cannot start node")?;
+        let child = command.spawn().context("cannot start node")?;
+        PeerProcess::ready(child, port, dir, &log).await
+    }
+
+    /// Starts this program's own bare fan-out (`loadgen floor`), batching on or off, and waits until
+    /// `/healthz` answers.
+    pub async fn start_floor(batching: bool) -> anyhow::Result<PeerProcess> {
+        let dir = tempfile::Builder::new().prefix("pmr-floor-").tempdir()?;
+        let port = test_support::free_port();
+        let log = dir.path().join("floor.log");
+        let out = std::fs::File::create(&log)?;
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .args(["floor", "--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        if batching {
+            command.arg("--batching");
+        }
+        let child = command.spawn().context("cannot start loadgen floor")?;
+        PeerProcess::ready(child, port, dir, &log).await
+    }
+
+    async fn ready(
+        mut child: Child,
+        port: u16,
+        dir: tempfile::TempDir,
+        log: &Path,
+    ) -> anyhow::Result<PeerProcess> {
         let base = format!("http://127.0.0.1:{port}");
-        wait_ready(&mut child, &format!("{base}/healthz"), &log).await?;
+        if let Err(e) = wait_ready(&mut child, &format!("{base}/healthz"), log).await {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
         Ok(PeerProcess {
             child,
             port,
@@ -178,6 +212,16 @@ impl PeerProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The fan-out's view of it (no admin: it keeps no statistics).
+    pub fn instance(&self) -> crate::ws::Instance {
+        crate::ws::Instance {
+            base: self.base(),
+            port: self.port,
+            pid: self.pid(),
+            admin: None,
+        }
     }
 }
 

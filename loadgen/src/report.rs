@@ -1232,6 +1232,64 @@ fn notes(out: &mut String, inputs: &Inputs) {
                 ),
             );
         }
+        // The floor: the bare fan-out of `loadgen floor`, one instance, in the same run.
+        let mut floor = Vec::new();
+        let mut floor_short = Vec::new();
+        for batching in [false, true] {
+            let (Some(pmr), Some(peer), Some(bare)) = (
+                fanout_run(&w, "PMR", 1, batching),
+                fanout_run(&w, "Socket.IO peer", 1, batching),
+                fanout_run(&w, crate::ws::BARE, 1, batching),
+            ) else {
+                continue;
+            };
+            let over_peer = cpu_per_delivery_us(&peer) / cpu_per_delivery_us(&bare);
+            if over_peer < 3.0 {
+                floor_short.push(format!(
+                    "{:.2}× with batching {}",
+                    over_peer,
+                    if batching { "on" } else { "off" }
+                ));
+            }
+            floor.push(format!(
+                "| 1 instance, batching {} | {:.0} ({:.2} µs, of it {:.2} µs in the kernel) | {:.2}× | {:.2}× | {:.0} ({:.2} µs, of it {:.2} µs in the kernel) |",
+                if batching { "on" } else { "off" },
+                1.0 / cpu_per_delivery_us(&bare) * 1e6,
+                cpu_per_delivery_us(&bare),
+                1e6 * num(&bare["system_seconds"]) / num(&bare["deliveries"]).max(1.0),
+                over_peer,
+                cpu_per_delivery_us(&bare) / cpu_per_delivery_us(&pmr),
+                1.0 / cpu_per_delivery_us(&pmr) * 1e6,
+                cpu_per_delivery_us(&pmr),
+                1e6 * num(&pmr["system_seconds"]) / num(&pmr["deliveries"]).max(1.0),
+            ));
+        }
+        if !floor.is_empty() {
+            let verdict = if floor_short.is_empty() {
+                "The bare server reaches 3× the peer here: the distance is PMR's own work."
+                    .to_string()
+            } else {
+                format!(
+                    "**Not even the bare server reaches 3× the peer** ({}): on this machine the target asks more \
+                     than a plain server of this shape gives before doing any of PMR's work (PMR / bare is what \
+                     that work costs).",
+                    floor_short.join(", ")
+                )
+            };
+            note(
+                out,
+                format!(
+                    "**The least a server can do.** `loadgen floor` (`loadgen/src/floor.rs`) is the plain Rust fan-out of \
+                     the same messages on the crates PMR's socket stands on (tokio, tungstenite, PMR's socket buffer \
+                     sizes), with nothing else: no sign-in, rights, limits, statistics, pings or relay; each frame \
+                     encoded once and shared, each connection's waiting frames written in one system call. It ran under \
+                     the same schedule in this run. {verdict}\n\n\
+                     | Configuration | Bare fan-out: deliveries per CPU-second | Bare / peer | PMR / bare | PMR: deliveries per CPU-second |\n\
+                     |---|---|---|---|---|\n{}",
+                    floor.join("\n")
+                ),
+            );
+        }
     }
     if let Some(c) = read_json(&inputs.dir.join("cached_reads.json")) {
         let f = |k: &str| c[k].as_f64().unwrap_or(f64::NAN);
@@ -1373,6 +1431,9 @@ mod tests {
             // Batching on: 4× the peer's rate, a higher p99, a quarter of its memory.
             run("PMR", true, 1.0, 0.2, 60.0, 30e6),
             run("Socket.IO peer", true, 4.0, 0.5, 50.0, 120e6),
+            // The bare fan-out: 2.5× the peer with batching off, 4× with batching on.
+            run(crate::ws::BARE, false, 1.6, 1.2, 20.0, 10e6),
+            run(crate::ws::BARE, true, 1.0, 0.3, 50.0, 10e6),
         ]});
         let dir = tempfile::tempdir().expect("dir");
         std::fs::write(dir.path().join("ws.json"), ws.to_string()).expect("write");
@@ -1408,6 +1469,21 @@ mod tests {
         );
         assert!(
             !text.contains("| 1 instance, batching on | 2.22 µs"),
+            "{text}"
+        );
+        // The floor beside them: short of 3× with batching off only, and what PMR's work costs.
+        assert!(
+            text.contains(
+                "**Not even the bare server reaches 3× the peer** (2.50× with batching off)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("| 1 instance, batching off | 281250 (3.56 µs, of it 2.67 µs in the kernel) | 2.50× | 0.80× | 225000 (4.44 µs, of it 2.22 µs in the kernel) |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| 1 instance, batching on | 450000 (2.22 µs, of it 0.67 µs in the kernel) | 4.00× | 1.00× |"),
             "{text}"
         );
     }

@@ -49,9 +49,12 @@ use crate::kernel;
 use crate::pace::pace;
 use crate::process;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Section keys the presence messages name, in turn.
+/// The bare fan-out's name in the runs' labels and results.
+pub const BARE: &str = "Bare Rust fan-out";
+
 const SECTIONS: [&str; 4] = ["executive-summary", "key-metrics", "milestones", "risks"];
 
 /// Which server a fan-out drives, and how its clients sign in.
@@ -61,6 +64,8 @@ pub enum Protocol {
     Pmr { cookie: String },
     /// The Socket.IO peer: the report and user in the query string.
     SocketIo { user: String },
+    /// The bare Rust fan-out of `loadgen floor`: PMR's frames, the user in the query string.
+    Bare { user: String },
 }
 
 impl Protocol {
@@ -68,6 +73,7 @@ impl Protocol {
         match self {
             Protocol::Pmr { .. } => "PMR",
             Protocol::SocketIo { .. } => "Socket.IO peer",
+            Protocol::Bare { .. } => BARE,
         }
     }
 
@@ -79,6 +85,7 @@ impl Protocol {
         match self {
             Protocol::Pmr { cookie } => connect(base, cookie, report).await,
             Protocol::SocketIo { user } => connect_socket_io(base, user, report).await,
+            Protocol::Bare { user } => connect_bare(base, user, report).await,
         }
     }
 }
@@ -138,6 +145,26 @@ pub async fn connect(base: &str, cookie: &str, report: i64) -> anyhow::Result<(W
     request
         .headers_mut()
         .insert("cookie", HeaderValue::from_str(cookie)?);
+    welcomed(request, report).await
+}
+
+/// Opens a connection to the bare fan-out (`loadgen floor`), the user named in the query string.
+pub(crate) async fn connect_bare(
+    base: &str,
+    user: &str,
+    report: i64,
+) -> anyhow::Result<(Ws, String)> {
+    let ws_base = base.replacen("http://", "ws://", 1);
+    let request = format!("{ws_base}/ws/reports/{report}?user={user}").into_client_request()?;
+    welcomed(request, report).await
+}
+
+/// Connects with `request` and reads the welcome (PMR's shape); answers the socket and its
+/// connection id.
+async fn welcomed(
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    report: i64,
+) -> anyhow::Result<(Ws, String)> {
     // Like a browser, the client sends small frames without waiting (no Nagle).
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
@@ -559,7 +586,6 @@ fn counters(instances: &[Instance]) -> anyhow::Result<Counters> {
 
 /// Runs a fan-out against `instances` (clients spread over them), speaking `protocol`.
 pub async fn fanout(
-    label: &str,
     protocol: &Protocol,
     instances: &[Instance],
     reports: &[ReportLink],
@@ -653,7 +679,11 @@ pub async fn fanout(
         .join()
         .map_err(|_| anyhow::anyhow!("the pacing thread panicked"))?;
     let mut result = FanoutResult {
-        label: label.to_string(),
+        label: format!(
+            "{}, {}",
+            protocol.server(),
+            shape(instances.len(), batching)
+        ),
         server: protocol.server().to_string(),
         instances: bases.len(),
         batching,
