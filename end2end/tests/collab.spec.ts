@@ -188,7 +188,38 @@ test('a re-rendered report leaves no phantom in the presence bar', async ({ page
   await page.getByRole('link', { name: /Next month/ }).click();
   await expect(page).toHaveURL(new RegExp(`/reports/${erp[3].id}$`));
   await expect(live).toHaveText(/Live · 1 here/);
+  // One window: the old page's socket is gone, not folded into the same person.
+  await expect(page.getByTestId('presence').locator('[data-windows="1"]')).toHaveCount(1);
   expect(consoleErrors).toEqual([]);
+});
+
+// Someone with the report open in two windows is one person in everyone's bar, placed where they
+// moved last. HBR's fourth-newest report is opened by no other test.
+test('a person with two windows is one person in the presence bar', async ({ page, browser, baseURL, consoleErrors }) => {
+  await page.goto('/');
+  const reply = await page.request.post('/api/list_portfolio', { headers: { Origin: baseURL ?? '' } });
+  const portfolio = await reply.json();
+  const id = portfolio.projects.find((p: { code: string }) => p.code === 'HBR').reports[3].id;
+  const otherErrors: string[] = [];
+  const admin = await secondPage(browser, baseURL ?? '', 'admin', otherErrors);
+  const second = await page.context().newPage();
+  await openLive(page, id);
+  await openLive(second, id);
+  await openLive(admin, id);
+  const eddie = admin.getByTestId('presence').locator('[data-user=eddie]');
+  await expect(eddie).toHaveCount(1);
+  await expect(eddie).toHaveAttribute('data-windows', '2');
+  await expect(eddie).toHaveAttribute('title', /\(2 windows\)$/);
+  await expect(admin.getByTestId('collab-state')).toContainText('Live · 2 here');
+  // Eddie's own bar: "You" once, in this window's place.
+  await expect(page.getByTestId('presence').locator('[data-user=eddie]')).toHaveText('You');
+  await expect(page.getByTestId('collab-state')).toContainText('Live · 2 here');
+  // The second window closes: still one eddie, now with one window.
+  await second.close();
+  await expect(eddie).toHaveAttribute('data-windows', '1');
+  await expect(eddie).toHaveCount(1);
+  expect(consoleErrors).toEqual([]);
+  expect(otherErrors).toEqual([]);
 });
 
 /** A TCP proxy to the app that holds every connection `delayMs` before passing it on, as a slow

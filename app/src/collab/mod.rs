@@ -12,6 +12,9 @@
 
 #[cfg(feature = "hydrate")]
 mod panel;
+/// Who is here, grouped by person: the bar's (browser only; a plain function, tested natively).
+#[cfg(any(feature = "hydrate", test))]
+mod people;
 
 pub mod protocol;
 pub mod text;

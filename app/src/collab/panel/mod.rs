@@ -3,6 +3,7 @@
 //! justification, each section's narrative), typing indicators, Save and the revisions.
 //!
 //! - this file: the panel's state ([`Shared`]) and the bar (state, people, the editor's toggle);
+//!   `../people.rs` groups the connections into people;
 //! - `editor/`: the shared texts and fields, typing indicators, Save, and the `yrs` document behind
 //!   the texts: a chunk of its own, fetched when someone first opens the editor;
 //! - `revisions.rs`: the saved revisions, shown or restored;
@@ -150,17 +151,16 @@ fn Panel(
         .iter()
         .map(|s| (s.key.clone(), s.title.clone()))
         .collect();
+    // One entry per person (someone with the report open in two windows is one person here).
     let here = move || {
-        let me = shared.me.get();
-        let mut list = shared.members.get();
-        // Me first, then by name.
-        list.sort_by_key(|m| (m.connection != me, m.name.clone()));
-        list
+        shared
+            .members
+            .with(|list| super::people::people(list, &shared.me.get()))
     };
     let state_line = move || match shared.link.get() {
         Link::Connecting => ("idle", "Connecting…".to_string()),
         Link::Live => {
-            let n = shared.members.with(Vec::len);
+            let n = here().len();
             let pending = shared.unsaved.get();
             let saving = if pending > 0 { " · saving…" } else { "" };
             ("live", format!("Live · {n} here{saving}"))
@@ -187,17 +187,20 @@ fn Panel(
                 </p>
                 <ul class="collab__people" aria-label="Who is here" data-testid="presence">
                     {move || here().into_iter().map(|m| {
-                        let mine = m.connection == shared.me.get_untracked();
                         let place = m.section.as_ref().and_then(|k| titles.get(k).cloned());
-                        let label = match (&place, mine) {
+                        let label = match (&place, m.mine) {
                             (Some(p), true) => format!("You · in {p}"),
                             (None, true) => "You".to_string(),
                             (Some(p), false) => format!("{} · in {p}", m.name),
                             (None, false) => m.name.clone(),
                         };
-                        let title = label.clone();
+                        let title = match m.windows {
+                            1 => label.clone(),
+                            n => format!("{label} ({n} windows)"),
+                        };
                         view! {
-                            <li class=format!("person person--c{}", m.color) data-user=m.user.clone() title=title>
+                            <li class=format!("person person--c{}", m.color) data-user=m.user.clone()
+                                data-windows=m.windows title=title>
                                 <span class="person__marker" aria-hidden="true"></span>{label}
                             </li>
                         }

@@ -410,13 +410,12 @@ impl Session {
         }
     }
 
-    /// A member joined or moved: its entry, new or replaced.
+    /// A member joined or moved: its entry, new or replaced, last (the list is in the order members
+    /// were last heard from: where someone with several windows is, is where they moved last).
     fn member_seen(&self, member: MemberInfo) {
         self.shared.members.update(|list| {
-            match list.iter_mut().find(|x| x.connection == member.connection) {
-                Some(slot) => *slot = member,
-                None => list.push(member),
-            }
+            list.retain(|x| x.connection != member.connection);
+            list.push(member);
         });
     }
 
