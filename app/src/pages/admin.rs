@@ -395,7 +395,8 @@ fn TokenTable(
         }
     });
     if tokens.is_empty() {
-        return view! { <p class="empty-state">"No API tokens yet."</p> }.into_any();
+        return view! { <p class="empty-state empty-state--inline">"No API tokens yet."</p> }
+            .into_any();
     }
     view! {
         <div class="table-scroll" tabindex="0">
