@@ -4,9 +4,12 @@
 //!
 //! The publisher drains what is waiting and publishes it packed: several envelopes go out as one
 //! pub/sub message (a JSON array, up to [`PACK_BYTES`]), so Redis, the network and every other
-//! instance handle one message where there were many. With batching on, it first lingers a moment
-//! ([`linger`]) for more to pack, unless a forced message is among them: a batched message waits
-//! for its batch's window anyway. Redis pub/sub is at-most-once:
+//! instance handle one message where there were many. It first lingers a moment ([`linger`]) for
+//! more to pack, unless a forced message is among them: with batching on always (a batched message
+//! waits for its batch's window anyway), with batching off only while messages come faster than one
+//! a millisecond (under load, where a pub/sub message each cost the relaying instances a third of
+//! their CPU per delivery; a message that comes alone goes out at once). Redis pub/sub is
+//! at-most-once:
 //! a message is lost when the outbox is full, when Redis refuses a pipeline, or while a subscriber
 //! is away. So every message carries its number in its instance's stream ([`RelayOutbox`]), and the
 //! subscriber follows each instance's numbers ([`StreamGaps`]): a number missing means a message
@@ -43,6 +46,10 @@ const PIPELINE: usize = 256;
 pub const PACK_BYTES: usize = 256 * 1024;
 /// Longest the publisher lingers for more to pack, with batching on.
 const LINGER_MAX: Duration = Duration::from_millis(5);
+/// With batching off, how long the publisher lingers for more to pack when the message came less than
+/// this after the one before it (the shortest wait tokio's timer has): a stream that busy loses at
+/// most this to the relay, and one message alone loses nothing.
+const BUSY_LINGER: Duration = Duration::from_millis(1);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// How long a publisher waits, idle after sending, before saying how far its stream has got.
@@ -79,12 +86,16 @@ struct Envelope<'a> {
     m: &'a RawValue,
 }
 
-/// How long the publisher waits for more messages to pack before it publishes: nothing with
-/// batching off (a message goes out at once), with batching on a tenth of the batch window, at
-/// most [`LINGER_MAX`]: small beside the wait a batched message has anyway.
-pub fn linger(config: &super::WsConfig) -> Duration {
+/// How long the publisher waits for more messages to pack before it publishes, the last message
+/// having come `since_last` after the one before it: with batching on a tenth of the batch window, at
+/// most [`LINGER_MAX`] (small beside the wait a batched message has anyway); with batching off
+/// [`BUSY_LINGER`] while messages come faster than one per [`BUSY_LINGER`], otherwise nothing (a
+/// message goes out at once).
+pub fn linger(config: &super::WsConfig, since_last: Option<Duration>) -> Duration {
     if config.batching {
         (config.batch_max_wait / 10).min(LINGER_MAX)
+    } else if since_last.is_some_and(|d| d < BUSY_LINGER) {
+        BUSY_LINGER
     } else {
         Duration::ZERO
     }
@@ -139,11 +150,10 @@ pub fn spawn(optimizer: &WebSocketOptimizer, client: redis::Client) {
         numbered,
         instance: optimizer.instance_id().to_string(),
     };
-    let linger = linger(optimizer.config());
     tokio::spawn(publisher(
         client.clone(),
         outbox,
-        linger,
+        *optimizer.config(),
         optimizer.downgrade(),
     ));
     tokio::spawn(subscriber(client, optimizer.downgrade()));
@@ -201,7 +211,7 @@ impl Outbox {
 async fn publisher(
     client: redis::Client,
     mut outbox: Outbox,
-    linger: Duration,
+    config: super::WsConfig,
     optimizer: WeakOptimizer,
 ) {
     let dropped = |n: usize| {
@@ -230,6 +240,8 @@ async fn publisher(
     let mut warned_at: Option<tokio::time::Instant> = None;
     // Whether anything was taken from the outbox since the last heartbeat.
     let mut busy = false;
+    // When the last message was taken, for the linger with batching off.
+    let mut last_taken: Option<tokio::time::Instant> = None;
     loop {
         let received =
             tokio::time::timeout(HEARTBEAT_EVERY, outbox.rx.recv_many(&mut batch, PIPELINE)).await;
@@ -238,6 +250,9 @@ async fn publisher(
             Ok(0) => return,
             Ok(_) => {
                 busy = true;
+                let now = tokio::time::Instant::now();
+                let linger = linger(&config, last_taken.map(|t| now - t));
+                last_taken = Some(now);
                 if !linger.is_zero() {
                     let until = tokio::time::Instant::now() + linger;
                     let mut forced = batch.iter().any(|m| m.force);
@@ -252,6 +267,9 @@ async fn publisher(
                     }
                 }
                 let count = batch.len();
+                if count > 1 {
+                    last_taken = Some(tokio::time::Instant::now());
+                }
                 for payload in pack(batch.drain(..).filter_map(|m| outbox.envelope(m))) {
                     pipe.publish(CHANNEL, payload).ignore();
                 }
@@ -460,12 +478,21 @@ mod tests {
     }
 
     #[test]
-    fn only_batching_lingers_and_never_longer_than_its_window_allows() {
+    fn batching_lingers_within_its_window_and_a_busy_stream_a_millisecond() {
         let mut config = crate::collab::WsConfig::DEFAULT;
-        assert_eq!(linger(&config), Duration::from_millis(5));
-        config.batch_max_wait = Duration::from_millis(20);
-        assert_eq!(linger(&config), Duration::from_millis(2));
+        let ms = Duration::from_millis;
+        for since_last in [None, Some(ms(0)), Some(ms(500))] {
+            assert_eq!(linger(&config, since_last), ms(5));
+        }
+        config.batch_max_wait = ms(20);
+        assert_eq!(linger(&config, None), ms(2));
         config.batching = false;
-        assert_eq!(linger(&config), Duration::ZERO);
+        // A message alone, or after a pause, goes out at once.
+        assert_eq!(linger(&config, None), Duration::ZERO);
+        assert_eq!(linger(&config, Some(ms(1))), Duration::ZERO);
+        assert_eq!(linger(&config, Some(ms(40))), Duration::ZERO);
+        // One that follows another closely waits a millisecond for more.
+        assert_eq!(linger(&config, Some(Duration::from_micros(200))), ms(1));
+        assert_eq!(linger(&config, Some(Duration::ZERO)), ms(1));
     }
 }
