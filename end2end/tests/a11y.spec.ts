@@ -142,7 +142,21 @@ test.describe('at 375 px the header', () => {
     await hydrated(page);
     await expect(page.getByRole('button', { name: 'Menu' })).toBeHidden();
     await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Performance' })).toBeVisible();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(nav.getByRole('link', { name: 'Performance' })).toBeVisible();
+    // Each page marks one link as where the reader is.
+    for (const [path, here] of [['/admin/performance', 'Performance'], ['/admin', 'Admin'], ['/admin/templates', 'Admin'], ['/', 'Portfolio']]) {
+      await page.goto(path);
+      await hydrated(page);
+      await expect(nav.locator('[aria-current="page"]'), path).toHaveText([here]);
+    }
+    // Taken in the browser (client-side navigation), the mark follows.
+    await nav.getByRole('link', { name: 'Performance' }).click();
+    await expect(page).toHaveURL(/\/admin\/performance$/);
+    await expect(nav.locator('[aria-current="page"]')).toHaveText(['Performance']);
+    await nav.getByRole('link', { name: 'Admin' }).click();
+    await expect(page).toHaveURL(/\/admin$/);
+    await expect(nav.locator('[aria-current="page"]')).toHaveText(['Admin']);
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -50,6 +50,16 @@ fn SignedIn(principal: Principal) -> impl IntoView {
         }
     });
     let open = RwSignal::new(false);
+    // "Admin" is the page where the reader is for every admin page but the performance dashboard,
+    // which has its own link (the router's `<A>` would mark both there: one path is the other's
+    // prefix).
+    let location = use_location();
+    let admin_here = move || {
+        let path = location.pathname.get();
+        let admin = path == "/admin"
+            || (path.starts_with("/admin/") && !path.starts_with("/admin/performance"));
+        admin.then_some("page")
+    };
     // Escape closes the open menu, from its button or from inside it.
     let escape = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" && open.get_untracked() {
@@ -74,7 +84,7 @@ fn SignedIn(principal: Principal) -> impl IntoView {
             <nav class="site-nav" aria-label="Main">
                 <A href="/">"Portfolio"</A>
                 {is_admin.then(|| view! {
-                    <A href="/admin">"Admin"</A>
+                    <a href="/admin" aria-current=admin_here>"Admin"</a>
                     <A href="/admin/performance">"Performance"</A>
                 })}
             </nav>
