@@ -26,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!("PMR is serving on http://{}", listener.local_addr()?);
     let grace = config.serve.shutdown_grace();
     let collab = state.collab.clone();
+    let sockets = state.collab.clone();
     let documents = state.documents.clone();
     let store = state.store.clone();
     let server = server::serve::serve(listener, router(state), config.serve.limits(), async move {
@@ -41,6 +42,15 @@ async fn main() -> anyhow::Result<()> {
         () = async { shutdown_signal().await; tokio::time::sleep(grace).await } => {
             tracing::warn!("requests still running after {grace:?}; exiting anyway");
         }
+    }
+    // Collaboration connections were asked to close when the signal came, but the server above
+    // only waits for HTTP requests: without this wait the process could end before their close
+    // frames are written (clients would see the connection reset instead of 1001).
+    if tokio::time::timeout(grace, sockets.connections_ended())
+        .await
+        .is_err()
+    {
+        tracing::warn!("collaboration connections still open after {grace:?}; exiting anyway");
     }
     // Shared documents still held (their sessions closed with the process) are written back.
     match tokio::time::timeout(grace, documents.shutdown()).await {

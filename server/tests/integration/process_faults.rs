@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -483,28 +484,43 @@ async fn sigterm_closes_sessions_with_1001_and_writes_the_document_back() {
     let report = server.draft(&cookie).await;
     let mut editor = server.join(&cookie, report).await;
     editor.append_and_wait_for_ack(words).await;
-    // A request in flight when the signal comes: a simulation rerun, which takes a while.
-    let in_flight = tokio::spawn({
-        let (base, cookie) = (server.base(), cookie.clone());
-        async move {
-            let response = reqwest::Client::new()
-                .post(format!("{base}/api/rerun_monte_carlo"))
-                .header("origin", &base)
-                .header("cookie", &cookie)
-                .form(&[
-                    ("report_id", report.to_string()),
-                    ("iterations", IN_FLIGHT_ITERATIONS.to_string()),
-                ])
-                .send()
-                .await
-                .expect("answered");
-            (
-                response.status().as_u16(),
-                response.json::<Value>().await.expect("json"),
-            )
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // A request in flight when the signal comes: a simulation rerun. It asks `Expect: 100-continue`,
+    // so the server's `100 Continue` says the request is being handled (its handler reads the body)
+    // before the signal is sent: a request merely sent could still wait in the listen queue, and a
+    // request the server never took is not one it owes an answer.
+    let body = format!("report_id={report}&iterations={IN_FLIGHT_ITERATIONS}");
+    let mut request = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connects");
+    let head = format!(
+        "POST /api/rerun_monte_carlo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {base}\r\n\
+         Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {len}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        port = server.port,
+        base = server.base(),
+        len = body.len(),
+    );
+    request.write_all(head.as_bytes()).await.expect("sent");
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(WAIT, request.read(&mut byte))
+            .await
+            .expect("100 Continue in time")
+            .expect("readable");
+        assert_eq!(
+            n,
+            1,
+            "closed before 100 Continue: {:?}",
+            String::from_utf8_lossy(&interim)
+        );
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
@@ -513,8 +529,17 @@ async fn sigterm_closes_sessions_with_1001_and_writes_the_document_back() {
     let close = editor.until("close").await;
     assert_eq!(close["code"], 1001, "{close}");
     // The request in flight is finished and answered before the process goes.
-    let (status, rerun) = in_flight.await.expect("the request task");
-    assert_eq!(status, 200, "{rerun}");
+    request.write_all(body.as_bytes()).await.expect("sent");
+    let mut answer = Vec::new();
+    tokio::time::timeout(WAIT, request.read_to_end(&mut answer))
+        .await
+        .expect("answered in time")
+        .expect("readable");
+    let answer = String::from_utf8(answer).expect("text");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(!head.to_ascii_lowercase().contains("chunked"), "{answer}");
+    let rerun: Value = serde_json::from_str(body).expect("json");
     assert_eq!(
         rerun["section"]["result"]["iterations"], IN_FLIGHT_ITERATIONS,
         "{rerun}"

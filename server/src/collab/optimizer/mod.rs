@@ -375,6 +375,15 @@ impl WebSocketOptimizer {
         self.inner.registry.close_all(code);
     }
 
+    /// Resolves once no connection of this instance is left (after [`close_all`](Self::close_all):
+    /// once each has written what it had and its close frame, or given up on a client that does not
+    /// read). A shutdown waits for it, or the process could end with close frames still unwritten.
+    pub async fn connections_ended(&self) {
+        while self.inner.registry.connections() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// The instance's figures (the seed's `get_stats()`).
     pub fn get_stats(&self) -> OptimizerStats {
         let config = &self.inner.config;
