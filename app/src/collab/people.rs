@@ -28,23 +28,21 @@ pub fn people(members: &[MemberInfo], me: &str) -> Vec<Person> {
     let mut out: Vec<Person> = Vec::new();
     for m in members {
         let mine = Some(m.user.as_str()) == my_user;
+        // The reader is where this window is; anyone else where they moved last.
+        let places = !mine || m.connection == me;
+        let place = if places { m.section.clone() } else { None };
         match out.iter_mut().find(|p| p.user == m.user) {
             Some(p) => {
                 p.windows += 1;
-                // The reader is where this window is; anyone else where they moved last.
-                if !mine || m.connection == me {
-                    p.section = m.section.clone();
+                if places {
+                    p.section = place;
                 }
             }
             None => out.push(Person {
                 user: m.user.clone(),
                 name: m.name.clone(),
                 color: m.color,
-                section: if !mine || m.connection == me {
-                    m.section.clone()
-                } else {
-                    None
-                },
+                section: place,
                 windows: 1,
                 mine,
             }),
