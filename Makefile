@@ -140,6 +140,7 @@ bench bench-quick: tools test-packages build $(BENCH_MODULES)
 	cp target/release/server target/release/hash.txt $(BENCH_DIR)/
 	RUSTC_BOOTSTRAP=1 cargo build --release -p loadgen
 	node tools/wasm-size.js target/site/pkg > $(BENCH_DIR)/wasm.json
+	WASM_RUSTFLAGS="$(WASM_RUSTFLAGS)" bench/framework-floor/build.sh $(BENCH_DIR)/framework-floor.json
 	node tools/wasm-profile.js target/front/wasm32-unknown-unknown/wasm-release/frontend_split.wasm \
 		> $(BENCH_DIR)/wasm-profile.json
 	node bench/pages.mjs $(BENCH_DIR)/server target/site $(BENCH_DIR)/pages.json $(BENCH_QUICK)
