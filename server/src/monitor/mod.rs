@@ -64,6 +64,27 @@ fn rfc3339_millis<S: serde::Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::
     s.serialize_str(&text)
 }
 
+/// The monitor's monotonic clock: time since some fixed point, as the kernel's coarse monotonic
+/// clock tells it (`CLOCK_MONOTONIC_COARSE`: read in a few nanoseconds without a system call, where
+/// the fine clock takes about 20, and advanced every timer tick, 1 to 4 ms). Every value recorded
+/// reads it, for its minute of the window and its timestamp, neither of which needs finer; durations
+/// are measured by callers with the fine clock. Not tokio's clock, which tests may pause.
+#[cfg(target_os = "linux")]
+fn clock() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Elsewhere, the std monotonic clock since the first read.
+#[cfg(not(target_os = "linux"))]
+fn clock() -> Duration {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    ORIGIN.get_or_init(std::time::Instant::now).elapsed()
+}
+
 /// Unix milliseconds now.
 fn now_millis() -> i64 {
     std::time::SystemTime::now()
@@ -73,20 +94,41 @@ fn now_millis() -> i64 {
 
 type Callback = Arc<dyn Fn(&Alert) + Send + Sync>;
 
+/// The monitor's series: by name for lookups (foldhash: a lookup is on every record), and in the
+/// order they were made, where a series' [`Series::id`] is its place (series are never removed, so an
+/// id always names the same series).
+#[derive(Default)]
+struct Registry {
+    by_name: HashMap<Box<str>, Vec<Arc<Series>>, foldhash::fast::RandomState>,
+    all: Vec<Arc<Series>>,
+}
+
+impl Registry {
+    /// The series of `name` with exactly `labels`, in order.
+    fn find(&self, name: &str, labels: &[(&str, &str)]) -> Option<&Arc<Series>> {
+        self.by_name.get(name)?.iter().find(|s| {
+            s.labels.len() == labels.len()
+                && s.labels
+                    .iter()
+                    .zip(labels)
+                    .all(|((k, v), (k2, v2))| k == k2 && v == v2)
+        })
+    }
+}
+
 struct Inner {
     enabled: AtomicBool,
-    /// The std clock (not tokio's): recording must stay cheap even where tokio's clock is mockable.
-    started: std::time::Instant,
+    /// [`clock`] at start.
+    started: Duration,
     /// Unix milliseconds at `started`.
     started_ms: i64,
     window_minutes: u64,
-    /// Series by name (foldhash: the lookup is on every record).
-    series: RwLock<HashMap<Box<str>, Vec<Arc<Series>>, foldhash::fast::RandomState>>,
-    /// Series there are; at [`MAX_SERIES`] a value for a new one is dropped and counted.
-    series_count: std::sync::atomic::AtomicUsize,
+    /// Every series; at [`MAX_SERIES`] a value for a new one is dropped and counted.
+    series: RwLock<Registry>,
     dropped: std::sync::atomic::AtomicU64,
-    /// The latest values, with their series (a raw metric is built when read).
-    recent: Mutex<VecDeque<(Arc<Series>, f64, i64)>>,
+    /// The latest values: their series' id, the value, Unix milliseconds (a raw metric is built when
+    /// read). Ids, not the series: recording a value touches no reference count.
+    recent: Mutex<VecDeque<(u32, f64, i64)>>,
     thresholds: RwLock<Vec<Threshold>>,
     alerts: Mutex<AlertEngine>,
     callbacks: RwLock<Vec<Callback>>,
@@ -141,11 +183,10 @@ impl Monitor {
         Monitor {
             inner: Arc::new(Inner {
                 enabled: AtomicBool::new(config.enabled),
-                started: std::time::Instant::now(),
+                started: clock(),
                 started_ms: now_millis(),
                 window_minutes: (config.window.as_secs() / 60).max(1),
-                series: RwLock::new(HashMap::default()),
-                series_count: std::sync::atomic::AtomicUsize::new(0),
+                series: RwLock::new(Registry::default()),
                 dropped: std::sync::atomic::AtomicU64::new(0),
                 recent: Mutex::new(VecDeque::with_capacity(RECENT)),
                 thresholds: RwLock::new(config.thresholds),
@@ -186,8 +227,13 @@ impl Monitor {
         self.inner.window_minutes
     }
 
+    /// Time since the monitor started, by [`clock`].
+    fn since_start(&self) -> Duration {
+        clock().saturating_sub(self.inner.started)
+    }
+
     fn minute(&self) -> u64 {
-        self.inner.started.elapsed().as_secs() / 60
+        self.since_start().as_secs() / 60
     }
 
     /// Deletes data older than `hours`: window slots, raw metrics, resolved alerts.

@@ -9,6 +9,7 @@ impl Monitor {
     /// Statistics of every series of `name` (the seed's `get_operation_stats`).
     pub fn operation_stats(&self, name: &str) -> Vec<OperationStats> {
         let list: Vec<Arc<Series>> = read(&self.inner.series)
+            .by_name
             .get(name)
             .cloned()
             .unwrap_or_default();
@@ -28,22 +29,14 @@ impl Monitor {
 
     /// Statistics of every series, by name then labels.
     pub fn all_stats(&self) -> Vec<OperationStats> {
-        let all: Vec<Arc<Series>> = read(&self.inner.series)
-            .values()
-            .flatten()
-            .cloned()
-            .collect();
+        let all: Vec<Arc<Series>> = read(&self.inner.series).all.clone();
         let mut stats: Vec<OperationStats> = all.iter().map(|s| self.stats_of(s)).collect();
         stats.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.labels.cmp(&b.labels)));
         stats
     }
 
     pub(crate) fn series_list(&self) -> Vec<Arc<Series>> {
-        read(&self.inner.series)
-            .values()
-            .flatten()
-            .cloned()
-            .collect()
+        read(&self.inner.series).all.clone()
     }
 
     /// Per minute of the window, the count, median and p95 of every series named `name` together
@@ -53,6 +46,7 @@ impl Monitor {
         let mut merged: std::collections::BTreeMap<u64, hdrhistogram::Histogram<u32>> =
             std::collections::BTreeMap::new();
         let list: Vec<Arc<Series>> = read(&self.inner.series)
+            .by_name
             .get(name)
             .cloned()
             .unwrap_or_default();
@@ -78,16 +72,26 @@ impl Monitor {
 
     /// The latest raw metrics, newest first.
     pub fn recent(&self, limit: usize) -> Vec<RawMetric> {
-        lock(&self.inner.recent)
+        // Copied out first: the series are looked up after the ring's lock is let go (a recorder
+        // takes the two the other way round).
+        let newest: Vec<(u32, f64, i64)> = lock(&self.inner.recent)
             .iter()
             .rev()
             .take(limit)
-            .map(|(s, value, at)| RawMetric {
-                name: s.name.clone(),
-                value: *value,
-                unit: s.unit.clone(),
-                timestamp: *at,
-                labels: s.labels.clone(),
+            .copied()
+            .collect();
+        let registry = read(&self.inner.series);
+        newest
+            .into_iter()
+            .filter_map(|(id, value, at)| {
+                let s = registry.all.get(usize::try_from(id).ok()?)?;
+                Some(RawMetric {
+                    name: s.name.clone(),
+                    value,
+                    unit: s.unit.clone(),
+                    timestamp: at,
+                    labels: s.labels.clone(),
+                })
             })
             .collect()
     }

@@ -19,8 +19,14 @@ impl Monitor {
         if !self.is_enabled() {
             return;
         }
-        if let Some(series) = self.series_or_drop(metric, labels) {
+        // The common case: the series exists, and is recorded into under the registry's read lock
+        // (no reference to it is taken, so no count is touched).
+        if let Some(series) = read(&self.inner.series).find(metric.name(), labels) {
             self.record_into(series, value);
+            return;
+        }
+        if let Some(series) = self.series_or_drop(metric, labels) {
+            self.record_into(&series, value);
         }
     }
 
@@ -39,16 +45,16 @@ impl Monitor {
         }
     }
 
-    fn record_into(&self, series: Arc<Series>, value: f64) {
+    fn record_into(&self, series: &Series, value: f64) {
         // One clock read gives both the window's minute and the timestamp.
-        let elapsed = self.inner.started.elapsed();
+        let elapsed = self.since_start();
         series.record(value, elapsed.as_secs() / 60, self.inner.window_minutes);
         let at = self.inner.started_ms + i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX / 2);
         let mut recent = lock(&self.inner.recent);
         if recent.len() == RECENT {
             recent.pop_front();
         }
-        recent.push_back((series, value, at));
+        recent.push_back((series.id, value, at));
     }
 
     /// The series of `metric` and `labels`, or, at the series cap, none and the value counted as
@@ -63,33 +69,27 @@ impl Monitor {
 
     /// The series of `name` and `labels`, made when it is new and there is room for it.
     fn series_for(&self, name: &str, unit: &str, labels: &[(&str, &str)]) -> Option<Arc<Series>> {
-        let same = |s: &Arc<Series>| {
-            s.labels.len() == labels.len()
-                && s.labels
-                    .iter()
-                    .zip(labels)
-                    .all(|((k, v), (k2, v2))| k == k2 && v == v2)
-        };
-        if let Some(found) = read(&self.inner.series)
-            .get(name)
-            .and_then(|list| list.iter().find(|s| same(s)).cloned())
-        {
-            return Some(found);
-        }
-        let mut all = write(&self.inner.series);
-        if let Some(found) = all.get(name).and_then(|list| list.iter().find(|s| same(s))) {
+        if let Some(found) = read(&self.inner.series).find(name, labels) {
             return Some(found.clone());
         }
-        if self.inner.series_count.load(Ordering::Relaxed) >= MAX_SERIES {
-            return None;
+        let mut registry = write(&self.inner.series);
+        if let Some(found) = registry.find(name, labels) {
+            return Some(found.clone());
         }
+        let id = u32::try_from(registry.all.len())
+            .ok()
+            .filter(|&n| (n as usize) < MAX_SERIES)?;
         let owned: Vec<(String, String)> = labels
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect();
-        let series = Arc::new(Series::new(name, &owned, unit));
-        all.entry(name.into()).or_default().push(series.clone());
-        self.inner.series_count.fetch_add(1, Ordering::Relaxed);
+        let series = Arc::new(Series::new(id, name, &owned, unit));
+        registry
+            .by_name
+            .entry(name.into())
+            .or_default()
+            .push(series.clone());
+        registry.all.push(series.clone());
         Some(series)
     }
 
@@ -136,10 +136,10 @@ impl Recorder {
             return;
         }
         let series = match self.series.get() {
-            Some(series) => series.clone(),
+            Some(series) => series,
             // At the series cap the value is dropped, and the series looked up again next time.
             None => match self.monitor.series_or_drop(self.metric, self.labels) {
-                Some(found) => self.series.get_or_init(|| found).clone(),
+                Some(found) => self.series.get_or_init(|| found),
                 None => return,
             },
         };

@@ -65,6 +65,8 @@ struct Data {
 
 /// A metric series.
 pub struct Series {
+    /// Its place among the monitor's series, in the order they were made.
+    pub id: u32,
     pub name: Arc<str>,
     pub labels: Arc<[(String, String)]>,
     pub unit: Arc<str>,
@@ -73,8 +75,9 @@ pub struct Series {
 }
 
 impl Series {
-    pub(super) fn new(name: &str, labels: &[(String, String)], unit: &str) -> Series {
+    pub(super) fn new(id: u32, name: &str, labels: &[(String, String)], unit: &str) -> Series {
         Series {
+            id,
             name: name.into(),
             labels: labels.to_vec().into(),
             unit: unit.into(),
@@ -168,7 +171,7 @@ mod tests {
 
     #[test]
     fn percentiles_match_known_data() {
-        let s = Series::new("t", &[], "ms");
+        let s = Series::new(0, "t", &[], "ms");
         for v in 1..=1000 {
             s.record(f64::from(v), 0, 15);
         }
@@ -185,7 +188,7 @@ mod tests {
 
     #[test]
     fn the_window_slides_and_the_total_stays() {
-        let s = Series::new("t", &[], "ms");
+        let s = Series::new(0, "t", &[], "ms");
         s.record(10.0, 0, 15);
         s.record(20.0, 5, 15);
         s.record(30.0, 16, 15);
