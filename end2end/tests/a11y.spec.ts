@@ -2,7 +2,8 @@
 // accessibility audit runs them): every page, in the light and the dark scheme, at a phone's 375 px and
 // a desktop's 1440 px, with no violation. The report page is checked with every lazy section loaded,
 // and once more with the collaborative editor open. At 375 px the navigation and the account sit behind
-// the header's menu, which must open, close and sign out.
+// the header's menu, which must open, close and sign out; at every width the header is one line inside
+// the screen, and the progress form's bar stays in view under it.
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, hydrated, latestReportId, test, type User } from './fixtures';
@@ -93,10 +94,10 @@ test('axe finds nothing on a draft with the collaborative editor open, light and
   expect(consoleErrors).toEqual([]);
 });
 
-test.describe('at 375 px the header', () => {
+test.describe('the header', () => {
   test.use({ user: 'admin' });
 
-  test('holds the navigation and the account in a menu that opens, closes and signs out', async ({ page, consoleErrors }) => {
+  test('at 375 px holds the navigation and the account in a menu that opens, closes and signs out', async ({ page, consoleErrors }) => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.goto('/');
     await hydrated(page);
@@ -133,6 +134,37 @@ test.describe('at 375 px the header', () => {
     await expect(page).toHaveURL(/\/login$/);
     await page.goto('/');
     await expect(page).toHaveURL(/\/login\?next=\/$/);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('is one line inside the screen at every width, the account in reach', async ({ page, consoleErrors }) => {
+    // A tablet's 768 px once pushed "Sign out" off the right edge: the bar wrapped its tagline onto
+    // three lines and still overflowed, since only phones got the menu.
+    for (const width of [375, 600, 768, 860, 861, 1024, 1100, 1280, 1440]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.goto('/projects/ERP/progress');
+      await hydrated(page);
+      const header = await page.locator('.site-header').boundingBox();
+      expect(header && header.height < 70, `${width} px: one line (${header?.height} px)`).toBe(true);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${width} px: nothing pushes the page sideways`).toBeLessThanOrEqual(width);
+      const menu = page.getByRole('button', { name: 'Menu' });
+      if (await menu.isVisible()) {
+        await menu.click();
+      }
+      const signOut = page.getByRole('button', { name: 'Sign out' });
+      await expect(signOut).toBeVisible();
+      const box = await signOut.boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= width, `${width} px: Sign out inside the screen`).toBe(true);
+      // The progress form's bar stays under the header while its long grid scrolls: Save in view at
+      // the last task.
+      if (await menu.isVisible()) {
+        await page.keyboard.press('Escape');
+      }
+      await page.locator('.progress-grid').first().locator('tbody tr').last().scrollIntoViewIfNeeded();
+      const save = await page.getByRole('button', { name: /^Save/ }).boundingBox();
+      const top = (await page.locator('.site-header').boundingBox())?.height ?? 0;
+      expect(save && save.y >= top - 1 && save.y + save.height <= 800, `${width} px: Save in view below the header (${save?.y})`).toBe(true);
+    }
     expect(consoleErrors).toEqual([]);
   });
 

@@ -39,7 +39,7 @@ pub fn SiteHeader() -> impl IntoView {
 }
 
 /// Navigation and the user menu of a signed-in user. On a wide screen both sit in the bar; on a
-/// phone (CSS, 560 px and below) they are behind the "Menu" button, which opens them as a panel under
+/// phone or a tablet (CSS, 860 px and below) they are behind the "Menu" button, which opens them as a panel under
 /// the bar and closes when a link in it is taken, and on Escape.
 #[component]
 fn SignedIn(principal: Principal) -> impl IntoView {

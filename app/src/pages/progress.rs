@@ -401,45 +401,49 @@ fn Grid(
             "Enter and the arrow keys move between rows. Nothing is stored until you save; each save is kept as a new version."
         </p>
         <form class="progress-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <div class="form-row">
-                <label class="field">
-                    <span class="field__label">"Status date"</span>
-                    <input type="date" required
-                        prop:value=move || status_date.get()
-                        on:change=move |ev| status_date.set(event_target_value(&ev))/>
-                </label>
-                <div class="form-actions">
-                    <button type="button" class="button" disabled=move || !can_undo.get() on:click=move |_| do_undo()>"Undo"</button>
-                    <button type="submit" class="button button--primary"
-                        disabled=move || save.pending().get() || changed.get() == 0 || !problems.read().is_empty()>
-                        {move || if save.pending().get() { "Saving…".to_string() } else {
-                            match changed.get() { 0 => "Save".to_string(), 1 => "Save 1 changed row".to_string(), n => format!("Save {n} changed rows") }
-                        }}
-                    </button>
+            // The date, the buttons and what saving said stay in view under the site header while
+            // the grid scrolls (CSS: sticky).
+            <div class="progress-form__bar">
+                <div class="form-row">
+                    <label class="field">
+                        <span class="field__label">"Status date"</span>
+                        <input type="date" required
+                            prop:value=move || status_date.get()
+                            on:change=move |ev| status_date.set(event_target_value(&ev))/>
+                    </label>
+                    <div class="form-actions">
+                        <button type="button" class="button" disabled=move || !can_undo.get() on:click=move |_| do_undo()>"Undo"</button>
+                        <button type="submit" class="button button--primary"
+                            disabled=move || save.pending().get() || changed.get() == 0 || !problems.read().is_empty()>
+                            {move || if save.pending().get() { "Saving…".to_string() } else {
+                                match changed.get() { 0 => "Save".to_string(), 1 => "Save 1 changed row".to_string(), n => format!("Save {n} changed rows") }
+                            }}
+                        </button>
+                    </div>
                 </div>
+                {move || {
+                    let list = problems.get();
+                    (!list.is_empty()).then(|| view! {
+                        <div class="notice notice--error" role="alert" data-testid="grid-problems">
+                            <strong>{format!("{} cell{} to fix before saving:", list.len(), if list.len() == 1 { "" } else { "s" })}</strong>
+                            <ul>{list.into_iter().take(20).map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                        </div>
+                    })
+                }}
+                {move || outcome.get().map(|o| match o {
+                    Ok(text) => view! { <p class="notice notice--ok" role="status">{text}</p> }.into_any(),
+                    Err(e) => view! {
+                        <div class="notice notice--error" role="alert">
+                            <p>{e.to_string()}</p>
+                            {move || conflict.get().then(|| view! {
+                                <button type="button" class="button" on:click=move |_| keep_and_reload.run(())>
+                                    "Load their version and keep my changes"
+                                </button>
+                            })}
+                        </div>
+                    }.into_any(),
+                })}
             </div>
-            {move || {
-                let list = problems.get();
-                (!list.is_empty()).then(|| view! {
-                    <div class="notice notice--error" role="alert" data-testid="grid-problems">
-                        <strong>{format!("{} cell{} to fix before saving:", list.len(), if list.len() == 1 { "" } else { "s" })}</strong>
-                        <ul>{list.into_iter().take(20).map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
-                    </div>
-                })
-            }}
-            {move || outcome.get().map(|o| match o {
-                Ok(text) => view! { <p class="notice notice--ok" role="status">{text}</p> }.into_any(),
-                Err(e) => view! {
-                    <div class="notice notice--error" role="alert">
-                        <p>{e.to_string()}</p>
-                        {move || conflict.get().then(|| view! {
-                            <button type="button" class="button" on:click=move |_| keep_and_reload.run(())>
-                                "Load their version and keep my changes"
-                            </button>
-                        })}
-                    </div>
-                }.into_any(),
-            })}
             <section class="card" aria-labelledby="tasks-heading">
                 <h2 id="tasks-heading">"Tasks"</h2>
                 {table_view(Table::Tasks, tasks, vec!["WBS", "Task", "Planned finish"], None)}
