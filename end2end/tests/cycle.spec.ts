@@ -157,6 +157,8 @@ test.describe('the monthly cycle', () => {
     // Taken out again with its Remove box (a risk is usually closed; this one was a mistake).
     await editor.getByLabel('Remove risk Crane failure').check();
     await expect(save).toHaveText('Save 1 changed row');
+    // What the last save said goes once something more is changed: it no longer describes the grid.
+    await expect(editor.getByRole('status').filter({ hasText: /Saved as version 2 of the plan/ })).toHaveCount(0);
     await save.click();
     await expect(editor.getByRole('status').filter({ hasText: /Saved as version 3 of the plan/ })).toBeVisible();
     await expect(editor.getByLabel('risk Crane failure Probability (0–1)')).toHaveCount(0);

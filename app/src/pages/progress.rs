@@ -267,6 +267,18 @@ fn Grid(
             + additions.count()
     });
 
+    // "Saved as version N" is about the last save: once something more is changed it no longer
+    // describes the grid, so it goes (a refusal stays until the next save). Only a rise counts: a
+    // save's own clearing of what it added lowers the count before the grid reloads.
+    Effect::new(move |previous: Option<usize>| {
+        let now = changed.get();
+        if previous.is_some_and(|p| now > p) && outcome.with_untracked(|o| matches!(o, Some(Ok(_))))
+        {
+            outcome.set(None);
+        }
+        now
+    });
+
     let (t, m, r) = (tasks.clone(), milestones.clone(), risks.clone());
     let base = sheet.clone();
     let save = Action::new(move |save: &ProgressSave| {
