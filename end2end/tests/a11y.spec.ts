@@ -138,6 +138,8 @@ test.describe('the header', () => {
   });
 
   test('is one line inside the screen at every width, the account in reach', async ({ page, consoleErrors }) => {
+    // Nine loads of the 60-row grid.
+    test.setTimeout(120_000);
     // A tablet's 768 px once pushed "Sign out" off the right edge: the bar wrapped its tagline onto
     // three lines and still overflowed, since only phones got the menu.
     for (const width of [375, 600, 768, 860, 861, 1024, 1100, 1280, 1440]) {
@@ -159,12 +161,37 @@ test.describe('the header', () => {
       // the last task.
       if (await menu.isVisible()) {
         await page.keyboard.press('Escape');
+        await expect(menu).toHaveAttribute('aria-expanded', 'false');
       }
       await page.locator('.progress-grid').first().locator('tbody tr').last().scrollIntoViewIfNeeded();
       const save = await page.getByRole('button', { name: /^Save/ }).boundingBox();
       const top = (await page.locator('.site-header').boundingBox())?.height ?? 0;
       expect(save && save.y >= top - 1 && save.y + save.height <= 800, `${width} px: Save in view below the header (${save?.y})`).toBe(true);
     }
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('a cell reached with the arrow keys is not left under the progress form\'s bar', async ({ page, consoleErrors }) => {
+    await page.setViewportSize({ width: 1440, height: 800 });
+    await page.goto('/projects/ERP/progress');
+    await hydrated(page);
+    const bar = page.locator('.progress-form__bar');
+    await page.locator('#cell-task-10-0').focus();
+    // Row 10 just below the bar: row 9, which ArrowUp moves to, is under it (inside the window, so
+    // the browser itself would not scroll).
+    await page.evaluate(() => {
+      const cell = document.getElementById('cell-task-10-0')!;
+      const under = document.querySelector('.progress-form__bar')!;
+      window.scrollBy(0, cell.getBoundingClientRect().top - under.getBoundingClientRect().bottom - 2);
+    });
+    const previous = page.locator('#cell-task-9-0');
+    const barBox = await bar.boundingBox();
+    expect(((await previous.boundingBox())?.y ?? 0) < (barBox?.y ?? 0) + (barBox?.height ?? 0), 'row 9 starts under the bar').toBe(true);
+    await page.keyboard.press('ArrowUp');
+    await expect(previous).toBeFocused();
+    const after = await bar.boundingBox();
+    const cell = await previous.boundingBox();
+    expect(cell && after && cell.y >= after.y + after.height, `row 9 below the bar (${cell?.y} vs ${after ? after.y + after.height : '?'})`).toBe(true);
     expect(consoleErrors).toEqual([]);
   });
 

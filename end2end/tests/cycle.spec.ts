@@ -154,6 +154,8 @@ test.describe('the monthly cycle', () => {
     await expect(editor.getByRole('status').filter({ hasText: /Saved as version 2 of the plan/ })).toBeVisible();
     await expect(editor.getByText('Version 2', { exact: false }).first()).toBeVisible();
     await expect(editor.getByLabel('risk Crane failure Probability (0–1)')).toHaveValue('0.2');
+    // The grid has reloaded with the saved plan, and what the save said is still there.
+    await expect(editor.getByRole('status').filter({ hasText: /Saved as version 2 of the plan/ })).toBeVisible();
     // Taken out again with its Remove box (a risk is usually closed; this one was a mistake).
     await editor.getByLabel('Remove risk Crane failure').check();
     await expect(save).toHaveText('Save 1 changed row');

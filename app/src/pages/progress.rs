@@ -436,7 +436,8 @@ fn Grid(
                 {move || {
                     let list = problems.get();
                     (!list.is_empty()).then(|| view! {
-                        <div class="notice notice--error" role="alert" data-testid="grid-problems">
+                        // Focusable: in the bar it scrolls past a few lines.
+                        <div class="notice notice--error" role="alert" data-testid="grid-problems" tabindex="0">
                             <strong>{format!("{} cell{} to fix before saving:", list.len(), if list.len() == 1 { "" } else { "s" })}</strong>
                             <ul>{list.into_iter().take(20).map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
                         </div>
@@ -504,6 +505,20 @@ fn focus_cell(table: Table, row: usize, column: usize) {
         .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
     {
         let _ = el.focus();
+        // The browser scrolls a cell into view only when it is outside the window: one under the
+        // sticky bar (and the header above it), reached by ArrowUp, is brought out from under them.
+        #[cfg(feature = "hydrate")]
+        if let Some(bar) = document()
+            .query_selector(".progress-form__bar")
+            .ok()
+            .flatten()
+        {
+            let covered =
+                bar.get_bounding_client_rect().bottom() - el.get_bounding_client_rect().top();
+            if covered > 0.0 {
+                window().scroll_by_with_x_and_y(0.0, -(covered + 8.0));
+            }
+        }
     }
 }
 

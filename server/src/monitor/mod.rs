@@ -66,7 +66,7 @@ fn rfc3339_millis<S: serde::Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::
 
 /// The monitor's monotonic clock: time since some fixed point, as the kernel's coarse monotonic
 /// clock tells it (`CLOCK_MONOTONIC_COARSE`: read in a few nanoseconds without a system call, where
-/// the fine clock takes about 20, and advanced every timer tick, 1 to 4 ms). Every value recorded
+/// the fine clock takes about 20, and advanced every timer tick, 1 to 10 ms). Every value recorded
 /// reads it, for its minute of the window and its timestamp, neither of which needs finer; durations
 /// are measured by callers with the fine clock. Not tokio's clock, which tests may pause.
 #[cfg(target_os = "linux")]
