@@ -20,11 +20,8 @@ pub async fn record_api_time(
         return next.run(request).await;
     }
     let started = std::time::Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_string();
+    // The matched path is shared (`Arc<str>`): kept by reference count, not copied.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let method = method_label(request.method());
     let response = next.run(request).await;
     let status = response.status();
@@ -32,7 +29,10 @@ pub async fn record_api_time(
         Metric::ApiResponseTime,
         started.elapsed().as_secs_f64() * 1000.0,
         &[
-            ("route", &route),
+            (
+                "route",
+                route.as_ref().map_or("unmatched", MatchedPath::as_str),
+            ),
             ("method", method),
             ("status", status.as_str()),
         ],
