@@ -202,6 +202,10 @@ impl AppState {
             performance: Arc::new(MonitorService {
                 monitor: monitor.clone(),
                 cache: cache.clone(),
+                sockets: {
+                    let collab = collab.clone();
+                    Box::new(move || (&collab.get_stats()).into())
+                },
                 iterations: generation.iterations,
                 started: Instant::now(),
             }),

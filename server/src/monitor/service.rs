@@ -5,7 +5,7 @@
 use app::account::Principal;
 use app::error::AppError;
 use app::format::sentence_case;
-use app::performance::PerformanceOverview;
+use app::performance::{PerformanceOverview, WebSocketOverview};
 use app::services::PerformanceService;
 use async_trait::async_trait;
 
@@ -21,10 +21,15 @@ const TIMELINES: [Metric; 4] = [
     Metric::MonteCarloAnalysisTime,
 ];
 
-/// The performance service over the monitor and the cache.
+/// The live figures of the instance's WebSocket connections (read from the collaboration transport,
+/// which itself records into the monitor, so the monitor cannot hold it).
+pub type SocketFigures = Box<dyn Fn() -> WebSocketOverview + Send + Sync>;
+
+/// The performance service over the monitor, the cache and the WebSocket transport's figures.
 pub struct MonitorService {
     pub monitor: Monitor,
     pub cache: CacheService,
+    pub sockets: SocketFigures,
     pub iterations: u32,
     pub started: std::time::Instant,
 }
@@ -50,10 +55,7 @@ impl PerformanceService for MonitorService {
             recommendations: recs,
             cache: (&cache).into(),
             cache_health: (&health).into(),
-            websocket: app::performance::WebSocketOverview {
-                redis_enabled: cache.redis_enabled,
-                ..Default::default()
-            },
+            websocket: (self.sockets)(),
             timelines,
         })
     }
@@ -122,6 +124,10 @@ mod tests {
         let service = MonitorService {
             monitor,
             cache: CacheService::in_memory(CacheConfig::default()),
+            sockets: Box::new(|| WebSocketOverview {
+                total_connections: 3,
+                ..WebSocketOverview::default()
+            }),
             iterations: 10_000,
             started: std::time::Instant::now(),
         };
@@ -138,6 +144,7 @@ mod tests {
         assert!(!overview.recommendations.is_empty());
         assert_eq!(overview.cache.by_type.len(), 5);
         assert_eq!(overview.cache_health.status, "healthy");
+        assert_eq!(overview.websocket.total_connections, 3);
         assert_eq!(overview.timelines[0].1.len(), 1);
     }
 }

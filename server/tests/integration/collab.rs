@@ -431,6 +431,17 @@ async fn the_performance_api_shows_the_sessions() {
         .await
         .json();
     assert_eq!(overview["websocket"]["total_connections"], 2);
+    // The dashboard's WebSocket panel reads the same figures (it read zeros once).
+    let dashboard = s
+        .app
+        .send(common::server_fn("performance_overview", &root, ""))
+        .await;
+    assert_eq!(dashboard.status, 200, "{}", dashboard.body);
+    let panel = &dashboard.json()["websocket"];
+    assert_eq!(panel["total_connections"], 2, "{panel}");
+    assert_eq!(panel["total_sessions"], 1);
+    assert!(panel["messages_in"].as_u64() >= Some(3), "{panel}");
+    assert!(panel["messages_out"].as_u64() >= Some(3), "{panel}");
     ana.ws.close(None).await.ok();
 }
 

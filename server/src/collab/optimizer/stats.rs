@@ -71,6 +71,21 @@ pub struct OptimizerStats {
     pub sessions: Vec<SessionStats>,
 }
 
+impl From<&OptimizerStats> for app::performance::WebSocketOverview {
+    /// The part of the figures the dashboard's WebSocket panel shows.
+    fn from(s: &OptimizerStats) -> Self {
+        app::performance::WebSocketOverview {
+            total_connections: s.total_connections,
+            total_sessions: s.total_sessions,
+            messages_in: s.messages_in,
+            messages_out: s.messages_out,
+            batches_sent: s.batches_sent,
+            average_batch_size: s.average_batch_size,
+            redis_enabled: s.redis_enabled,
+        }
+    }
+}
+
 impl OptimizerStats {
     /// The counters' part of the figures (the caller adds the sessions and the settings).
     pub(super) fn from_counters(c: &Counters) -> OptimizerStats {
