@@ -67,6 +67,7 @@ impl Config {
         self.generation.validate()?;
         self.auth.validate()?;
         self.monitor.validate()?;
+        self.ws.validate()?;
         Ok(())
     }
 }
@@ -100,6 +101,18 @@ mod tests {
         let config =
             Config::try_parse_from(["server", "--monte-carlo-iterations", "500"]).expect("parse");
         assert_eq!(config.generation.params().iterations, 500);
+    }
+
+    #[test]
+    fn the_outbound_queue_holds_the_largest_frame() {
+        let ok = Config::try_parse_from(["server"]).expect("parse");
+        assert!(ok.validate().is_ok());
+        let big = Config::try_parse_from(["server", "--ws-max-message-kb", "512"]).expect("parse");
+        let why = big.validate().expect_err("a batch of ten 512 KiB messages");
+        assert!(why.contains("WS_OUTBOUND_QUEUE_KB (1024)"), "{why}");
+        let small =
+            Config::try_parse_from(["server", "--ws-outbound-queue-kb", "256"]).expect("parse");
+        assert!(small.validate().is_err(), "a whole document's sync");
     }
 
     #[test]

@@ -76,7 +76,8 @@ impl From<DocError> for AppError {
         match err {
             DocError::NoReport(id) => Access::report_not_found(id),
             DocError::NoRevision(_) => AppError::NotFound(err.to_string()),
-            DocError::ReadOnly => AppError::Conflict(err.to_string()),
+            DocError::ReadOnly | DocError::TooManyRevisions => AppError::Conflict(err.to_string()),
+            DocError::TooLarge => AppError::BadRequest(err.to_string()),
             DocError::Undecodable(_) | DocError::BadName => AppError::BadRequest(err.to_string()),
             DocError::Store(e) => AppError::from(e),
         }

@@ -64,6 +64,31 @@ pub struct WsArgs {
 }
 
 impl WsArgs {
+    /// Checks what clap cannot: the outbound queue holds the largest frame the server sends (a
+    /// sync with the whole document, or a batch of the largest messages), or that frame would end
+    /// the connection every time.
+    pub fn validate(&self) -> Result<(), String> {
+        let config = self.config();
+        let batch = if config.batching {
+            config
+                .batch_max_size
+                .saturating_mul(config.max_message_bytes + 1024)
+        } else {
+            config.max_message_bytes + 1024
+        };
+        let largest = batch.max(crate::collab::docs::sync_frame_bytes());
+        if config.outbound_queue_bytes < largest {
+            return Err(format!(
+                "WS_OUTBOUND_QUEUE_KB ({}) must hold the largest frame the server sends: at least {} KiB with WS_MAX_MESSAGE_KB {} and WS_BATCH_MAX_SIZE {}",
+                self.ws_outbound_queue_kb,
+                largest.div_ceil(1024),
+                self.ws_max_message_kb,
+                self.ws_batch_max_size
+            ));
+        }
+        Ok(())
+    }
+
     /// The transport's settings.
     pub fn config(&self) -> WsConfig {
         let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);

@@ -8,6 +8,9 @@ use sqlx::Row;
 
 use super::{Store, StoreError};
 
+/// Named revisions a report keeps at most (each is a copy of its whole document).
+pub const MAX_REVISIONS: i64 = 200;
+
 /// A document's state as the store holds it, read in one statement (so a fold committed meanwhile
 /// can never leave a gap between the snapshot and the updates).
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -255,7 +258,9 @@ impl Store {
         Ok(changed)
     }
 
-    /// Saves a named revision; answers it with its number (one more than the last).
+    /// Saves a named revision of a draft; answers it with its number (one more than the last), or
+    /// `None` when the report already holds [`MAX_REVISIONS`]. A final report is refused
+    /// ([`StoreError::Final`]).
     pub async fn create_revision(
         &self,
         report_id: i64,
@@ -263,13 +268,25 @@ impl Store {
         author: &str,
         snapshot: &str,
         content: &RevisionContent,
-    ) -> Result<Revision, StoreError> {
+    ) -> Result<Option<Revision>, StoreError> {
         let content = serde_json::to_string(content).map_err(|e| StoreError::Corrupt {
             table: "report_revisions",
             detail: e.to_string(),
         })?;
         let created_at = now();
         let mut tx = self.begin().await?;
+        // Only a draft takes revisions: the report's row is locked first, as for an edit, so a
+        // save commits before a publication or is refused after it.
+        let draft = sqlx::query(
+            "UPDATE reports SET updated_at = updated_at WHERE id = $1 AND status = 'draft'",
+        )
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+        if draft.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Final(report_id));
+        }
         let row = sqlx::query(
             "SELECT COALESCE(MAX(number), 0) AS n FROM report_revisions WHERE report_id = $1",
         )
@@ -277,6 +294,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let number: i64 = row.try_get::<i64, _>("n")? + 1;
+        if number > MAX_REVISIONS {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         sqlx::query(
             "INSERT INTO report_revisions (report_id, number, name, author, created_at, snapshot, content)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -291,12 +312,12 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Revision {
+        Ok(Some(Revision {
             number,
             name: name.to_string(),
             author: author.to_string(),
             created_at,
-        })
+        }))
     }
 
     /// A report's revisions, newest first.

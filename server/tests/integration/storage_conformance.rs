@@ -476,11 +476,13 @@ async fn documents_log_compact_and_keep_revisions(store: Store) {
     let one = store
         .create_revision(id, "First", "ana", "c25hcA==", &content)
         .await
-        .expect("rev");
+        .expect("rev")
+        .expect("room");
     let two = store
         .create_revision(id, "Second", "ben", "c25hcA==", &content)
         .await
-        .expect("rev");
+        .expect("rev")
+        .expect("room");
     assert_eq!((one.number, two.number), (1, 2));
     let list = store.revisions(id).await.expect("list");
     assert_eq!(
@@ -488,8 +490,18 @@ async fn documents_log_compact_and_keep_revisions(store: Store) {
         vec![2, 1]
     );
     let (rev, back) = store.revision(id, 1).await.expect("read").expect("exists");
-    assert_eq!((rev.name.as_str(), back), ("First", content));
+    assert_eq!((rev.name.as_str(), &back), ("First", &content));
     assert!(store.revision(id, 9).await.expect("read").is_none());
+    // A published report takes no more revisions.
+    store.publish_report(id, "ana").await.expect("published");
+    let late = store
+        .create_revision(id, "Late", "ana", "c25hcA==", &content)
+        .await;
+    assert!(
+        matches!(late, Err(StoreError::Final(r)) if r == id),
+        "{late:?}"
+    );
+    assert_eq!(store.revisions(id).await.expect("list").len(), 2);
 }
 
 fn template() -> Vec<TemplateSection> {

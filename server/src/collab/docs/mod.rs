@@ -36,6 +36,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{Doc, Map, ReadTxn, StateVector, Text, Transact, Update, WriteTxn};
 
 use crate::cache::CacheService;
+use crate::storage::documents::MAX_REVISIONS;
 use crate::storage::{Store, StoreError};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -53,6 +54,10 @@ pub enum DocError {
     NoRevision(i64),
     #[error("a revision name is 1 to {MAX_REVISION_NAME_CHARS} characters")]
     BadName,
+    #[error("this report already has {MAX_REVISIONS} saved revisions, the most it keeps")]
+    TooManyRevisions,
+    #[error("the document would be larger than {} KB, the most a report's texts may take", MAX_DOC_BYTES / 1024)]
+    TooLarge,
     /// The cause stays in the server's log; the client gets what it can act on.
     #[error("The edit could not be saved. {}", .0.reason())]
     Store(#[from] StoreError),
@@ -65,10 +70,23 @@ impl DocError {
             DocError::NoReport(_) | DocError::NoRevision(_) => ErrorCode::NotFound,
             DocError::ReadOnly => ErrorCode::ReadOnly,
             DocError::Undecodable(_) => ErrorCode::UndecodableUpdate,
-            DocError::BadName => ErrorCode::InvalidMessage,
+            DocError::BadName | DocError::TooLarge => ErrorCode::InvalidMessage,
+            DocError::TooManyRevisions => ErrorCode::RateLimited,
             DocError::Store(_) => ErrorCode::NotSaved,
         }
     }
+}
+
+/// Largest a report's shared document may grow, encoded (its texts are at most
+/// `MAX_NARRATIVE_CHARS` each when written into the report; this leaves room for several sections'
+/// worth plus the history yrs keeps). A sync carries it whole, in base64, in one frame: the
+/// connection's outbound queue must hold that ([`sync_frame_bytes`]).
+pub const MAX_DOC_BYTES: usize = 512 * 1024;
+
+/// The largest frame a sync answer can take: the whole document in base64, its state vector and the
+/// message around them.
+pub const fn sync_frame_bytes() -> usize {
+    MAX_DOC_BYTES.div_ceil(3) * 4 + 16 * 1024
 }
 
 /// Updates between folds of a document's log: each fold reads and writes the whole document, so
@@ -125,15 +143,42 @@ impl Documents {
         }
     }
 
-    async fn live(&self, report_id: i64) -> Result<Arc<tokio::sync::Mutex<LiveDoc>>, DocError> {
-        if let Some(doc) = self
-            .inner
+    /// The copy this instance holds for an open session, if any.
+    fn held(&self, report_id: i64) -> Option<Arc<tokio::sync::Mutex<LiveDoc>>> {
+        self.inner
             .live
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&report_id)
-        {
-            return Ok(doc.clone());
+            .cloned()
+    }
+
+    /// How many copies this instance holds (one per report with a session open here).
+    pub fn held_count(&self) -> usize {
+        self.inner
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    /// The held copy, or one loaded for this use alone: work outside a session (a write-back a
+    /// moment after the last one left, a publication, a restore from the revisions list) must not
+    /// leave a copy behind, since only a session's end lets one go.
+    async fn copy(&self, report_id: i64) -> Result<Arc<tokio::sync::Mutex<LiveDoc>>, DocError> {
+        match self.held(report_id) {
+            Some(doc) => Ok(doc),
+            None => Ok(Arc::new(tokio::sync::Mutex::new(
+                self.load(report_id).await?,
+            ))),
+        }
+    }
+
+    /// The copy for a session's request (sync, update, save), loaded and held if this instance
+    /// has none yet; the session's end lets it go ([`Documents::session_ended`]).
+    async fn live(&self, report_id: i64) -> Result<Arc<tokio::sync::Mutex<LiveDoc>>, DocError> {
+        if let Some(doc) = self.held(report_id) {
+            return Ok(doc);
         }
         let loaded = Arc::new(tokio::sync::Mutex::new(self.load(report_id).await?));
         let mut live = self

@@ -10,6 +10,7 @@ use yrs::{GetString, Map, ReadTxn, StateVector, Text, Transact, WriteTxn};
 
 use super::yjs::content_of;
 use super::{DocError, Documents, B64};
+use crate::storage::StoreError;
 
 #[async_trait::async_trait]
 impl crate::reports::KeepEdits for Documents {
@@ -24,7 +25,7 @@ impl crate::reports::KeepEdits for Documents {
     /// it (the write-back catches up from the store first), and this copy stops taking edits.
     async fn after_publication(&self, report_id: i64, _by: &str) {
         if self.write_back_if_edited(report_id, "at publication").await {
-            if let Ok(live) = self.live(report_id).await {
+            if let Some(live) = self.held(report_id) {
                 live.lock().await.read_only = true;
             }
         }
@@ -55,7 +56,7 @@ impl Documents {
     /// Writes the document into the report now (narratives, summary status and justification), and
     /// drops the report's cached copies when something changed.
     pub async fn write_back(&self, report_id: i64) -> Result<(), DocError> {
-        let live = self.live(report_id).await?;
+        let live = self.copy(report_id).await?;
         let mut guard = live.lock().await;
         guard.write_pending = false;
         self.catch_up(report_id, &mut guard).await?;
@@ -137,18 +138,31 @@ impl Documents {
             return Err(DocError::BadName);
         }
         self.write_back(report_id).await?;
-        let live = self.live(report_id).await?;
-        let guard = live.lock().await;
+        let live = self.copy(report_id).await?;
+        let mut guard = live.lock().await;
+        if guard.read_only {
+            return Err(DocError::ReadOnly);
+        }
         let snapshot = guard
             .doc
             .transact()
             .encode_state_as_update_v1(&StateVector::default());
         let content = content_of(&guard.doc, &guard.sections);
-        Ok(self
+        match self
             .inner
             .store
             .create_revision(report_id, name, author, &B64.encode(snapshot), &content)
-            .await?)
+            .await
+        {
+            Ok(Some(revision)) => Ok(revision),
+            Ok(None) => Err(DocError::TooManyRevisions),
+            // Published, here or on another instance.
+            Err(StoreError::Final(_)) => {
+                guard.read_only = true;
+                Err(DocError::ReadOnly)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Makes the document say what revision `number` said, as an edit of its own (so it merges
@@ -165,7 +179,7 @@ impl Documents {
             .revision(report_id, number)
             .await?
             .ok_or(DocError::NoRevision(number))?;
-        let live = self.live(report_id).await?;
+        let live = self.copy(report_id).await?;
         let mut guard = live.lock().await;
         if guard.read_only {
             return Err(DocError::ReadOnly);

@@ -6,7 +6,7 @@ use base64::Engine;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, GetString, Map, Out, ReadTxn, StateVector, Transact, Update};
 
-use super::{DocError, B64};
+use super::{DocError, B64, MAX_DOC_BYTES};
 use crate::storage::documents::DocLog;
 
 pub(super) fn decode_b64(data: &str) -> Result<Vec<u8>, DocError> {
@@ -18,11 +18,15 @@ pub(super) fn decode_b64(data: &str) -> Result<Vec<u8>, DocError> {
 /// yrs panic while decoding or integrating it (overflows, assertions: found by
 /// `tests/integration/crdt_properties.rs`); stored in the log, it would then break every later load of the
 /// document. So it is refused before it is stored, and the live copy never sees it.
+///
+/// An update that would make the document larger than [`MAX_DOC_BYTES`] is refused too (one that
+/// makes it smaller is always taken): a sync sends the whole document in one frame, which has to fit
+/// the connection's outbound queue, and every update is vetted against all of it.
 pub(super) fn vet(doc: &Doc, sections: &[String], update: &[u8]) -> Result<(), DocError> {
     let state = doc
         .transact()
         .encode_state_as_update_v1(&StateVector::default());
-    let trial = std::panic::catch_unwind(|| -> Result<(), String> {
+    let trial = std::panic::catch_unwind(|| -> Result<usize, String> {
         let scratch = Doc::new();
         {
             let mut txn = scratch.transact_mut();
@@ -33,13 +37,15 @@ pub(super) fn vet(doc: &Doc, sections: &[String], update: &[u8]) -> Result<(), D
         }
         // What later work does with the document must work too: read it, encode it.
         let _ = content_of(&scratch, sections);
-        let _ = scratch
+        let size = scratch
             .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        Ok(())
+            .encode_state_as_update_v1(&StateVector::default())
+            .len();
+        Ok(size)
     });
     match trial {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(size)) if size > MAX_DOC_BYTES && size > state.len() => Err(DocError::TooLarge),
+        Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(DocError::Undecodable(e)),
         Err(_) => Err(DocError::Undecodable(
             "the update is damaged: it does not apply to this document".into(),

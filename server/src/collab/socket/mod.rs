@@ -27,7 +27,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::Instant;
 
-use self::read::{read, Peer, SyncBudget};
+use self::read::{read, Budgets, Peer};
 use self::replies::Replies;
 use self::write::write;
 use super::docs::Documents;
@@ -182,7 +182,7 @@ where
                 session: &session,
                 rights: &rights,
                 me: &mut me,
-                syncs: SyncBudget::new(Instant::now()),
+                budgets: Budgets::new(Instant::now()),
             };
             run(&mut sink, &mut stream, conn, &mut peer, watch).await;
         }

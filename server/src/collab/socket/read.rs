@@ -23,7 +23,7 @@ pub struct Peer<'a> {
     /// What the connection may do now (kept current by its watch).
     pub rights: &'a Rights,
     pub me: &'a mut MemberInfo,
-    pub syncs: SyncBudget,
+    pub budgets: Budgets,
 }
 
 /// Syncs a connection may ask for at once: a client syncs when it connects, reconnects and is told to
@@ -33,37 +33,107 @@ pub const SYNC_BURST: u32 = 5;
 /// client misses, possibly the whole document: a client asking in a loop would cost that each time.
 pub const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// A connection's budget of syncs (a token bucket).
+/// Named revisions a connection may save at once, then one per [`SAVE_EVERY`]: each stores a copy
+/// of the whole document.
+pub const SAVE_BURST: u32 = 10;
+pub const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Presence and typing messages a connection may send at once, each kind, then one per
+/// [`EPHEMERAL_EVERY`]: each goes to every member of the session, and through Redis to every
+/// instance. A presence past the budget is held (the newest replaces the one held) and sent when the
+/// budget allows, so where someone is ends right; a typing signal past it is dropped (clients repeat
+/// it while typing).
+pub const EPHEMERAL_BURST: u32 = 20;
+pub const EPHEMERAL_EVERY: std::time::Duration = std::time::Duration::from_millis(40);
+
+/// A connection's budget of one kind of request (a token bucket): `burst` at once, then one more
+/// per `every`.
 #[derive(Debug, Clone, Copy)]
-pub struct SyncBudget {
+pub struct Budget {
+    burst: u32,
+    every: std::time::Duration,
     left: u32,
     refilled: Instant,
 }
 
-impl SyncBudget {
-    pub fn new(now: Instant) -> SyncBudget {
-        SyncBudget {
-            left: SYNC_BURST,
+impl Budget {
+    pub fn new(burst: u32, every: std::time::Duration, now: Instant) -> Budget {
+        Budget {
+            burst,
+            every,
+            left: burst,
             refilled: now,
         }
     }
 
-    /// Takes one sync from the budget; false when there is none left.
-    pub fn take(&mut self, now: Instant) -> bool {
-        let earned = now.duration_since(self.refilled).as_millis() / SYNC_EVERY.as_millis();
+    /// The budget of syncs ([`SYNC_BURST`], [`SYNC_EVERY`]).
+    pub fn syncs(now: Instant) -> Budget {
+        Budget::new(SYNC_BURST, SYNC_EVERY, now)
+    }
+
+    /// The budget of saves ([`SAVE_BURST`], [`SAVE_EVERY`]).
+    pub fn saves(now: Instant) -> Budget {
+        Budget::new(SAVE_BURST, SAVE_EVERY, now)
+    }
+
+    /// The budget of presence or typing messages ([`EPHEMERAL_BURST`], [`EPHEMERAL_EVERY`]).
+    pub fn ephemeral(now: Instant) -> Budget {
+        Budget::new(EPHEMERAL_BURST, EPHEMERAL_EVERY, now)
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let earned = now.duration_since(self.refilled).as_millis() / self.every.as_millis().max(1);
         if earned > 0 {
             let earned = u32::try_from(earned).unwrap_or(u32::MAX);
-            self.left = self.left.saturating_add(earned).min(SYNC_BURST);
-            self.refilled += SYNC_EVERY * earned.min(SYNC_BURST);
-            if self.left == SYNC_BURST {
+            self.left = self.left.saturating_add(earned).min(self.burst);
+            self.refilled += self.every * earned.min(self.burst);
+            if self.left == self.burst {
                 self.refilled = now;
             }
         }
+    }
+
+    /// Takes one from the budget; false when there is none left.
+    pub fn take(&mut self, now: Instant) -> bool {
+        self.refill(now);
         if self.left == 0 {
             return false;
         }
         self.left -= 1;
         true
+    }
+
+    /// When the next one will be there (now if there is one left).
+    pub fn next_at(&mut self, now: Instant) -> Instant {
+        self.refill(now);
+        if self.left > 0 {
+            now
+        } else {
+            self.refilled + self.every
+        }
+    }
+}
+
+/// A connection's budgets, and the presence held back by its budget.
+#[derive(Debug)]
+pub struct Budgets {
+    pub syncs: Budget,
+    pub saves: Budget,
+    pub presence: Budget,
+    pub typing: Budget,
+    /// The newest presence past the budget (its section), sent when the budget allows.
+    pub held_presence: Option<Option<String>>,
+}
+
+impl Budgets {
+    pub fn new(now: Instant) -> Budgets {
+        Budgets {
+            syncs: Budget::syncs(now),
+            saves: Budget::saves(now),
+            presence: Budget::ephemeral(now),
+            typing: Budget::ephemeral(now),
+            held_presence: None,
+        }
     }
 }
 
@@ -79,7 +149,29 @@ pub async fn read<R, E>(
 {
     let (optimizer, session) = (peer.optimizer, peer.session);
     let config = *optimizer.config();
-    while let Some(inbound) = stream.next().await {
+    loop {
+        // A presence held back by the budget goes out when the budget allows, unless the client
+        // sends something first.
+        let inbound = match peer.budgets.held_presence.is_some() {
+            false => stream.next().await,
+            true => {
+                let at = peer.budgets.presence.next_at(Instant::now());
+                tokio::select! {
+                    inbound = stream.next() => inbound,
+                    () = tokio::time::sleep_until(at) => {
+                        if let Some(section) = peer.budgets.held_presence.take() {
+                            if peer.budgets.presence.take(Instant::now()) {
+                                announce(peer, id, section);
+                            } else {
+                                peer.budgets.held_presence = Some(section);
+                            }
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
+        let Some(inbound) = inbound else { return };
         let message = match inbound {
             Ok(message) => message,
             Err(e) => {
@@ -132,6 +224,19 @@ pub async fn read<R, E>(
     }
 }
 
+/// Tells the session where this connection is now.
+fn announce(peer: &mut Peer<'_>, id: u64, section: Option<String>) {
+    peer.me.section = section;
+    peer.optimizer.set_metadata(
+        peer.session,
+        id,
+        serde_json::to_value(&*peer.me).unwrap_or_default(),
+    );
+    let member = peer.me.clone();
+    peer.optimizer
+        .queue_message(peer.session, &ServerMessage::Presence { member }, false);
+}
+
 fn refused(e: DocError) -> Option<ServerMessage> {
     if let DocError::Store(cause) = &e {
         tracing::warn!(error = %cause, "an editing request failed in the store");
@@ -150,16 +255,15 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
     let (optimizer, session) = (peer.optimizer, peer.session);
     match message {
         ClientMessage::Presence { section } => {
-            peer.me.section = section;
-            optimizer.set_metadata(
-                session,
-                id,
-                serde_json::to_value(&*peer.me).unwrap_or_default(),
-            );
-            let member = peer.me.clone();
-            optimizer.queue_message(session, &ServerMessage::Presence { member }, false);
+            if peer.budgets.presence.take(Instant::now()) {
+                peer.budgets.held_presence = None;
+                announce(peer, id, section);
+            } else {
+                peer.budgets.held_presence = Some(section);
+            }
             None
         }
+        ClientMessage::Typing { .. } if !peer.budgets.typing.take(Instant::now()) => None,
         ClientMessage::Typing { section } => {
             let key = format!("typing:{}", peer.me.connection);
             let typing = ServerMessage::Typing {
@@ -172,7 +276,7 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             None
         }
         ClientMessage::Sync { state_vector } => {
-            if !peer.syncs.take(Instant::now()) {
+            if !peer.budgets.syncs.take(Instant::now()) {
                 let why = format!(
                     "too many sync requests: at most {SYNC_BURST} at once, then one every {} s",
                     SYNC_EVERY.as_secs()
@@ -208,6 +312,13 @@ async fn act(peer: &mut Peer<'_>, id: u64, message: ClientMessage) -> Option<Ser
             if !peer.rights.may_edit() {
                 return forbidden();
             }
+            if !peer.budgets.saves.take(Instant::now()) {
+                let why = format!(
+                    "too many saves: at most {SAVE_BURST} at once, then one every {} s",
+                    SAVE_EVERY.as_secs()
+                );
+                return Some(Refusal::new(ErrorCode::RateLimited, why).into());
+            }
             match Box::pin(peer.documents.save(peer.report_id, &name, &peer.me.user)).await {
                 Ok(revision) => {
                     let saved = ServerMessage::Saved {
@@ -231,7 +342,7 @@ mod tests {
     #[test]
     fn syncs_come_in_a_burst_then_one_per_period() {
         let start = Instant::now();
-        let mut budget = SyncBudget::new(start);
+        let mut budget = Budget::syncs(start);
         for _ in 0..SYNC_BURST {
             assert!(budget.take(start));
         }

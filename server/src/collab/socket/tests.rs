@@ -463,12 +463,11 @@ async fn a_member_that_does_not_read_is_closed_and_the_others_are_served() {
     welcomed(&mut ben).await;
     ana.stuck.store(true, Ordering::Relaxed);
     for i in 0..100 {
-        let section = format!("section-{i}");
-        ben.send(json!({"type": "presence", "section": section}));
+        let update = narrative_update("executive-summary", &format!("Line {i}. "));
+        ben.send(json!({"type": "update", "update": update, "ref": i}));
         ben.until(|m| match m {
-            ServerMessage::Presence { member } if member.section.as_deref() == Some(&section) => {
-                Some(())
-            }
+            ServerMessage::Ack { reference } if reference == Some(i) => Some(()),
+            ServerMessage::Error { code, message } => panic!("refused: {code:?} {message}"),
             _ => None,
         })
         .await;
@@ -479,4 +478,144 @@ async fn a_member_that_does_not_read_is_closed_and_the_others_are_served() {
         .expect("served");
     assert_eq!(optimizer.get_stats().slow_consumers_closed, 1);
     assert_eq!(optimizer.get_stats().total_connections, 1, "ben stays");
+}
+
+#[tokio::test]
+async fn presence_past_the_budget_is_held_and_the_newest_arrives() {
+    let w = world().await;
+    let mut ana = w.connect("ana", Role::Viewer).await;
+    welcomed(&mut ana).await;
+    let mut ben = w.connect("ben", Role::Viewer).await;
+    welcomed(&mut ben).await;
+    let started = tokio::time::Instant::now();
+    for i in 0..100 {
+        ben.send(json!({"type": "presence", "section": format!("s-{i}")}));
+    }
+    let mut seen = 0u32;
+    ana.until(|m| match m {
+        ServerMessage::Presence { member } if member.user == "ben" => {
+            seen += 1;
+            (member.section.as_deref() == Some("s-99")).then_some(())
+        }
+        _ => None,
+    })
+    .await;
+    // The burst, then one per period of the time it took; the last one always arrives.
+    let periods = started.elapsed().as_millis() / read::EPHEMERAL_EVERY.as_millis();
+    let most = read::EPHEMERAL_BURST + u32::try_from(periods).unwrap_or(u32::MAX) + 1;
+    assert!(
+        seen <= most && seen < 100,
+        "{seen} presences went out (at most {most})"
+    );
+}
+
+#[tokio::test]
+async fn saves_past_the_budget_are_refused() {
+    let w = world().await;
+    let mut ana = w.connect("ana", Role::Editor).await;
+    welcomed(&mut ana).await;
+    for i in 0..read::SAVE_BURST {
+        ana.send(json!({"type": "save", "name": format!("v{i}")}));
+        ana.until(|m| match m {
+            ServerMessage::Saved { .. } => Some(()),
+            ServerMessage::Error { code, message } => panic!("refused: {code:?} {message}"),
+            _ => None,
+        })
+        .await;
+    }
+    ana.send(json!({"type": "save", "name": "one too many"}));
+    assert_eq!(ana.error().await, ErrorCode::RateLimited);
+}
+
+#[tokio::test]
+async fn a_published_report_takes_no_more_saves() {
+    let w = world().await;
+    let mut ana = w.connect("ana", Role::Editor).await;
+    welcomed(&mut ana).await;
+    ana.send(json!({"type": "save", "name": "before"}));
+    ana.until(|m| match m {
+        ServerMessage::Saved { .. } => Some(()),
+        ServerMessage::Error { code, message } => panic!("refused: {code:?} {message}"),
+        _ => None,
+    })
+    .await;
+    // Published elsewhere (another instance): this instance's copy does not know yet.
+    w.state
+        .store
+        .publish_report(w.report_id, "root")
+        .await
+        .expect("published");
+    ana.send(json!({"type": "save", "name": "after"}));
+    assert_eq!(ana.error().await, ErrorCode::ReadOnly);
+    let kept = w.state.store.revisions(w.report_id).await.expect("list");
+    assert_eq!(kept.len(), 1, "{kept:?}");
+}
+
+#[tokio::test]
+async fn an_update_past_the_documents_size_limit_is_refused() {
+    let w = world().await;
+    let mut ana = w.connect("ana", Role::Editor).await;
+    welcomed(&mut ana).await;
+    // Each update adds 45,000 characters (about 60 KB in base64, under the message limit).
+    let chunk = "x".repeat(45_000);
+    let mut acked = 0usize;
+    let refused = loop {
+        let update = narrative_update("executive-summary", &chunk);
+        ana.send(json!({"type": "update", "update": update, "ref": acked}));
+        let answer = ana
+            .until(|m| match m {
+                ServerMessage::Ack { .. } => Some(None),
+                ServerMessage::Error { code, .. } => Some(Some(code)),
+                _ => None,
+            })
+            .await;
+        match answer {
+            None => acked += 1,
+            Some(code) => break code,
+        }
+        assert!(acked < 40, "never refused");
+    };
+    assert_eq!(refused, ErrorCode::InvalidMessage);
+    let limit = crate::collab::docs::MAX_DOC_BYTES;
+    assert!(
+        acked * 45_000 <= limit && (acked + 2) * 45_000 > limit,
+        "refused after {acked} updates"
+    );
+    // The document still syncs whole, and later edits that fit are taken.
+    ana.send(json!({"type": "sync", "state_vector": "AA=="}));
+    ana.until(|m| match m {
+        ServerMessage::Sync { .. } => Some(()),
+        ServerMessage::Error { code, message } => panic!("refused: {code:?} {message}"),
+        _ => None,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_document_is_let_go_when_its_session_ends_with_a_write_back_pending() {
+    let w = world().await;
+    let mut ana = w.connect("ana", Role::Editor).await;
+    welcomed(&mut ana).await;
+    let update = narrative_update("executive-summary", "Written just before leaving.");
+    ana.send(json!({"type": "update", "update": update, "ref": 1}));
+    ana.until(|m| match m {
+        ServerMessage::Ack { .. } => Some(()),
+        ServerMessage::Error { code, message } => panic!("refused: {code:?} {message}"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(w.state.documents.held_count(), 1);
+    let Client {
+        to_server, served, ..
+    } = ana;
+    drop(to_server);
+    tokio::time::timeout(OWED, served)
+        .await
+        .expect("the connection ends")
+        .expect("served");
+    assert_eq!(w.state.documents.held_count(), 0, "the session's end");
+    // The write-back the edit scheduled (a second after it) runs after the session's end: it must
+    // not load the document back for good.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(w.state.documents.held_count(), 0, "after the write-back");
 }
