@@ -244,6 +244,29 @@ impl CloseCode {
             CloseCode::POLICY | 1009 | CloseCode::ENDED | CloseCode::NO_ACCESS
         )
     }
+
+    /// What a client closed with `code` does next.
+    pub fn then(code: u16) -> AfterClose {
+        if CloseCode::is_final(code) {
+            AfterClose::StayClosed
+        } else if code == CloseCode::IDLE.code {
+            AfterClose::WaitForActivity
+        } else {
+            AfterClose::Retry
+        }
+    }
+}
+
+/// What a client does once its connection closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterClose {
+    /// Open it again, after a backoff.
+    Retry,
+    /// The server let an idle connection go: open it again only when the reader is back (a key, a
+    /// click, a scroll, the tab shown again), or a tab left open would never be let go.
+    WaitForActivity,
+    /// Retrying would be refused the same way.
+    StayClosed,
 }
 
 /// The palette index of a user: the same on every instance and every visit.

@@ -32,6 +32,9 @@ pub enum Link {
     Retrying(u32),
     /// The server closed it for good (or the browser has no WebSocket): why.
     Closed(String),
+    /// The server let it go after a long time without activity; it opens again when the reader
+    /// is back.
+    Paused,
 }
 
 /// Everything the view shows, as signals the browser session writes.
@@ -177,12 +180,17 @@ fn Panel(
             )
         }
         Link::Closed(why) => ("down", format!("Not connected: {why}")),
+        Link::Paused => (
+            "idle",
+            "Paused after a long time without activity; it reconnects when you come back."
+                .to_string(),
+        ),
     };
     view! {
         <section class="collab" aria-label="Live collaboration" data-testid="collab">
             <div class="collab__bar">
                 <p class="collab__state" role="status" data-testid="collab-state"
-                    data-link=move || match shared.link.get() { Link::Live => "live", Link::Connecting => "connecting", _ => "down" }>
+                    data-link=move || match shared.link.get() { Link::Live => "live", Link::Connecting => "connecting", Link::Paused => "paused", _ => "down" }>
                     {move || { let (kind, text) = state_line(); view! { <span class=format!("dot dot--{kind}")></span>{text} } }}
                 </p>
                 <ul class="collab__people" aria-label="Who is here" data-testid="presence">

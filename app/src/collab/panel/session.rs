@@ -18,7 +18,7 @@ use leptos::prelude::*;
 
 use super::{Link, Shared};
 use crate::collab::protocol::{
-    parse_server_frame, ClientMessage, CloseCode, MemberInfo, ServerMessage,
+    parse_server_frame, AfterClose, ClientMessage, CloseCode, MemberInfo, ServerMessage,
 };
 use crate::collab::text::backoff_ms;
 
@@ -63,6 +63,8 @@ pub struct Session {
     myself: RefCell<std::rc::Weak<Session>>,
     /// Reloads the page's report (when someone publishes it).
     reload: Callback<()>,
+    /// While paused after an idle close: the listeners for the reader's return.
+    waking: RefCell<Vec<WindowListenerHandle>>,
 }
 
 fn now_ms() -> f64 {
@@ -85,6 +87,7 @@ pub fn start(report_id: i64, shared: Shared, reload: Callback<()>) -> super::Ses
         last_typing: Cell::new(0.0),
         myself: RefCell::new(std::rc::Weak::new()),
         reload,
+        waking: RefCell::new(Vec::new()),
     });
     *session.myself.borrow_mut() = Rc::downgrade(&session);
     session.connect();
@@ -215,9 +218,17 @@ impl Session {
         if self.stopped.get() {
             return;
         }
-        if CloseCode::is_final(code) {
-            self.shared.link.set(Link::Closed(reason));
-            return;
+        match CloseCode::then(code) {
+            AfterClose::StayClosed => {
+                self.shared.link.set(Link::Closed(reason));
+                return;
+            }
+            AfterClose::WaitForActivity => {
+                self.shared.link.set(Link::Paused);
+                self.wake_on_activity();
+                return;
+            }
+            AfterClose::Retry => {}
         }
         let attempt = self.attempt.get();
         self.attempt.set(attempt + 1);
@@ -234,8 +245,50 @@ impl Session {
         );
     }
 
+    /// Opens the connection again at the reader's first sign of life: a key, a click or touch, a
+    /// scroll, the window or tab coming back into view.
+    fn wake_on_activity(&self) {
+        let weak = self.myself.borrow().clone();
+        let wake = move || {
+            let Some(s) = weak.upgrade() else { return };
+            let handles = std::mem::take(&mut *s.waking.borrow_mut());
+            if handles.is_empty() {
+                return;
+            }
+            handles.into_iter().for_each(WindowListenerHandle::remove);
+            s.attempt.set(0);
+            s.connect();
+        };
+        let visible = wake.clone();
+        let handles = vec![
+            window_event_listener(leptos::ev::keydown, {
+                let wake = wake.clone();
+                move |_| wake()
+            }),
+            window_event_listener(leptos::ev::pointerdown, {
+                let wake = wake.clone();
+                move |_| wake()
+            }),
+            window_event_listener(leptos::ev::scroll, {
+                let wake = wake.clone();
+                move |_| wake()
+            }),
+            window_event_listener(leptos::ev::focus, move |_| wake()),
+            window_event_listener(leptos::ev::visibilitychange, move |_| {
+                if !document().hidden() {
+                    visible();
+                }
+            }),
+        ];
+        *self.waking.borrow_mut() = handles;
+    }
+
     fn stop(&self) {
         self.stopped.set(true);
+        self.waking
+            .borrow_mut()
+            .drain(..)
+            .for_each(WindowListenerHandle::remove);
         // The socket's task sees its outbox closed and drops the socket, which closes it.
         self.outbox.borrow_mut().take();
     }

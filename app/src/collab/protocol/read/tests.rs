@@ -241,6 +241,18 @@ fn close_codes_that_end_retrying() {
 }
 
 #[test]
+fn an_idle_close_waits_for_the_reader_and_others_retry() {
+    use crate::collab::protocol::AfterClose;
+    assert_eq!(CloseCode::then(4001), AfterClose::WaitForActivity);
+    for code in [1000, 1001, 1006, 1011, 1013, 4008] {
+        assert_eq!(CloseCode::then(code), AfterClose::Retry, "{code}");
+    }
+    for code in [1008, 1009, 4401, 4403] {
+        assert_eq!(CloseCode::then(code), AfterClose::StayClosed, "{code}");
+    }
+}
+
+#[test]
 fn colours_are_stable_and_spread() {
     assert_eq!(color_of("ana"), color_of("ana"));
     let used: std::collections::HashSet<u8> =
