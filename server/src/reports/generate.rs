@@ -62,6 +62,16 @@ pub struct GeneratedReport {
     /// This period's EVM figures, for later reports' charts.
     pub evm_point: EvmPoint,
     pub timings: Timings,
+    /// Which costly steps ran here, rather than coming from the cache (their timings then measure
+    /// a lookup, not the work).
+    pub computed: Computed,
+}
+
+/// Which costly steps of a generation ran (see [`GeneratedReport::computed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Computed {
+    pub monte_carlo: bool,
+    pub insights: bool,
 }
 
 /// Why a report could not be generated.
@@ -183,7 +193,8 @@ pub async fn generate_cached(
     let earned_value_ms = ms(started);
 
     let mc_started = Instant::now();
-    let (monte_carlo, _) = monte_carlo_cached(data, period, status_date, params, shared).await?;
+    let (monte_carlo, monte_carlo_ran) =
+        monte_carlo_cached(data, period, status_date, params, shared).await?;
     let monte_carlo_ms = ms(mc_started);
 
     let milestones = milestone_rows(data);
@@ -197,7 +208,7 @@ pub async fn generate_cached(
         monte_carlo: &monte_carlo,
         milestones: &milestones,
     };
-    let insights = insights_cached(&ctx, engine, shared.map(|s| s.cache)).await;
+    let (insights, insights_ran) = insights_cached(&ctx, engine, shared.map(|s| s.cache)).await;
     let insights_ms = ms(insights_started);
 
     let evm_point = EvmPoint {
@@ -246,6 +257,10 @@ pub async fn generate_cached(
         sections,
         evm_point,
         timings,
+        computed: Computed {
+            monte_carlo: monte_carlo_ran,
+            insights: insights_ran,
+        },
     })
 }
 
@@ -255,10 +270,11 @@ async fn insights_cached(
     ctx: &InsightContext<'_>,
     engine: &dyn InsightEngine,
     cache: Option<&CacheService>,
-) -> InsightSet {
+) -> (InsightSet, bool) {
     let Some(cache) = cache else {
-        return engine.insights(ctx).await;
+        return (engine.insights(ctx).await, true);
     };
+    let ran = std::sync::atomic::AtomicBool::new(false);
     let digest = input_digest(&(
         engine.name(),
         ctx.data,
@@ -273,14 +289,18 @@ async fn insights_cached(
         .get_or_load_if(
             &CacheKey::insights(ctx.data.id, &digest),
             None,
-            || async { Ok(engine.insights(ctx).await) },
+            || async {
+                ran.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(engine.insights(ctx).await)
+            },
             |set: &InsightSet| set.fallback_reason.is_none(),
         )
         .await;
-    match loaded {
+    let set = match loaded {
         Ok(set) => set,
         Err(never) => match never {},
-    }
+    };
+    (set, ran.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 fn ms(since: Instant) -> f64 {

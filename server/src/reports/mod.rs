@@ -320,10 +320,6 @@ impl PortfolioService for StorePortfolio {
                 self.cache.invalidate_report(report_id).await;
                 self.monitor
                     .record_metric(Metric::ReportGenerationTime, timings.total_ms);
-                self.monitor
-                    .record_metric(Metric::MonteCarloAnalysisTime, timings.monte_carlo_ms);
-                self.monitor
-                    .record_metric(Metric::AiInsightGenerationTime, timings.insights_ms);
                 tracing::info!(report = report_id, by = %who.name(), ms = timings.total_ms, "regenerated report");
                 Ok(timings)
             }
