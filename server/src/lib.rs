@@ -85,12 +85,18 @@ pub fn router(state: AppState) -> Router {
         .precompressed_gzip()
         .fallback(not_found);
     // Every route takes bodies up to `MAX_BODY_BYTES` but the project imports, which set their own.
-    let limited = Router::new()
-        .merge(routes::health::router())
+    // The REST routes answer every error in JSON, axum's own refusals included.
+    let rest = Router::new()
         .merge(routes::reports::router())
         .merge(routes::planning::router())
         .merge(routes::cache::router())
         .merge(routes::performance::router())
+        .layer(axum::middleware::map_response(
+            routes::error::plain_errors_as_json,
+        ));
+    let limited = Router::new()
+        .merge(routes::health::router())
+        .merge(rest)
         .merge(routes::collab::router())
         .leptos_routes_with_context(&state, pages, context.clone(), move || {
             shell(options.clone())
@@ -101,7 +107,11 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .merge(limited)
-        .merge(routes::projects::router())
+        .merge(
+            routes::projects::router().layer(axum::middleware::map_response(
+                routes::error::plain_errors_as_json,
+            )),
+        )
         .fallback_service(files)
         .layer(axum::middleware::from_fn_with_state(
             auth::guard::Guard {

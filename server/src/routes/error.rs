@@ -117,3 +117,35 @@ impl IntoResponse for ApiError {
         (status, Json(body)).into_response()
     }
 }
+
+/// Largest plain-text error body turned into JSON; axum's own refusals are a line of text.
+const MAX_PLAIN_ERROR_BYTES: usize = 16 * 1024;
+
+/// Response middleware of the REST routes (`map_response`): an error answered in plain text, which
+/// is what axum's extractors refuse with (a path id that is not a number, a query that does not
+/// parse, a body past its limit), goes out as the REST routes' JSON error, `{"error": "..."}`,
+/// with the same status.
+pub async fn plain_errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, MAX_PLAIN_ERROR_BYTES).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
+        Err(_) => status
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_string(),
+    };
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let mut json = Json(json!({ "error": text })).into_response();
+    parts.headers.extend(json.headers_mut().drain());
+    Response::from_parts(parts, json.into_body())
+}

@@ -587,12 +587,22 @@ async fn import_csv(
     Path(code): Path<String>,
     Query(at): Query<ImportAt>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<ImportOutcome>, ApiError> {
-    let text = body_text(&headers, &body, "text/csv")?;
+    // Rights first (no turn is taken for a refusal); then the turn, like the other imports, before
+    // the body is read, and the reading off the request threads.
     let mut doc = document(&state, &who, &code).await?;
-    doc.tasks = csv::read_tasks(&text).map_err(ApiError::Invalid)?;
-    let valid = validate(doc).map_err(ApiError::Invalid)?;
+    let _turn = import_turn().await?;
+    let body = read_body(body).await?;
+    let text = body_text(&headers, &body, "text/csv")?;
+    drop(body);
+    let valid = tokio::task::spawn_blocking(move || {
+        doc.tasks = csv::read_tasks(&text)?;
+        validate(doc)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))?
+    .map_err(ApiError::Invalid)?;
     let project = timed_query(&state.monitor, "project_id", state.store.project_id(&code)).await?;
     let day = status_date(&state, &at, project).await?;
     let outcome = timed_query(

@@ -774,3 +774,69 @@ async fn server_function_arguments_are_read_or_refused() {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
+
+/// axum's own refusals (a path or query that does not parse, a body past its limit sent without a
+/// length) are answered like every other REST error: the status, and `{"error": "..."}`.
+#[tokio::test]
+async fn refusals_before_the_handler_are_json_too() {
+    let (app, who) = admin_app().await;
+    let cases = [
+        (Method::POST, "/api/reports/abc/publish".to_string(), None),
+        (Method::GET, "/api/reports/12x".to_string(), None),
+        (
+            Method::PUT,
+            "/api/projects/HBR/tasks.csv?status_date=someday&optimistic=x".to_string(),
+            Some(("text/csv", b"wbs,name\n".to_vec())),
+        ),
+        (
+            Method::GET,
+            "/api/reports/pmr/performance/metrics?limit=lots".to_string(),
+            None,
+        ),
+    ];
+    for (method, uri, body) in cases {
+        let reply = app.send(request(method.clone(), &uri, &who, body)).await;
+        assert!(
+            reply.status.is_client_error(),
+            "{method} {uri}: {} {}",
+            reply.status,
+            reply.body
+        );
+        let error = reply.json()["error"].as_str().map(str::to_owned);
+        assert!(
+            error.is_some_and(|e| !e.is_empty()),
+            "{method} {uri}: {}",
+            reply.body
+        );
+    }
+    // A task list past its limit without a declared length: the body is cut and refused in JSON.
+    let big = vec![b'x'; 16 * 1024 * 1024 + 1];
+    let stream = futures_util::stream::iter(
+        big.chunks(1024 * 1024)
+            .map(|c| Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>(),
+    );
+    let chunked = axum::http::Request::builder()
+        .method(Method::PUT)
+        .uri("/api/projects/HBR/tasks.csv")
+        .header(axum::http::header::HOST, common::HOST)
+        .header(axum::http::header::ORIGIN, common::ORIGIN)
+        .header(axum::http::header::CONTENT_TYPE, "text/csv")
+        .header(
+            axum::http::header::COOKIE,
+            match &who {
+                Who::Session(token) => format!("pmr_session={token}"),
+                _ => unreachable!("an admin's session"),
+            },
+        )
+        .body(axum::body::Body::from_stream(stream))
+        .expect("request");
+    let reply = app.send(chunked).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
+    assert!(reply.json()["error"].is_string(), "{}", reply.body);
+}
