@@ -1,5 +1,6 @@
-//! A Redis reachability check for `/readyz`. It opens a connection per check, which is fine at
-//! readiness-probe rates; the cache service (its own module) keeps long-lived connections.
+//! A Redis reachability check for `/readyz`. It opens a connection per check, one check at a time
+//! (callers wait for the one under way: `/readyz` answers anyone, and must not open connections as
+//! fast as it is asked); the cache service (its own module) keeps long-lived connections.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 pub struct RedisProbe {
     client: redis::Client,
+    one_at_a_time: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The outcome of one probe.
@@ -25,11 +27,15 @@ impl RedisProbe {
     pub fn new(url: &str) -> anyhow::Result<RedisProbe> {
         let client =
             redis::Client::open(url).map_err(|e| anyhow::anyhow!("invalid REDIS_URL: {e}"))?;
-        Ok(RedisProbe { client })
+        Ok(RedisProbe {
+            client,
+            one_at_a_time: Default::default(),
+        })
     }
 
     /// Connects and sends `PING`, within [`PROBE_TIMEOUT`].
     pub async fn probe(&self) -> ProbeResult {
+        let _turn = self.one_at_a_time.lock().await;
         let started = Instant::now();
         let outcome = tokio::time::timeout(PROBE_TIMEOUT, async {
             let mut conn = self.client.get_multiplexed_async_connection().await?;

@@ -77,10 +77,12 @@ impl LlmEngine {
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("request failed: {e}"))?;
+        // The reason is saved with the report and shown to its readers: never the endpoint's
+        // address (a query string may hold a key); the server's log has the whole error.
+        let response = request.send().await.map_err(|e| {
+            tracing::warn!(error = %e, "the language model request failed");
+            format!("request failed: {}", e.without_url())
+        })?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!("the endpoint answered HTTP {status}"));
@@ -88,7 +90,7 @@ impl LlmEngine {
         let reply: ChatReply = response
             .json()
             .await
-            .map_err(|e| format!("not a chat-completions reply: {e}"))?;
+            .map_err(|e| format!("not a chat-completions reply: {}", e.without_url()))?;
         let content = reply
             .choices
             .into_iter()

@@ -86,7 +86,7 @@ async fn store_check(state: &AppState) -> Check {
         status: if result.is_ok() { "up" } else { "down" },
         backend: Some(state.store.backend().as_str()),
         latency_ms: Some(millis(started.elapsed())),
-        error: result.err().map(|e| e.to_string()),
+        error: result.err().map(|e| logged("store", &e.to_string())),
     }
 }
 
@@ -104,8 +104,15 @@ async fn redis_check(state: &AppState) -> Check {
         status: if probe.up { "up" } else { "down" },
         backend: None,
         latency_ms: Some(millis(probe.latency)),
-        error: probe.error,
+        error: probe.error.map(|e| logged("redis", &e)),
     }
+}
+
+/// A dependency's failure: the cause goes to the server's log; `/readyz`, which answers anyone,
+/// says only that there is one (a database's error can name its user, host or file).
+fn logged(dependency: &str, cause: &str) -> String {
+    tracing::warn!(dependency, cause, "readiness check failed");
+    "unreachable (the server's log has the cause)".to_string()
 }
 
 fn millis(d: Duration) -> f64 {

@@ -170,8 +170,9 @@ async fn a_slow_model_falls_back_on_timeout() {
 
 #[tokio::test]
 async fn an_unreachable_endpoint_falls_back() {
+    let port = test_support::free_port();
     let engine = LlmEngine::new(LlmConfig {
-        base_url: format!("http://127.0.0.1:{}/v1", test_support::free_port()),
+        base_url: format!("http://127.0.0.1:{port}/v1?key=secret-in-the-url"),
         api_key: None,
         model: "m".into(),
         timeout: Duration::from_millis(500),
@@ -181,6 +182,11 @@ async fn an_unreachable_endpoint_falls_back() {
     let with_rules = insights_of(&generate_with(&RulesEngine, 1).await);
     let reason = with_llm.fallback_reason.clone().unwrap_or_default();
     assert!(reason.contains("request failed"), "{reason}");
+    // The reason is shown to the report's readers: not the endpoint's address.
+    assert!(
+        !reason.contains("secret-in-the-url") && !reason.contains(&port.to_string()),
+        "{reason}"
+    );
     assert_eq!(
         with_llm.insights, with_rules.insights,
         "the fallback is exactly the rules engine"

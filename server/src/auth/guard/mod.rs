@@ -323,8 +323,10 @@ fn warn_unused_proxy_header() {
     WARNED.call_once(|| {
         tracing::warn!(
             "requests carry X-Forwarded-For but PMR_CLIENT_IP_HEADER is not set: every client counts \
-             as the proxy's address for sign-in throttling and connection limits; set \
-             PMR_CLIENT_IP_HEADER=x-forwarded-for if a trusted proxy sets it"
+             as the proxy's address for sign-in throttling; set PMR_CLIENT_IP_HEADER=x-forwarded-for \
+             if a trusted proxy sets it. The limit of open connections per address \
+             (PMR_MAX_CONNECTIONS_PER_ADDRESS) counts TCP peers whatever the header says: behind a \
+             proxy, raise it or set it to 0"
         );
     });
 }
