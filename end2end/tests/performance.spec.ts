@@ -46,6 +46,14 @@ test.describe('admin', () => {
     await template.getByRole('button', { name: 'Clear…' }).click();
     await template.getByRole('button', { name: 'Confirm clear' }).click();
     await expect(page.getByTestId('action-result')).toHaveText('Cache cleared.');
+    // Every type at once, after a confirmation that can be called off.
+    await page.getByRole('button', { name: 'Clear the whole cache…' }).click();
+    const confirm = page.getByRole('group', { name: 'Confirm clearing the whole cache' });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await expect(confirm).toHaveCount(0);
+    await page.getByRole('button', { name: 'Clear the whole cache…' }).click();
+    await confirm.getByRole('button', { name: 'Confirm clear all' }).click();
+    await expect(page.getByTestId('action-result')).toHaveText('The whole cache cleared.');
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -421,8 +421,27 @@ fn CachePanel(
                 </tbody>
             </table>
         </div>
+        <div class="dash-controls">
+            <Show when=move || confirming.get().as_deref() == Some(EVERY_TYPE) fallback=move || view! {
+                <button type="button" class="button" on:click=move |_| confirming.set(Some(EVERY_TYPE.into()))>
+                    "Clear the whole cache…"
+                </button>
+            }>
+                <span class="confirm" role="group" aria-label="Confirm clearing the whole cache">
+                    "Every type, here and in Redis; each entry is computed again when next asked for. "
+                    <button type="button" class="button button--danger" on:click=move |_| {
+                        confirming.set(None);
+                        act(notice, refresh, "The whole cache cleared.", clear_cache(None));
+                    }>"Confirm clear all"</button>
+                    <button type="button" class="button button--ghost" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                </span>
+            </Show>
+        </div>
     }
 }
+
+/// The confirmation state of clearing every type (the others name their type).
+const EVERY_TYPE: &str = "*";
 
 /// One editable row per threshold.
 #[component]
