@@ -1,6 +1,7 @@
-//! A Redis reachability check for `/readyz`. It opens a connection per check, one check at a time
-//! (callers wait for the one under way: `/readyz` answers anyone, and must not open connections as
-//! fast as it is asked); the cache service (its own module) keeps long-lived connections.
+//! A Redis reachability check for `/readyz`. It opens a connection per check, one check at a time:
+//! callers that come while one runs wait for it and share its result (`/readyz` answers anyone, and
+//! must neither open connections as fast as it is asked nor queue its callers behind each other's
+//! timeouts); the cache service (its own module) keeps long-lived connections.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 pub struct RedisProbe {
     client: redis::Client,
-    one_at_a_time: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The last probe's end and result; held while a probe runs, so callers wait for it and take
+    /// its result instead of opening connections of their own.
+    last: std::sync::Arc<tokio::sync::Mutex<Option<(Instant, ProbeResult)>>>,
 }
 
 /// The outcome of one probe.
@@ -29,13 +32,20 @@ impl RedisProbe {
             redis::Client::open(url).map_err(|e| anyhow::anyhow!("invalid REDIS_URL: {e}"))?;
         Ok(RedisProbe {
             client,
-            one_at_a_time: Default::default(),
+            last: Default::default(),
         })
     }
 
     /// Connects and sends `PING`, within [`PROBE_TIMEOUT`].
     pub async fn probe(&self) -> ProbeResult {
-        let _turn = self.one_at_a_time.lock().await;
+        let asked = Instant::now();
+        let mut last = self.last.lock().await;
+        // A probe that ended after this caller asked (it waited for it) answers for it too.
+        if let Some((ended, result)) = last.as_ref() {
+            if *ended >= asked {
+                return result.clone();
+            }
+        }
         let started = Instant::now();
         let outcome = tokio::time::timeout(PROBE_TIMEOUT, async {
             let mut conn = self.client.get_multiplexed_async_connection().await?;
@@ -47,10 +57,45 @@ impl RedisProbe {
             Ok(Err(e)) => Some(e.to_string()),
             Err(_) => Some(format!("no answer within {} ms", PROBE_TIMEOUT.as_millis())),
         };
-        ProbeResult {
+        let result = ProbeResult {
             up: error.is_none(),
             latency: started.elapsed(),
             error,
-        }
+        };
+        *last = Some((Instant::now(), result.clone()));
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn callers_during_a_probe_share_its_result() {
+        // A server that accepts connections and never answers: each probe waits out its timeout.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listens");
+        let port = listener.local_addr().expect("address").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counted = accepted.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                held.push(socket);
+            }
+        });
+        let probe = RedisProbe::new(&format!("redis://127.0.0.1:{port}")).expect("probe");
+        // All eight ask before the first probe can end (they are first polled together).
+        let results = futures_util::future::join_all((0..8).map(|_| probe.probe())).await;
+        assert!(results.iter().all(|r| !r.up && r.error.is_some()));
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection for all");
+        // A caller after it probes again.
+        assert!(!probe.probe().await.up);
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 }

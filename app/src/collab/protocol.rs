@@ -53,6 +53,8 @@ pub enum ErrorCode {
     UndecodableUpdate,
     /// The store failed: the edit was not kept.
     NotSaved,
+    /// The update would make the report's document larger than the server keeps; it was not kept.
+    DocumentTooLarge,
     /// A code this client does not know (a newer server).
     #[serde(other)]
     Other,
@@ -63,7 +65,20 @@ impl ErrorCode {
     pub fn drops_pending_edits(self) -> bool {
         matches!(
             self,
-            ErrorCode::NotSaved | ErrorCode::ReadOnly | ErrorCode::Forbidden
+            ErrorCode::NotSaved
+                | ErrorCode::ReadOnly
+                | ErrorCode::Forbidden
+                | ErrorCode::DocumentTooLarge
+                | ErrorCode::MessageTooLarge
+        )
+    }
+
+    /// Refusals of an edit the server will never take (too large): the client's copy, which
+    /// already holds it, has to start again from the server's.
+    pub fn discards_local_edits(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::DocumentTooLarge | ErrorCode::MessageTooLarge
         )
     }
 }

@@ -130,7 +130,8 @@ async fn export_csv(
     ))
 }
 
-fn body_text(headers: &HeaderMap, body: &Bytes, expected: &str) -> Result<String, ApiError> {
+/// 400 unless the body is declared as `expected`.
+fn expect_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -140,6 +141,11 @@ fn body_text(headers: &HeaderMap, body: &Bytes, expected: &str) -> Result<String
             "send the body as {expected}, not '{content_type}'"
         )));
     }
+    Ok(())
+}
+
+fn body_text(headers: &HeaderMap, body: &Bytes, expected: &str) -> Result<String, ApiError> {
+    expect_type(headers, expected)?;
     String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))
 }
@@ -205,8 +211,8 @@ async fn import_turn() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError
         })
 }
 
-/// The whole body (the route's limit wraps it): 413 past the limit.
-async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
+/// The whole body (the route's limit, `limit` bytes, wraps it): 413 past the limit.
+async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         let mut too_large = false;
@@ -216,8 +222,8 @@ async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
         }
         if too_large {
             ApiError::PayloadTooLarge(format!(
-                "the request body is larger than the {} MiB an import accepts",
-                MAX_IMPORT_BYTES / (1024 * 1024)
+                "the request body is larger than the {} MiB this import accepts",
+                limit / (1024 * 1024)
             ))
         } else {
             ApiError::BadRequest(format!("the body could not be read: {e}"))
@@ -337,7 +343,7 @@ async fn import_body(
         status_date: query.status_date.clone(),
     };
     let _turn = import_turn().await?;
-    let body = read_body(body).await?;
+    let body = read_body(body, MAX_IMPORT_BYTES).await?;
     match import_format(&headers, &body)? {
         None => {
             if query.dry_run()? {
@@ -592,8 +598,9 @@ async fn import_csv(
     // Rights first (no turn is taken for a refusal); then the turn, like the other imports, before
     // the body is read, and the reading off the request threads.
     let mut doc = document(&state, &who, &code).await?;
+    expect_type(&headers, "text/csv")?;
     let _turn = import_turn().await?;
-    let body = read_body(body).await?;
+    let body = read_body(body, MAX_CSV_BYTES).await?;
     let text = body_text(&headers, &body, "text/csv")?;
     drop(body);
     let valid = tokio::task::spawn_blocking(move || {

@@ -785,7 +785,7 @@ async fn refusals_before_the_handler_are_json_too() {
         (Method::GET, "/api/reports/12x".to_string(), None),
         (
             Method::PUT,
-            "/api/projects/HBR/tasks.csv?status_date=someday&optimistic=x".to_string(),
+            "/api/projects/HBR/tasks.csv?status_date=2026-11-01&status_date=2026-12-01".to_string(),
             Some(("text/csv", b"wbs,name\n".to_vec())),
         ),
         (
@@ -838,5 +838,10 @@ async fn refusals_before_the_handler_are_json_too() {
         "{}",
         reply.body
     );
-    assert!(reply.json()["error"].is_string(), "{}", reply.body);
+    let error = reply.json()["error"].as_str().map(str::to_owned);
+    assert!(
+        error.as_deref().is_some_and(|e| e.contains("16 MiB")),
+        "{}",
+        reply.body
+    );
 }

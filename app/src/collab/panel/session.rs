@@ -39,6 +39,9 @@ pub trait TextDocument {
     fn missing_for(&self, state_vector: &[u8]) -> Option<Vec<u8>>;
     /// Whether an update carries no change.
     fn is_empty_update(&self, update: &[u8]) -> bool;
+    /// Forgets everything, local edits included: the copy starts empty, for a full sync to fill
+    /// (after the server refused this copy's edits for good).
+    fn reset(&self);
     /// A textarea's new value as one splice of the section's text; the update to send.
     fn edit_text(&self, key: &str, value: &str) -> Vec<u8>;
     /// A structured field's new value; the update to send.
@@ -441,6 +444,20 @@ impl Session {
             ServerMessage::Error { code, message } => {
                 if code.drops_pending_edits() {
                     shared.unsaved.set(0);
+                }
+                // An edit the server will never take: the later ones build on it, so this copy
+                // starts again from what the server holds, and the reader is told.
+                let document = self.document().filter(|_| code.discards_local_edits());
+                if let Some(document) = document {
+                    document.reset();
+                    shared.synced.set(false);
+                    self.send_sync();
+                    let message = format!(
+                        "{}. The change was not kept: the texts are back as saved.",
+                        message.trim_end_matches('.')
+                    );
+                    shared.notice.set(Some((false, message)));
+                    return;
                 }
                 shared.notice.set(Some((false, message)));
             }

@@ -70,7 +70,8 @@ impl DocError {
             DocError::NoReport(_) | DocError::NoRevision(_) => ErrorCode::NotFound,
             DocError::ReadOnly => ErrorCode::ReadOnly,
             DocError::Undecodable(_) => ErrorCode::UndecodableUpdate,
-            DocError::BadName | DocError::TooLarge => ErrorCode::InvalidMessage,
+            DocError::BadName => ErrorCode::InvalidMessage,
+            DocError::TooLarge => ErrorCode::DocumentTooLarge,
             DocError::TooManyRevisions => ErrorCode::RateLimited,
             DocError::Store(_) => ErrorCode::NotSaved,
         }

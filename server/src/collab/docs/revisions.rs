@@ -137,6 +137,12 @@ impl Documents {
         if name.is_empty() || name.chars().count() > MAX_REVISION_NAME_CHARS {
             return Err(DocError::BadName);
         }
+        // A copy that knows the report is published refuses before writing anything back.
+        if let Some(held) = self.held(report_id) {
+            if held.lock().await.read_only {
+                return Err(DocError::ReadOnly);
+            }
+        }
         self.write_back(report_id).await?;
         let live = self.copy(report_id).await?;
         let mut guard = live.lock().await;

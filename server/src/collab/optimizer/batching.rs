@@ -2,8 +2,9 @@
 //! ([`super::delivery::session_task`]) offers it each message with the time, asks it when the
 //! waiting batch is due, and sends what it hands back.
 //!
-//! The first message of a batch opens a `max_wait` window; the batch goes out when the window ends or
-//! when it holds `max_size` messages. A forced (urgent) message first sends the batch waiting ahead
+//! The first message of a batch opens a `max_wait` window; the batch goes out when the window ends,
+//! when it holds `max_size` messages, or before a message would take it past `max_bytes` (a frame
+//! has to fit a connection's outbound queue, whatever the size setting). A forced (urgent) message first sends the batch waiting ahead
 //! of it, then goes out alone, so nothing overtakes what was queued before it. An ephemeral message
 //! with a conflation key replaces the waiting one with the same key, in its place (a typing
 //! indicator: only the latest per user is worth sending). With batching off (or a size of 1) every
@@ -34,6 +35,9 @@ pub struct BatchPolicy {
     pub enabled: bool,
     pub max_size: usize,
     pub max_wait: Duration,
+    /// Most bytes of messages in one batch (a message larger than this goes out in a batch of
+    /// its own).
+    pub max_bytes: usize,
 }
 
 /// A session's waiting batch.
@@ -41,6 +45,8 @@ pub struct BatchPolicy {
 pub struct Batcher {
     policy: BatchPolicy,
     pending: Vec<Queued>,
+    /// Bytes of the waiting messages.
+    pending_bytes: usize,
     /// When the waiting batch is due (set by its first message).
     due: Option<Instant>,
 }
@@ -50,6 +56,7 @@ impl Batcher {
         Batcher {
             policy,
             pending: Vec::new(),
+            pending_bytes: 0,
             due: None,
         }
     }
@@ -74,13 +81,18 @@ impl Batcher {
                 .find(|p| p.conflate.as_deref() == Some(key))
             {
                 // The newer content takes the older one's place and age.
+                self.pending_bytes = self.pending_bytes - slot.json.len() + m.json.len();
                 slot.json = m.json;
                 return true;
             }
         }
+        if !self.pending.is_empty() && self.pending_bytes + m.json.len() > self.policy.max_bytes {
+            self.flush(&mut send);
+        }
         if self.pending.is_empty() {
             self.due = Some(now + self.policy.max_wait);
         }
+        self.pending_bytes += m.json.len();
         self.pending.push(m);
         if self.pending.len() >= self.policy.max_size {
             self.flush(&mut send);
@@ -110,6 +122,7 @@ impl Batcher {
             send(&self.pending);
             self.pending.clear();
         }
+        self.pending_bytes = 0;
         self.due = None;
     }
 }
@@ -144,6 +157,7 @@ mod tests {
         enabled: true,
         max_size: 10,
         max_wait: Duration::from_millis(50),
+        max_bytes: 1 << 20,
     };
 
     fn msg(text: &str, at: Instant) -> Queued {
@@ -272,6 +286,37 @@ mod tests {
         b.finish(|f| frames.push(texts(f)));
         assert_eq!(frames, vec![vec!["1", "ana 4", "ben"]]);
         assert_eq!(replaced, 4);
+    }
+
+    #[test]
+    fn a_batch_goes_out_before_it_would_pass_its_bytes() {
+        let now = Instant::now();
+        let mut b = Batcher::new(BatchPolicy {
+            max_bytes: 9,
+            ..POLICY
+        });
+        // Four bytes each: two fit, the third would make twelve.
+        let frames = offer_all(&mut b, numbered(1000..1003, now), now);
+        assert_eq!(frames, vec![vec!["1000", "1001"]]);
+        // A conflated replacement counts its own length, not the one it replaced.
+        let mut b = Batcher::new(BatchPolicy {
+            max_bytes: 9,
+            ..POLICY
+        });
+        let frames = offer_all(
+            &mut b,
+            vec![typing("abcdefgh", "k", now), typing("ab", "k", now)],
+            now,
+        );
+        assert!(frames.is_empty());
+        let frames = offer_all(&mut b, numbered(1000..1002, now), now);
+        assert_eq!(frames, vec![vec!["ab", "1000"]], "2 + 4 + 4 > 9");
+        // Larger than a batch may be: it goes out alone, after what waited.
+        let frames = offer_all(&mut b, vec![msg("a message of many bytes", now)], now);
+        assert_eq!(frames, vec![vec!["1001"]]);
+        b.tick(now + POLICY.max_wait, |batch| {
+            assert_eq!(batch.len(), 1);
+        });
     }
 
     #[test]

@@ -184,6 +184,8 @@ impl WebSocketOptimizer {
             enabled: config.batching,
             max_size: config.batch_max_size,
             max_wait: config.batch_max_wait,
+            // Half the outbound queue: a batch frame always fits it, with room for what waits.
+            max_bytes: config.outbound_queue_bytes / 2,
         };
         let weak = Arc::downgrade(&self.inner);
         let joined = self

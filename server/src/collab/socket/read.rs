@@ -340,6 +340,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn saves_and_presence_have_budgets_of_their_own() {
+        let start = Instant::now();
+        let mut saves = Budget::saves(start);
+        for _ in 0..SAVE_BURST {
+            assert!(saves.take(start));
+        }
+        assert!(!saves.take(start));
+        assert!(saves.take(start + SAVE_EVERY));
+        let mut presence = Budget::ephemeral(start);
+        for _ in 0..EPHEMERAL_BURST {
+            assert!(presence.take(start));
+        }
+        assert!(!presence.take(start));
+        // When the next one is there: a period after the last refill, or now with one left.
+        assert_eq!(presence.next_at(start), start + EPHEMERAL_EVERY);
+        assert_eq!(
+            presence.next_at(start + EPHEMERAL_EVERY),
+            start + EPHEMERAL_EVERY
+        );
+        assert!(presence.take(start + EPHEMERAL_EVERY));
+        assert!(!presence.take(start + EPHEMERAL_EVERY));
+    }
+
+    #[test]
     fn syncs_come_in_a_burst_then_one_per_period() {
         let start = Instant::now();
         let mut budget = Budget::syncs(start);

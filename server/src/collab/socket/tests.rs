@@ -514,17 +514,31 @@ async fn saves_past_the_budget_are_refused() {
     let w = world().await;
     let mut ana = w.connect("ana", Role::Editor).await;
     welcomed(&mut ana).await;
-    for i in 0..read::SAVE_BURST {
-        ana.send(json!({"type": "save", "name": format!("v{i}")}));
-        ana.until(|m| match m {
-            ServerMessage::Saved { .. } => Some(()),
-            ServerMessage::Error { code, message } => panic!("refused: {code:?} {message}"),
-            _ => None,
-        })
-        .await;
+    let started = tokio::time::Instant::now();
+    let mut saved = 0u64;
+    loop {
+        ana.send(json!({"type": "save", "name": format!("v{saved}")}));
+        let refused = ana
+            .until(|m| match m {
+                ServerMessage::Saved { .. } => Some(None),
+                ServerMessage::Error { code, .. } => Some(Some(code)),
+                _ => None,
+            })
+            .await;
+        match refused {
+            None => saved += 1,
+            Some(code) => {
+                assert_eq!(code, ErrorCode::RateLimited);
+                break;
+            }
+        }
+        // The burst, and one more per period of the time the saves took (a slow machine earns
+        // more); without a budget this goes on to the report's cap.
+        let earned = started.elapsed().as_millis() / read::SAVE_EVERY.as_millis();
+        let most = u64::from(read::SAVE_BURST) + u64::try_from(earned).unwrap_or(u64::MAX);
+        assert!(saved <= most, "{saved} saves taken, at most {most}");
     }
-    ana.send(json!({"type": "save", "name": "one too many"}));
-    assert_eq!(ana.error().await, ErrorCode::RateLimited);
+    assert!(saved >= u64::from(read::SAVE_BURST), "{saved}");
 }
 
 #[tokio::test]
@@ -575,7 +589,7 @@ async fn an_update_past_the_documents_size_limit_is_refused() {
         }
         assert!(acked < 40, "never refused");
     };
-    assert_eq!(refused, ErrorCode::InvalidMessage);
+    assert_eq!(refused, ErrorCode::DocumentTooLarge);
     let limit = crate::collab::docs::MAX_DOC_BYTES;
     assert!(
         acked * 45_000 <= limit && (acked + 2) * 45_000 > limit,

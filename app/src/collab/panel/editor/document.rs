@@ -20,17 +20,30 @@ use crate::editing::{narrative_text, FIELDS_MAP, FIELD_JUSTIFICATION, FIELD_STAT
 
 /// The report's shared texts and fields, and the signals the editor shows them in.
 pub struct Document {
-    doc: Doc,
+    /// Replaced by an empty one when the server refuses the copy's edits for good (`reset`).
+    doc: std::cell::RefCell<Doc>,
     shared: Shared,
+}
+
+/// An empty document, offsets in UTF-16.
+fn empty_doc() -> Doc {
+    Doc::with_options(Options {
+        offset_kind: OffsetKind::Utf16,
+        ..Options::default()
+    })
 }
 
 impl Document {
     pub fn new(shared: Shared) -> Document {
-        let doc = Doc::with_options(Options {
-            offset_kind: OffsetKind::Utf16,
-            ..Options::default()
-        });
-        Document { doc, shared }
+        Document {
+            doc: std::cell::RefCell::new(empty_doc()),
+            shared,
+        }
+    }
+
+    /// The document now (a handle: `yrs` documents are shared references).
+    fn doc(&self) -> Doc {
+        self.doc.borrow().clone()
     }
 
     /// The textarea of a section, if it is the one being typed in.
@@ -42,7 +55,8 @@ impl Document {
 
     /// Copies the document's texts and fields into the view's signals.
     fn refresh(&self) {
-        let txn = self.doc.transact();
+        let doc = self.doc();
+        let txn = doc.transact();
         let mut texts = std::collections::BTreeMap::new();
         for (name, _) in txn.root_refs() {
             if let Some(key) = name.strip_prefix("narrative:") {
@@ -72,9 +86,10 @@ impl Document {
 
 impl TextDocument for Document {
     fn edit_text(&self, key: &str, value: &str) -> Vec<u8> {
-        let before = self.doc.transact().state_vector();
+        let before = self.doc().transact().state_vector();
         {
-            let mut txn = self.doc.transact_mut();
+            let doc = self.doc();
+            let mut txn = doc.transact_mut();
             let text = txn.get_or_insert_text(narrative_text(key).as_str());
             let old = text.get_string(&txn);
             let (at, removed, inserted) = splice(&old, value);
@@ -85,25 +100,26 @@ impl TextDocument for Document {
                 text.insert(&mut txn, at, &inserted);
             }
         }
-        let update = self.doc.transact().encode_state_as_update_v1(&before);
+        let update = self.doc().transact().encode_state_as_update_v1(&before);
         self.refresh();
         update
     }
 
     fn set_field(&self, key: &str, value: &str) -> Vec<u8> {
-        let before = self.doc.transact().state_vector();
+        let before = self.doc().transact().state_vector();
         {
-            let mut txn = self.doc.transact_mut();
+            let doc = self.doc();
+            let mut txn = doc.transact_mut();
             let fields = txn.get_or_insert_map(FIELDS_MAP);
             fields.insert(&mut txn, key, value);
         }
-        let update = self.doc.transact().encode_state_as_update_v1(&before);
+        let update = self.doc().transact().encode_state_as_update_v1(&before);
         self.refresh();
         update
     }
 
     fn state_vector(&self) -> Vec<u8> {
-        self.doc.transact().state_vector().encode_v1()
+        self.doc().transact().state_vector().encode_v1()
     }
 
     fn apply_remote(&self, update: &[u8], focus: Option<&str>) {
@@ -112,7 +128,8 @@ impl TextDocument for Document {
         };
         let focused = focus.and_then(|key| Some((key, Document::focused(key)?)));
         let carets = focused.as_ref().and_then(|(key, area)| {
-            let txn = self.doc.transact();
+            let doc = self.doc();
+            let txn = doc.transact();
             let text = txn.get_text(narrative_text(key).as_str())?;
             let start = area.selection_start().ok().flatten()?;
             let end = area.selection_end().ok().flatten()?;
@@ -121,11 +138,12 @@ impl TextDocument for Document {
                 text.sticky_index(&txn, end, Assoc::Before)?,
             ))
         });
-        if self.doc.transact_mut().apply_update(update).is_err() {
+        if self.doc().transact_mut().apply_update(update).is_err() {
             return;
         }
         if let (Some((key, area)), Some((start, end))) = (focused, carets) {
-            let txn = self.doc.transact();
+            let doc = self.doc();
+            let txn = doc.transact();
             if let Some(text) = txn.get_text(narrative_text(key).as_str()) {
                 let value = text.get_string(&txn);
                 if area.value() != value {
@@ -142,10 +160,14 @@ impl TextDocument for Document {
 
     fn missing_for(&self, state_vector: &[u8]) -> Option<Vec<u8>> {
         let theirs = StateVector::decode_v1(state_vector).ok()?;
-        Some(self.doc.transact().encode_state_as_update_v1(&theirs))
+        Some(self.doc().transact().encode_state_as_update_v1(&theirs))
     }
 
     fn is_empty_update(&self, update: &[u8]) -> bool {
         YUpdate::decode_v1(update).is_ok_and(|u| u.is_empty())
+    }
+
+    fn reset(&self) {
+        *self.doc.borrow_mut() = empty_doc();
     }
 }

@@ -375,3 +375,26 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn an_edit_refused_for_its_size_restarts_the_copy() {
+    let frame = r#"{"type":"error","code":"document_too_large","message":"too large"}"#;
+    assert_eq!(
+        parse_server_frame(frame),
+        vec![ServerMessage::Error {
+            code: ErrorCode::DocumentTooLarge,
+            message: "too large".into(),
+        }]
+    );
+    for code in [ErrorCode::DocumentTooLarge, ErrorCode::MessageTooLarge] {
+        assert!(code.discards_local_edits(), "{code:?}");
+        assert!(code.drops_pending_edits(), "{code:?}");
+    }
+    for code in [
+        ErrorCode::NotSaved,
+        ErrorCode::RateLimited,
+        ErrorCode::InvalidMessage,
+    ] {
+        assert!(!code.discards_local_edits(), "{code:?}");
+    }
+}
