@@ -4,6 +4,17 @@
 use crate::calendar::Date;
 use crate::model::ProjectSummary;
 
+/// `n` and its noun, singular or plural: `count(1, "day", "days")` is "1 day".
+pub fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 || n == -1 { one } else { many })
+}
+
+/// As [`count`] for a count of things (a `usize`).
+pub fn count_of(n: usize, one: &str, many: &str) -> String {
+    count(i64::try_from(n).unwrap_or(i64::MAX), one, many)
+}
+
 /// Money in a compact, readable form: `€12.4M`, `$850k`, `£1,200`.
 pub fn compact_money(amount: f64, currency: &str) -> String {
     let symbol = match currency {

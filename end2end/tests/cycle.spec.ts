@@ -114,7 +114,7 @@ test.describe('the monthly cycle', () => {
     const survey = editor.getByLabel('task 1.1 % complete');
     await survey.fill('120');
     await survey.press('Tab');
-    await expect(editor.getByTestId('grid-problems')).toContainText('task 1.1 percent_complete: must be between 0 and 100, not 120');
+    await expect(editor.getByTestId('grid-problems')).toContainText('task 1.1, % complete: must be between 0 and 100, not 120');
     await expect(survey).toHaveAttribute('aria-invalid', 'true');
     await expect(save).toBeDisabled();
     await editor.getByRole('button', { name: 'Undo' }).click();
@@ -133,7 +133,7 @@ test.describe('the monthly cycle', () => {
     await editor.getByLabel('task 1.2 Remaining (days)').fill('30');
     await editor.getByLabel('task 1.1 Remaining (days)').fill('4');
     await editor.getByLabel('task 1.1 Remaining (days)').press('Tab');
-    await expect(editor.getByTestId('grid-problems')).toContainText('task 1.1 remaining_days: must be empty or 0 for a finished task');
+    await expect(editor.getByTestId('grid-problems')).toContainText('task 1.1, Remaining (days): must be empty or 0 for a finished task');
     await editor.getByLabel('task 1.1 Remaining (days)').fill('');
     await expect(editor.getByTestId('grid-problems')).toHaveCount(0);
     await expect(save).toHaveText('Save 3 changed rows');
@@ -143,7 +143,7 @@ test.describe('the monthly cycle', () => {
     await addRisk.getByLabel('Probability (0–1)').fill('1.4');
     await addRisk.getByLabel('Affects (WBS codes)').fill('1.2');
     await addRisk.getByRole('button', { name: 'Add the risk' }).click();
-    await expect(addRisk.getByRole('alert')).toContainText('New risk Crane failure probability: must be between 0 and 1, not 1.4');
+    await expect(addRisk.getByRole('alert')).toContainText('New risk Crane failure, Probability (0–1): must be between 0 and 1, not 1.4');
     await addRisk.getByLabel('Probability (0–1)').fill('0.2');
     await addRisk.getByLabel('Cost impact').fill('40000');
     await addRisk.getByLabel('Delay (days)').fill('5');

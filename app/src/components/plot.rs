@@ -90,6 +90,32 @@ fn Legend(labels: Vec<String>) -> impl IntoView {
     }
 }
 
+/// Which side of its line a marker's label goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Left,
+    Right,
+}
+
+/// The side of marker `i`'s line (at `at`) its label goes: the right, unless another marker's line
+/// would run through it there and not on the left. A label is about 7.5 units a character.
+fn label_side(markers: &[Marker], i: usize, at: f64, x: &impl Fn(f64) -> f64) -> Side {
+    let width = markers[i].label.chars().count() as f64 * 7.5 + 6.0;
+    let crossed = |from: f64, to: f64| {
+        markers
+            .iter()
+            .enumerate()
+            .any(|(j, m)| j != i && (from..=to).contains(&x(m.x)))
+    };
+    let right = crossed(at + 0.5, at + width);
+    let left = crossed(at - width, at - 0.5) || at - width < LEFT;
+    if right && !left {
+        Side::Left
+    } else {
+        Side::Right
+    }
+}
+
 /// Vertical markers across the plotting area.
 fn markers_view(markers: &[Marker], x: impl Fn(f64) -> f64) -> impl IntoView {
     markers
@@ -97,13 +123,18 @@ fn markers_view(markers: &[Marker], x: impl Fn(f64) -> f64) -> impl IntoView {
         .enumerate()
         .map(|(i, m)| {
             let at = x(m.x);
-            // Labels alternate between two rows so neighbouring markers stay readable.
+            // Labels alternate between two rows so neighbouring markers stay readable, and sit on
+            // the side of their line where no other marker's line would run through them.
             let label_y = TOP + 10.0 + (i % 2) as f64 * 12.0;
+            let (label_x, anchor) = match label_side(markers, i, at, &x) {
+                Side::Right => (at + 3.0, "start"),
+                Side::Left => (at - 3.0, "end"),
+            };
             view! {
                 <g class={if m.target { "plot__marker plot__marker--target" } else { "plot__marker" }}>
                     <title>{m.detail.clone()}</title>
                     <line x1=at x2=at y1=TOP y2=HEIGHT - BOTTOM/>
-                    <text x=at + 3.0 y=label_y>{m.label.clone()}</text>
+                    <text x=label_x y=label_y text-anchor=anchor>{m.label.clone()}</text>
                 </g>
             }
         })
@@ -162,7 +193,7 @@ pub fn Plot(
     let labels = series.iter().map(|s| s.label.clone()).collect();
     let empty = series.iter().all(|s| s.points.is_empty());
     view! {
-        <figure class="plot">
+        <figure class="plot" tabindex="0">
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=title.clone()>
                 <title>{title.clone()}</title>
                 <text class="plot__axis-label" x="12" y=TOP + (HEIGHT - BOTTOM - TOP) / 2.0
@@ -174,8 +205,19 @@ pub fn Plot(
                         <text x=LEFT - 6.0 y=y(*t) + 4.0 text-anchor="end">{y_format(*t)}</text>
                     </g>
                 }).collect_view()}
-                {x_ticks.iter().map(|(v, label)| view! {
-                    <text class="plot__tick" x=x(*v) y=HEIGHT - BOTTOM + 16.0 text-anchor="middle">{label.clone()}</text>
+                {x_ticks.iter().map(|(v, label)| {
+                    // A label at either end of the axis stays inside it, clear of the y axis'.
+                    let at = x(*v);
+                    let anchor = if at - LEFT < 24.0 {
+                        "start"
+                    } else if WIDTH - RIGHT - at < 24.0 {
+                        "end"
+                    } else {
+                        "middle"
+                    };
+                    view! {
+                        <text class="plot__tick" x=at y=HEIGHT - BOTTOM + 16.0 text-anchor=anchor>{label.clone()}</text>
+                    }
                 }).collect_view()}
                 {markers_view(&markers, x)}
                 {threshold.map(|t| view! {
@@ -242,7 +284,7 @@ pub fn Histogram(
     let y = scale(0.0, y_max, HEIGHT - BOTTOM, TOP);
     let x_ticks = ticks(x_lo, x_hi);
     view! {
-        <figure class="plot">
+        <figure class="plot" tabindex="0">
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=title.clone()>
                 <title>{title.clone()}</title>
                 {y_ticks.iter().map(|t| view! {
@@ -285,7 +327,7 @@ pub fn Tornado(#[prop(into)] title: String, swings: Vec<Swing>) -> impl IntoView
     let height = TOP + row * swings.len().max(1) as f64 + 28.0;
     let x = scale(-1.0, 1.0, label_width, WIDTH - RIGHT);
     view! {
-        <figure class="plot plot--tornado">
+        <figure class="plot plot--tornado" tabindex="0">
             <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-label=title.clone()>
                 <title>{title.clone()}</title>
                 {[-1.0, -0.5, 0.0, 0.5, 1.0].into_iter().map(|t: f64| view! {
@@ -318,6 +360,26 @@ pub fn Tornado(#[prop(into)] title: String, swings: Vec<Swing>) -> impl IntoView
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_marker_label_goes_where_no_other_line_crosses_it() {
+        let marker = |x: f64, label: &str| Marker {
+            x,
+            label: label.into(),
+            detail: String::new(),
+            target: false,
+        };
+        let same = |v: f64| v;
+        // The target's line 10 units right of P50 would cross P50's label: it goes left.
+        let close = [marker(200.0, "P50"), marker(210.0, "Target")];
+        assert_eq!(label_side(&close, 0, 200.0, &same), Side::Left);
+        assert_eq!(label_side(&close, 1, 210.0, &same), Side::Right);
+        // Far apart, both on the right; at the axis' left end there is no room on the left.
+        let apart = [marker(200.0, "P50"), marker(400.0, "P80")];
+        assert_eq!(label_side(&apart, 0, 200.0, &same), Side::Right);
+        let edge = [marker(LEFT + 5.0, "P50"), marker(LEFT + 15.0, "P80")];
+        assert_eq!(label_side(&edge, 0, LEFT + 5.0, &same), Side::Right);
+    }
 
     #[test]
     fn ticks_are_round_and_cover_the_range() {

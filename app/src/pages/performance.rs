@@ -185,12 +185,18 @@ fn Dashboard(
             <AlertList active=o.active_alerts.clone() recent=o.recent_alerts.clone()/>
         </section>
         <section class="dash-section dash-grid" aria-label="Latency charts">
-            <Plot title="API response time, p95 per minute" y_label="ms" y_format=milliseconds tip=minute_tip
-                series=vec![to_series("p95", &api, |p| p.p95), to_series("median", &api, |p| p.median)]
-                x_ticks=minute_ticks() from_zero=true threshold=api_limit.unwrap_or(2000.0)/>
-            <Plot title="Store queries, p95 per minute" y_label="ms" y_format=milliseconds tip=minute_tip
-                series=vec![to_series("p95", &db, |p| p.p95), to_series("median", &db, |p| p.median)]
-                x_ticks=minute_ticks() from_zero=true/>
+            <div class="dash-chart">
+                <h3 class="dash-chart__title">"API response time"</h3>
+                <Plot title="API response time, p95 and median per minute" y_label="Duration" y_format=milliseconds tip=minute_tip
+                    series=vec![to_series("p95", &api, |p| p.p95), to_series("median", &api, |p| p.median)]
+                    x_ticks=minute_ticks() from_zero=true threshold=api_limit.unwrap_or(2000.0)/>
+            </div>
+            <div class="dash-chart">
+                <h3 class="dash-chart__title">"Store queries"</h3>
+                <Plot title="Store queries, p95 and median per minute" y_label="Duration" y_format=milliseconds tip=minute_tip
+                    series=vec![to_series("p95", &db, |p| p.p95), to_series("median", &db, |p| p.median)]
+                    x_ticks=minute_ticks() from_zero=true/>
+            </div>
         </section>
         <section class="dash-section" aria-labelledby="recs-title">
             <h2 id="recs-title">"Recommendations"</h2>
@@ -242,6 +248,9 @@ fn Dashboard(
 
 /// A latency for the charts' axis and tooltips.
 fn milliseconds(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
     show(v, "ms")
 }
 

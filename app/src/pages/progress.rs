@@ -132,7 +132,12 @@ pub fn ProgressPage() -> impl IntoView {
 }
 
 fn problem_text(table: Table, key: &str, p: &CellProblem) -> String {
-    format!("{} {key} {}: {}", table.noun(), p.field, p.message)
+    format!(
+        "{} {key}, {}: {}",
+        table.noun(),
+        crate::progress::grid::field_label(p.field),
+        p.message
+    )
 }
 
 /// The loaded grid.
@@ -704,7 +709,13 @@ fn GridTable(
 fn problem_lines(noun: &str, key: &str, problems: &[CellProblem]) -> Vec<String> {
     problems
         .iter()
-        .map(|p| format!("New {noun} {key} {}: {}", p.field, p.message))
+        .map(|p| {
+            format!(
+                "New {noun} {key}, {}: {}",
+                crate::progress::grid::field_label(p.field),
+                p.message
+            )
+        })
         .collect()
 }
 

@@ -261,7 +261,10 @@ fn ReportHeader(outline: ReportOutline, actions: DraftActions) -> impl IntoView 
             <h1>{outline.title.clone()}</h1>
             <div class="report-header__meta">
                 <span class="period">{month}</span>
-                <span class=format!("chip chip--{}", outline.status.as_str())>{outline.status.as_str()}</span>
+                <span class=format!("chip chip--{}", outline.status.as_str())>{match outline.status {
+                    ReportStatus::Final => "Published",
+                    ReportStatus::Draft => "Draft",
+                }}</span>
                 {outline.superseded_by.map(|_| view! { <span class="chip chip--superseded">"superseded"</span> })}
                 {revision}
                 <RagBadge rag=outline.declared_overall prefix="Declared"/>

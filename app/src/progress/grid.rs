@@ -64,6 +64,27 @@ const RISKS: [Column; 6] = [
     column("status", "Status", Input::Status),
 ];
 
+/// What the grid calls a field in its messages: the column's heading (the fields of new rows
+/// have theirs), or the field's name in words.
+pub fn field_label(field: &str) -> String {
+    let heading = [&TASKS[..], &MILESTONES[..], &RISKS[..]]
+        .into_iter()
+        .flatten()
+        .find(|c| c.field == field)
+        .map(|c| c.label);
+    let other = match field {
+        "name" => Some("Name"),
+        "title" => Some("Title"),
+        "baseline_date" => Some("Baseline"),
+        "affected_tasks" => Some("Affected tasks"),
+        _ => None,
+    };
+    match heading.or(other) {
+        Some(label) => label.to_string(),
+        None => crate::format::sentence_case(&field.replace('_', " ")),
+    }
+}
+
 impl Table {
     /// The table's editable columns, in order.
     pub fn columns(self) -> &'static [Column] {

@@ -282,3 +282,12 @@ fn rows_to_add_are_checked_like_the_import() {
         ["title", "affected_tasks"]
     );
 }
+
+#[test]
+fn problems_name_fields_by_their_column_headings() {
+    use super::grid::field_label;
+    assert_eq!(field_label("percent_complete"), "% complete");
+    assert_eq!(field_label("schedule_impact_days"), "Delay (days)");
+    assert_eq!(field_label("baseline_date"), "Baseline");
+    assert_eq!(field_label("some_new_field"), "Some new field");
+}

@@ -47,14 +47,20 @@ fn ChangesCard(changes: MonthChanges) -> impl IntoView {
     }
     for m in &changes.slipped {
         lines.push(format!(
-            "{} slipped {} days: {} → {}.",
-            m.name, m.days, m.before, m.now
+            "{} slipped {}: {} → {}.",
+            m.name,
+            crate::format::count(m.days, "day", "days"),
+            m.before,
+            m.now
         ));
     }
     for m in &changes.pulled_in {
         lines.push(format!(
-            "{} moved {} days earlier: {} → {}.",
-            m.name, -m.days, m.before, m.now
+            "{} moved {} earlier: {} → {}.",
+            m.name,
+            crate::format::count(-m.days, "day", "days"),
+            m.before,
+            m.now
         ));
     }
     for name in &changes.reached {

@@ -299,7 +299,7 @@ fn RisksView(data: Risks) -> impl IntoView {
                                     let n = matrix[p][i];
                                     view! {
                                         <td class=format!("heat heat--{}", heat_level(p, i))
-                                            title=format!("{n} open risk(s) with probability {} and cost impact {} of budget", PROBABILITY_BANDS[p], IMPACT_BANDS[i])>
+                                            title=format!("{} with probability {} and cost impact {} of budget", crate::format::count(n, "open risk", "open risks"), PROBABILITY_BANDS[p], IMPACT_BANDS[i])>
                                             {(n > 0).then(|| n.to_string())}
                                         </td>
                                     }

@@ -3,6 +3,7 @@
 
 use app::analysis::{Insight, InsightCategory, InsightSet, Mismatch, Severity};
 use app::format::compact_money;
+use app::format::count_of;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
@@ -237,7 +238,10 @@ fn unmitigated_risks(ctx: &InsightContext<'_>) -> Option<Insight> {
     (!likely.is_empty()).then(|| Insight {
         category: InsightCategory::Risk,
         severity: Severity::Warning,
-        title: format!("{} likely risk(s) have no mitigation under way", likely.len()),
+        title: match likely.len() {
+            1 => "1 likely risk has no mitigation under way".to_string(),
+            n => format!("{n} likely risks have no mitigation under way"),
+        },
         evidence: likely,
         action: "Give each an owner's mitigation with a date, or accept it explicitly in the risk register.".into(),
     })
@@ -266,7 +270,10 @@ fn spent_risks(ctx: &InsightContext<'_>) -> Option<Insight> {
     (!stale.is_empty()).then(|| Insight {
         category: InsightCategory::DataQuality,
         severity: Severity::Warning,
-        title: format!("{} open risk(s) threaten only finished work", stale.len()),
+        title: match stale.len() {
+            1 => "1 open risk threatens only finished work".to_string(),
+            n => format!("{n} open risks threaten only finished work"),
+        },
         evidence: stale,
         action: "Close each of these risks, or point it at the work it still threatens: until then it counts neither in the forecast nor in the risk exposure.".into(),
     })
@@ -292,7 +299,10 @@ fn milestone_slip(ctx: &InsightContext<'_>) -> Option<Insight> {
     (!late.is_empty()).then(|| Insight {
         category: InsightCategory::Schedule,
         severity,
-        title: format!("{} milestone(s) forecast {SLIP_DAYS}+ days past baseline", late.len()),
+        title: format!(
+            "{} forecast {SLIP_DAYS}+ days past baseline",
+            count_of(late.len(), "milestone", "milestones")
+        ),
         evidence: late,
         action: "Review the slip trend chart: a forecast that moves every month is a plan that needs re-baselining, not another month of hope.".into(),
     })
@@ -364,17 +374,20 @@ fn stale_progress(ctx: &InsightContext<'_>) -> Option<Insight> {
     let mut evidence = Vec::new();
     if overdue > 0 {
         evidence.push(format!(
-            "{overdue} task(s) past their planned finish and not started"
+            "{} past their planned finish and not started",
+            count_of(overdue, "task", "tasks")
         ));
     }
     if unclosed > 0 {
         evidence.push(format!(
-            "{unclosed} task(s) at 100 % without an actual finish date"
+            "{} at 100 % without an actual finish date",
+            count_of(unclosed, "task", "tasks")
         ));
     }
     if cost_no_progress > 0 {
         evidence.push(format!(
-            "{cost_no_progress} task(s) with cost booked but no progress"
+            "{} with cost booked but no progress",
+            count_of(cost_no_progress, "task", "tasks")
         ));
     }
     (!evidence.is_empty()).then(|| Insight {

@@ -65,8 +65,18 @@ pub fn summary_narrative(
         .filter(|i| i.severity == Severity::Critical)
         .count();
     if critical > 0 {
+        let (findings, verb) = if critical == 1 {
+            ("1 critical finding", "needs")
+        } else {
+            ("critical findings", "need")
+        };
+        let findings = if critical == 1 {
+            findings.to_string()
+        } else {
+            format!("{critical} {findings}")
+        };
         out.push_str(&format!(
-            " {critical} finding(s) need attention this month; see AI insights."
+            " {findings} {verb} attention this month; see AI insights."
         ));
     }
     out

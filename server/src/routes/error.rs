@@ -99,7 +99,10 @@ impl IntoResponse for ApiError {
                 let error = if count > listed.len() {
                     format!("the import has {count} problems (the first {} are listed); nothing was changed", listed.len())
                 } else {
-                    format!("the import has {count} problem(s); nothing was changed")
+                    format!(
+                        "the import has {}; nothing was changed",
+                        app::format::count_of(count, "problem", "problems")
+                    )
                 };
                 let mut body =
                     json!({ "error": error, "problem_count": count, "problems": listed });

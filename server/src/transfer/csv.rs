@@ -118,7 +118,15 @@ pub fn read_tasks(input: &str) -> Result<Vec<TaskRecord>, Vec<Problem>> {
     if !missing.is_empty() {
         return Err(vec![problem(
             "row 1",
-            format!("missing column(s): {}", missing.join(", ")),
+            format!(
+                "missing {}: {}",
+                if missing.len() == 1 {
+                    "column"
+                } else {
+                    "columns"
+                },
+                missing.join(", ")
+            ),
         )]);
     }
     let column = |name: &str| header.iter().position(|h| h == name);

@@ -94,9 +94,9 @@ fn Editor(sections: Vec<EditableSection>, shared: Shared, session: SessionHandle
                         on:change=move |ev| {
                             set_field(crate::editing::FIELD_STATUS, event_target_value(&ev));
                         }>
-                        <option value="green">"Green"</option>
-                        <option value="amber">"Amber"</option>
-                        <option value="red">"Red"</option>
+                        <option value="green">"On track (green)"</option>
+                        <option value="amber">"At risk (amber)"</option>
+                        <option value="red">"Off track (red)"</option>
                     </select>
                 </label>
                 <label class="grow">
