@@ -274,7 +274,7 @@ pub struct PerformanceOverview {
 pub const KEY_METRICS: [(Metric, &str); 7] = [
     (Metric::ApiResponseTime, "API response (p95)"),
     (Metric::DatabaseQueryTime, "Store queries (p95)"),
-    (Metric::CacheHitRate, "Cache hit rate"),
+    (Metric::CacheHitRate, "Cache hit rate (last 10 s)"),
     (Metric::ReportGenerationTime, "Report generation (p95)"),
     (Metric::MonteCarloAnalysisTime, "Monte Carlo (p95)"),
     (Metric::AiInsightGenerationTime, "AI insights (p95)"),

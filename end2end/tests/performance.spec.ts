@@ -20,7 +20,7 @@ test.describe('admin', () => {
     await expect(api.locator('.tile__value')).toHaveText(/\d+(\.\d+)? (ms|s)/);
     await expect(api).toHaveClass(/tile--ok/);
     await expect(page.locator('.tile[data-metric="database_query_time"] .tile__value')).toHaveText(/ms|s/);
-    await expect(page.getByRole('img', { name: 'API response time, p95 per minute' }).locator('circle')).not.toHaveCount(0);
+    await expect(page.getByRole('img', { name: 'API response time, p95 and median per minute' }).locator('circle')).not.toHaveCount(0);
     await expect(page.getByRole('table', { name: 'Operations' })).toContainText('/reports/{id}');
     await expect(page.getByRole('table', { name: 'Cache by type' }).locator('[data-cache-type="report"]')).toBeVisible();
     const apiAlerts = page.getByTestId('active-alert').filter({ hasText: 'api_response_time' });

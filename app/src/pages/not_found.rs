@@ -12,7 +12,7 @@ pub fn NotFoundPage() -> impl IntoView {
         <Title text="Page not found"/>
         <section class="empty-state">
             <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. The report may have been moved or the link mistyped."</p>
+            <p>"There is nothing at this address: the page may have been moved, or the link mistyped."</p>
             <A href="/" attr:class="button">"Back to the portfolio"</A>
         </section>
     }

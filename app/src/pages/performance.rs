@@ -385,7 +385,7 @@ fn CachePanel(
     view! {
         <dl class="facts facts--wide">
             <div><dt>"Health"</dt><dd>{status}</dd></div>
-            <div><dt>"Hit rate"</dt><dd>{format!("{:.1} %", cache.overall.hit_rate)}</dd></div>
+            <div><dt>"Hit rate since start"</dt><dd>{format!("{:.1} %", cache.overall.hit_rate)}</dd></div>
             <div><dt>"Memory"</dt><dd>{format!("{} of {}", mib(cache.local_bytes), mib(cache.local_capacity_bytes))}</dd></div>
             <div><dt>"Entries"</dt><dd>{cache.local_entries}</dd></div>
             <div><dt>"Evictions"</dt><dd>{cache.evictions}</dd></div>

@@ -3,7 +3,7 @@
 
 use app::analysis::{Insight, InsightCategory, InsightSet, Mismatch, Severity};
 use app::format::compact_money;
-use app::format::count_of;
+use app::format::{count_of, readable_date};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
@@ -158,8 +158,12 @@ fn simulated_finish(ctx: &InsightContext<'_>) -> Option<Insight> {
         severity,
         title: format!("Only {:.0} % chance of meeting the target date", p * 100.0),
         evidence: vec![
-            format!("Target finish: {}", ctx.monte_carlo.target_finish),
-            format!("P50 finish: {}, P80 finish: {}", ctx.monte_carlo.p50_finish, ctx.monte_carlo.p80_finish),
+            format!("Target finish: {}", readable_date(&ctx.monte_carlo.target_finish)),
+            format!(
+                "P50 finish: {}, P80 finish: {}",
+                readable_date(&ctx.monte_carlo.p50_finish),
+                readable_date(&ctx.monte_carlo.p80_finish)
+            ),
             format!("Joint confidence (date and budget): {:.0} %", mc.joint_confidence * 100.0),
             format!("Most critical: {}", drivers.join(", ")),
         ],
@@ -286,8 +290,10 @@ fn milestone_slip(ctx: &InsightContext<'_>) -> Option<Insight> {
         .filter(|m| m.actual.is_none() && m.slip_days >= SLIP_DAYS)
         .map(|m| {
             format!(
-                "{}: {} days late (forecast {})",
-                m.name, m.slip_days, m.forecast
+                "{}: {} late (forecast {})",
+                m.name,
+                app::format::count(m.slip_days, "day", "days"),
+                readable_date(&m.forecast)
             )
         })
         .collect();
