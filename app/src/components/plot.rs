@@ -90,6 +90,18 @@ fn Legend(labels: Vec<String>) -> impl IntoView {
     }
 }
 
+/// How an x-axis label at `at` is anchored: inside the axis at either end (clear of the y axis'
+/// labels and of the drawing's edge), centred elsewhere.
+fn tick_anchor(at: f64) -> &'static str {
+    if at - LEFT < 24.0 {
+        "start"
+    } else if WIDTH - RIGHT - at < 24.0 {
+        "end"
+    } else {
+        "middle"
+    }
+}
+
 /// Which side of its line a marker's label goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -107,7 +119,7 @@ fn label_side(markers: &[Marker], i: usize, at: f64, x: &impl Fn(f64) -> f64) ->
             .enumerate()
             .any(|(j, m)| j != i && (from..=to).contains(&x(m.x)))
     };
-    let right = crossed(at + 0.5, at + width);
+    let right = crossed(at + 0.5, at + width) || at + width > WIDTH;
     let left = crossed(at - width, at - 0.5) || at - width < LEFT;
     if right && !left {
         Side::Left
@@ -193,7 +205,7 @@ pub fn Plot(
     let labels = series.iter().map(|s| s.label.clone()).collect();
     let empty = series.iter().all(|s| s.points.is_empty());
     view! {
-        <figure class="plot" tabindex="0">
+        <figure class="plot" tabindex="0" aria-label=title.clone()>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=title.clone()>
                 <title>{title.clone()}</title>
                 <text class="plot__axis-label" x="12" y=TOP + (HEIGHT - BOTTOM - TOP) / 2.0
@@ -208,15 +220,8 @@ pub fn Plot(
                 {x_ticks.iter().map(|(v, label)| {
                     // A label at either end of the axis stays inside it, clear of the y axis'.
                     let at = x(*v);
-                    let anchor = if at - LEFT < 24.0 {
-                        "start"
-                    } else if WIDTH - RIGHT - at < 24.0 {
-                        "end"
-                    } else {
-                        "middle"
-                    };
                     view! {
-                        <text class="plot__tick" x=at y=HEIGHT - BOTTOM + 16.0 text-anchor=anchor>{label.clone()}</text>
+                        <text class="plot__tick" x=at y=HEIGHT - BOTTOM + 16.0 text-anchor=tick_anchor(at)>{label.clone()}</text>
                     }
                 }).collect_view()}
                 {markers_view(&markers, x)}
@@ -284,7 +289,7 @@ pub fn Histogram(
     let y = scale(0.0, y_max, HEIGHT - BOTTOM, TOP);
     let x_ticks = ticks(x_lo, x_hi);
     view! {
-        <figure class="plot" tabindex="0">
+        <figure class="plot" tabindex="0" aria-label=title.clone()>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=title.clone()>
                 <title>{title.clone()}</title>
                 {y_ticks.iter().map(|t| view! {
@@ -303,7 +308,7 @@ pub fn Histogram(
                     }
                 }).collect_view()}
                 {x_ticks.into_iter().filter(|t| *t >= x_lo && *t <= x_hi).map(|t| view! {
-                    <text class="plot__tick" x=x(t) y=HEIGHT - BOTTOM + 16.0 text-anchor="middle">{x_format(t)}</text>
+                    <text class="plot__tick" x=x(t) y=HEIGHT - BOTTOM + 16.0 text-anchor=tick_anchor(x(t))>{x_format(t)}</text>
                 }).collect_view()}
                 <text class="plot__axis-label" x=(LEFT + WIDTH - RIGHT) / 2.0 y=HEIGHT - 6.0 text-anchor="middle">{x_label}</text>
                 {markers_view(&markers, x)}
@@ -327,7 +332,7 @@ pub fn Tornado(#[prop(into)] title: String, swings: Vec<Swing>) -> impl IntoView
     let height = TOP + row * swings.len().max(1) as f64 + 28.0;
     let x = scale(-1.0, 1.0, label_width, WIDTH - RIGHT);
     view! {
-        <figure class="plot plot--tornado" tabindex="0">
+        <figure class="plot plot--tornado" tabindex="0" aria-label=title.clone()>
             <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-label=title.clone()>
                 <title>{title.clone()}</title>
                 {[-1.0, -0.5, 0.0, 0.5, 1.0].into_iter().map(|t: f64| view! {

@@ -184,7 +184,8 @@ fn Dashboard(
             <h2 id="alerts-title">"Alerts"</h2>
             <AlertList active=o.active_alerts.clone() recent=o.recent_alerts.clone()/>
         </section>
-        <section class="dash-section dash-grid" aria-label="Latency charts">
+        <section class="dash-section dash-grid" aria-labelledby="latency-title">
+            <h2 id="latency-title" class="visually-hidden">"Latency"</h2>
             <div class="dash-chart">
                 <h3 class="dash-chart__title">"API response time"</h3>
                 <Plot title="API response time, p95 and median per minute" y_label="Duration" y_format=milliseconds tip=minute_tip

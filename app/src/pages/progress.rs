@@ -710,8 +710,14 @@ fn problem_lines(noun: &str, key: &str, problems: &[CellProblem]) -> Vec<String>
     problems
         .iter()
         .map(|p| {
+            // A row without its name yet is "New risk", not "New risk , …".
+            let named = if key.is_empty() {
+                String::new()
+            } else {
+                format!(" {key}")
+            };
             format!(
-                "New {noun} {key}, {}: {}",
+                "New {noun}{named}, {}: {}",
                 crate::progress::grid::field_label(p.field),
                 p.message
             )
@@ -804,10 +810,11 @@ fn AddRisk(
     let problems = RwSignal::new(Vec::<String>::new());
     let add = move |_| {
         let mut found = Vec::new();
-        let mut number = |label: &str, text: String| {
+        let mut number = |field: &str, text: String| {
             parse_number(&text).unwrap_or_else(|| {
                 found.push(format!(
-                    "New risk {label}: must be a number, not '{}'.",
+                    "New risk, {}: must be a number, not '{}'.",
+                    crate::progress::grid::field_label(field),
                     text.trim()
                 ));
                 0.0

@@ -72,11 +72,12 @@ pub fn field_label(field: &str) -> String {
         .flatten()
         .find(|c| c.field == field)
         .map(|c| c.label);
+    // The add-row forms' labels.
     let other = match field {
-        "name" => Some("Name"),
-        "title" => Some("Title"),
-        "baseline_date" => Some("Baseline"),
-        "affected_tasks" => Some("Affected tasks"),
+        "name" => Some("Milestone"),
+        "title" => Some("Risk"),
+        "baseline_date" => Some("Baseline date"),
+        "affected_tasks" => Some("Affects (WBS codes)"),
         _ => None,
     };
     match heading.or(other) {

@@ -288,6 +288,6 @@ fn problems_name_fields_by_their_column_headings() {
     use super::grid::field_label;
     assert_eq!(field_label("percent_complete"), "% complete");
     assert_eq!(field_label("schedule_impact_days"), "Delay (days)");
-    assert_eq!(field_label("baseline_date"), "Baseline");
+    assert_eq!(field_label("baseline_date"), "Baseline date");
     assert_eq!(field_label("some_new_field"), "Some new field");
 }

@@ -119,13 +119,17 @@ fn schedule(ctx: &InsightContext<'_>) -> Option<Insight> {
     let severity = graded(spi_t)?;
     let mut evidence = vec![
         format!("SPI(t): {spi_t:.2}"),
-        format!("SV(t): {:.0} days", ctx.es.sv_t),
+        format!(
+            "SV(t): {}",
+            app::format::count(ctx.es.sv_t.round() as i64, "day", "days")
+        ),
     ];
     if let Some(ieac) = ctx.es.ieac_t {
         let forecast = ctx.data.start + chrono::Duration::days(ieac.round() as i64 - 1);
         evidence.push(format!(
-            "Earned-schedule forecast finish: {forecast} (target {})",
-            ctx.data.target_finish
+            "Earned-schedule forecast finish: {} (target {})",
+            readable_date(&forecast.to_string()),
+            readable_date(&ctx.data.target_finish.to_string())
         ));
     }
     Some(Insight {
@@ -380,7 +384,7 @@ fn stale_progress(ctx: &InsightContext<'_>) -> Option<Insight> {
     let mut evidence = Vec::new();
     if overdue > 0 {
         evidence.push(format!(
-            "{} past their planned finish and not started",
+            "{} past the planned finish and not started",
             count_of(overdue, "task", "tasks")
         ));
     }

@@ -104,7 +104,7 @@ async fn risks_on_finished_work_are_flagged_and_left_out() {
     let finding = insights
         .insights
         .iter()
-        .find(|i| i.title.contains("threaten only finished work"))
+        .find(|i| i.title.contains("only finished work"))
         .expect("a finding about them");
     assert_eq!(finding.category, InsightCategory::DataQuality);
     assert_eq!(finding.evidence.len(), spent.len());

@@ -235,7 +235,7 @@ async fn wrong_content_types_and_huge_bodies_are_refused() {
     )
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
-    assert!(body.contains("64 MiB an import accepts"), "{body}");
+    assert!(body.contains("64 MiB this import accepts"), "{body}");
     // A CSV task list past its 16 MiB.
     let csv = format!("{}\n", "x".repeat(17 * 1024 * 1024));
     let (status, _, body) = call(
