@@ -681,7 +681,7 @@ fn GridTable(
                                         input => view! {
                                             <td>
                                                 <input id=id aria-label=aria aria-invalid=invalid
-                                                    class=if input == Input::Number { "cell cell--number" } else { "cell" }
+                                                    class=match input { Input::Number => "cell cell--number", Input::Date => "cell cell--date", _ => "cell cell--text" }
                                                     inputmode=if input == Input::Number { "decimal" } else { "text" }
                                                     placeholder=if input == Input::Date { "YYYY-MM-DD" } else { "" }
                                                     prop:value=move || cell.get()
