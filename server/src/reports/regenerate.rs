@@ -106,15 +106,7 @@ pub async fn regenerate(
     let write = async {
         let mut tx = store.begin().await?;
         // Published meanwhile? Then nothing is written (the row lock orders this with publishing).
-        let draft = sqlx::query(
-            "UPDATE reports SET updated_at = updated_at WHERE id = $1 AND status = 'draft'",
-        )
-        .bind(report_id)
-        .execute(&mut *tx)
-        .await?;
-        if draft.rows_affected() == 0 {
-            return Err(StoreError::Final(report_id));
-        }
+        crate::storage::lock_draft(&mut tx, report_id).await?;
         write_generated(&mut tx, report_id, &generated.sections).await?;
         tx.commit().await.map_err(StoreError::from)
     };

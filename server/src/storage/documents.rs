@@ -112,16 +112,7 @@ impl Store {
         // locked first (publishing updates it too), so an edit commits before the publication or
         // is refused after it.
         let mut tx = self.begin().await?;
-        let draft = sqlx::query(
-            "UPDATE reports SET updated_at = updated_at WHERE id = $1 AND status = 'draft'",
-        )
-        .bind(report_id)
-        .execute(&mut *tx)
-        .await?;
-        if draft.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Err(StoreError::Final(report_id));
-        }
+        super::lock_draft(&mut tx, report_id).await?;
         let head = sqlx::query(
             "UPDATE report_doc_snapshots SET head_seq = head_seq + 1 WHERE report_id = $1
              RETURNING head_seq",
@@ -275,18 +266,8 @@ impl Store {
         })?;
         let created_at = now();
         let mut tx = self.begin().await?;
-        // Only a draft takes revisions: the report's row is locked first, as for an edit, so a
-        // save commits before a publication or is refused after it.
-        let draft = sqlx::query(
-            "UPDATE reports SET updated_at = updated_at WHERE id = $1 AND status = 'draft'",
-        )
-        .bind(report_id)
-        .execute(&mut *tx)
-        .await?;
-        if draft.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Err(StoreError::Final(report_id));
-        }
+        // Only a draft takes revisions, ordered with publishing as edits are.
+        super::lock_draft(&mut tx, report_id).await?;
         let row = sqlx::query(
             "SELECT COALESCE(MAX(number), 0) AS n FROM report_revisions WHERE report_id = $1",
         )

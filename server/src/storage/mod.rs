@@ -391,6 +391,26 @@ where
     })
 }
 
+/// Locks a draft report's row for the rest of `tx` (publishing updates the same row, so a write made
+/// under this lock commits before a publication or is refused after it); [`StoreError::Final`] when
+/// the report is published, whichever instance published it. The transaction is left to its caller
+/// (dropped, it rolls back).
+pub async fn lock_draft(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    report_id: i64,
+) -> Result<(), StoreError> {
+    let draft = sqlx::query(
+        "UPDATE reports SET updated_at = updated_at WHERE id = $1 AND status = 'draft'",
+    )
+    .bind(report_id)
+    .execute(&mut **tx)
+    .await?;
+    if draft.rows_affected() == 0 {
+        return Err(StoreError::Final(report_id));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
